@@ -1,0 +1,38 @@
+# MemScope. Quick start: `make run`, `make test`.
+SWIFT    ?= swift
+BUILD    := $(SWIFT) build -c release
+BIN      := .build/release/memscope
+FIXTURES ?= ../shared/fixtures
+export MEMSCOPE_FIXTURES := $(abspath $(FIXTURES))
+
+.PHONY: deps build run test unit verify e2e bench model clean
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(BUILD)
+
+run: build
+	$(BIN)
+
+# Unit tests run in release: the numerical tests are slow in debug, and this reuses the build.
+unit: build
+	$(SWIFT) test -c release
+
+verify: build
+	@if ls $(FIXTURES)/*.safetensors >/dev/null 2>&1; then \
+	  $(BIN) verify $(FIXTURES)/*.safetensors; \
+	else echo "verify: skipped, no fixtures in $(FIXTURES) (set FIXTURES=DIR)"; fi
+
+e2e: build
+	@if [ -x tests/e2e.sh ]; then tests/e2e.sh $(BIN); fi
+
+test: unit verify e2e
+
+bench: build
+	$(BIN) bench
+	@bench/run-reference.sh
+
+clean:
+	rm -rf .build

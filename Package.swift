@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+// MemScope: how much memory does a Transformer-XL really need? (Rae & Razavi, ACL 2020)
+import PackageDescription
+
+// -Ounchecked would drop overflow checks too; plain -O keeps them, and the hot loops use raw pointers.
+let package = Package(
+    name: "MemScope",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "memscope", targets: ["memscope"]),
+    ],
+    dependencies: [
+        // Flags, subcommands and help text for the `memscope` executable.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (each imported by exactly one Swift file).
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "TXL", dependencies: ["CBLAS"]),
+        .target(name: "Training", dependencies: ["TXL"]),
+        .target(name: "Corpus", dependencies: ["CZlib"]),
+        .target(name: "Analysis", dependencies: ["TXL", "Corpus"]),
+        .target(name: "Explorer", dependencies: ["TXL", "Analysis"]),
+        .target(name: "Terminal", dependencies: ["Explorer", "CNcurses"]),
+        .executableTarget(name: "memscope", dependencies: [
+            "TXL", "Training", "Corpus", "Analysis", "Explorer", "Terminal",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "TXLTests", dependencies: ["TXL"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TXL"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TXL"]),
+        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "TXL"]),
+    ]
+)
