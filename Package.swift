@@ -18,10 +18,11 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         .target(name: "TXL", dependencies: ["CBLAS"]),
         .target(name: "Training", dependencies: ["TXL"]),
-        .target(name: "Corpus", dependencies: ["CZlib"]),
+        .target(name: "Corpus", dependencies: ["CZlib", "CCrypto"]),
         .target(name: "Analysis", dependencies: ["TXL", "Corpus"]),
         .target(name: "Explorer", dependencies: ["TXL", "Analysis"]),
         .target(name: "Terminal", dependencies: ["Explorer", "CNcurses"]),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages MemScope builds and tests with. Root runs apt-get; others use sudo.
 set -euo pipefail
-PKGS="libopenblas-dev libncurses-dev zlib1g-dev pkg-config tmux"
+PKGS="libopenblas-dev libncurses-dev zlib1g-dev libssl-dev pkg-config tmux"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
