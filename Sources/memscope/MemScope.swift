@@ -1,0 +1,19 @@
+// The `memscope` executable: subcommands only; the work lives in the library targets.
+import ArgumentParser
+import Foundation
+
+@main
+struct MemScope: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "memscope",
+        abstract: "Explore how much memory each layer of a Transformer-XL needs (Rae & Razavi, 2020).",
+        version: "0.1.0",
+        subcommands: []
+    )
+}
+
+/// A one-line user-facing failure: printed as `memscope: <message>`, exit status 1.
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
