@@ -1,0 +1,17 @@
+// Errors a user can cause (bad files, bad flags); each prints as one line naming the problem and the value.
+
+public enum ModelError: Error, CustomStringConvertible, Equatable {
+    case badConfig(String)
+    case badMemory(String)
+    case checkpoint(path: String, problem: String)
+    case badInput(String)
+
+    public var description: String {
+        switch self {
+        case .badConfig(let s): return "bad model config: \(s)"
+        case .badMemory(let s): return "bad memory setting: \(s)"
+        case .checkpoint(let path, let problem): return "\(path): \(problem)"
+        case .badInput(let s): return s
+        }
+    }
+}

@@ -1,0 +1,108 @@
+// One head of Transformer-XL relative attention for one stream (Dai et al. 2019 §3.3, attn_type 0;
+// reference: RelPartialLearnableMultiHeadAttn). Score(i, j) = (q_i + u)·k_j + (q_i + v)·R[dist(i, j)], scaled.
+// Queries are the last t of klen = mlen + t keys; query i sits at key position p = mlen + i, dist = p - j.
+import Foundation
+
+
+public enum RelativeAttention {
+    /// Keys query i may see: j in lo...p, with p = mlen + i; a sliding window of `window` keys when window > 0.
+    @inline(__always)
+    public static func visible(query i: Int, mlen: Int, window: Int) -> ClosedRange<Int> {
+        let p = mlen + i
+        return (window > 0 ? max(0, p - window + 1) : 0)...p
+    }
+
+    /// vec[t, D] = softmax(scores) v. probs [t, klen] holds the attention probabilities afterwards (masked = 0).
+    /// Scratch: bd [t, klen], qb [t, D]. r [klen, D] is indexed by distance.
+    public static func forward(_ vec: UnsafeMutablePointer<Float>, ldo: Int, probs: UnsafeMutablePointer<Float>,
+                               bd: UnsafeMutablePointer<Float>, qb: UnsafeMutablePointer<Float>,
+                               q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldkv: Int,
+                               r: UnsafePointer<Float>, ldr: Int, rw: UnsafePointer<Float>, rr: UnsafePointer<Float>,
+                               t: Int, mlen: Int, D: Int, window: Int, scale: Float) {
+        let klen = mlen + t
+        // AC = (q + r_w_bias) k^T
+        addBias(qb, q, ldq: ldq, rw, t: t, D: D)
+        BLAS.gemm(probs, ldc: klen, qb, lda: D, k, ldb: ldkv, transB: true, m: t, n: klen, k: D)
+        // BD by distance = (q + r_r_bias) R^T; the reference's _rel_shift becomes an index p - j below.
+        addBias(qb, q, ldq: ldq, rr, t: t, D: D)
+        BLAS.gemm(bd, ldc: klen, qb, lda: D, r, ldb: ldr, transB: true, m: t, n: klen, k: D)
+        for i in 0..<t {
+            let s = probs + i * klen, b = bd + i * klen
+            let range = visible(query: i, mlen: mlen, window: window), p = mlen + i
+            var mx = -Float.infinity
+            for j in range {
+                let x = (s[j] + b[p - j]) * scale
+                s[j] = x
+                mx = max(mx, x)
+            }
+            var sum: Float = 0
+            for j in range {
+                let e = expf(s[j] - mx)
+                s[j] = e
+                sum += e
+            }
+            let inv = 1 / sum
+            for j in range { s[j] *= inv }
+            for j in 0..<range.lowerBound { s[j] = 0 }
+            for j in (p + 1)..<klen { s[j] = 0 }
+        }
+        BLAS.gemm(vec, ldc: ldo, probs, lda: klen, v, ldb: ldkv, m: t, n: D, k: klen)
+    }
+
+    /// Backward of `forward`, accumulating into dq, dk, dv (stride ldkv), dr (by distance), drw, drr.
+    /// Scratch: dp and dbd [t, klen], qb and dqb [t, D]. dvec is read only.
+    public static func backward(dq: UnsafeMutablePointer<Float>, ldq: Int, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                                dr: UnsafeMutablePointer<Float>, ldr: Int, drw: UnsafeMutablePointer<Float>, drr: UnsafeMutablePointer<Float>,
+                                dp: UnsafeMutablePointer<Float>, dbd: UnsafeMutablePointer<Float>,
+                                qb: UnsafeMutablePointer<Float>, dqb: UnsafeMutablePointer<Float>,
+                                _ dvec: UnsafePointer<Float>, ldo: Int, probs: UnsafePointer<Float>,
+                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldkv: Int,
+                                r: UnsafePointer<Float>, rw: UnsafePointer<Float>, rr: UnsafePointer<Float>,
+                                t: Int, mlen: Int, D: Int, window: Int, scale: Float) {
+        let klen = mlen + t
+        // vec = P v
+        BLAS.gemm(dp, ldc: klen, dvec, lda: ldo, v, ldb: ldkv, transB: true, m: t, n: klen, k: D)
+        BLAS.gemm(dv, ldc: ldkv, probs, lda: klen, transA: true, dvec, ldb: ldo, m: klen, n: D, k: t, beta: 1)
+        // P = softmax(S): dS = P (dP - sum(P dP)); S = scale (AC + BD)
+        for i in 0..<t {
+            let pr = probs + i * klen, g = dp + i * klen, gb = dbd + i * klen
+            let range = visible(query: i, mlen: mlen, window: window), p = mlen + i
+            var dot: Float = 0
+            for j in range { dot += pr[j] * g[j] }
+            for j in 0..<klen { gb[j] = 0 }
+            for j in 0..<range.lowerBound { g[j] = 0 }
+            for j in (p + 1)..<klen { g[j] = 0 }
+            for j in range {
+                let ds = pr[j] * (g[j] - dot) * scale
+                g[j] = ds
+                gb[p - j] = ds  // BD[i, j] = BDraw[i, p - j]
+            }
+        }
+        // AC = (q + rw) k^T
+        addBias(qb, q, ldq: ldq, rw, t: t, D: D)
+        BLAS.gemm(dk, ldc: ldkv, dp, lda: klen, transA: true, qb, ldb: D, m: klen, n: D, k: t, beta: 1)
+        BLAS.gemm(dqb, ldc: D, dp, lda: klen, k, ldb: ldkv, m: t, n: D, k: klen)
+        accumulate(dq, ldq: ldq, bias: drw, dqb, t: t, D: D)
+        // BDraw = (q + rr) R^T
+        addBias(qb, q, ldq: ldq, rr, t: t, D: D)
+        BLAS.gemm(dr, ldc: ldr, dbd, lda: klen, transA: true, qb, ldb: D, m: klen, n: D, k: t, beta: 1)
+        BLAS.gemm(dqb, ldc: D, dbd, lda: klen, r, ldb: ldr, m: t, n: D, k: klen)
+        accumulate(dq, ldq: ldq, bias: drr, dqb, t: t, D: D)
+    }
+
+    @inline(__always)
+    static func addBias(_ out: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, ldq: Int, _ bias: UnsafePointer<Float>, t: Int, D: Int) {
+        for i in 0..<t {
+            let o = out + i * D, x = q + i * ldq
+            for d in 0..<D { o[d] = x[d] + bias[d] }
+        }
+    }
+
+    @inline(__always)
+    static func accumulate(_ dq: UnsafeMutablePointer<Float>, ldq: Int, bias: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, t: Int, D: Int) {
+        for i in 0..<t {
+            let o = dq + i * ldq, x = g + i * D
+            for d in 0..<D { o[d] += x[d]; bias[d] += x[d] }
+        }
+    }
+}

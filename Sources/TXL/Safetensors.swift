@@ -1,0 +1,215 @@
+// safetensors, read field by field and written atomically (format: huggingface/safetensors, "Format").
+// Layout: u64 little-endian header length N, N bytes of JSON header, then the raw tensor bytes.
+import Foundation
+
+public enum DType: String, Sendable, CaseIterable {
+    case f32 = "F32", f16 = "F16", bf16 = "BF16", i32 = "I32", i64 = "I64", u8 = "U8"
+    public var size: Int {
+        switch self {
+        case .f32, .i32: return 4
+        case .f16, .bf16: return 2
+        case .i64: return 8
+        case .u8: return 1
+        }
+    }
+}
+
+public struct TensorInfo: Sendable, Equatable {
+    public let dtype: DType
+    public let shape: [Int]
+    /// Byte range inside the data section.
+    public let begin: Int, end: Int
+    public var count: Int { shape.reduce(1, *) }
+}
+
+public struct SafetensorsFile: Sendable {
+    public let path: String
+    public let metadata: [String: String]
+    public let tensors: [String: TensorInfo]
+    let bytes: [UInt8]
+    let dataStart: Int
+
+    public static let maxHeader = 100 << 20
+
+    public init(path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+                throw ModelError.checkpoint(path: path, problem: isDir.boolValue ? "is a directory, not a safetensors file" : "cannot be read")
+            }
+            throw ModelError.checkpoint(path: path, problem: "no such file")
+        }
+        try self.init(bytes: [UInt8](data), path: path)
+    }
+
+    public init(bytes: [UInt8], path: String = "<memory>") throws {
+        func fail(_ s: String) -> ModelError { .checkpoint(path: path, problem: s) }
+        guard bytes.count >= 8 else { throw fail("not a safetensors file (\(bytes.count) bytes, too short for a header)") }
+        var n: UInt64 = 0
+        for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+        guard n >= 2 && n <= UInt64(SafetensorsFile.maxHeader) else {
+            throw fail("not a safetensors file (header length \(n) is implausible)")
+        }
+        guard 8 + Int(n) <= bytes.count else {
+            throw fail("truncated: header says \(n) bytes but the file has \(bytes.count - 8) after the length")
+        }
+        let header = bytes[8..<(8 + Int(n))]
+        guard let root = try? JSONSerialization.jsonObject(with: Data(header)), let dict = root as? [String: Any] else {
+            throw fail("not a safetensors file (header is not a JSON object)")
+        }
+        let dataStart = 8 + Int(n), dataSize = bytes.count - dataStart
+        var metadata: [String: String] = [:]
+        var tensors: [String: TensorInfo] = [:]
+        for (name, value) in dict {
+            if name == "__metadata__" {
+                guard let m = value as? [String: Any] else { throw fail("__metadata__ is not an object") }
+                for (k, v) in m {
+                    guard let s = v as? String else { throw fail("metadata \"\(k)\" is not a string") }
+                    metadata[k] = s
+                }
+                continue
+            }
+            guard let entry = value as? [String: Any] else { throw fail("tensor \"\(name)\" is not an object") }
+            guard let dt = entry["dtype"] as? String else { throw fail("tensor \"\(name)\" has no dtype") }
+            guard let dtype = DType(rawValue: dt) else {
+                throw fail("tensor \"\(name)\" has unsupported dtype \(dt) (known: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            guard let shapeAny = entry["shape"] as? [Any], let offAny = entry["data_offsets"] as? [Any], offAny.count == 2 else {
+                throw fail("tensor \"\(name)\" lacks shape or data_offsets")
+            }
+            let shape = try shapeAny.map { (x: Any) -> Int in
+                guard let v = (x as? NSNumber)?.intValue, v >= 0, v <= 1 << 32 else { throw fail("tensor \"\(name)\" has a bad shape") }
+                return v
+            }
+            guard let b = (offAny[0] as? NSNumber)?.intValue, let e = (offAny[1] as? NSNumber)?.intValue else {
+                throw fail("tensor \"\(name)\" has bad data_offsets")
+            }
+            guard b >= 0, e >= b, e <= dataSize else {
+                throw fail("tensor \"\(name)\" data [\(b), \(e)) lies outside the file's \(dataSize) data bytes (truncated?)")
+            }
+            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+            guard count.multipliedReportingOverflow(by: dtype.size).partialValue == e - b else {
+                throw fail("tensor \"\(name)\" shape \(shape) of \(dt) needs \(count * dtype.size) bytes, offsets give \(e - b)")
+            }
+            tensors[name] = TensorInfo(dtype: dtype, shape: shape, begin: b, end: e)
+        }
+        // Hostile headers: no two tensors may share bytes.
+        let ranges = tensors.values.filter { $0.end > $0.begin }.sorted { $0.begin < $1.begin }
+        for (x, y) in zip(ranges, ranges.dropFirst()) where y.begin < x.end {
+            throw fail("tensors overlap at data bytes \(y.begin)..<\(x.end)")
+        }
+        self.path = path; self.metadata = metadata; self.tensors = tensors
+        self.bytes = bytes; self.dataStart = dataStart
+    }
+
+    /// The named tensor as Float, converting F16/BF16/I32/I64/U8. Throws if missing or of the wrong shape.
+    public func floats(_ name: String, shape expected: [Int]? = nil) throws -> [Float] {
+        guard let t = tensors[name] else { throw ModelError.checkpoint(path: path, problem: "missing tensor \"\(name)\"") }
+        if let expected, expected != t.shape {
+            throw ModelError.checkpoint(path: path, problem: "tensor \"\(name)\" has shape \(t.shape), expected \(expected)")
+        }
+        var out = [Float](repeating: 0, count: t.count)
+        bytes.withUnsafeBytes { raw in
+            let p = raw.baseAddress! + dataStart + t.begin
+            out.withUnsafeMutableBufferPointer { o in
+                for i in 0..<t.count {
+                    switch t.dtype {
+                    case .f32: o[i] = Float(bitPattern: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian)
+                    case .f16: o[i] = Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian))
+                    case .bf16: o[i] = Float(bitPattern: UInt32(p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16)
+                    case .i32: o[i] = Float(Int32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
+                    case .i64: o[i] = Float(Int64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
+                    case .u8: o[i] = Float(p.load(fromByteOffset: i, as: UInt8.self))
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The named integer tensor (I32, I64 or U8) as Int.
+    public func ints(_ name: String) throws -> [Int] {
+        guard let t = tensors[name] else { throw ModelError.checkpoint(path: path, problem: "missing tensor \"\(name)\"") }
+        guard [.i32, .i64, .u8].contains(t.dtype) else {
+            throw ModelError.checkpoint(path: path, problem: "tensor \"\(name)\" is \(t.dtype.rawValue), expected an integer type")
+        }
+        return try floats(name).map { Int($0) }
+    }
+}
+
+/// Writes tensors (float32, or raw bytes for other dtypes) and string metadata as one safetensors file.
+public struct SafetensorsWriter {
+    public struct Entry { let name: String; let dtype: DType; let shape: [Int]; let data: [UInt8] }
+    var entries: [Entry] = []
+    public var metadata: [String: String] = [:]
+
+    public init(metadata: [String: String] = [:]) { self.metadata = metadata }
+
+    public mutating func add(_ name: String, shape: [Int], floats: UnsafeBufferPointer<Float>) {
+        precondition(shape.reduce(1, *) == floats.count, "safetensors: shape \(shape) does not match \(floats.count) floats")
+        var data = [UInt8](repeating: 0, count: floats.count * 4)
+        data.withUnsafeMutableBytes { raw in
+            for i in 0..<floats.count { raw.storeBytes(of: floats[i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+        }
+        entries.append(Entry(name: name, dtype: .f32, shape: shape, data: data))
+    }
+
+    public mutating func add(_ name: String, shape: [Int], floats: [Float]) {
+        floats.withUnsafeBufferPointer { add(name, shape: shape, floats: $0) }
+    }
+
+    public mutating func add(_ name: String, dtype: DType, shape: [Int], raw: [UInt8]) {
+        precondition(shape.reduce(1, *) * dtype.size == raw.count, "safetensors: bad raw size for \(name)")
+        entries.append(Entry(name: name, dtype: dtype, shape: shape, data: raw))
+    }
+
+    public func encode() -> [UInt8] {
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        let sorted = entries.sorted { $0.name < $1.name }
+        for e in sorted {
+            header[e.name] = ["dtype": e.dtype.rawValue, "shape": e.shape, "data_offsets": [offset, offset + e.data.count]] as [String: Any]
+            offset += e.data.count
+        }
+        var json = [UInt8](try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]))
+        while (8 + json.count) % 8 != 0 { json.append(0x20) }  // pad so the data section is 8-byte aligned
+        var out = [UInt8]()
+        out.reserveCapacity(8 + json.count + offset)
+        let n = UInt64(json.count)
+        for i in 0..<8 { out.append(UInt8((n >> (8 * UInt64(i))) & 0xff)) }
+        out += json
+        for e in sorted { out += e.data }
+        return out
+    }
+
+    /// Temporary file, fsync, rename: a crash never leaves a half-written file under `path`.
+    public func write(to path: String) throws {
+        try AtomicFile.write(encode(), to: path)
+    }
+}
+
+public enum AtomicFile {
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        let tmp = path + ".tmp-\(getpid())"
+        guard let fd = Optional(open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)), fd >= 0 else {
+            throw ModelError.checkpoint(path: path, problem: "cannot write (\(String(cString: strerror(errno))))")
+        }
+        var ok = true
+        bytes.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let w = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
+                if w <= 0 { ok = false; break }
+                done += w
+            }
+        }
+        if fsync(fd) != 0 { ok = false }
+        close(fd)
+        guard ok, rename(tmp, path) == 0 else {
+            let why = String(cString: strerror(errno))
+            unlink(tmp)
+            throw ModelError.checkpoint(path: path, problem: "cannot write (\(why))")
+        }
+    }
+}

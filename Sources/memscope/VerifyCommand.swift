@@ -1,0 +1,31 @@
+// `memscope verify`: parity with the reference PyTorch implementation on fixture files.
+import ArgumentParser
+import Foundation
+import TXL
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check this build against reference parity fixtures (log-probs within 1e-4 nats).")
+
+    @Argument(help: "Fixture files (.safetensors) made with the reference PyTorch code.")
+    var fixtures: [String]
+
+    @Option(help: "Largest allowed |delta log-prob| in nats.")
+    var tolerance: Float = 1e-4
+
+    func run() throws {
+        guard !fixtures.isEmpty else { throw Failure("verify: give at least one fixture file") }
+        var failed = 0
+        for path in fixtures {
+            let name = (path as NSString).lastPathComponent
+            let fx = try Fixture(path: path)
+            let delta = try fx.maxForwardDelta()
+            let ok = delta <= tolerance
+            if !ok { failed += 1 }
+            let c = fx.model.config
+            print("\(ok ? "ok  " : "FAIL") \(name): max |delta log-prob| \(String(format: "%.2e", delta)) nats over \(fx.segments) segments x \(c.tgtLen) x batch \(fx.batch) (mem \(c.memLens.map(String.init).joined(separator: ",")), same_length \(c.sameLength), clamp \(c.clampLen), pre_lnorm \(c.preLnorm))")
+        }
+        if failed > 0 { throw Failure("verify: \(failed) of \(fixtures.count) fixtures outside tolerance \(tolerance)") }
+    }
+}
