@@ -91,10 +91,10 @@ public struct CorpusPreparer: Sendable {
         let files = try KernelDocs.files(documentation: documentation)
         progress(.decompress, 0)
         let bytes = try KernelDocs.concatenate(files) { progress(.decompress, $0) }
-        let plan = SplitPlan.ninetyFiveFive(total: bytes.count)
-        guard plan.allNonEmpty else {
+        guard bytes.count >= SplitPlan.minimumNinetyFiveFive else {
             throw .tooSmall(path: documentation.path, bytes: bytes.count, minimum: SplitPlan.minimumNinetyFiveFive)
         }
+        let plan = SplitPlan.ninetyFiveFive(total: bytes.count)
         return try save(corpus: KernelDocs.corpusName, bytes: bytes, plan: plan) { splits in
             Manifest(corpus: KernelDocs.corpusName, source: "kernel-docs", package: package,
                      order: KernelDocs.order, fileCount: files.count, totalBytes: bytes.count, splits: splits)
@@ -119,10 +119,10 @@ public struct CorpusPreparer: Sendable {
         let corpus = name ?? Self.textCorpusName(for: path)
         try Self.validateName(corpus)
         let bytes = try readTextFile(path)
-        let plan = SplitPlan.ninetyFiveFive(total: bytes.count)
-        guard plan.allNonEmpty else {
+        guard bytes.count >= SplitPlan.minimumNinetyFiveFive else {
             throw .tooSmall(path: path, bytes: bytes.count, minimum: SplitPlan.minimumNinetyFiveFive)
         }
+        let plan = SplitPlan.ninetyFiveFive(total: bytes.count)
         let input = URL(fileURLWithPath: path).standardizedFileURL.path
         return try save(corpus: corpus, bytes: bytes, plan: plan) { splits in
             Manifest(corpus: corpus, source: "text", input: input, fileCount: 1,

@@ -25,12 +25,9 @@ public struct SplitPlan: Equatable, Sendable {
         SplitPlan(total: n, trainEnd: n * 90 / 100, validEnd: n * 95 / 100)
     }
 
-    /// The smallest n for which 90/5/5 leaves every split at least one byte.
-    public static let minimumNinetyFiveFive: Int = {
-        var n = 1
-        while !ninetyFiveFive(total: n).allNonEmpty { n += 1 }
-        return n
-    }()
+    /// From 20 bytes on, 90/5/5 leaves every split at least one byte (floor(0.05n) >= 1); below it some
+    /// sizes do (11) and some do not (10), so 20 is the rule.
+    public static let minimumNinetyFiveFive = 20
 
     /// enwik8's standard split (as in the Transformer-XL reference): 90M / 5M / 5M of exactly 100M bytes.
     public static let enwik8Total = 100_000_000
