@@ -21,6 +21,11 @@ public struct CorpusStore: Sendable {
         folder.appendingPathComponent(corpus, isDirectory: true)
     }
 
+    /// Whether the corpus has a manifest (a prepare finished); the explorer prepares kernel-docs when not.
+    public func isPrepared(_ corpus: String = KernelDocs.corpusName) -> Bool {
+        FileManager.default.fileExists(atPath: corpusFolder(corpus).appendingPathComponent(Self.manifestName).path)
+    }
+
     public func manifest(corpus: String = KernelDocs.corpusName) throws(CorpusError) -> Manifest {
         let url = corpusFolder(corpus).appendingPathComponent(Self.manifestName)
         guard FileManager.default.fileExists(atPath: url.path) else {

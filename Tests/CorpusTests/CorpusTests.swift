@@ -205,6 +205,7 @@ func thrown(_ body: () throws -> Void) -> CorpusError? {
         #expect(manifest.splits.test.offset == n * 95 / 100)
         #expect(manifest.splits.test.sha256 == Digest.sha256Hex(expected[(n * 95 / 100)...]))
         #expect(try store.manifest() == manifest)
+        #expect(store.isPrepared())
         let parts = try Split.allCases.map { try store.load($0) }
         #expect(parts.flatMap { $0 } == expected)
         #expect(parts[0] == Array(expected[0..<(n * 9 / 10)]))
@@ -275,6 +276,7 @@ func thrown(_ body: () throws -> Void) -> CorpusError? {
     @Test func missingCorpusNamesPrepareCommand() throws {
         let scratch = try Scratch(); defer { scratch.cleanUp() }
         let store = CorpusStore(folder: scratch.url)
+        #expect(!store.isPrepared())
         let error = thrown { _ = try store.load(.test) }
         #expect(error == .notPrepared(corpus: "kernel-docs", folder: scratch.url.path))
         let message = error?.description ?? ""
