@@ -16,6 +16,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue the run saved in --out: same settings, same data order, same random numbers.")
     var resume = false
 
+    @Option(help: "When the run finishes, also write the model alone (no optimizer state) to this file.")
+    var export: String?
+
     @Option(help: "Train on this text file (its last 5% is the validation text) instead of the prepared corpus.")
     var text: String?
 
@@ -131,6 +134,16 @@ struct TrainCommand: ParsableCommand {
         let finished = try trainer.run(checkpoint: out, metadata: { ["train_command": command, "train_data": data.source] },
                                        log: { print($0); fflush(nil) }, shouldStop: { stop.isSet })
         if !finished { throw ExitCode(130) }
+        if let export {
+            let st = trainer.state
+            model.metadata = [:]  // the training state stays in the checkpoint
+            try model.save(to: export, metadata: [
+                "train_command": command, "train_data": data.source, "train_steps": String(st.step),
+                "train_bytes_seen": String(st.bytesSeen), "train_seconds": String(format: "%.0f", st.seconds),
+                "train_valid_bpc": st.lastValidBPC.map { String(format: "%.4f", $0) } ?? "",
+            ])
+            print("exported the model to \(export)")
+        }
         print("done: \(trainer.state.step) steps, \(trainer.state.bytesSeen) bytes seen, \(Trainer.clock(trainer.state.seconds)) training time; saved \(out)")
     }
 }
