@@ -88,9 +88,11 @@ public enum MemoryPlan {
         let s = spec.trimmingCharacters(in: .whitespaces)
         if s.isEmpty { throw .invalid("empty memory spec") }
         var result: [Int]
-        if s.first!.isLetter && !s.hasPrefix("L") && !s.hasPrefix("l") {
+        let chars = Array(s)
+        let compactForm = (chars[0] == "L" || chars[0] == "l") && chars.count > 1 && chars[1].isNumber
+        if chars[0].isLetter && !compactForm {
             result = try Preset.parse(s).lengths(layers: layers, long: long, short: short)
-        } else if s.first == "L" || s.first == "l" {
+        } else if compactForm {
             var out = [Int?](repeating: nil, count: layers)
             for item in s.split(whereSeparator: { $0 == "," || $0 == " " }) {
                 let kv = item.dropFirst().split(separator: ":")

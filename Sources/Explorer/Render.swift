@@ -118,7 +118,10 @@ struct Renderer {
     // MARK: Layers
 
     func layers(_ g: inout Grid, _ r: Rect) {
-        header(&g, r, " 1 Layers        mem kind  share", focused: s.focus == .layers)
+        // Columns: pointer, L<n> (0-5), memory (6-11), kind (13-17), share (18-23), a log-scale bar.
+        header(&g, r, "1 Layers", focused: s.focus == .layers)
+        let hr: Role = s.focus == .layers ? .header : .title
+        g.put(r.x + 9, r.y, "mem", hr); g.put(r.x + 13, r.y, "kind", hr); g.put(r.x + 19, r.y, "share", hr)
         let rows = r.height - 4
         let L = s.model.layers
         let first = Swift.max(0, Swift.min(s.selectedLayer - rows / 2, L - rows))
@@ -129,7 +132,7 @@ struct Renderer {
             let m = s.memory[l]
             let share = Double(m) / Double(total) * 100
             let sel = l == s.selectedLayer
-            let line = String(format: "%@L%-3d %6d %-5@ %5.1f%%", sel ? String(glyphs.pointer) : " ", l, m, s.kind(ofLayer: l), share)
+            let line = String(format: "%@L%-4d%6d %-5@%5.1f%%", sel ? String(glyphs.pointer) : " ", l, m, s.kind(ofLayer: l), share)
             let role: Role = sel ? (s.focus == .layers ? .selected : .accent) : (m == 0 ? .dim : .plain)
             let n = g.put(r.x, y, line, role, maxWidth: r.width)
             let barWidth = r.width - n - 2
@@ -278,7 +281,7 @@ struct Renderer {
     // MARK: Distance
 
     func distance(_ g: inout Grid, _ r: Rect) {
-        header(&g, r, " attention mass by distance (log bins) \(glyphs.dot) mean \(glyphs.dot) beyond segment", focused: s.focus == .distance)
+        header(&g, r, " 3 mass by distance (log bins), mean, beyond seg", focused: s.focus == .distance)
         guard !s.profiles.isEmpty else { g.put(r.x + 1, r.y + 1, "computing the segment...", .dim); return }
         let bins = s.profiles[0].bins.count
         let cw = Swift.max(1, Swift.min(3, (r.width - 5 - 16) / Swift.max(1, bins)))
@@ -314,7 +317,7 @@ struct Renderer {
         let p = s.profiles[Swift.min(s.selectedLayer, L - 1)]
         let y = labelY + 1 + Swift.min(rows, L)
         if y < r.maxY {
-            g.put(r.x + 1, y, String(format: "L%d: mean distance %.1f, %.1f%% of its attention beyond the segment (mem %d)",
+            g.put(r.x + 1, y, String(format: "L%d: mean %.1f, %.1f%% beyond the segment (mem %d)",
                                      s.selectedLayer, p.meanDistance, p.beyondSegment * 100, s.memory[s.selectedLayer]), .plain, maxWidth: r.width - 1)
         }
         if y + 1 < r.maxY {
