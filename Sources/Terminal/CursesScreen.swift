@@ -33,7 +33,10 @@ final class CursesScreen {
         curs_set(0)
 
         let env = ProcessInfo.processInfo.environment
-        mode = options.resolve(terminalColors: Int(shim_colors()), hasColors: has_colors(), environment: env)
+        // COLORS is only known after start_color(); never start it when colour is off anyway.
+        let off = options.resolve(terminalColors: 256, hasColors: true, environment: env) == .none
+        if !off && has_colors() { start_color(); use_default_colors() }
+        mode = off ? .none : options.resolve(terminalColors: Int(shim_colors()), hasColors: has_colors(), environment: env)
         mouse = options.mouse
         var codes = KeyCodes()
         codes.down = Int(shim_key_down()); codes.up = Int(shim_key_up()); codes.left = Int(shim_key_left()); codes.right = Int(shim_key_right())
@@ -80,8 +83,6 @@ final class CursesScreen {
     private static let ramp8: [Int16] = [Int16(COLOR_BLACK), Int16(COLOR_BLUE), Int16(COLOR_MAGENTA), Int16(COLOR_RED), Int16(COLOR_YELLOW), Int16(COLOR_WHITE)]
 
     private func setUpColors() {
-        start_color()
-        use_default_colors()
         let ramp = mode == .c256 ? CursesScreen.ramp256 : CursesScreen.ramp8
         levels = ramp.count
         for f in 0..<levels { for b in 0..<levels { init_pair(Int16(1 + f * levels + b), ramp[f], ramp[b]) } }
