@@ -56,29 +56,42 @@ public enum Heatmap {
         switch head { case .head(let h): headRange = h..<(h + 1); default: headRange = 0..<H }
         let byMax: Bool = { if case .max = head { return true }; return false }()
         let scale = 1 / Float(headRange.count)
+        // Heads are combined one query row at a time with contiguous reads, then binned.
+        var row = [Float](repeating: 0, count: keys.count)
         a.probabilities.withUnsafeBufferPointer { p in
-            for r in 0..<R {
-                for q in qs[r]..<qs[r + 1] {
-                    // Key k is visible to query q when its distance M + q - k >= 0.
-                    let kEnd = Swift.min(keys.upperBound, M + q + 1)
-                    guard kEnd > keys.lowerBound else { continue }
-                    for k in keys.lowerBound..<kEnd {
-                        var v: Float = 0
+          row.withUnsafeMutableBufferPointer { v in
+            acc.withUnsafeMutableBufferPointer { acc in
+              count.withUnsafeMutableBufferPointer { count in
+                colOf.withUnsafeBufferPointer { colOf in
+                for r in 0..<R {
+                    for q in qs[r]..<qs[r + 1] {
+                        // Key k is visible to query q when its distance M + q - k >= 0.
+                        let k0 = keys.lowerBound
+                        let n = Swift.min(keys.upperBound, M + q + 1) - k0
+                        guard n > 0 else { continue }
+                        for j in 0..<n { v[j] = 0 }
                         for h in headRange {
-                            let x = p[(h * Q + q) * K + k]
-                            if byMax { v = Swift.max(v, x) } else { v += x }
+                            let base = (h * Q + q) * K + k0
+                            if byMax { for j in 0..<n { v[j] = Swift.max(v[j], p[base + j]) } }
+                            else { for j in 0..<n { v[j] += p[base + j] } }
                         }
-                        if !byMax { v *= scale }
-                        let i = r * C + colOf[k - keys.lowerBound]
-                        switch reduction {
-                        case .min: acc[i] = Swift.min(acc[i], v)
-                        case .mean: acc[i] += v
-                        case .max: acc[i] = Swift.max(acc[i], v)
+                        let rowBase = r * C
+                        for j in 0..<n {
+                            let x = byMax ? v[j] : v[j] * scale
+                            let i = rowBase + colOf[j]
+                            switch reduction {
+                            case .min: acc[i] = Swift.min(acc[i], x)
+                            case .mean: acc[i] += x
+                            case .max: acc[i] = Swift.max(acc[i], x)
+                            }
+                            count[i] += 1
                         }
-                        count[i] += 1
                     }
                 }
+                }
+              }
             }
+          }
         }
         var top: Float = 0
         for i in 0..<(R * C) {
