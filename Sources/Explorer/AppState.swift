@@ -1,0 +1,146 @@
+// The explorer's whole state as a value (Elm-style): reduce(&state, action) changes it, render(state) draws it.
+
+public enum Pane: Int, Sendable, CaseIterable, CustomStringConvertible {
+    case layers = 1, attention, distance, text, evaluation
+    public var description: String {
+        switch self {
+        case .layers: return "Layers"; case .attention: return "Attention"; case .distance: return "Distance"
+        case .text: return "Text"; case .evaluation: return "Eval"
+        }
+    }
+}
+
+public enum Overlay: Sendable, Equatable { case help, confirmQuit }
+
+public enum InputKind: Sendable, Equatable { case command, search, memoryValue }
+
+public struct InputLine: Sendable, Equatable {
+    public var kind: InputKind
+    public var text: String
+    public init(kind: InputKind, text: String = "") { self.kind = kind; self.text = text }
+}
+
+/// What the terminal can show; decided by the adapter, used by render.
+public struct Display: Sendable, Equatable {
+    public var colors: Bool
+    public var ascii: Bool
+    public var label: String            // "256 colours", "8 colours", "no colour"
+    public init(colors: Bool = true, ascii: Bool = false, label: String = "256 colours") {
+        self.colors = colors; self.ascii = ascii; self.label = label
+    }
+}
+
+public struct Run: Sendable, Equatable {
+    public var id: Int
+    public var memory: [Int]
+    public var stateFloats: Int
+    public var bytes: Int
+    public var bpc: Double
+    public var seconds: Double
+}
+
+public struct EvalStatus: Sendable, Equatable {
+    public var request: Int
+    public var memory: [Int]
+    public var bytesTotal: Int
+    public var progress: EvalProgress?
+}
+
+public struct ModelInfo: Sendable, Equatable {
+    public var name: String
+    public var layers: Int, heads: Int, dModel: Int, segmentLength: Int, maxMemory: Int
+    public var defaultMemory: [Int]
+    public init(name: String, layers: Int, heads: Int, dModel: Int, segmentLength: Int, maxMemory: Int, defaultMemory: [Int]) {
+        self.name = name; self.layers = layers; self.heads = heads; self.dModel = dModel
+        self.segmentLength = segmentLength; self.maxMemory = maxMemory; self.defaultMemory = defaultMemory
+    }
+    public init(_ e: any ExplorerEngine) {
+        self.init(name: e.modelName, layers: e.layerCount, heads: e.headCount, dModel: e.dModel,
+                  segmentLength: e.segmentLength, maxMemory: e.maxMemory, defaultMemory: e.defaultMemory)
+    }
+}
+
+public struct AppState: Sendable {
+    public var model: ModelInfo
+    public var text: [UInt8]
+    public var textName: String
+    public var display = Display()
+    public var size = Size(width: 80, height: 24)
+
+    // Memory configuration
+    public var memory: [Int]
+    public var longLength: Int            // lrm: what presets give long-range layers
+    public var shortLength: Int           // srm: what presets give short-range layers
+    public var presetIndex = -1
+    public var preset: Preset? = nil      // the preset the memory came from, reapplied when lrm/srm change
+
+    // Selection
+    public var focus: Pane = .layers
+    public var mainPane: Pane = .attention  // the large pane when only one fits
+    public var selectedLayer = 0
+    public var headView: HeadView = .mean
+    public var reduction: Reduction = .max
+    public var scale: HeatScale = .log
+    public var cursor = 0                 // byte offset in the text: the query shown
+    public var zoom = 0                   // heatmap keys: all / 2^zoom
+    public var pan = 0                    // heatmap: first key shown when zoomed
+    public var helpTop = 0                // help overlay: first line shown
+    public var selectedRun: Int? = nil
+
+    // Overlays and input
+    public var overlay: Overlay? = nil
+    public var input: InputLine? = nil
+    public var search: String? = nil
+    public var message: String? = nil
+    public var messageIsError = false
+    public var interruptArmed = false
+
+    // Model results
+    public var analysisRequest = 0        // tag of the newest analysis asked for
+    public var analysis: SegmentAnalysis? = nil
+    public var analysisMemory: [Int]? = nil
+    public var profiles: [DistanceProfile] = []
+    public var analysing = false
+    public var evalRequest = 0
+    public var evalBytes: Int
+    public var eval: EvalStatus? = nil
+    public var runs: [Run] = []
+    public var baseline: Int? = nil       // run id pinned as the baseline
+    public var nextRunID = 1
+
+    public init(model: ModelInfo, text: [UInt8], textName: String, memory: [Int]? = nil, display: Display = Display()) {
+        self.model = model; self.text = text; self.textName = textName; self.display = display
+        self.memory = memory ?? model.defaultMemory
+        longLength = model.defaultMemory.max() ?? 0
+        shortLength = Swift.min(64, longLength)
+        evalBytes = Swift.min(text.count, 65_536)
+    }
+
+    // Derived values
+    public var stateFloats: Int { MemoryPlan.stateFloats(memory, dModel: model.dModel) }
+    public var ratioToFull: Double { MemoryPlan.ratio(memory, to: model.defaultMemory) }
+    public var segmentStart: Int { model.segmentLength > 0 ? cursor / model.segmentLength * model.segmentLength : 0 }
+    public var isEvaluating: Bool { eval != nil }
+    /// Whether the shown analysis is for the current cursor segment and memory.
+    public var analysisIsCurrent: Bool {
+        guard let a = analysis else { return false }
+        return analysisMemory == memory && cursor >= a.offset && cursor < a.offset + a.bytes.count
+    }
+    public var lastBPC: Double? { runs.last?.bpc }
+
+    public func kind(ofLayer l: Int) -> String {
+        let m = memory[l]
+        if m == 0 { return "none" }
+        return m > shortLength ? "long" : "short"
+    }
+}
+
+extension AppState {
+    /// Heat cells hold two query rows (`▀` with foreground and background) only with colour and block glyphs.
+    public var halfBlocks: Bool { display.colors && !display.ascii }
+    /// The attention pane's view of heads, with an out-of-range head falling back to the mean.
+    var effectiveHeadView: HeadView {
+        if case .head(let h) = headView, h >= model.heads { return .mean }
+        return headView
+    }
+}

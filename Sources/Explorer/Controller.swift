@@ -1,0 +1,95 @@
+// The session's model work off the UI thread: analysis of the visible segment (coalesced: a newer
+// request cancels the running one) and evaluation (cancelled and restarted on change). Results are
+// posted as Actions into a locked mailbox that the UI thread drains; curses never sees these threads.
+import Foundation
+
+public final class Controller: @unchecked Sendable {
+    private let engine: any ExplorerEngine
+    private let text: [UInt8]
+    private let lock = NSLock()
+    // Guarded by lock.
+    private var inbox: [Action] = []
+    private var latestProgress: Action? = nil
+    private var pendingAnalysis: (request: Int, offset: Int, memory: [Int])? = nil
+    private var latestAnalysis = 0
+    private var analysisBusy = false
+    private var evalToken = 0
+    private var evalRunning = 0
+    private let analysisQueue = DispatchQueue(label: "memscope.analysis", qos: .userInitiated)
+    private let evalQueue = DispatchQueue(label: "memscope.eval", qos: .utility)
+
+    public init(engine: any ExplorerEngine, text: [UInt8]) {
+        self.engine = engine; self.text = text
+    }
+
+    /// Whether a worker is busy or results wait: the UI polls faster then.
+    public var busy: Bool { lock.withLock { analysisBusy || evalRunning > 0 || !inbox.isEmpty || latestProgress != nil } }
+
+    /// Asks for the segment holding text[offset] under `memory`; supersedes any earlier request.
+    public func requestAnalysis(request: Int, offset: Int, memory: [Int]) {
+        let start: Bool = lock.withLock {
+            pendingAnalysis = (request, offset, memory)
+            latestAnalysis = request
+            if analysisBusy { return false }
+            analysisBusy = true
+            return true
+        }
+        if start { analysisQueue.async { self.analysisLoop() } }
+    }
+
+    private func analysisLoop() {
+        while true {
+            let next: (request: Int, offset: Int, memory: [Int])? = lock.withLock {
+                let p = pendingAnalysis
+                pendingAnalysis = nil
+                if p == nil { analysisBusy = false }
+                return p
+            }
+            guard let job = next else { return }
+            let cancelled: @Sendable () -> Bool = { [self] in lock.withLock { latestAnalysis != job.request } }
+            do {
+                let a = try engine.analyse(text: text, offset: job.offset, memory: job.memory, cancelled: cancelled)
+                if cancelled() { continue }
+                let profiles = DistanceProfile.all(a)
+                post(.analysisReady(request: job.request, a, profiles, memory: job.memory))
+            } catch is CancellationError {
+                continue
+            } catch {
+                post(.analysisFailed(request: job.request, "\(error)"))
+            }
+        }
+    }
+
+    /// Starts evaluation `request`; any earlier one is cancelled.
+    public func startEvaluation(request: Int, start: Int, bytes: Int, memory: [Int]) {
+        lock.withLock { evalToken = request; evalRunning += 1 }
+        evalQueue.async { [self] in
+            defer { lock.withLock { evalRunning -= 1 } }
+            let cancelled: @Sendable () -> Bool = { [self] in lock.withLock { evalToken != request } }
+            if cancelled() { return }
+            do {
+                let r = try engine.evaluate(text: text, start: start, bytes: bytes, memory: memory,
+                                            progress: { [self] p in lock.withLock { latestProgress = .evalProgress(request: request, p) } },
+                                            cancelled: cancelled)
+                if !cancelled() { post(.evalFinished(request: request, r)) }
+            } catch is CancellationError {
+            } catch {
+                if !cancelled() { post(.evalFailed(request: request, "\(error)")) }
+            }
+        }
+    }
+
+    public func cancelEvaluation() { lock.withLock { evalToken = -1 } }
+
+    private func post(_ a: Action) { lock.withLock { inbox.append(a) } }
+
+    /// Everything posted since the last drain, oldest first (only the latest progress report).
+    public func drain() -> [Action] {
+        lock.withLock {
+            var out: [Action] = latestProgress.map { [$0] } ?? []
+            out += inbox
+            inbox = []; latestProgress = nil
+            return out
+        }
+    }
+}

@@ -1,0 +1,57 @@
+// How far each layer looks: attention mass by relative distance in log-spaced bins, the mean
+// distance, and the share on memory keys, i.e. beyond the current segment (Rae & Razavi 2020, sec. 5).
+
+public struct DistanceProfile: Sendable, Equatable {
+    public let layer: Int
+    public let memoryKeys: Int
+    public let bins: [Double]           // share of attention mass per bin; sums to 1 when any mass
+    public let meanDistance: Double
+    public let beyondSegment: Double    // share of mass on memory keys
+
+    /// Bin 0 holds distance 0, bin i >= 1 holds distances 2^(i-1) ..< 2^i.
+    public static func bin(of d: Int) -> Int { d <= 0 ? 0 : Int.bitWidth - d.leadingZeroBitCount }
+    public static func range(ofBin i: Int) -> ClosedRange<Int> { i == 0 ? 0...0 : (1 << (i - 1))...((1 << i) - 1) }
+    /// Bins needed to hold every distance up to `maxDistance`.
+    public static func binCount(maxDistance: Int) -> Int { bin(of: Swift.max(0, maxDistance)) + 1 }
+
+    /// Mass averaged over heads and queries; `bins` at least what the layer's distances need.
+    public init(_ a: LayerAttention, bins binTotal: Int = 0) {
+        let maxD = a.memoryKeys + a.queries - 1
+        let n = Swift.max(binTotal, DistanceProfile.binCount(maxDistance: maxD))
+        var mass = [Double](repeating: 0, count: n)
+        var total = 0.0, weighted = 0.0, memory = 0.0
+        let Q = a.queries, K = a.keys, M = a.memoryKeys
+        // Distances repeat along each row, so accumulate per (q, k) over heads first.
+        var binOfDistance = [Int](repeating: 0, count: maxD + 1)
+        for d in 0...maxD { binOfDistance[d] = DistanceProfile.bin(of: d) }
+        a.probabilities.withUnsafeBufferPointer { p in
+            for q in 0..<Q {
+                let kEnd = Swift.min(K, M + q + 1)
+                for k in 0..<kEnd {
+                    var v = 0.0
+                    for h in 0..<a.heads { v += Double(p[(h * Q + q) * K + k]) }
+                    if v == 0 { continue }
+                    let d = M + q - k
+                    mass[binOfDistance[d]] += v
+                    total += v; weighted += v * Double(d)
+                    if k < M { memory += v }
+                }
+            }
+        }
+        layer = a.layer; memoryKeys = M
+        bins = total > 0 ? mass.map { $0 / total } : mass
+        meanDistance = total > 0 ? weighted / total : 0
+        beyondSegment = total > 0 ? memory / total : 0
+    }
+
+    public init(layer: Int, memoryKeys: Int, bins: [Double], meanDistance: Double, beyondSegment: Double) {
+        self.layer = layer; self.memoryKeys = memoryKeys; self.bins = bins
+        self.meanDistance = meanDistance; self.beyondSegment = beyondSegment
+    }
+
+    public static func all(_ s: SegmentAnalysis) -> [DistanceProfile] {
+        let maxD = s.attention.map { $0.memoryKeys + $0.queries - 1 }.max() ?? 0
+        let n = binCount(maxDistance: maxD)
+        return s.attention.map { DistanceProfile($0, bins: n) }
+    }
+}

@@ -1,0 +1,141 @@
+// Attention heatmap downsampling: query rows and key columns binned to fit the screen, each bin the
+// min, mean or max of the visible (unmasked) probabilities, with heads combined by mean, max or one head.
+import Foundation
+
+public enum HeadView: Sendable, Equatable, CustomStringConvertible {
+    case mean, max, head(Int)
+    public var description: String {
+        switch self { case .mean: return "mean"; case .max: return "max"; case .head(let h): return "head \(h)" }
+    }
+}
+
+public enum Reduction: String, Sendable, CaseIterable { case min, mean, max }
+public enum HeatScale: String, Sendable { case log, linear }
+
+public struct HeatmapView: Sendable, Equatable {
+    public let rows: Int, cols: Int
+    public let values: [Float]            // [rows][cols]; NaN where every key in the bin is masked
+    public let queryStarts: [Int]         // first query of each row; queryStarts[rows] = end
+    public let keyStarts: [Int]           // first key of each column; keyStarts[cols] = end
+    public let maxValue: Float
+    public func value(_ r: Int, _ c: Int) -> Float { values[r * cols + c] }
+    /// The column that holds `key`, if visible.
+    public func column(ofKey key: Int) -> Int? {
+        guard key >= keyStarts[0], key < keyStarts[cols] else { return nil }
+        var c = 0
+        while keyStarts[c + 1] <= key { c += 1 }
+        return c
+    }
+    public func row(ofQuery q: Int) -> Int? {
+        guard q >= queryStarts[0], q < queryStarts[rows] else { return nil }
+        var r = 0
+        while queryStarts[r + 1] <= q { r += 1 }
+        return r
+    }
+}
+
+public enum Heatmap {
+    /// Even split of `range` into at most `parts` bins: bin starts plus the end.
+    public static func binStarts(_ range: Range<Int>, parts: Int) -> [Int] {
+        let n = range.count, p = Swift.max(1, Swift.min(parts, n))
+        return (0...p).map { range.lowerBound + $0 * n / p }
+    }
+
+    /// Downsamples `attention` over `queries` x `keys` into at most rows x cols bins.
+    public static func downsample(_ a: LayerAttention, head: HeadView, reduction: Reduction,
+                                  queries: Range<Int>, keys: Range<Int>, rows: Int, cols: Int) -> HeatmapView {
+        let qs = binStarts(queries, parts: rows), ks = binStarts(keys, parts: cols)
+        let R = qs.count - 1, C = ks.count - 1
+        guard R > 0, C > 0 else { return HeatmapView(rows: 0, cols: 0, values: [], queryStarts: [0], keyStarts: [0], maxValue: 0) }
+        var colOf = [Int](repeating: 0, count: keys.count)
+        for c in 0..<C { for k in ks[c]..<ks[c + 1] { colOf[k - keys.lowerBound] = c } }
+        var acc = [Float](repeating: reduction == .min ? .infinity : 0, count: R * C)
+        var count = [Int32](repeating: 0, count: R * C)
+        let H = a.heads, Q = a.queries, K = a.keys, M = a.memoryKeys
+        let headRange: Range<Int>
+        switch head { case .head(let h): headRange = h..<(h + 1); default: headRange = 0..<H }
+        let byMax: Bool = { if case .max = head { return true }; return false }()
+        let scale = 1 / Float(headRange.count)
+        // Heads are combined one query row at a time with contiguous reads, then binned.
+        var row = [Float](repeating: 0, count: keys.count)
+        a.probabilities.withUnsafeBufferPointer { p in
+          row.withUnsafeMutableBufferPointer { v in
+            acc.withUnsafeMutableBufferPointer { acc in
+              count.withUnsafeMutableBufferPointer { count in
+                colOf.withUnsafeBufferPointer { colOf in
+                for r in 0..<R {
+                    for q in qs[r]..<qs[r + 1] {
+                        // Key k is visible to query q when its distance M + q - k >= 0.
+                        let k0 = keys.lowerBound
+                        let n = Swift.min(keys.upperBound, M + q + 1) - k0
+                        guard n > 0 else { continue }
+                        for j in 0..<n { v[j] = 0 }
+                        for h in headRange {
+                            let base = (h * Q + q) * K + k0
+                            if byMax { for j in 0..<n { v[j] = Swift.max(v[j], p[base + j]) } }
+                            else { for j in 0..<n { v[j] += p[base + j] } }
+                        }
+                        let rowBase = r * C
+                        for j in 0..<n {
+                            let x = byMax ? v[j] : v[j] * scale
+                            let i = rowBase + colOf[j]
+                            switch reduction {
+                            case .min: acc[i] = Swift.min(acc[i], x)
+                            case .mean: acc[i] += x
+                            case .max: acc[i] = Swift.max(acc[i], x)
+                            }
+                            count[i] += 1
+                        }
+                    }
+                }
+                }
+              }
+            }
+          }
+        }
+        var top: Float = 0
+        for i in 0..<(R * C) {
+            if count[i] == 0 { acc[i] = .nan; continue }
+            if reduction == .mean { acc[i] /= Float(count[i]) }
+            top = Swift.max(top, acc[i])
+        }
+        return HeatmapView(rows: R, cols: C, values: acc, queryStarts: qs, keyStarts: ks, maxValue: top)
+    }
+
+    /// Heat level 0...15 of `v` against `top`. Log scale spans three decades below the top.
+    public static func level(_ v: Float, top: Float, scale: HeatScale) -> UInt8 {
+        guard v.isFinite, v > 0, top > 0 else { return 0 }
+        let r = Double(Swift.min(1, v / top))
+        switch scale {
+        case .linear: return UInt8(Swift.max(1, Swift.min(15, Int((r * 15).rounded(.up)))))
+        case .log:
+            let t = (log10(r) + 3) / 3           // 1e-3 -> 0, 1 -> 1
+            if t <= 0 { return 0 }
+            return UInt8(Swift.max(1, Swift.min(15, Int((t * 15).rounded(.up)))))
+        }
+    }
+
+    /// The smallest value drawn at `level` (for the legend).
+    public static func threshold(_ level: Int, top: Float, scale: HeatScale) -> Double {
+        guard level > 0 else { return 0 }
+        switch scale {
+        case .linear: return Double(top) * Double(level - 1) / 15
+        case .log: return Double(top) * pow(10, Double(level - 1) / 15 * 3 - 3)
+        }
+    }
+
+    /// The full-resolution [query][key] matrix a head view shows (for export).
+    public static func matrix(_ a: LayerAttention, head: HeadView) -> [Float] {
+        let Q = a.queries, K = a.keys
+        var out = [Float](repeating: 0, count: Q * K)
+        let hs: Range<Int>
+        switch head { case .head(let h): hs = h..<(h + 1); default: hs = 0..<a.heads }
+        for h in hs {
+            for i in 0..<(Q * K) {
+                let x = a.probabilities[h * Q * K + i]
+                if case .max = head { out[i] = Swift.max(out[i], x) } else { out[i] += x / Float(hs.count) }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,63 @@
+// Where each pane goes for a terminal size. Render draws into these rectangles; the reducer uses the
+// same layout to map mouse clicks and to size page moves.
+
+public struct Layout: Sendable, Equatable {
+    public static let minimum = Size(width: 80, height: 24)
+
+    public let size: Size
+    public let tooSmall: Bool
+    public let title: Rect
+    public let status: Rect
+    public let layers: Rect          // sidebar: layer table and totals
+    public let evalSummary: Rect     // sidebar: evaluation progress
+    public let tabs: Rect            // main area: pane tabs
+    public let panes: [Pane: Rect]   // main area: the panes shown (one, or four when large)
+
+    public init(size: Size, layerCount: Int, mainPane: Pane) {
+        self.size = size
+        let w = size.width, h = size.height
+        tooSmall = w < Layout.minimum.width || h < Layout.minimum.height
+        title = Rect(x: 0, y: 0, width: w, height: 1)
+        status = Rect(x: 0, y: h - 1, width: w, height: 1)
+        let bodyHeight = h - 2
+        let sidebar = w >= 120 ? 34 : 30
+        let layersHeight = Swift.max(6, Swift.min(layerCount + 5, bodyHeight - 6))
+        layers = Rect(x: 0, y: 1, width: sidebar, height: layersHeight)
+        evalSummary = Rect(x: 0, y: 1 + layersHeight, width: sidebar, height: bodyHeight - layersHeight)
+        let mx = sidebar + 1, mw = w - mx
+        tabs = Rect(x: mx, y: 1, width: mw, height: 1)
+        let top = 2, mh = bodyHeight - 1
+        if w >= 150 && h >= 40 {
+            let lw = mw / 2, th = mh / 2
+            panes = [
+                .attention: Rect(x: mx, y: top, width: lw - 1, height: th),
+                .text: Rect(x: mx + lw, y: top, width: mw - lw, height: th),
+                .distance: Rect(x: mx, y: top + th, width: lw - 1, height: mh - th),
+                .evaluation: Rect(x: mx + lw, y: top + th, width: mw - lw, height: mh - th),
+            ]
+        } else {
+            panes = [mainPane == .layers ? .attention : mainPane: Rect(x: mx, y: top, width: mw, height: mh)]
+        }
+    }
+
+    public init(_ s: AppState) { self.init(size: s.size, layerCount: s.model.layers, mainPane: s.mainPane) }
+
+    /// The pane under a screen position (the sidebar counts as Layers).
+    public func pane(atX x: Int, y: Int) -> Pane? {
+        if layers.contains(x: x, y: y) || evalSummary.contains(x: x, y: y) { return evalSummary.contains(x: x, y: y) ? .evaluation : .layers }
+        for (p, r) in panes where r.contains(x: x, y: y) { return p }
+        return nil
+    }
+
+    // Inner geometry shared by render and reducer.
+    /// Attention pane: rows of heat cells (each two queries when half-blocks are on) and the columns.
+    public static func heatArea(_ r: Rect) -> Rect {
+        Rect(x: r.x + 1, y: r.y + 1, width: r.width - 1, height: Swift.max(1, r.height - 7))
+    }
+    /// Text pane: the byte grid.
+    public static func textArea(_ r: Rect) -> Rect { Rect(x: r.x, y: r.y + 1, width: r.width, height: Swift.max(1, r.height - 2)) }
+    /// Layers pane: the first row of the layer table.
+    public static let layerTableTop = 1
+    /// Evaluation pane: the first run row.
+    public static let runTableTop = 3
+}

@@ -1,0 +1,466 @@
+// render(state, size) -> Grid: the whole screen as a pure function of the state. Cheap enough to run on
+// every key press: the heatmap downsampling is the only loop over attention, the distance profiles
+// come precomputed with the analysis.
+import Foundation
+
+public func render(_ s: AppState, size: Size) -> Grid {
+    var g = Grid(width: size.width, height: size.height)
+    let layout = Layout(size: size, layerCount: s.model.layers, mainPane: s.mainPane)
+    if layout.tooSmall { drawTooSmall(&g, size); return g }
+    let r = Renderer(s: s, glyphs: Glyphs(ascii: s.display.ascii))
+    r.title(&g, layout.title)
+    r.layers(&g, layout.layers)
+    r.evalSummary(&g, layout.evalSummary)
+    for y in 1..<(size.height - 1) { g.set(layout.layers.width, y, r.glyphs.vertical, .border) }
+    r.tabs(&g, layout.tabs, all: layout.panes.count > 1)
+    for (pane, rect) in layout.panes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+        switch pane {
+        case .attention: r.attention(&g, rect)
+        case .distance: r.distance(&g, rect)
+        case .text: r.text(&g, rect)
+        case .evaluation: r.evaluation(&g, rect)
+        case .layers: break
+        }
+    }
+    if layout.panes.count > 1 {
+        let rects = Array(layout.panes.values)
+        for a in rects where a.x > layout.tabs.x { for y in a.y..<a.maxY { g.set(a.x - 1, y, r.glyphs.vertical, .border) } }
+    }
+    r.status(&g, layout.status)
+    switch s.overlay {
+    case .help: r.help(&g, size)
+    case .confirmQuit: r.confirmQuit(&g, size)
+    case nil: break
+    }
+    return g
+}
+
+private func drawTooSmall(_ g: inout Grid, _ size: Size) {
+    let lines = ["terminal too small",
+                 "\(Layout.minimum.width)x\(Layout.minimum.height) needed, this is \(size.width)x\(size.height)",
+                 "enlarge it, or q to quit"]
+    let top = Swift.max(0, (size.height - lines.count) / 2)
+    for (i, l) in lines.enumerated() {
+        g.put(Swift.max(0, (size.width - l.count) / 2), top + i, l, i == 0 ? .warning : .plain)
+    }
+}
+
+/// Level 0...15 for a loss in bits: 0 to 8 bits per byte, linearly.
+public func lossLevel(_ bits: Float) -> UInt8 {
+    guard bits.isFinite, bits > 0 else { return 0 }
+    return UInt8(Swift.min(15, Int((bits / 8 * 15).rounded())))
+}
+
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+
+struct Renderer {
+    let s: AppState
+    let glyphs: Glyphs
+
+    func header(_ g: inout Grid, _ r: Rect, _ text: String, focused: Bool) {
+        g.fill(Rect(x: r.x, y: r.y, width: r.width, height: 1), " ", focused ? .header : .title)
+        g.put(r.x, r.y, text, focused ? .header : .title, maxWidth: r.width)
+    }
+
+    func title(_ g: inout Grid, _ r: Rect) {
+        g.fill(r, " ", .header)
+        let left = " MemScope \(glyphs.dot) \(s.model.name) \(glyphs.dot) \(s.textName) (\(formatBytes(s.text.count)))"
+        let right = "? help  q quit "
+        g.put(0, r.y, left, .header, maxWidth: r.width - right.count - 1)
+        g.put(r.width - right.count, r.y, right, .header)
+    }
+
+    func status(_ g: inout Grid, _ r: Rect) {
+        g.fill(r, " ", .header)
+        if let input = s.input {
+            let prompt: String
+            switch input.kind {
+            case .command: prompt = ":"
+            case .search: prompt = "/"
+            case .memoryValue: prompt = "L\(s.selectedLayer) memory (0-\(s.model.maxMemory)): "
+            }
+            g.fill(r, " ", .plain)
+            let n = g.put(0, r.y, prompt + input.text, .plain, maxWidth: r.width - 1)
+            g.set(n, r.y, " ", .cursor)
+            return
+        }
+        let right = " ? help "
+        var left: String
+        var role = Role.header
+        if let m = s.message, !m.isEmpty {
+            left = " " + m
+            role = s.messageIsError ? .error : .accent
+        } else {
+            let bpc = s.lastBPC.map { String(format: "%.4f", $0) } ?? "-"
+            var rate = "-"
+            if let p = s.eval?.progress, p.seconds > 0 { rate = formatBytes(Int(Double(p.bytesDone) / p.seconds)) + "/s" }
+            else if let run = s.runs.last, run.seconds > 0 { rate = formatBytes(Int(Double(run.bytes) / run.seconds)) + "/s" }
+            let sep = " \(glyphs.vertical) "
+            left = " " + [s.model.name, MemoryPlan.compact(s.memory), "bpc \(bpc)", rate, s.display.label].joined(separator: sep)
+        }
+        g.put(0, r.y, left, role, maxWidth: r.width - right.count)
+        if role != .header { g.paint(0, r.y, width: Swift.min(left.count, r.width - right.count), role) }
+        g.put(r.width - right.count, r.y, right, .header)
+    }
+
+    func tabs(_ g: inout Grid, _ r: Rect, all: Bool) {
+        var x = r.x + 1
+        for p in Pane.allCases.dropFirst() {
+            let label = "\(p.rawValue) \(p)"
+            let role: Role = s.focus == p ? .selected : (all || s.mainPane == p ? .title : .dim)
+            g.put(x, r.y, label, role, maxWidth: r.maxX - x)
+            x += label.count + 2
+        }
+        if s.analysing { g.put(r.maxX - 12, r.y, "computing...", .warning) }
+    }
+
+    // MARK: Layers
+
+    func layers(_ g: inout Grid, _ r: Rect) {
+        // Columns: pointer, L<n> (0-5), memory (6-11), kind (13-17), share (18-23), a log-scale bar.
+        header(&g, r, "1 Layers", focused: s.focus == .layers)
+        let hr: Role = s.focus == .layers ? .header : .title
+        g.put(r.x + 9, r.y, "mem", hr); g.put(r.x + 13, r.y, "kind", hr); g.put(r.x + 19, r.y, "share", hr)
+        let rows = r.height - 4
+        let L = s.model.layers
+        let first = Swift.max(0, Swift.min(s.selectedLayer - rows / 2, L - rows))
+        let total = Swift.max(1, s.memory.reduce(0, +))
+        let maxBits = Swift.max(1.0, log2(Double(Swift.max(2, s.model.maxMemory))))
+        for i in 0..<Swift.min(rows, L - first) {
+            let l = first + i, y = r.y + Layout.layerTableTop + i
+            let m = s.memory[l]
+            let share = Double(m) / Double(total) * 100
+            let sel = l == s.selectedLayer
+            let line = String(format: "%@L%-4d%6d %-5@%5.1f%%", sel ? String(glyphs.pointer) : " ", l, m, s.kind(ofLayer: l), share)
+            let role: Role = sel ? (s.focus == .layers ? .selected : .accent) : (m == 0 ? .dim : .plain)
+            let n = g.put(r.x, y, line, role, maxWidth: r.width)
+            let barWidth = r.width - n - 2
+            if barWidth > 0 {
+                let filled = m == 0 ? 0 : Swift.max(1, Int((log2(Double(m) + 1) / maxBits * Double(barWidth)).rounded()))
+                for b in 0..<barWidth { g.set(r.x + n + 1 + b, y, b < filled ? glyphs.barFull : " ", sel ? role : .accent) }
+            }
+        }
+        var y = r.y + Layout.layerTableTop + Swift.min(rows, L)
+        let ratio = s.ratioToFull
+        g.put(r.x + 1, y, "state \(formatCount(s.stateFloats)) floats", .plain, maxWidth: r.width - 1); y += 1
+        var ratioText = ratio.isFinite ? String(format: "%.2f%@ full", ratio, glyphs.times) : "full model has no memory"
+        if ratio.isFinite && ratio > 0 && ratio < 1 { ratioText += String(format: " (%.1f%@ fewer)", 1 / ratio, glyphs.times) }
+        g.put(r.x + 1, y, ratioText, .accent, maxWidth: r.width - 1); y += 1
+        g.put(r.x + 1, y, "lrm \(s.longLength) \(glyphs.dot) srm \(s.shortLength)" + (s.preset.map { " \(glyphs.dot) \($0)" } ?? ""), .dim, maxWidth: r.width - 1)
+    }
+
+    // MARK: Evaluation summary (sidebar)
+
+    func evalSummary(_ g: inout Grid, _ r: Rect) {
+        guard r.height >= 2 else { return }
+        let line = String(repeating: String(glyphs.horizontal), count: r.width)
+        g.put(r.x, r.y, line, .border)
+        g.put(r.x + 1, r.y, " Eval \(formatBytes(s.evalBytes)) ", s.focus == .evaluation ? .selected : .title)
+        var y = r.y + 1
+        if let ev = s.eval {
+            let done = ev.progress.map { Double($0.bytesDone) / Double(Swift.max(1, $0.bytesTotal)) } ?? 0
+            bar(&g, r.x + 1, y, width: r.width - 7, fraction: done)
+            g.put(r.x + r.width - 5, y, lpad(String(format: "%.0f%%", done * 100), 4), .accent); y += 1
+            if let p = ev.progress, p.bytesDone > 0 {
+                let eta = p.seconds / Double(p.bytesDone) * Double(p.bytesTotal - p.bytesDone)
+                g.put(r.x + 1, y, String(format: "bpc %.4f %@ ETA %@", p.bpc, glyphs.dot, formatSeconds(eta)), .plain, maxWidth: r.width - 1)
+            } else {
+                g.put(r.x + 1, y, "starting...", .dim)
+            }
+            y += 1
+        } else {
+            g.put(r.x + 1, y, "idle \(glyphs.dot) e evaluates", .dim, maxWidth: r.width - 1); y += 1
+        }
+        if let last = s.runs.last, y < r.maxY {
+            var t = String(format: "last %.4f bpc", last.bpc)
+            if let b = s.runs.first(where: { $0.id == s.baseline }) { t += String(format: " %@%+.4f", glyphs.delta, last.bpc - b.bpc) }
+            g.put(r.x + 1, y, t, .plain, maxWidth: r.width - 1); y += 1
+        }
+        if y < r.maxY && !s.runs.isEmpty { g.put(r.x + 1, y, "\(s.runs.count) run\(s.runs.count == 1 ? "" : "s") \(glyphs.dot) 5 shows them", .dim, maxWidth: r.width - 1) }
+    }
+
+    func bar(_ g: inout Grid, _ x: Int, _ y: Int, width: Int, fraction: Double) {
+        guard width > 0 else { return }
+        let filled = Int((Swift.max(0, Swift.min(1, fraction)) * Double(width)).rounded(.down))
+        for i in 0..<width { g.set(x + i, y, i < filled ? glyphs.barFull : glyphs.barEmpty, i < filled ? .accent : .dim) }
+    }
+
+    // MARK: Attention
+
+    /// Probability that query q puts on key k under the head view.
+    func probability(_ a: LayerAttention, _ q: Int, _ k: Int, _ view: HeadView) -> Float {
+        let Q = a.queries, K = a.keys
+        switch view {
+        case .head(let h): return a.probabilities[(h * Q + q) * K + k]
+        case .mean: return (0..<a.heads).reduce(Float(0)) { $0 + a.probabilities[($1 * Q + q) * K + k] } / Float(a.heads)
+        case .max: return (0..<a.heads).reduce(Float(0)) { Swift.max($0, a.probabilities[($1 * Q + q) * K + k]) }
+        }
+    }
+
+    func heatCell(_ top: UInt8, _ bottom: UInt8) -> Cell {
+        if s.halfBlocks { return Cell(glyphs.upperHalf, .heat(top: top, bottom: bottom)) }
+        if s.display.colors { return Cell(" ", .heat(top: top, bottom: top)) }
+        return Cell(glyphs.shade(top), .heat(top: top, bottom: top))
+    }
+
+    func attention(_ g: inout Grid, _ r: Rect) {
+        let view = s.effectiveHeadView
+        guard let a = s.analysis, s.selectedLayer < a.attention.count else {
+            header(&g, r, " L\(s.selectedLayer) \(glyphs.dot) computing the segment...", focused: s.focus == .attention)
+            return
+        }
+        let att = a.attention[s.selectedLayer]
+        let M = att.memoryKeys
+        let stale = s.analysisIsCurrent ? "" : " (updating)"
+        header(&g, r, " L\(s.selectedLayer) \(glyphs.dot) \(view == .mean || view == .max ? "\(view) of \(att.heads) heads" : "\(view)") \(glyphs.dot) bytes \(a.offset)-\(a.offset + a.bytes.count - 1) \(glyphs.dot) mem \(M)\(stale)",
+               focused: s.focus == .attention)
+        let area = Layout.heatArea(r)
+        let perCell = s.halfBlocks ? 2 : 1
+        let visible = Swift.max(1, att.keys >> s.zoom)
+        let start = Swift.max(0, Swift.min(s.pan, att.keys - visible))
+        let hm = Heatmap.downsample(att, head: view, reduction: s.reduction, queries: 0..<att.queries,
+                                    keys: start..<(start + visible), rows: area.height * perCell, cols: area.width)
+        func lvl(_ row: Int, _ c: Int) -> UInt8 { row < hm.rows ? Heatmap.level(hm.value(row, c), top: hm.maxValue, scale: s.scale) : 0 }
+        let cellRows = (hm.rows + perCell - 1) / perCell
+        for y in 0..<cellRows {
+            for c in 0..<hm.cols {
+                let cell = heatCell(lvl(y * perCell, c), perCell == 2 ? lvl(y * perCell + 1, c) : lvl(y, c))
+                g[area.x + c, area.y + y] = cell
+            }
+        }
+        let q = s.cursor - a.offset
+        if q >= 0 && q < att.queries, let row = hm.row(ofQuery: q) { g.set(r.x, area.y + row / perCell, glyphs.pointer, .accent) }
+        // Axis: key positions relative to the segment start, memory negative, and the boundary.
+        let axisY = area.y + area.height
+        for c in 0..<hm.cols { g.set(area.x + c, axisY, glyphs.horizontal, .border) }
+        g.put(area.x, axisY, "\(start - M)", .dim)
+        let endLabel = "+\(start + visible - 1 - M)"
+        g.put(area.x + hm.cols - endLabel.count, axisY, endLabel, .dim)
+        if let c = hm.column(ofKey: M) {
+            g.set(area.x + c, axisY, glyphs.boundary, .accent)
+            g.put(area.x + c + 1, axisY, "seg", .accent)
+            if c >= 4 { g.put(area.x + c - 4, axisY, "mem", .dim) }
+        }
+        // Legend with numbers.
+        let ly = axisY + 1
+        var x = g.put(area.x, ly, String(format: "%.1e ", Heatmap.threshold(1, top: hm.maxValue, scale: s.scale)), .dim)
+        for l in 0..<16 { g[area.x + x, ly] = s.display.colors ? Cell(" ", .heat(top: UInt8(l), bottom: UInt8(l))) : Cell(glyphs.shade(UInt8(l)), .plain); x += 1 }
+        x += g.put(area.x + x, ly, String(format: " %.3f %@ %@-pool", hm.maxValue, s.scale.rawValue, s.reduction.rawValue), .dim, maxWidth: area.maxX - area.x - x)
+        if s.zoom > 0 { g.put(area.x + x, ly, " zoom \(1 << s.zoom)x", .accent, maxWidth: area.maxX - area.x - x) }
+        reads(&g, Rect(x: r.x, y: ly + 1, width: r.width, height: r.maxY - ly - 1), a, att, q, view)
+    }
+
+    /// The cursor query's attention drawn over the text itself: the bytes it reads, however far back.
+    func reads(_ g: inout Grid, _ r: Rect, _ a: SegmentAnalysis, _ att: LayerAttention, _ q: Int, _ view: HeadView) {
+        guard r.height >= 1, q >= 0, q < att.queries else {
+            g.put(r.x, r.y, " cursor is outside this segment", .dim); return
+        }
+        let M = att.memoryKeys
+        let memBytes = s.selectedLayer < a.memoryBytes.count ? a.memoryBytes[s.selectedLayer] : []
+        func byte(_ k: Int) -> UInt8 { k < M ? (k < memBytes.count ? memBytes[k] : 0x20) : a.bytes[k - M] }
+        let kEnd = M + q                                   // the query's own position
+        let probs = (0...kEnd).map { probability(att, q, $0, view) }
+        let top = probs.max() ?? 0
+        let loss = q < a.lossBits.count ? a.lossBits[q] : .nan
+        let lossText = loss.isNaN ? "" : String(format: " %@ loss %.2f bits", glyphs.dot, loss)
+        g.put(r.x, r.y, " q\(a.offset + q) '\(Glyphs.describe(a.bytes[q]))'\(lossText) \(glyphs.dot) reads:", .title, maxWidth: r.width)
+        let stripRows = Swift.max(0, Swift.min(2, r.height - 2))
+        let n = Swift.min(kEnd + 1, stripRows * r.width)
+        for i in 0..<n {
+            let k = kEnd + 1 - n + i
+            let (ch, _) = glyphs.byte(byte(k))
+            let level = Heatmap.level(probs[k], top: top, scale: s.scale)
+            g.set(r.x + i % r.width, r.y + 1 + i / r.width, ch, k == kEnd ? .cursor : .shade(level))
+        }
+        let best = probs.indices.sorted { probs[$0] > probs[$1] }.prefix(4)
+        let list = best.map { k in String(format: "d=%d '%@' %.0f%%", kEnd - k, Glyphs.describe(byte(k)), probs[k] * 100) }
+        g.put(r.x + 1, r.y + 1 + stripRows, list.joined(separator: " \(glyphs.dot) "), .plain, maxWidth: r.width - 1)
+    }
+
+    // MARK: Distance
+
+    func distance(_ g: inout Grid, _ r: Rect) {
+        header(&g, r, " 3 mass by distance (log bins), mean, beyond seg", focused: s.focus == .distance)
+        guard !s.profiles.isEmpty else { g.put(r.x + 1, r.y + 1, "computing the segment...", .dim); return }
+        let bins = s.profiles[0].bins.count
+        let cw = Swift.max(1, Swift.min(3, (r.width - 5 - 16) / Swift.max(1, bins)))
+        let labelY = r.y + 1
+        // Bin labels: the lower bound of every few bins.
+        var x = r.x + 4
+        var i = 0
+        while i < bins {
+            let lo = DistanceProfile.range(ofBin: i).lowerBound
+            let t = lo >= 1024 ? "\(lo / 1024)k" : "\(lo)"
+            g.put(x + i * cw, labelY, t, .dim)
+            i += Swift.max(1, (t.count + cw) / cw)
+        }
+        let segBin = DistanceProfile.bin(of: s.model.segmentLength)
+        if segBin < bins { g.set(r.x + 4 + segBin * cw - 1, labelY, glyphs.boundary, .accent) }
+        x = r.x + 4 + bins * cw
+        g.put(x, labelY, "   mean beyond", .dim)
+        let rows = Swift.max(1, r.height - 4)
+        let L = s.profiles.count
+        let first = Swift.max(0, Swift.min(s.selectedLayer - rows / 2, L - rows))
+        for j in 0..<Swift.min(rows, L - first) {
+            let l = first + j, p = s.profiles[l], y = labelY + 1 + j
+            let sel = l == s.selectedLayer
+            g.put(r.x, y, "L\(l)", sel ? (s.focus == .distance ? .selected : .accent) : .plain)
+            let top = p.bins.max() ?? 0
+            for (b, m) in p.bins.enumerated() {
+                let level = top > 0 && m > 0 ? Swift.max(1, Int((m / top * 8).rounded(.up))) : 0
+                let role: Role = s.display.colors ? .heat(top: UInt8(Swift.min(15, level * 2)), bottom: 0) : .plain
+                for c in 0..<cw { g.set(r.x + 4 + b * cw + c, y, glyphs.spark[level], level == 0 ? .plain : role) }
+            }
+            g.put(x, y, String(format: " %6.0f %5.1f%%", p.meanDistance, p.beyondSegment * 100), sel ? .accent : .plain)
+        }
+        let p = s.profiles[Swift.min(s.selectedLayer, L - 1)]
+        let y = labelY + 1 + Swift.min(rows, L)
+        if y < r.maxY {
+            g.put(r.x + 1, y, String(format: "L%d: mean %.1f, %.1f%% beyond the segment (mem %d)",
+                                     s.selectedLayer, p.meanDistance, p.beyondSegment * 100, s.memory[s.selectedLayer]), .plain, maxWidth: r.width - 1)
+        }
+        if y + 1 < r.maxY {
+            g.put(r.x + 1, y + 1, "bins 0, 1, 2-3, 4-7, ... \(glyphs.boundary) segment length \(s.model.segmentLength)", .dim, maxWidth: r.width - 1)
+        }
+    }
+
+    // MARK: Text
+
+    func text(_ g: inout Grid, _ r: Rect) {
+        let area = Layout.textArea(r)
+        let a = s.analysis
+        var info = " @\(s.cursor)/\(s.text.count)"
+        if s.cursor < s.text.count { info += " '\(Glyphs.describe(s.text[s.cursor]))'" }
+        if let a, s.cursor >= a.offset, s.cursor - a.offset < a.lossBits.count {
+            let l = a.lossBits[s.cursor - a.offset]
+            if !l.isNaN { info += String(format: " loss %.2f bits", l) }
+        }
+        if let q = s.search { info += " \(glyphs.dot) /\(q)" }
+        header(&g, r, info, focused: s.focus == .text)
+        let top = textTopLine(s, area: area)
+        let current = s.analysisIsCurrent
+        for row in 0..<area.height {
+            for col in 0..<area.width {
+                let i = (top + row) * area.width + col
+                guard i < s.text.count else { break }
+                let (ch, standIn) = glyphs.byte(s.text[i])
+                var role: Role = standIn ? .dim : .plain
+                if let a, i >= a.offset, i - a.offset < a.lossBits.count {
+                    role = current ? .shade(lossLevel(a.lossBits[i - a.offset])) : .dim
+                }
+                if i == s.cursor { role = .cursor }
+                g.set(area.x + col, area.y + row, ch, role)
+            }
+        }
+        let ly = r.maxY - 1
+        var x = g.put(r.x + 1, ly, "loss 0 ", .dim)
+        for l in 0..<16 { g.set(r.x + 1 + x, ly, s.display.colors ? " " : "a", .shade(UInt8(l))); x += 1 }
+        g.put(r.x + 1 + x, ly, " 8+ bits/byte", .dim)
+    }
+
+    // MARK: Evaluation
+
+    func evaluation(_ g: inout Grid, _ r: Rect) {
+        header(&g, r, " bpc over \(formatBytes(s.evalBytes)) from byte 0 \(glyphs.dot) e run \(glyphs.dot) < > size \(glyphs.dot) p pin", focused: s.focus == .evaluation)
+        if let ev = s.eval {
+            let p = ev.progress
+            let done = p.map { Double($0.bytesDone) / Double(Swift.max(1, $0.bytesTotal)) } ?? 0
+            bar(&g, r.x + 1, r.y + 1, width: Swift.min(20, r.width / 3), fraction: done)
+            var t = String(format: " %3.0f%%", done * 100)
+            if let p, p.bytesDone > 0 {
+                let eta = p.seconds / Double(p.bytesDone) * Double(p.bytesTotal - p.bytesDone)
+                t += String(format: " ETA %@ %@ bpc %.4f %@ %@/s", formatSeconds(eta), glyphs.dot, p.bpc, glyphs.dot,
+                            formatBytes(Int(Double(p.bytesDone) / Swift.max(p.seconds, 1e-9))))
+            }
+            g.put(r.x + 1 + Swift.min(20, r.width / 3), r.y + 1, t, .plain, maxWidth: r.width - 22)
+        } else {
+            g.put(r.x + 1, r.y + 1, "idle \(glyphs.dot) memory \(MemoryPlan.compact(s.memory))", .dim, maxWidth: r.width - 1)
+        }
+        g.put(r.x, r.y + 2, "   #  memory          state  ratio    bpc   \(glyphs.delta)base", .title, maxWidth: r.width)
+        guard !s.runs.isEmpty else {
+            g.put(r.x + 1, r.y + 3, "no runs yet: e evaluates with the current memory", .dim, maxWidth: r.width - 1); return
+        }
+        let n = runRows(r)
+        let sel = s.selectedRun ?? s.runs.count - 1
+        let first = Swift.max(0, Swift.min(sel - n + 1, s.runs.count - n))
+        let base = s.runs.first { $0.id == s.baseline }
+        for j in 0..<Swift.min(n, s.runs.count - first) {
+            let run = s.runs[first + j]
+            let ratio = MemoryPlan.ratio(run.memory, to: s.model.defaultMemory)
+            let delta = base.map { String(format: "%+.4f", run.bpc - $0.bpc) } ?? ""
+            let mark = run.id == s.baseline ? String(glyphs.baselinePoint) : " "
+            let line = String(format: "%@%@%3d  %@ %6@ %5.2f %7.4f %8@", first + j == sel ? String(glyphs.pointer) : " ", mark, run.id,
+                              pad(String(MemoryPlan.compact(run.memory).prefix(14)), 14), formatCount(run.stateFloats), ratio, run.bpc, delta)
+            g.put(r.x, r.y + Layout.runTableTop + j, line, first + j == sel && s.focus == .evaluation ? .selected : .plain, maxWidth: r.width)
+        }
+        chart(&g, Rect(x: r.x, y: r.y + Layout.runTableTop + n + 1, width: r.width, height: r.maxY - (r.y + Layout.runTableTop + n + 1)))
+    }
+
+    /// bpc against memory-state size (log x), one point per run.
+    func chart(_ g: inout Grid, _ r: Rect) {
+        guard r.height >= 4, r.width >= 20 else { return }
+        let runs = s.runs
+        let xs = runs.map { log10(Double(Swift.max(1, $0.stateFloats))) }
+        let ys = runs.map(\.bpc)
+        var (x0, x1) = (xs.min()!, xs.max()!), (y0, y1) = (ys.min()!, ys.max()!)
+        if x1 - x0 < 1e-9 { x0 -= 0.5; x1 += 0.5 }
+        if y1 - y0 < 1e-9 { y0 -= 0.01; y1 += 0.01 }
+        let plotX = r.x + 8, plotW = r.width - 9, plotH = r.height - 2
+        for y in 0..<plotH { g.set(plotX - 1, r.y + y, glyphs.vertical, .border) }
+        for x in 0..<plotW { g.set(plotX + x, r.y + plotH, glyphs.horizontal, .border) }
+        g.put(r.x, r.y, String(format: "%7.3f", y1), .dim)
+        g.put(r.x, r.y + plotH - 1, String(format: "%7.3f", y0), .dim)
+        let axis = "state " + formatCount(Int(pow(10, x0))) + " .. " + formatCount(Int(pow(10, x1))) + " floats (log)"
+        g.put(plotX, r.y + plotH + 1, axis, .dim, maxWidth: plotW)
+        let sel = s.selectedRun ?? runs.count - 1
+        for (i, run) in runs.enumerated() {
+            let px = plotX + Int(((xs[i] - x0) / (x1 - x0) * Double(plotW - 1)).rounded())
+            let py = r.y + plotH - 1 - Int(((ys[i] - y0) / (y1 - y0) * Double(plotH - 1)).rounded())
+            let isBase = run.id == s.baseline
+            g.set(px, py, isBase ? glyphs.baselinePoint : glyphs.point, i == sel ? .selected : (isBase ? .warning : .accent))
+        }
+    }
+
+    // MARK: Overlays
+
+    func box(_ g: inout Grid, _ r: Rect, title: String) {
+        g.fill(r, " ", .plain)
+        for x in r.x..<r.maxX { g.set(x, r.y, glyphs.horizontal, .border); g.set(x, r.maxY - 1, glyphs.horizontal, .border) }
+        for y in r.y..<r.maxY { g.set(r.x, y, glyphs.vertical, .border); g.set(r.maxX - 1, y, glyphs.vertical, .border) }
+        g.put(r.x + 2, r.y, " \(title) ", .title)
+    }
+
+    func help(_ g: inout Grid, _ size: Size) {
+        let r = Rect(x: 2, y: 1, width: size.width - 4, height: size.height - 2)
+        box(&g, r, title: "Keys: ? or Esc closes, j/k scroll")
+        var lines: [(String, Role)] = []
+        var group = ""
+        for h in KeyMap.helpLines() {
+            if h.group != group { group = h.group; lines.append((h.group, .title)) }
+            lines.append(("  " + pad(h.keys, 14) + h.help, .plain))
+        }
+        lines.append(("Mouse: click selects, wheel scrolls (Shift+drag selects text); --no-mouse turns it off", .dim))
+        let rows = r.height - 2
+        let top = Swift.min(s.helpTop, Swift.max(0, lines.count - rows))
+        for i in 0..<Swift.min(rows, lines.count - top) {
+            g.put(r.x + 2, r.y + 1 + i, lines[top + i].0, lines[top + i].1, maxWidth: r.width - 4)
+        }
+        if top + rows < lines.count { g.put(r.maxX - 12, r.maxY - 1, " more: j ", .accent) }
+    }
+
+    func confirmQuit(_ g: inout Grid, _ size: Size) {
+        let text = "An evaluation is running. Quit anyway? y / n"
+        let w = text.count + 6
+        let r = Rect(x: (size.width - w) / 2, y: size.height / 2 - 2, width: w, height: 5)
+        box(&g, r, title: "Quit")
+        g.put(r.x + 3, r.y + 2, text, .warning)
+    }
+}
+
+func formatSeconds(_ t: Double) -> String {
+    guard t.isFinite else { return "?" }
+    if t < 60 { return String(format: "%.0fs", t) }
+    if t < 3600 { return String(format: "%dm%02ds", Int(t) / 60, Int(t) % 60) }
+    return String(format: "%dh%02dm", Int(t) / 3600, Int(t) / 60 % 60)
+}

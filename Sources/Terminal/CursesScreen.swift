@@ -1,0 +1,211 @@
+// The curses adapter, the only file that imports CNcurses: terminal setup and restore, colours,
+// blit(grid) and key decoding. Every call happens on the UI thread.
+import CNcurses
+import Explorer
+import Foundation
+
+final class CursesScreen {
+    private(set) var display: Display
+    private let mode: ColorMode
+    private let mouse: Bool
+    private var open = false
+    private var screen: OpaquePointer?
+    private let decoder: KeyDecoder
+    // Role -> (attributes, pair); heat pairs are computed.
+    private var attrCache: [Role: (attr_t, Int16)] = [:]
+    private var levels = 16                    // colours in the heat ramp
+    private var uiPairBase: Int16 = 0
+
+    init(options: TerminalOptions) throws {
+        // Locale first, or ncursesw prints UTF-8 as junk; fall back to C.UTF-8 where LANG is unset.
+        var utf8 = false
+        if setlocale(LC_ALL, "") != nil, String(cString: nl_langinfo(nl_item(CODESET))).uppercased().contains("UTF") { utf8 = true }
+        if !utf8, setlocale(LC_ALL, "C.UTF-8") != nil, String(cString: nl_langinfo(nl_item(CODESET))).uppercased().contains("UTF") { utf8 = true }
+        if getenv("ESCDELAY") == nil { set_escdelay(25) }
+        guard let scr = newterm(nil, shim_stdout(), shim_stdin()) else {
+            throw TerminalError("cannot start the terminal (TERM=\(ProcessInfo.processInfo.environment["TERM"] ?? "unset"))")
+        }
+        screen = scr
+        set_term(scr)
+        open = true
+        raw(); noecho(); nonl()
+        keypad(shim_stdscr(), true)
+        curs_set(0)
+
+        let env = ProcessInfo.processInfo.environment
+        // COLORS is only known after start_color(); never start it when colour is off anyway.
+        let off = options.resolve(terminalColors: 256, hasColors: true, environment: env) == .none
+        if !off && has_colors() { start_color(); use_default_colors() }
+        mode = off ? .none : options.resolve(terminalColors: Int(shim_colors()), hasColors: has_colors(), environment: env)
+        mouse = options.mouse
+        var codes = KeyCodes()
+        codes.down = Int(shim_key_down()); codes.up = Int(shim_key_up()); codes.left = Int(shim_key_left()); codes.right = Int(shim_key_right())
+        codes.home = Int(shim_key_home()); codes.end = Int(shim_key_end()); codes.backspace = Int(shim_key_backspace())
+        codes.f0 = Int(shim_key_f0()); codes.delete = Int(shim_key_dc()); codes.shiftDown = Int(shim_key_sf()); codes.shiftUp = Int(shim_key_sr())
+        codes.pageDown = Int(shim_key_npage()); codes.pageUp = Int(shim_key_ppage()); codes.enter = Int(shim_key_enter())
+        codes.backTab = Int(shim_key_btab()); codes.shiftLeft = Int(shim_key_sleft()); codes.shiftRight = Int(shim_key_sright())
+        codes.mouse = Int(shim_key_mouse()); codes.resize = Int(shim_key_resize())
+        decoder = KeyDecoder(codes: codes)
+
+        let label: String
+        switch mode {
+        case .c256: label = "256 colours"
+        case .c8: label = "8 colours"
+        default: label = "no colour"
+        }
+        display = Display(colors: mode == .c256 || mode == .c8, ascii: options.ascii || !utf8, label: label)
+        if display.colors { setUpColors() }
+        if mouse {
+            mousemask(shim_all_mouse_events(), nil)
+            mouseinterval(0)
+        }
+    }
+
+    /// Restores the terminal; safe to call more than once.
+    func close() {
+        guard open else { return }
+        open = false
+        if mouse { mousemask(0, nil) }
+        curs_set(1)
+        endwin()
+        if let s = screen { delscreen(s); screen = nil }
+        fflush(shim_stdout())
+    }
+
+    deinit { close() }
+
+    var size: Size { Size(width: Int(getmaxx(shim_stdscr())), height: Int(getmaxy(shim_stdscr()))) }
+
+    // MARK: Colours
+
+    /// 256 colours: a 16-step inferno-like ramp from the xterm cube; 8 colours: six base colours.
+    private static let ramp256: [Int16] = [16, 17, 54, 55, 90, 91, 126, 161, 167, 202, 208, 214, 220, 221, 227, 230]
+    private static let ramp8: [Int16] = [Int16(COLOR_BLACK), Int16(COLOR_BLUE), Int16(COLOR_MAGENTA), Int16(COLOR_RED), Int16(COLOR_YELLOW), Int16(COLOR_WHITE)]
+
+    private func setUpColors() {
+        let ramp = mode == .c256 ? CursesScreen.ramp256 : CursesScreen.ramp8
+        levels = ramp.count
+        for f in 0..<levels { for b in 0..<levels { init_pair(Int16(1 + f * levels + b), ramp[f], ramp[b]) } }
+        uiPairBase = Int16(1 + levels * levels)
+        let is256 = mode == .c256
+        let ui: [(Int16, Int16)] = [
+            (Int16(COLOR_WHITE), is256 ? 24 : Int16(COLOR_BLUE)),      // header
+            (Int16(COLOR_BLACK), Int16(COLOR_CYAN)),                   // selected
+            (Int16(COLOR_CYAN), -1),                                   // accent
+            (Int16(COLOR_YELLOW), -1),                                 // warning
+            (Int16(COLOR_RED), -1),                                    // error
+            (is256 ? 244 : Int16(COLOR_WHITE), -1),                    // dim, border
+        ]
+        for (i, p) in ui.enumerated() { init_pair(uiPairBase + Int16(i), p.0, p.1) }
+    }
+
+    private func level(_ l: UInt8) -> Int { Int(l) * levels / 16 }
+
+    private func style(_ role: Role) -> (attr_t, Int16) {
+        if let c = attrCache[role] { return c }
+        let normal = shim_a_normal(), bold = shim_a_bold(), rev = shim_a_reverse(), dim = shim_a_dim(), ul = shim_a_underline()
+        var out: (attr_t, Int16) = (normal, 0)
+        if display.colors {
+            let base = uiPairBase
+            switch role {
+            case .plain: out = (normal, 0)
+            case .header: out = (bold, base)
+            case .title: out = (bold, 0)
+            case .selected: out = (bold, base + 1)
+            case .accent: out = (normal, base + 2)
+            case .warning: out = (bold, base + 3)
+            case .error: out = (bold, base + 4)
+            case .dim, .border: out = (mode == .c256 ? normal : dim, base + 5)
+            case .cursor: out = (rev | bold, 0)
+            case .heat(let t, let b): out = (normal, Int16(1 + level(t) * levels + level(b)))
+            case .shade(let l):
+                let bg = level(l)
+                let fg = bg < levels / 2 ? levels - 1 : 0
+                out = (normal, Int16(1 + fg * levels + bg))
+            }
+        } else {
+            switch role {
+            case .plain, .heat: out = (normal, 0)
+            case .header, .cursor: out = (rev, 0)
+            case .selected: out = (rev | bold, 0)
+            case .title, .accent, .warning, .error: out = (bold, 0)
+            case .dim, .border: out = (dim, 0)
+            case .shade(let l): out = (l >= 10 ? rev : (l >= 5 ? ul : normal), 0)
+            }
+        }
+        attrCache[role] = out
+        return out
+    }
+
+    // MARK: Drawing
+
+    /// Draws the grid: runs of equal role per row, one wattr_set each; one doupdate per frame.
+    func blit(_ g: Grid) {
+        let win = shim_stdscr()
+        var buffer = [wchar_t](repeating: 0, count: g.width + 1)
+        for y in 0..<g.height {
+            var x = 0
+            while x < g.width {
+                let role = g[x, y].role
+                var n = 0
+                while x + n < g.width && g[x + n, y].role == role {
+                    buffer[n] = wchar_t(bitPattern: g[x + n, y].char.value)
+                    n += 1
+                }
+                let (a, p) = style(role)
+                wattr_set(win, a, p, nil)
+                // The bottom-right cell makes addnwstr report ERR (the cursor cannot advance); it is drawn anyway.
+                buffer.withUnsafeBufferPointer { _ = mvwaddnwstr(win, Int32(y), Int32(x), $0.baseAddress, Int32(n)) }
+                x += n
+            }
+        }
+        wattr_set(win, shim_a_normal(), 0, nil)
+        wnoutrefresh(win)
+        doupdate()
+    }
+
+    /// Waits up to `timeoutMs` for a key; nil on timeout.
+    func readKey(timeoutMs: Int32) -> Key? {
+        let win = shim_stdscr()
+        wtimeout(win, timeoutMs)
+        var ch: wint_t = 0
+        let rc = wget_wch(win, &ch)
+        if rc == ERR { return nil }
+        let isKeyCode = rc == shim_key_code_yes()
+        if isKeyCode && Int32(ch) == shim_key_mouse() {
+            var ev = MEVENT()
+            guard getmouse(&ev) == OK else { return nil }
+            let x = Int(ev.x), y = Int(ev.y)
+            if ev.bstate & shim_button4_pressed() != 0 { return .mouse(MouseEvent(.wheelUp, x: x, y: y)) }
+            if shim_button5_pressed() != 0 && ev.bstate & shim_button5_pressed() != 0 { return .mouse(MouseEvent(.wheelDown, x: x, y: y)) }
+            if ev.bstate & shim_button1_pressed() != 0 { return .mouse(MouseEvent(.click, x: x, y: y)) }
+            return nil
+        }
+        return decoder.decode(Int(ch), isKeyCode: isKeyCode)
+    }
+}
+
+/// Signals that must end the session cleanly: SIGINT (from outside; Ctrl-C itself arrives as a key in
+/// raw mode), SIGTERM, SIGHUP. Dispatch sources, since a C handler can neither capture state nor allocate.
+final class SignalWatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var received: [Int32] = []
+    private var sources: [DispatchSourceSignal] = []
+
+    init(_ signals: [Int32]) {
+        for sig in signals {
+            shim_ignore_signal(sig)
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            src.setEventHandler { [weak self] in self?.lock.withLock { self?.received.append(sig) } }
+            src.resume()
+            sources.append(src)
+        }
+    }
+
+    func take() -> [Int32] { lock.withLock { let r = received; received = []; return r } }
+
+    func cancel() {
+        for s in sources { s.cancel() }
+        sources = []
+    }
+}

@@ -1,0 +1,76 @@
+// The explorer's UI loop: read a key, reduce, apply the effect (ask the workers, export, quit),
+// drain the workers' mailbox, redraw. The terminal is restored on every way out.
+import Explorer
+import Foundation
+
+public enum ExplorerApp {
+    /// Runs the explorer until the user quits or a signal ends it. Throws only when the terminal
+    /// cannot be set up; the terminal is restored before this returns or throws.
+    public static func run(engine: any ExplorerEngine, text: [UInt8], textName: String, initialMemory: [Int],
+                           options: TerminalOptions) throws {
+        let signals = SignalWatch([SIGINT, SIGTERM, SIGHUP])
+        defer { signals.cancel() }
+        let screen = try CursesScreen(options: options)
+        defer { screen.close() }
+
+        var state = AppState(model: ModelInfo(engine), text: text, textName: textName, memory: initialMemory, display: screen.display)
+        state.size = screen.size
+        let controller = Controller(engine: engine, text: text)
+        var quit = false
+        var dirty = true
+        var lastDraw = Date.distantPast
+        var pendingProgress = false
+
+        func apply(_ e: Effect) {
+            if e.redraw { dirty = true }
+            if e.recompute {
+                controller.requestAnalysis(request: state.analysisRequest, offset: state.cursor, memory: state.memory)
+            }
+            switch e.eval {
+            case .start?:
+                if let ev = state.eval {
+                    controller.startEvaluation(request: ev.request, start: 0, bytes: ev.bytesTotal, memory: ev.memory)
+                }
+            case .cancel?: controller.cancelEvaluation()
+            case nil: break
+            }
+            if let pane = e.export {
+                apply(reduce(&state, Export.write(pane, state: state, directory: options.exportDirectory)))
+            }
+            if e.quit { quit = true }
+        }
+
+        state.analysisRequest = 1
+        state.analysing = true
+        apply(Effect(redraw: true, recompute: true))
+
+        while !quit {
+            if dirty {
+                // Progress alone redraws at most ~15 times a second; keys redraw at once.
+                screen.blit(render(state, size: state.size))
+                dirty = false
+                lastDraw = Date()
+            }
+            let key = screen.readKey(timeoutMs: controller.busy ? 15 : 200)
+            var keyed = false
+            if let key {
+                keyed = true
+                if case .resize = key { apply(reduce(&state, .resize(screen.size))) }
+                else if let a = action(for: key, in: state) { apply(reduce(&state, a)) }
+            }
+            for a in controller.drain() {
+                let onlyProgress: Bool = { if case .evalProgress = a { return true }; return false }()
+                let e = reduce(&state, a)
+                if onlyProgress && !keyed && Date().timeIntervalSince(lastDraw) < 0.066 {
+                    var e2 = e; e2.redraw = false; apply(e2)
+                    if e.redraw { pendingProgress = true }
+                } else { apply(e) }
+            }
+            if pendingProgress && Date().timeIntervalSince(lastDraw) >= 0.066 { dirty = true; pendingProgress = false }
+            for sig in signals.take() {
+                if sig == SIGINT { apply(reduce(&state, .interrupt)) } else { quit = true }
+            }
+        }
+        controller.cancelEvaluation()
+    }
+}

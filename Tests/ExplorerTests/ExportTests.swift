@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import Explorer
+
+@Suite struct ExportTests {
+    let analysis = SegmentAnalysis(offset: 100, bytes: Array("ab".utf8), memoryBytes: [Array("xy".utf8)], lossBits: [1.5, .nan], attention: [tinyAttention()])
+
+    @Test func heatmapCSVIsTheFullMatrix() {
+        let csv = Export.heatmapCSV(analysis, layer: 0, head: .head(0))
+        let lines = csv.split(separator: "\n")
+        #expect(lines[0] == "query,-2,-1,0,1")
+        #expect(lines[1] == "100,0.5,0.25,0.25,0")
+        #expect(lines[2] == "101,0.1,0.2,0.3,0.4")
+        #expect(lines.count == 3)
+    }
+
+    @Test func attentionJSONHasTheSpecFields() throws {
+        let json = Export.attentionJSON(analysis, layer: 0)
+        let obj = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+        #expect(obj["layer"] as? Int == 0 && obj["offset"] as? Int == 100)
+        let p = obj["probabilities"] as! [[[Double]]]
+        #expect(p.count == 2 && p[1].count == 2 && p[1][0].count == 4 && p[1][0][2] == 0.8)
+        let d = obj["distances"] as! [[Int]]
+        #expect(d == [[2, 1, 0, -1], [3, 2, 1, 0]])
+    }
+
+    @Test func heatmapSVG() {
+        let v = Heatmap.downsample(tinyAttention(), head: .mean, reduction: .max, queries: 0..<2, keys: 0..<4, rows: 2, cols: 4)
+        let svg = Export.heatmapSVG(v, title: "L0 <mean>", memoryKeys: 2, scale: .log)
+        #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+        #expect(svg.hasSuffix("</svg>\n"))
+        #expect(svg.contains("L0 &lt;mean&gt;"))
+        #expect(svg.components(separatedBy: "<rect").count - 1 == 1 + 8 + 16)
+        #expect(svg.contains("<line"))
+    }
+
+    @Test func distanceCSVAndSVG() {
+        let p = DistanceProfile(tinyAttention())
+        let csv = Export.distanceCSV([p], memory: [2])
+        let lines = csv.split(separator: "\n")
+        #expect(lines[0] == "layer,memory,mean_distance,beyond_segment,d0,d1,d2_3")
+        #expect(lines[1].hasPrefix("0,2,0.9875,0.4375,0.4625,0.1875,0.35"))
+        let svg = Export.distanceSVG([p], segmentLength: 2, title: "t")
+        #expect(svg.hasPrefix("<svg") && svg.contains("mean 1.0"))
+    }
+
+    @Test func runsCSVAndJSON() throws {
+        let runs = [Run(id: 1, memory: [64, 64], stateFloats: 2048, bytes: 1000, bpc: 1.25, seconds: 2),
+                    Run(id: 2, memory: [0, 64], stateFloats: 1024, bytes: 1000, bpc: 1.5, seconds: 2)]
+        let csv = Export.runsCSV(runs, baseline: 1, defaultMemory: [64, 64])
+        #expect(csv == """
+            run,memory,state_floats,ratio_to_full,bytes,bpc,delta_to_baseline,seconds
+            1,"L0-1:64",2048,1,1000,1.25,0,2
+            2,"L0:0 L1:64",1024,0.5,1000,1.5,0.25,2
+
+            """)
+        let json = Export.runsJSON(runs, baseline: 1, defaultMemory: [64, 64], model: "m\"1")
+        let obj = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+        #expect(obj["model"] as? String == "m\"1" && obj["baseline"] as? Int == 1)
+        let r = obj["runs"] as! [[String: Any]]
+        #expect(r.count == 2 && r[1]["memory"] as? [Int] == [0, 64] && r[1]["delta_to_baseline"] as? Double == 0.25)
+    }
+
+    @Test func paneFilesAndWriting() throws {
+        var s = analysed(makeState())
+        #expect(Export.files(for: .evaluation, state: s).isEmpty)
+        #expect(Export.files(for: .attention, state: s).map(\.0) == ["memscope-attention-L0-at0.csv", "memscope-attention-L0-at0.svg"])
+        #expect(Export.files(for: .distance, state: s).count == 2)
+        #expect(Export.files(for: .text, state: s)[0].1.hasPrefix("offset,byte,loss_bits\n0,84,"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("memscope-export-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let a = Export.write(.layers, state: s, directory: dir)
+        guard case .exported(let paths) = a else { Issue.record("\(a)"); return }
+        #expect(try String(contentsOfFile: paths[0], encoding: .utf8).hasPrefix("layer,memory,kind,share,state_floats\n0,64,short,0.25,1024\n"))
+        _ = reduce(&s, a)
+        #expect(s.message == "wrote \(dir)/memscope-layers.csv")
+        if case .exportFailed = Export.write(.evaluation, state: s, directory: dir) {} else { Issue.record("expected a failure") }
+    }
+}

@@ -1,0 +1,93 @@
+// A deterministic synthetic engine for the explorer's tests: attention decays with distance at a
+// per-layer, per-head rate, so memory lengths visibly change the heatmap, profiles and loss.
+import Foundation
+@testable import Explorer
+
+struct FakeEngine: ExplorerEngine {
+    var modelName = "fake-4L"
+    var layerCount = 4
+    var headCount = 2
+    var dModel = 16
+    var segmentLength = 32
+    var defaultMemory = [64, 64, 64, 64]
+    var maxMemory = 256
+    /// Seconds to sleep per segment in evaluate (to test cancellation and progress).
+    var delay: Double = 0
+
+    func segmentStart(_ offset: Int) -> Int { offset / segmentLength * segmentLength }
+
+    func analyse(text: [UInt8], offset: Int, memory: [Int], cancelled: @Sendable () -> Bool) throws -> SegmentAnalysis {
+        let start = segmentStart(offset)
+        let bytes = Array(text[start..<min(start + segmentLength, text.count)])
+        let Q = bytes.count
+        var layers: [LayerAttention] = []
+        var memBytes: [[UInt8]] = []
+        for l in 0..<layerCount {
+            if cancelled() { throw CancellationError() }
+            let M = min(memory[l], start)
+            let K = M + Q
+            var p = [Float](repeating: 0, count: headCount * Q * K)
+            for h in 0..<headCount {
+                let tau = Float(1 << (l + h + 1))
+                for q in 0..<Q {
+                    var sum: Float = 0
+                    for k in 0...(M + q) {
+                        let d = Float(M + q - k)
+                        let w = exp(-d / tau) + 0.01
+                        p[(h * Q + q) * K + k] = w
+                        sum += w
+                    }
+                    for k in 0...(M + q) { p[(h * Q + q) * K + k] /= sum }
+                }
+            }
+            layers.append(LayerAttention(layer: l, heads: headCount, queries: Q, keys: K, memoryKeys: M, probabilities: p))
+            memBytes.append(Array(text[(start - M)..<start]))
+        }
+        let loss = (0..<Q).map { q -> Float in
+            start + q + 1 < text.count ? lossBits(text[start + q + 1], memory: memory) : .nan
+        }
+        return SegmentAnalysis(offset: start, bytes: bytes, memoryBytes: memBytes, lossBits: loss, attention: layers)
+    }
+
+    func lossBits(_ next: UInt8, memory: [Int]) -> Float {
+        let m = Float(memory.reduce(0, +)) / Float(max(1, defaultMemory.reduce(0, +)))
+        return (1 + Float(next % 7) * 0.75) * (1.2 - 0.2 * min(m, 2))
+    }
+
+    func evaluate(text: [UInt8], start: Int, bytes: Int, memory: [Int], progress: @Sendable (EvalProgress) -> Void,
+                  cancelled: @Sendable () -> Bool) throws -> EvalResult {
+        var bits = 0.0, done = 0
+        let t0 = Date()
+        while done < bytes {
+            if cancelled() { throw CancellationError() }
+            let n = min(segmentLength, bytes - done)
+            for i in 0..<n {
+                let j = start + done + i + 1
+                bits += Double(lossBits(j < text.count ? text[j] : 0, memory: memory))
+            }
+            done += n
+            if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+            progress(EvalProgress(bytesDone: done, bytesTotal: bytes, bits: bits, seconds: Date().timeIntervalSince(t0)))
+        }
+        return EvalResult(bytes: bytes, bpc: bits / Double(bytes), seconds: 2.5, memory: memory)
+    }
+}
+
+/// A fixed text of `n` bytes with newlines, tabs and a non-ASCII byte.
+func sampleText(_ n: Int = 512) -> [UInt8] {
+    let base = Array("The quick brown fox jumps over the lazy dog.\n\tMemory is \u{e9}verything; attention looks back.\n".utf8)
+    return (0..<n).map { base[$0 % base.count] }
+}
+
+func makeState(_ e: FakeEngine = FakeEngine(), text: [UInt8] = sampleText(), display: Display = Display()) -> AppState {
+    AppState(model: ModelInfo(e), text: text, textName: "sample.txt", memory: nil, display: display)
+}
+
+/// The state with the analysis of its cursor's segment applied, as the controller would deliver it.
+func analysed(_ s0: AppState, _ e: FakeEngine = FakeEngine()) -> AppState {
+    var s = s0
+    s.analysisRequest += 1
+    let a = try! e.analyse(text: s.text, offset: s.cursor, memory: s.memory, cancelled: { false })
+    _ = reduce(&s, .analysisReady(request: s.analysisRequest, a, DistanceProfile.all(a), memory: s.memory))
+    return s
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+@testable import Explorer
+
+/// The state the golden screens show: the fake model, cursor at byte 100, one finished run.
+func goldenState(display: Display = Display()) -> AppState {
+    var s = makeState(display: display)
+    s.cursor = 100
+    s = analysed(s)
+    _ = reduce(&s, .startEval)
+    _ = reduce(&s, .evalFinished(request: s.evalRequest, EvalResult(bytes: 512, bpc: 1.8125, seconds: 2.5, memory: s.memory)))
+    s.message = nil
+    return s
+}
+
+func dump(_ name: String, _ g: Grid) {
+    if let dir = ProcessInfo.processInfo.environment["RENDER_DUMP"] {
+        try? g.text.write(toFile: "\(dir)/\(name).txt", atomically: true, encoding: .utf8)
+    }
+}
+
+@Suite struct RenderTests {
+    /// Without colour the heatmap's characters carry the data, so the golden text shows it.
+    @Test func golden80x24() {
+        let g = render(goldenState(display: Display(colors: false, ascii: false, label: "no colour")), size: Size(width: 80, height: 24))
+        dump("80x24", g)
+        #expect(g.width == 80 && g.height == 24)
+        #expect(g.text == golden80x24Text)
+    }
+
+    /// With colour, heat cells are `▀` whose two levels are the query rows above and below.
+    @Test func colourHeatmapCarriesLevelsInRoles() {
+        let g = render(goldenState(), size: Size(width: 80, height: 24))
+        dump("colour", g)
+        var levels: Set<UInt8> = []
+        for x in 32..<80 { if case .heat(let t, let b) = g[x, 3].role { levels.insert(t); levels.insert(b) } }
+        #expect(levels.count >= 4 && levels.contains(0))
+        #expect(g[32, 3].char == "▀")
+        #expect(g[0, 0].role == .header && g[0, 2].role == .selected)
+    }
+
+    @Test func tinyTerminalShowsANotice() {
+        let g = render(goldenState(), size: Size(width: 40, height: 10))
+        dump("40x10", g)
+        #expect(g.text == golden40x10Text)
+    }
+
+    @Test func memoryChangeIsVisible() {
+        var s = goldenState()
+        s.selectedLayer = 3
+        _ = reduce(&s, .doubleMemory)
+        let before = render(s, size: Size(width: 80, height: 24))
+        #expect(before.line(5).contains("L3      128 long"))
+        #expect(before.line(1).contains("computing..."))
+        s = analysed(s)
+        let after = render(s, size: Size(width: 80, height: 24))
+        #expect(!after.line(1).contains("computing..."))
+        #expect(after.line(2).contains("mem 96"))            // the segment at 96 has 96 bytes before it
+    }
+
+    @Test func everyPaneRendersAtTheMinimumSize() {
+        for p in Pane.allCases {
+            var s = goldenState()
+            _ = reduce(&s, .focus(p))
+            let g = render(s, size: Size(width: 80, height: 24))
+            dump("pane\(p.rawValue)", g)
+            #expect(g.line(23).contains("? help"))
+        }
+    }
+
+    @Test func largeTerminalShowsAllPanes() {
+        let g = render(goldenState(), size: Size(width: 160, height: 48))
+        dump("160x48", g)
+        let t = g.text
+        #expect(t.contains("mass by distance") && t.contains("bpc over 512 B") && t.contains("loss 0"))
+    }
+
+    @Test func asciiAndNoColourUseOnlySafeGlyphs() {
+        let ascii = render(goldenState(display: Display(colors: true, ascii: true, label: "8 colours")), size: Size(width: 80, height: 24))
+        dump("ascii", ascii)
+        #expect(ascii.text.unicodeScalars.allSatisfy { $0.isASCII })
+        let mono = render(goldenState(display: Display(colors: false, ascii: false, label: "no colour")), size: Size(width: 80, height: 24))
+        dump("mono", mono)
+        // Without colour the heatmap shades by glyph, one query row per cell row.
+        #expect(mono.text.contains("█") || mono.text.contains("▓"))
+        #expect(!mono.text.contains("▀"))
+    }
+
+    @Test func helpOverlayListsKeysAndScrolls() {
+        var s = goldenState()
+        _ = reduce(&s, .toggleHelp)
+        let g = render(s, size: Size(width: 80, height: 24))
+        dump("help", g)
+        #expect(g.text.contains("help (this list)") && g.text.contains("more: j"))
+        for _ in 0..<60 { _ = reduce(&s, .move(.down)) }
+        let end = render(s, size: Size(width: 80, height: 24))
+        #expect(end.text.contains("pin the selected run"))
+        #expect(reduce(&s, action(for: .escape, in: s)!).redraw && s.overlay == nil)
+    }
+
+    @Test func textPaneShowsStandInsForControlAndNonASCIIBytes() {
+        var s = goldenState()
+        _ = reduce(&s, .focus(.text))
+        let g = render(s, size: Size(width: 80, height: 24))
+        #expect(g.text.contains("⏎⇥Memory is ¤¤verything"))
+        #expect(Glyphs.describe(0xC3) == "\\xC3" && Glyphs.describe(10) == "\\n")
+    }
+
+    @Test func inputLineReplacesTheStatusBar() {
+        var s = goldenState()
+        _ = reduce(&s, .openCommandLine)
+        for c in "mem 3 1" { _ = reduce(&s, .inputCharacter(c)) }
+        #expect(render(s, size: Size(width: 80, height: 24)).line(23).hasPrefix(":mem 3 1 "))
+    }
+
+    /// Not a timed test (house style): it renders a model-sized segment and prints the cost per frame;
+    /// the UI target is under 50 ms per key press.
+    @Test func renderHandlesAModelSizedSegment() {
+        // A model-sized segment: 512 queries over 2048 memory keys, 8 heads.
+        let e = FakeEngine(layerCount: 2, headCount: 8, segmentLength: 512, defaultMemory: [2048, 2048], maxMemory: 4096)
+        var s = AppState(model: ModelInfo(e), text: sampleText(8192), textName: "t", memory: nil)
+        s.cursor = 4000
+        s = analysed(s, e)
+        let t0 = Date()
+        for _ in 0..<5 { _ = render(s, size: Size(width: 120, height: 40)) }
+        let perFrame = Date().timeIntervalSince(t0) / 5
+        print(String(format: "render 120x40, 8 heads x 512 queries x 2560 keys: %.1f ms per frame", perFrame * 1000))
+        #expect(render(s, size: Size(width: 120, height: 40)).line(2).contains("mem 2048"))
+    }
+}
+
+let golden80x24Text = """
+ MemScope · fake-4L · sample.txt (512 B)                         ? help  q quit
+1 Layers mem kind  share      │ 2 Attention  3 Distance  4 Text  5 Eval
+▸L0       64 short 25.0% ███  │ L0 · mean of 2 heads · bytes 96-127 · mem 64
+ L1       64 short 25.0% ███  │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
+ L2       64 short 25.0% ███  │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
+ L3       64 short 25.0% ███  │▸▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
+ state 4.1k floats            │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+ 1.00× full                   │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+ lrm 64 · srm 64              │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+                              │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+─ Eval 512 B ─────────────────│ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
+ idle · e evaluates           │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
+ last 1.8125 bpc              │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
+ 1 run · 5 shows them         │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+                              │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+                              │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+                              │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+                              │ -64─────────────────────────mem─┃seg─────────+31
+                              │ 2.6e-04  ░░░▒▒▒▓▓▓██████ 0.256 log max-pool
+                              │ q100 ' ' · loss 1.00 bits · reads:
+                              │he lazy dog.⏎⇥Memory is ¤¤verything; attention lo
+                              │oks back.⏎The quick
+                              │ d=0 ' ' 25% · d=1 'k' 17% · d=2 'c' 12% · d=3 'i
+ fake-4L │ L0-3:64 │ bpc 1.8125 │ 204 B/s │ no colour                    ? help
+"""
+
+let golden40x10Text = """
+
+
+
+           terminal too small
+      80x24 needed, this is 40x10
+        enlarge it, or q to quit
+
+
+
+
+"""
