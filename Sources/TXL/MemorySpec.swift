@@ -1,4 +1,5 @@
-// The `--mem` grammar shared by every command: N | N1,N2,... | full | none | first:K | last:K | interleaved:K.
+// The `--mem` grammar shared by every command and the explorer: N | N1,N2,... | L0-3:64,L4-5:512 | full | none |
+// first:K | last:K | interleaved:K.
 // Placements put K long-range memories (length lrm) among short-range ones (length srm), as in Rae & Razavi (2020) §4.
 import Foundation
 
@@ -13,6 +14,8 @@ public enum MemorySpec {
             lens = Array(repeating: lrm, count: layers)
         } else if s == "none" {
             lens = Array(repeating: 0, count: layers)
+        } else if s.hasPrefix("l"), s.dropFirst().first?.isNumber == true {
+            lens = try compactForm(s, original: text, layers: layers)
         } else if let colon = s.firstIndex(of: ":") {
             let kind = String(s[..<colon]), arg = String(s[s.index(after: colon)...])
             guard let k = Int(arg) else { throw ModelError.badMemory("\"\(text)\": K in \(kind):K must be a number") }
@@ -43,6 +46,25 @@ public enum MemorySpec {
         }
         try check(lens, layers: layers, what: "--mem \(text)")
         return lens
+    }
+
+    /// `L0-3:64,L4-5:512` (commas or spaces): every layer named exactly once or more, the last word wins.
+    static func compactForm(_ s: String, original: String, layers: Int) throws -> [Int] {
+        var out = [Int?](repeating: nil, count: layers)
+        for item in s.split(whereSeparator: { $0 == "," || $0 == " " }) {
+            let kv = item.dropFirst().split(separator: ":")
+            let range = kv.first?.split(separator: "-") ?? []
+            guard kv.count == 2, let value = Int(kv[1]), (1...2).contains(range.count),
+                  let lo = Int(range[0]), let hi = Int(range[range.count - 1]), lo <= hi else {
+                throw ModelError.badMemory("\"\(item)\" in \"\(original)\" is not of the form L3:128 or L0-5:64")
+            }
+            guard hi < layers else { throw ModelError.badMemory("\"\(item)\": layer \(hi) does not exist (layers 0-\(layers - 1))") }
+            for l in lo...hi { out[l] = value }
+        }
+        if let missing = out.firstIndex(where: { $0 == nil }) {
+            throw ModelError.badMemory("\"\(original)\" leaves layer \(missing) without a length")
+        }
+        return out.map { $0! }
     }
 
     /// Layers that get long-range memory for a placement, or nil for an unknown placement.

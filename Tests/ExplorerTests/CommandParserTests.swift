@@ -49,10 +49,10 @@ import Testing
 @Suite struct MemoryPlanTests {
     @Test func presets() {
         #expect(Preset.full.lengths(layers: 6, long: 512, short: 64) == [512, 512, 512, 512, 512, 512])
-        #expect(Preset.none.lengths(layers: 3, long: 512, short: 64) == [64, 64, 64])
+        #expect(Preset.none.lengths(layers: 3, long: 512, short: 64) == [0, 0, 0])
         #expect(Preset.first(2).lengths(layers: 4, long: 9, short: 1) == [9, 9, 1, 1])
         #expect(Preset.last(1).lengths(layers: 4, long: 9, short: 1) == [1, 1, 1, 9])
-        #expect(Preset.interleaved(3).lengths(layers: 6, long: 9, short: 1) == [1, 1, 9, 1, 1, 9])
+        #expect(Preset.interleaved(3).lengths(layers: 6, long: 9, short: 1) == [1, 9, 1, 9, 1, 9])
         for p in Preset.cycle { #expect(try! Preset.parse(p.description) == p) }
     }
 
