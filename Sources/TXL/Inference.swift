@@ -58,6 +58,8 @@ public struct StepOutput: Sendable {
 }
 
 public final class Inference: @unchecked Sendable {
+    /// Threads a step may use (its own workers; OpenBLAS runs single-threaded inside them). Set once at start-up.
+    nonisolated(unsafe) public static var threads = ProcessInfo.processInfo.activeProcessorCount
     public let model: TransformerXL
     public let batch: Int
     /// Longest segment a step may take.
