@@ -85,7 +85,12 @@ public enum VectorMath {
                 if let res { v += load(res + o) }
                 store(v, row + o); o += 8
             }
-            while o < O { row[o] += (bias?[o] ?? 0) + (res?[o] ?? 0); o += 1 }
+            while o < O {
+                var v = row[o]
+                if let bias { v += bias[o] }
+                if let res { v += res[o] }
+                row[o] = v; o += 1
+            }
         }
     }
 }
