@@ -109,14 +109,22 @@ public final class Inference: @unchecked Sendable {
         self.model = model; self.batch = batch; self.segment = segment; self.options = options
         let B = batch, T = segment, C = c.dModel, A = c.dAttn, F = c.dInner, V = c.nToken, D = c.dHead
         let caps = options.memory.map { $0 + T }
-        memory = KVMemory(layers: c.nLayer, batch: B, capacity: caps, width: A)
         workers = max(1, min(Inference.threads, 64))
+        // Refuse absurd sizes up front rather than die allocating: activations, per-worker scores, position tables, memory.
+        let maxK = caps.max() ?? T
+        let floats = Double(B * T) * Double(4 * C + 4 * A + F + V + 1) + Double(workers) * Double(T) * Double(2 * maxK + D)
+            + Double(caps.reduce(0, +)) * Double(A + C) + 2 * Double(B) * Double(caps.reduce(0, +)) * Double(A)
+        let budget = Double(ProcessInfo.processInfo.physicalMemory) * 0.75
+        guard floats * 4 <= budget else {
+            throw ModelError.badInput(String(format: "batch %d x segment %d with memory up to %d needs %.1f GB of working memory; this machine has %.1f GB",
+                                             B, T, maxK - T, floats * 4 / 1e9, Double(ProcessInfo.processInfo.physicalMemory) / 1e9))
+        }
+        memory = KVMemory(layers: c.nLayer, batch: B, capacity: caps, width: A)
         func alloc(_ n: Int) -> UnsafeMutableBufferPointer<Float> {
             let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(n, 1)); p.initialize(repeating: 0); return p
         }
         x = alloc(B * T * C); xa = alloc(B * T * C); qkv = alloc(B * T * 3 * A); vec = alloc(B * T * A)
         attnOut = alloc(B * T * C); ff = alloc(B * T * F); logits = alloc(B * T * V); logprob = alloc(B * T)
-        let maxK = caps.max() ?? T
         probs = (0..<workers).map { _ in alloc(T * maxK) }
         bd = (0..<workers).map { _ in alloc(T * maxK) }
         qb = (0..<workers).map { _ in alloc(T * D) }

@@ -36,6 +36,10 @@ struct BenchCommand: ParsableCommand {
         let config = Config(nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
                             memLens: Array(repeating: 0, count: max(layers, 1)), sameLength: sameLength)
         do { try config.validate() } catch { throw Failure("\(error)") }
+        let params = Double(config.nLayer) * Double(config.dModel) * Double(4 * config.dAttn + 2 * config.dInner) + Double(256 * config.dModel)
+        guard params * 4 <= Double(ProcessInfo.processInfo.physicalMemory) / 2 else {
+            throw Failure(String(format: "a model of %.2g parameters does not fit in this machine's memory", params))
+        }
         let memory = try MemorySpec.parse(mem, layers: layers, lrm: lrm, srm: segment)
         let options = RunOptions(config: config, memory: memory, sameLength: sameLength, clampLen: -1)
         try options.validate(layers: layers)

@@ -14,13 +14,13 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Text file to evaluate (any bytes).", valueName: "file"))
     var text: String?
 
-    @Option(help: ArgumentHelp("First byte of the text to use.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("First byte of the text to use.", valueName: "n"))
     var offset: Int = 0
 
-    @Option(help: ArgumentHelp("Bytes to use from --offset (default: to the end).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Bytes to use from --offset (default: to the end).", valueName: "n"))
     var bytes: Int?
 
-    @Option(help: ArgumentHelp("Independent streams: the text is cut into this many contiguous parts.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Independent streams: the text is cut into this many contiguous parts.", valueName: "n"))
     var batch: Int = 1
 
     @Flag(help: "Print one JSON object.")
@@ -71,7 +71,10 @@ func readText(_ path: String) throws -> [UInt8] {
 /// bytes[offset ..< offset + count], checked.
 func cut(_ all: [UInt8], offset: Int, bytes: Int?) throws -> [UInt8] {
     guard offset >= 0 && offset < all.count else { throw Failure("--offset \(offset) is outside the text's \(all.count) bytes") }
-    let n = bytes ?? (all.count - offset)
+    guard let n = bytes else {
+        guard all.count - offset >= 2 else { throw Failure("\(all.count - offset) byte(s) from offset \(offset): bpc needs at least 2") }
+        return Array(all[offset...])
+    }
     guard n >= 2 else { throw Failure("--bytes \(n): bpc needs at least 2 bytes") }
     guard n <= all.count - offset else { throw Failure("--bytes \(n) from offset \(offset) runs past the text's \(all.count) bytes") }
     return Array(all[offset..<(offset + n)])

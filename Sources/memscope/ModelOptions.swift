@@ -7,22 +7,22 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Model checkpoint (.safetensors); default Assets/models/default.safetensors.", valueName: "path"))
     var model: String?
 
-    @Option(help: ArgumentHelp("Memory per layer: N, N1,N2,... (bottom first), full, none, first:K, last:K or interleaved:K.", valueName: "spec"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Memory per layer: N, N1,N2,... (bottom first), full, none, first:K, last:K or interleaved:K.", valueName: "spec"))
     var mem: String?
 
-    @Option(help: ArgumentHelp("Long-range memory length for placements and `full` (default: the model's training memory).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Long-range memory length for placements and `full` (default: the model's training memory).", valueName: "n"))
     var lrm: Int?
 
-    @Option(help: ArgumentHelp("Short-range memory length for placements (default: the segment length).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Short-range memory length for placements (default: the segment length).", valueName: "n"))
     var srm: Int?
 
-    @Option(help: ArgumentHelp("Segment length (default: the model's training segment).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Segment length (default: the model's training segment).", valueName: "n"))
     var segment: Int?
 
     @Flag(inversion: .prefixedNo, help: "Each query sees exactly its last M keys (default: as the model was trained).")
     var sameLength: Bool?
 
-    @Option(help: ArgumentHelp("Clamp relative distances at N (-1 = off; default: the model's).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Clamp relative distances at N (-1 = off; default: the model's).", valueName: "n"))
     var clamp: Int?
 
     /// The checkpoint path: --model, else the repository's default model found above the executable or the current folder.
