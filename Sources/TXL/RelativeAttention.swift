@@ -14,11 +14,12 @@ public enum RelativeAttention {
 
     /// vec[t, D] = softmax(scores) v. probs [t, klen] holds the attention probabilities afterwards (masked = 0).
     /// Scratch: bd [t, klen], qb [t, D]. r [klen, D] is indexed by distance.
+    /// dropMask [t, klen] (training only): attention dropout as multipliers, 0 or 1/(1-p); probs stay undropped.
     public static func forward(_ vec: UnsafeMutablePointer<Float>, ldo: Int, probs: UnsafeMutablePointer<Float>,
                                bd: UnsafeMutablePointer<Float>, qb: UnsafeMutablePointer<Float>,
                                q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldkv: Int,
                                r: UnsafePointer<Float>, ldr: Int, rw: UnsafePointer<Float>, rr: UnsafePointer<Float>,
-                               t: Int, mlen: Int, D: Int, window: Int, scale: Float) {
+                               t: Int, mlen: Int, D: Int, window: Int, scale: Float, dropMask: UnsafePointer<Float>? = nil) {
         let klen = mlen + t
         // AC = (q + r_w_bias) k^T
         addBias(qb, q, ldq: ldq, rw, t: t, D: D)
@@ -36,7 +37,12 @@ public enum RelativeAttention {
             if lo > 0 { s.update(repeating: 0, count: lo) }
             if p + 1 < klen { (s + p + 1).update(repeating: 0, count: klen - p - 1) }
         }
-        BLAS.gemm(vec, ldc: ldo, probs, lda: klen, v, ldb: ldkv, m: t, n: D, k: klen)
+        if let dropMask {
+            for i in 0..<(t * klen) { bd[i] = probs[i] * dropMask[i] }
+            BLAS.gemm(vec, ldc: ldo, bd, lda: klen, v, ldb: ldkv, m: t, n: D, k: klen)
+        } else {
+            BLAS.gemm(vec, ldc: ldo, probs, lda: klen, v, ldb: ldkv, m: t, n: D, k: klen)
+        }
     }
 
     /// Backward of `forward`, accumulating into dq, dk, dv (stride ldkv), dr (by distance), drw, drr.
@@ -48,11 +54,17 @@ public enum RelativeAttention {
                                 _ dvec: UnsafePointer<Float>, ldo: Int, probs: UnsafePointer<Float>,
                                 q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldkv: Int,
                                 r: UnsafePointer<Float>, rw: UnsafePointer<Float>, rr: UnsafePointer<Float>,
-                                t: Int, mlen: Int, D: Int, window: Int, scale: Float) {
+                                t: Int, mlen: Int, D: Int, window: Int, scale: Float, dropMask: UnsafePointer<Float>? = nil) {
         let klen = mlen + t
-        // vec = P v
+        // vec = drop(P) v
+        if let dropMask {
+            for i in 0..<(t * klen) { dbd[i] = probs[i] * dropMask[i] }
+            BLAS.gemm(dv, ldc: ldkv, dbd, lda: klen, transA: true, dvec, ldb: ldo, m: klen, n: D, k: t, beta: 1)
+        } else {
+            BLAS.gemm(dv, ldc: ldkv, probs, lda: klen, transA: true, dvec, ldb: ldo, m: klen, n: D, k: t, beta: 1)
+        }
         BLAS.gemm(dp, ldc: klen, dvec, lda: ldo, v, ldb: ldkv, transB: true, m: t, n: klen, k: D)
-        BLAS.gemm(dv, ldc: ldkv, probs, lda: klen, transA: true, dvec, ldb: ldo, m: klen, n: D, k: t, beta: 1)
+        if let dropMask { for i in 0..<(t * klen) { dp[i] *= dropMask[i] } }
         // P = softmax(S): dS = P (dP - sum(P dP)); S = scale (AC + BD)
         for i in 0..<t {
             let pr = probs + i * klen, g = dp + i * klen, gb = dbd + i * klen

@@ -1,0 +1,157 @@
+// `memscope train`: trains a Transformer-XL with any per-layer memory arrangement, on CPU, resumable.
+import ArgumentParser
+import Corpus
+import Foundation
+import TXL
+import Training
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a byte-level Transformer-XL (checkpoints are atomic; Ctrl-C saves; --resume continues exactly).")
+
+    @Option(help: "Checkpoint to write (and to continue from with --resume).")
+    var out: String
+
+    @Flag(help: "Continue the run saved in --out: same settings, same data order, same random numbers.")
+    var resume = false
+
+    @Option(help: "When the run finishes, also write the model alone (no optimizer state) to this file.")
+    var export: String?
+
+    @Option(help: "Train on this text file (its last 5% is the validation text) instead of the prepared corpus.")
+    var text: String?
+
+    @Option(help: "Prepared corpus in the data folder (see `memscope data prepare`).")
+    var corpus = "kernel-docs"
+
+    // Model shape.
+    @Option(help: "Layers.") var layers = 6
+    @Option(name: .customLong("d-model"), help: "Model width.") var dModel = 256
+    @Option(help: "Attention heads.") var heads = 4
+    @Option(name: .customLong("d-head"), help: "Width of each head.") var dHead = 64
+    @Option(name: .customLong("d-inner"), help: "Feed-forward width.") var dInner = 1024
+    @Flag(name: .customLong("pre-lnorm"), help: "Layer norm before each block instead of after.") var preLnorm = false
+    @Flag(name: .customLong("same-length"), help: "Every query sees exactly its layer's memory length of keys.") var sameLength = false
+    @Option(help: "Clamp relative distances at N (-1 = off).") var clamp = -1
+
+    // Memory.
+    @Option(help: "Segment length.") var segment = 128
+    @Option(help: "Training memory per layer: N | N1,N2,... | full | none | first:K | last:K | interleaved:K.") var mem = "full"
+    @Option(help: "Long-range memory length for placements (default: the segment length).") var lrm: Int?
+    @Option(help: "Short-range memory length for placements (default: 0).") var srm = 0
+    @Option(name: .customLong("eval-mem"), help: "Default evaluation memory stored in the checkpoint (same grammar; default: 4 x segment in every layer).") var evalMem: String?
+
+    // Optimisation.
+    @Option(help: "Parallel streams per step.") var batch = 16
+    @Option(help: "Optimiser steps.") var steps = 1000
+    @Option(help: "Peak learning rate (Adam).") var lr: Float = 1e-3
+    @Option(help: "Linear warm-up steps.") var warmup = 100
+    @Option(name: .customLong("min-lr"), help: "Learning rate at the end of the cosine decay.") var minLR: Float = 0
+    @Option(help: "Gradient-norm clipping (0 = off).") var clip: Float = 0.25
+    @Option(help: "Dropout on hidden states.") var dropout: Float = 0
+    @Option(help: "Dropout on attention probabilities.") var dropatt: Float = 0
+    @Option(help: "Random seed (initialisation, dropout).") var seed: UInt64 = 1
+    @Option(help: "OpenBLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    // Reporting.
+    @Option(name: .customLong("log-every"), help: "Steps between progress lines.") var logEvery = 50
+    @Option(name: .customLong("eval-every"), help: "Steps between validation runs.") var evalEvery = 500
+    @Option(name: .customLong("eval-bytes"), help: "Validation bytes per run.") var evalBytes = 65536
+    @Option(name: .customLong("save-every"), help: "Steps between checkpoints.") var saveEvery = 200
+
+    func loadData() throws -> (train: [UInt8], valid: [UInt8], source: String) {
+        if let text {
+            let bytes = try readTextFile(text)
+            let cut = bytes.count * 95 / 100
+            guard cut >= 2 && bytes.count - cut >= 2 else { throw Failure("--text \(text): \(bytes.count) bytes is too small to train on") }
+            return (Array(bytes[..<cut]), Array(bytes[cut...]), "text \(text) (first 95% train, last 5% valid)")
+        }
+        let store = CorpusStore()
+        let manifest = try store.manifest(corpus: corpus)
+        return (try store.load(.train, corpus: corpus), try store.load(.valid, corpus: corpus),
+                "\(corpus) train \(manifest.splits.train.sha256.prefix(16)) valid \(manifest.splits.valid.sha256.prefix(16))")
+    }
+
+    func run() throws {
+        guard threads >= 1 && threads <= 256 else { throw Failure("--threads \(threads) is out of range 1...256") }
+        BLAS.threads = threads
+        let outDir = (out as NSString).deletingLastPathComponent
+        guard FileManager.default.isWritableFile(atPath: outDir.isEmpty ? "." : outDir) else {
+            throw Failure("--out \(out): the folder \(outDir.isEmpty ? "." : outDir) does not exist or is not writable")
+        }
+        let data = try loadData()
+        let model: TransformerXL
+        var settings: TrainSettings
+        var resumeFile: SafetensorsFile?
+        if resume {
+            guard FileManager.default.fileExists(atPath: out) else { throw Failure("--resume: no checkpoint at \(out) to continue") }
+            let file = try SafetensorsFile(path: out)
+            model = try TransformerXL(file: file)
+            guard let ss = file.metadata["train_settings"],
+                  var saved = try? JSONDecoder().decode(TrainSettings.self, from: Data(ss.utf8)) else {
+                throw Failure("\(out): has no training state to resume from")
+            }
+            saved.schedule.steps = steps == 1000 ? saved.schedule.steps : steps
+            settings = saved
+            resumeFile = file
+        } else {
+            if FileManager.default.fileExists(atPath: out) {
+                throw Failure("--out \(out) already exists; pass --resume to continue it or choose another path")
+            }
+            let long = lrm ?? segment
+            let memory = try MemorySpec.parse(mem, layers: layers, lrm: long, srm: srm)
+            let evalMemory = try evalMem.map { try MemorySpec.parse($0, layers: layers, lrm: 4 * segment, srm: srm) }
+                ?? Array(repeating: 4 * segment, count: layers)
+            let config = Config(nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
+                                memLens: memory, sameLength: sameLength, clampLen: clamp, preLnorm: preLnorm, evalMemLens: evalMemory)
+            try config.validate()
+            model = TransformerXL(config: config)
+            Trainer.initialise(model, seed: seed)
+            settings = TrainSettings(batch: batch, segment: segment, memory: memory,
+                                     schedule: Schedule(lr: lr, warmup: warmup, steps: steps, minLR: minLR))
+            settings.clip = clip; settings.dropout = dropout; settings.dropatt = dropatt; settings.seed = seed
+            settings.logEvery = logEvery; settings.evalEvery = evalEvery; settings.evalBytes = evalBytes; settings.saveEvery = saveEvery
+        }
+        let trainer = try Trainer(model: model, settings: settings, train: data.train, valid: data.valid, resume: resumeFile)
+        let c = model.config
+        print("model: \(c.nLayer) layers, d_model \(c.dModel), \(c.nHead) heads x \(c.dHead), d_inner \(c.dInner), \(model.parameterCount) parameters")
+        print("memory: train \(MemorySpec.compact(settings.memory)), eval default \(MemorySpec.compact(c.defaultMemory)); segment \(settings.segment), batch \(settings.batch)")
+        print("data: \(data.source); \(data.train.count) train bytes, \(data.valid.count) valid bytes")
+        if resume { print("resuming at step \(trainer.state.step) of \(settings.schedule.steps)") }
+        fflush(nil)
+
+        let stop = StopFlag()
+        let sources = [SIGINT, SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { stop.set() }
+            s.resume()
+            return s
+        }
+        defer { sources.forEach { $0.cancel() } }
+        let command = CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+        let finished = try trainer.run(checkpoint: out, metadata: { ["train_command": command, "train_data": data.source] },
+                                       log: { print($0); fflush(nil) }, shouldStop: { stop.isSet })
+        if !finished { throw ExitCode(130) }
+        if let export {
+            let st = trainer.state
+            model.metadata = [:]  // the training state stays in the checkpoint
+            try model.save(to: export, metadata: [
+                "train_command": command, "train_data": data.source, "train_steps": String(st.step),
+                "train_bytes_seen": String(st.bytesSeen), "train_seconds": String(format: "%.0f", st.seconds),
+                "train_valid_bpc": st.lastValidBPC.map { String(format: "%.4f", $0) } ?? "",
+            ])
+            print("exported the model to \(export)")
+        }
+        print("done: \(trainer.state.step) steps, \(trainer.state.bytesSeen) bytes seen, \(Trainer.clock(trainer.state.seconds)) training time; saved \(out)")
+    }
+}
+
+/// Set from a signal handler's queue, read by the training loop.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
