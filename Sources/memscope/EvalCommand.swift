@@ -1,6 +1,7 @@
 // `memscope eval`: bits per byte of a text with any per-layer memory, memories carried segment to segment.
 import Analysis
 import ArgumentParser
+import Corpus
 import Foundation
 import TXL
 
@@ -13,6 +14,12 @@ struct EvalCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Text file to evaluate (any bytes).", valueName: "file"))
     var text: String?
+
+    @Option(help: ArgumentHelp("A split of a prepared corpus (see `memscope data`): test or valid.", valueName: "split"))
+    var split: String?
+
+    @Option(help: ArgumentHelp("Corpus of --split.", valueName: "name"))
+    var corpus: String = KernelDocs.corpusName
 
     @Option(parsing: .unconditional, help: ArgumentHelp("First byte of the text to use.", valueName: "n"))
     var offset: Int = 0
@@ -27,8 +34,20 @@ struct EvalCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        guard let text else { throw Failure("eval: give --text FILE") }
-        let all = try readText(text)
+        let all: [UInt8], source: String
+        var splitSHA: String? = nil
+        switch (text, split) {
+        case (let file?, nil):
+            all = try readTextFile(file); source = file
+        case (nil, let name?):
+            guard let s = Split(rawValue: name), s != .train else { throw Failure("--split \"\(name)\": use test or valid") }
+            let store = CorpusStore()
+            all = try store.load(s, corpus: corpus)
+            splitSHA = try store.manifest(corpus: corpus).splits[s].sha256
+            source = "\(corpus) \(name) split"
+        case (nil, nil): throw Failure("eval: give --text FILE or --split test|valid")
+        case (_?, _?): throw Failure("eval: give --text or --split, not both")
+        }
         let slice = try cut(all, offset: offset, bytes: bytes)
         let (m, path) = try model.loadModel()
         let (options, T) = try model.run(for: m)
@@ -43,29 +62,20 @@ struct EvalCommand: ParsableCommand {
             var obj: [String: Any] = [
                 "bpc": r.bpc, "bits": r.bits, "bytes": r.predicted, "seconds": r.seconds, "bytes_per_second": r.bytesPerSecond,
                 "memory": r.memory, "memory_floats": r.memoryFloats, "segment": r.segment, "batch": r.batch, "model": path,
-                "same_length": options.sameLength, "clamp": options.clampLen, "offset": offset, "text": text,
+                "same_length": options.sameLength, "clamp": options.clampLen, "offset": offset, "text": source,
             ]
+            if let splitSHA { obj["split"] = split; obj["corpus"] = corpus; obj["split_sha256"] = splitSHA }
             obj["text_bytes"] = slice.count
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("model     \(path)")
-            print("text      \(text): \(slice.count) bytes from offset \(offset), \(batch) stream\(batch == 1 ? "" : "s")")
+            print("text      \(source): \(slice.count) bytes from offset \(offset), \(batch) stream\(batch == 1 ? "" : "s")")
             print("memory    \(MemorySpec.compact(r.memory)) (\(r.memoryFloats) floats per stream), segment \(T)\(options.sameLength ? ", same-length" : "")\(options.clampLen > 0 ? ", clamp \(options.clampLen)" : "")")
             print(String(format: "bpc       %.4f over %d predicted bytes", r.bpc, r.predicted))
             print(String(format: "speed     %.2f s, %.0f bytes/s", r.seconds, r.bytesPerSecond))
         }
     }
-}
-
-/// The bytes of a file; one clear line if it is missing, a folder, unreadable or empty.
-func readText(_ path: String) throws -> [UInt8] {
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw Failure("\(path): no such file") }
-    guard !isDir.boolValue else { throw Failure("\(path): is a directory, not a text file") }
-    guard let data = FileManager.default.contents(atPath: path) else { throw Failure("\(path): cannot be read") }
-    guard !data.isEmpty else { throw Failure("\(path): the text is empty") }
-    return [UInt8](data)
 }
 
 /// bytes[offset ..< offset + count], checked.
