@@ -41,6 +41,10 @@ public final class TransformerXL: @unchecked Sendable {
         if !missing.isEmpty {
             throw ModelError.checkpoint(path: file.path, problem: "missing tensors \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? " and \(missing.count - 5) more" : "")")
         }
+        // Shapes before allocation: a hostile config cannot make us allocate more than the file holds.
+        for s in specs where file.tensors[s.name]!.shape != s.shape {
+            throw ModelError.checkpoint(path: file.path, problem: "tensor \"\(s.name)\" has shape \(file.tensors[s.name]!.shape), expected \(s.shape)")
+        }
         let store = ParameterStore(specs: specs)
         for s in specs {
             let values = try file.floats(s.name, shape: s.shape)

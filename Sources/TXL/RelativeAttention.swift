@@ -29,23 +29,13 @@ public enum RelativeAttention {
         BLAS.gemm(bd, ldc: klen, qb, lda: D, r, ldb: ldr, transB: true, m: t, n: klen, k: D)
         for i in 0..<t {
             let s = probs + i * klen, b = bd + i * klen
-            let range = visible(query: i, mlen: mlen, window: window), p = mlen + i
-            var mx = -Float.infinity
-            for j in range {
-                let x = (s[j] + b[p - j]) * scale
-                s[j] = x
-                mx = max(mx, x)
-            }
-            var sum: Float = 0
-            for j in range {
-                let e = expf(s[j] - mx)
-                s[j] = e
-                sum += e
-            }
-            let inv = 1 / sum
-            for j in range { s[j] *= inv }
-            for j in 0..<range.lowerBound { s[j] = 0 }
-            for j in (p + 1)..<klen { s[j] = 0 }
+            let range = visible(query: i, mlen: mlen, window: window), p = mlen + i, lo = range.lowerBound
+            // Separate passes so each vectorises: the shifted sum (b read backwards), then the softmax.
+            var j = lo
+            while j <= p { s[j] = (s[j] + b[p &- j]) * scale; j &+= 1 }
+            VectorMath.softmax(s + lo, count: p - lo + 1)
+            if lo > 0 { s.update(repeating: 0, count: lo) }
+            if p + 1 < klen { (s + p + 1).update(repeating: 0, count: klen - p - 1) }
         }
         if let dropMask {
             for i in 0..<(t * klen) { bd[i] = probs[i] * dropMask[i] }

@@ -1,0 +1,104 @@
+// `memscope bench`'s measurements: eval throughput on a random model, a counted FLOP model, and the machine's sgemm rate.
+import Foundation
+import TXL
+
+public enum Benchmark {
+    /// A model of `config` with random weights (normal, std 0.02, as the reference's init), layer-norm gains 1.
+    public static func randomModel(_ config: Config, seed: UInt64 = 1) -> TransformerXL {
+        let m = TransformerXL(config: config)
+        var rng = SplitMix(seed: seed)
+        for s in m.params.specs {
+            let buf = m.params.buffer(s)
+            if s.isLayerNormWeight { buf.update(repeating: 1); continue }
+            if s.name.contains("layer_norm.bias") || s.name.hasSuffix("CoreNet.0.bias") || s.name.hasSuffix("CoreNet.3.bias") {
+                buf.update(repeating: 0); continue
+            }
+            for i in 0..<buf.count { buf[i] = Float(rng.normal() * 0.02) }
+        }
+        return m
+    }
+
+    /// Multiply-adds x 2 per predicted byte that the computation needs, once memories are full: the projections,
+    /// the three attention products over the keys each query may see (memory keys/values and position projections
+    /// are reused, not recomputed), the feed-forward and the output layer.
+    public static func flopsPerByte(_ c: Config, memory: [Int], segment T: Int, sameLength: Bool) -> Double {
+        let C = Double(c.dModel), A = Double(c.dAttn), F = Double(c.dInner), V = Double(c.nToken)
+        var total = 2 * C * V
+        for M in memory {
+            // Query i sees M + i + 1 keys (Transformer-XL) or a window of M keys (same-length); averaged over the segment.
+            let keys = (0..<T).reduce(0.0) { $0 + Double(sameLength ? min(M, M + $1 + 1) : M + $1 + 1) } / Double(T)
+            total += 2 * C * 3 * A        // q, k, v
+            total += 3 * 2 * A * keys     // (q+u)k, (q+v)R, P v, over all heads
+            total += 2 * A * C            // o
+            total += 2 * 2 * C * F        // feed-forward
+        }
+        return total
+    }
+
+    /// GFLOP/s of an n x n x n sgemm through `BLAS.gemm` with the current thread setting: the best of repeats over ~`seconds`.
+    public static func sgemmRate(n: Int = 1024, seconds: Double = 0.5) -> Double {
+        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        var best = 0.0
+        let start = now()
+        var reps = 0
+        repeat {
+            let t0 = now()
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                BLAS.gemm(cp.baseAddress!, ldc: n, ap.baseAddress!, lda: n, bp.baseAddress!, ldb: n, m: n, n: n, k: n)
+            } } }
+            let dt = now() - t0
+            best = max(best, 2 * Double(n * n * n) / dt / 1e9)
+            reps += 1
+        } while now() - start < seconds || reps < 3
+        return best
+    }
+
+    public struct Throughput: Sendable {
+        public let batch: Int
+        public let segments: Int
+        public let seconds: Double
+        public let bytesPerSecond: Double
+    }
+
+    /// Bytes/s of `Inference.step` at `batch` streams of random bytes, after warm-up segments that fill every memory.
+    public static func throughput(model: TransformerXL, options: RunOptions, segment T: Int, batch B: Int, seconds: Double) throws -> Throughput {
+        let run = try Inference(model: model, batch: B, segment: T, options: options)
+        var rng = SplitMix(seed: 7)
+        func segmentBytes() -> ([UInt8], [UInt8]) {
+            let x = (0..<(B * T)).map { _ in UInt8(truncatingIfNeeded: 32 + rng.next() % 95) }
+            return (x, x.map { $0 ^ 1 })
+        }
+        let fill = ((options.memory.max() ?? 0) + T - 1) / T + 1
+        for _ in 0..<fill { let (i, t) = segmentBytes(); _ = run.step(inputs: i, targets: t) }
+        var n = 0, busy = 0.0
+        repeat {
+            let (i, t) = segmentBytes()
+            let t0 = now()
+            _ = run.step(inputs: i, targets: t)
+            busy += now() - t0
+            n += 1
+        } while busy < seconds || n < 2
+        return Throughput(batch: B, segments: n, seconds: busy, bytesPerSecond: Double(n * B * T) / busy)
+    }
+
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+}
+
+/// SplitMix64: a small deterministic generator for random weights and bytes.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func normal() -> Double {
+        let u = max(uniform(), 1e-300), v = uniform()
+        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+    }
+}

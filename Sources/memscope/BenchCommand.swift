@@ -1,0 +1,82 @@
+// `memscope bench`: eval throughput on a random model of a stated size, against this machine's own sgemm rate.
+import Analysis
+import ArgumentParser
+import Foundation
+import TXL
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Eval bytes/s and GFLOP/s for a model size, beside the machine's sgemm GFLOP/s. A benchmark, not a test.")
+
+    @Option(help: "Layers.") var layers = 8
+    @Option(name: .customLong("d-model"), help: "Model width.") var dModel = 256
+    @Option(help: "Attention heads.") var heads = 4
+    @Option(name: .customLong("d-head"), help: "Width of one head.") var dHead = 64
+    @Option(name: .customLong("d-inner"), help: "Feed-forward width.") var dInner = 1024
+    @Option(help: "Segment length.") var segment = 128
+    @Option(help: ArgumentHelp("Memory per layer (the --mem grammar; lrm = this N for placements).", valueName: "spec")) var mem = "512"
+    @Option(help: ArgumentHelp("Long-range length for a --mem placement.", valueName: "n")) var lrm = 512
+    @Flag(name: .customLong("same-length"), help: "Sliding-window masking.") var sameLength = false
+    @Option(help: ArgumentHelp("Batch sizes to measure, comma-separated.", valueName: "list")) var batch = "1,8"
+    @Option(help: "Seconds of timed segments per batch size.") var seconds = 3.0
+    @Option(help: "Threads (OpenBLAS and the runtime's own).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let batches = try batch.split(separator: ",").map { s -> Int in
+            guard let b = Int(s.trimmingCharacters(in: .whitespaces)), b >= 1, b <= 512 else { throw Failure("--batch \"\(batch)\": each size must be 1...512") }
+            return b
+        }
+        guard !batches.isEmpty else { throw Failure("--batch is empty") }
+        guard seconds > 0 && seconds <= 3600 else { throw Failure("--seconds \(seconds) is out of range (0, 3600]") }
+        guard threads >= 1 && threads <= 256 else { throw Failure("--threads \(threads) is out of range 1...256") }
+        guard segment >= 1 && segment <= 8192 else { throw Failure("--segment \(segment) is out of range 1...8192") }
+        guard dModel % 2 == 0 else { throw Failure("--d-model \(dModel) must be even (sin and cos halves)") }
+        let config = Config(nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
+                            memLens: Array(repeating: 0, count: max(layers, 1)), sameLength: sameLength)
+        do { try config.validate() } catch { throw Failure("\(error)") }
+        let params = Double(config.nLayer) * Double(config.dModel) * Double(4 * config.dAttn + 2 * config.dInner) + Double(256 * config.dModel)
+        guard params * 4 <= Double(ProcessInfo.processInfo.physicalMemory) / 2 else {
+            throw Failure(String(format: "a model of %.2g parameters does not fit in this machine's memory", params))
+        }
+        let memory = try MemorySpec.parse(mem, layers: layers, lrm: lrm, srm: segment)
+        let options = RunOptions(config: config, memory: memory, sameLength: sameLength, clampLen: -1)
+        try options.validate(layers: layers)
+        Inference.threads = threads
+        BLAS.threads = threads
+
+        let model = Benchmark.randomModel(config)
+        let flops = Benchmark.flopsPerByte(config, memory: memory, segment: segment, sameLength: sameLength)
+        var sgemm = Benchmark.sgemmRate()
+        var rows: [Benchmark.Throughput] = []
+        for b in batches {
+            rows.append(try Benchmark.throughput(model: model, options: options, segment: segment, batch: b, seconds: seconds))
+            sgemm = max(sgemm, Benchmark.sgemmRate())   // the best rate seen: the ratio errs low, never high
+        }
+        if json {
+            let obj: [String: Any] = [
+                "config": ["layers": layers, "d_model": dModel, "heads": heads, "d_head": dHead, "d_inner": dInner,
+                           "segment": segment, "memory": memory, "same_length": sameLength],
+                "parameters": model.parameterCount, "threads": threads, "blas": BLAS.description,
+                "flops_per_byte": flops, "sgemm_gflops": sgemm,
+                "results": rows.map { r -> [String: Any] in
+                    let g = r.bytesPerSecond * flops / 1e9
+                    return ["batch": r.batch, "bytes_per_second": r.bytesPerSecond, "gflops": g, "ratio": g / sgemm,
+                            "segments": r.segments, "seconds": r.seconds]
+                },
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        print("model    \(layers) layers, d_model \(dModel), \(heads) heads of \(dHead), d_inner \(dInner), random weights (\(model.parameterCount) parameters)")
+        print("run      segment \(segment), memory \(MemorySpec.compact(memory))\(sameLength ? ", same-length" : ""), \(threads) thread\(threads == 1 ? "" : "s"), \(BLAS.description)")
+        print(String(format: "flops    %.0f per byte (%.2f MFLOP: qkv, attention over the visible keys, o, feed-forward, output; 2 per multiply-add)", flops, flops / 1e6))
+        print(String(format: "sgemm    %.1f GFLOP/s (1024^3, best seen in this run)", sgemm))
+        for r in rows {
+            let g = r.bytesPerSecond * flops / 1e9
+            print(String(format: "batch %-3d %8.0f bytes/s  %6.1f GFLOP/s  %5.1f%% of sgemm  (%d segments in %.1f s)",
+                         r.batch, r.bytesPerSecond, g, 100 * g / sgemm, r.segments, r.seconds))
+        }
+    }
+}

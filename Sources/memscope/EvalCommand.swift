@@ -1,0 +1,118 @@
+// `memscope eval`: bits per byte of a text with any per-layer memory, memories carried segment to segment.
+import Analysis
+import ArgumentParser
+import Corpus
+import Foundation
+import TXL
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Bits per byte of a text under a model, with any per-layer memory.")
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: ArgumentHelp("Text file to evaluate (any bytes).", valueName: "file"))
+    var text: String?
+
+    @Option(help: ArgumentHelp("A split of a prepared corpus (see `memscope data`): test or valid.", valueName: "split"))
+    var split: String?
+
+    @Option(help: ArgumentHelp("Corpus of --split.", valueName: "name"))
+    var corpus: String = KernelDocs.corpusName
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("First byte of the text to use.", valueName: "n"))
+    var offset: Int = 0
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Bytes to use from --offset (default: to the end).", valueName: "n"))
+    var bytes: Int?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Independent streams: the text is cut into this many contiguous parts.", valueName: "n"))
+    var batch: Int = 1
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        let all: [UInt8], source: String
+        var splitSHA: String? = nil
+        switch (text, split) {
+        case (let file?, nil):
+            all = try readTextFile(file); source = file
+        case (nil, let name?):
+            guard let s = Split(rawValue: name), s != .train else { throw Failure("--split \"\(name)\": use test or valid") }
+            let store = CorpusStore()
+            all = try store.load(s, corpus: corpus)
+            splitSHA = try store.manifest(corpus: corpus).splits[s].sha256
+            source = "\(corpus) \(name) split"
+        case (nil, nil): throw Failure("eval: give --text FILE or --split test|valid")
+        case (_?, _?): throw Failure("eval: give --text or --split, not both")
+        }
+        let slice = try cut(all, offset: offset, bytes: bytes)
+        let (m, path) = try model.loadModel()
+        let (options, T) = try model.run(for: m)
+        guard batch >= 1 && batch <= 4096 else { throw Failure("--batch \(batch) is out of range 1...4096") }
+        _ = try Evaluator.streamLength(bytes: slice.count, batch: batch)
+        let bar = ProgressBar(enabled: isatty(2) != 0)
+        let r = try Evaluator.evaluate(model: m, text: slice, options: options, segment: T, batch: batch) { p in
+            bar.update(p); return true
+        }
+        bar.finish()
+        if json {
+            var obj: [String: Any] = [
+                "bpc": r.bpc, "bits": r.bits, "bytes": r.predicted, "seconds": r.seconds, "bytes_per_second": r.bytesPerSecond,
+                "memory": r.memory, "memory_floats": r.memoryFloats, "segment": r.segment, "batch": r.batch, "model": path,
+                "same_length": options.sameLength, "clamp": options.clampLen, "offset": offset, "text": source,
+            ]
+            if let splitSHA { obj["split"] = split; obj["corpus"] = corpus; obj["split_sha256"] = splitSHA }
+            obj["text_bytes"] = slice.count
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("model     \(path)")
+            print("text      \(source): \(slice.count) bytes from offset \(offset), \(batch) stream\(batch == 1 ? "" : "s")")
+            print("memory    \(MemorySpec.compact(r.memory)) (\(r.memoryFloats) floats per stream), segment \(T)\(options.sameLength ? ", same-length" : "")\(options.clampLen > 0 ? ", clamp \(options.clampLen)" : "")")
+            print(String(format: "bpc       %.4f over %d predicted bytes", r.bpc, r.predicted))
+            print(String(format: "speed     %.2f s, %.0f bytes/s", r.seconds, r.bytesPerSecond))
+        }
+    }
+}
+
+/// bytes[offset ..< offset + count], checked.
+func cut(_ all: [UInt8], offset: Int, bytes: Int?) throws -> [UInt8] {
+    guard offset >= 0 && offset < all.count else { throw Failure("--offset \(offset) is outside the text's \(all.count) bytes") }
+    guard let n = bytes else {
+        guard all.count - offset >= 2 else { throw Failure("\(all.count - offset) byte(s) from offset \(offset): bpc needs at least 2") }
+        return Array(all[offset...])
+    }
+    guard n >= 2 else { throw Failure("--bytes \(n): bpc needs at least 2 bytes") }
+    guard n <= all.count - offset else { throw Failure("--bytes \(n) from offset \(offset) runs past the text's \(all.count) bytes") }
+    return Array(all[offset..<(offset + n)])
+}
+
+/// A one-line progress bar with ETA on stderr, drawn only when stderr is a terminal, at most ~10 times a second.
+final class ProgressBar {
+    let enabled: Bool
+    var last = 0.0
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(_ p: EvalProgress) {
+        guard enabled, p.seconds - last >= 0.1 || p.done == p.total else { return }
+        last = p.seconds
+        let width = 30, filled = Int(p.fraction * Double(width))
+        let rate = p.seconds > 0 ? Double(p.done) / p.seconds : 0
+        let eta = rate > 0 ? Double(p.total - p.done) / rate : 0
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let line = String(format: "\r[%@] %3.0f%% %.0f B/s ETA %@ bpc %.3f ", bar, p.fraction * 100, rate, clock(eta), p.bpc)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+
+    func clock(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
+    }
+}

@@ -1,0 +1,72 @@
+// Flags shared by every command that runs a model: which model, and how much memory each layer gets.
+import ArgumentParser
+import Foundation
+import TXL
+
+struct ModelOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Model checkpoint (.safetensors); default Assets/models/default.safetensors.", valueName: "path"))
+    var model: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Memory per layer: N, N1,N2,... (bottom first), full, none, first:K, last:K or interleaved:K.", valueName: "spec"))
+    var mem: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Long-range memory length for placements and `full` (default: the model's training memory).", valueName: "n"))
+    var lrm: Int?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Short-range memory length for placements (default: the segment length).", valueName: "n"))
+    var srm: Int?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Segment length (default: the model's training segment).", valueName: "n"))
+    var segment: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Each query sees exactly its last M keys (default: as the model was trained).")
+    var sameLength: Bool?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Clamp relative distances at N (-1 = off; default: the model's).", valueName: "n"))
+    var clamp: Int?
+
+    /// The checkpoint path: --model, else the repository's default model found above the executable or the current folder.
+    func modelPath() throws -> String {
+        if let model { return model }
+        let rel = "Assets/models/default.safetensors"
+        var starts = [FileManager.default.currentDirectoryPath]
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+        starts.append(exe)
+        for s in starts {
+            var dir = URL(fileURLWithPath: s)
+            while true {
+                let candidate = dir.appendingPathComponent(rel).path
+                if FileManager.default.fileExists(atPath: candidate) { return candidate }
+                let up = dir.deletingLastPathComponent()
+                if up.path == dir.path { break }
+                dir = up
+            }
+        }
+        throw Failure("no default model (\(rel) not found above the current folder or the executable); pass --model PATH, e.g. --model ../shared/fixtures/txl-uniform-mem.safetensors")
+    }
+
+    func loadModel() throws -> (TransformerXL, path: String) {
+        let path = try modelPath()
+        return (try TransformerXL(path: path), path)
+    }
+
+    /// Segment length and run options for `model` from the flags, every value checked.
+    func run(for model: TransformerXL) throws -> (options: RunOptions, segment: Int) {
+        let c = model.config
+        let T = segment ?? c.tgtLen
+        guard T >= 1 && T <= Config.maxLength else { throw Failure("--segment \(T) is out of range 1...\(Config.maxLength)") }
+        for (name, v) in [("--lrm", lrm), ("--srm", srm)] {
+            if let v, v < 0 || v > Config.maxLength { throw Failure("\(name) \(v) is out of range 0...\(Config.maxLength)") }
+        }
+        if let clamp, clamp < -1 || clamp > Config.maxLength { throw Failure("--clamp \(clamp) is out of range -1...\(Config.maxLength)") }
+        var memory: [Int]? = nil
+        if let mem {
+            memory = try MemorySpec.parse(mem, layers: c.nLayer, lrm: lrm ?? (c.memLens.max() ?? 0), srm: srm ?? T)
+        } else if lrm != nil || srm != nil {
+            throw Failure("--lrm and --srm set the lengths of a --mem placement (first:K, last:K, interleaved:K or full); give --mem too")
+        }
+        let options = RunOptions(config: c, memory: memory, sameLength: sameLength, clampLen: clamp)
+        try options.validate(layers: c.nLayer)
+        return (options, T)
+    }
+}

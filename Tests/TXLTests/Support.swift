@@ -1,0 +1,44 @@
+// Shared helpers for the runtime tests: deterministic random numbers and tiny models.
+import TXL
+import XCTest
+
+/// A small deterministic generator (SplitMix64), so failures reproduce.
+struct Rand {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [-a, a).
+    mutating func float(_ a: Float = 1) -> Float { Float(Double(next() >> 11) / Double(1 << 53) * 2 - 1) * a }
+    mutating func floats(_ n: Int, _ a: Float = 1) -> [Float] { (0..<n).map { _ in float(a) } }
+    mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
+}
+
+/// A tiny model with random weights large enough that attention is far from uniform.
+func tinyModel(layers: Int = 2, heads: Int = 2, dModel: Int = 12, dHead: Int = 5, dInner: Int = 20, segment: Int = 8,
+               memory: [Int]? = nil, sameLength: Bool = false, clamp: Int = -1, preLnorm: Bool = false, seed: UInt64 = 3) -> TransformerXL {
+    let c = Config(nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
+                   memLens: memory ?? Array(repeating: segment, count: layers), sameLength: sameLength, clampLen: clamp, preLnorm: preLnorm)
+    let m = TransformerXL(config: c)
+    var r = Rand(seed)
+    for s in m.params.specs {
+        let buf = m.params.buffer(s)
+        for i in 0..<buf.count { buf[i] = s.isLayerNormWeight ? 1 + r.float(0.2) : r.float(0.5) }
+    }
+    return m
+}
+
+func assertClose(_ a: [Float], _ b: [Float], tol: Float, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, "\(what): count", file: file, line: line)
+    var worst: Float = 0, at = 0
+    for i in 0..<min(a.count, b.count) {
+        let d = abs(a[i] - b[i]) / max(1, abs(b[i]))
+        if !(d <= worst) { worst = d.isNaN ? .infinity : d; at = i }
+    }
+    XCTAssertLessThanOrEqual(worst, tol, "\(what): worst relative delta at \(at): \(a.isEmpty ? 0 : a[at]) vs \(b.isEmpty ? 0 : b[at])", file: file, line: line)
+}
