@@ -88,10 +88,12 @@ public enum Evaluator {
                           batch: B, memoryFloats: options.memoryFloats(dModel: model.config.dModel))
     }
 
-    /// The segment (batch 1, from the start of `text`) whose inputs hold byte `offset`, run with memories carried from
-    /// the start: its attention for `layers` (all when nil) and its log-probs. For the explorer and `memscope attention`.
+    /// The segment (batch 1, segments counted from the start of `text`) whose inputs hold byte `offset`: its attention
+    /// for `layers` (all when nil) and its log-probs. Memories are carried from the start of the text, or, with
+    /// `warmup`, from that many segments before it (the explorer's bounded latency). For the explorer and `memscope attention`.
     public static func attention(model: TransformerXL, text: [UInt8], offset: Int, options: RunOptions, segment: Int,
-                                 layers: Set<Int>? = nil, progress: ((EvalProgress) -> Bool)? = nil) throws -> SegmentAttention {
+                                 layers: Set<Int>? = nil, warmup: Int? = nil,
+                                 progress: ((EvalProgress) -> Bool)? = nil) throws -> SegmentAttention {
         guard text.count >= 2 else { throw AnalysisError.badRequest("the text has \(text.count) bytes; attention needs at least 2") }
         guard offset >= 0 && offset < text.count - 1 else {
             throw AnalysisError.badRequest("offset \(offset) is outside the text's predicting bytes 0..<\(text.count - 1)")
@@ -103,7 +105,7 @@ public enum Evaluator {
         let target = offset / segment, wanted = layers ?? Set(0..<model.config.nLayer)
         let start = DispatchTime.now().uptimeNanoseconds
         let end = min((target + 1) * segment, text.count - 1)
-        for s in 0...target {
+        for s in (warmup.map { max(0, target - $0) } ?? 0)...target {
             let lo = s * segment, hi = min(lo + segment, text.count - 1)
             let memoryBefore = run.memory.lengths
             let out = run.step(inputs: Array(text[lo..<hi]), targets: Array(text[(lo + 1)...hi]), capture: s == target ? wanted : [])

@@ -112,7 +112,7 @@ public struct AppState: Sendable {
         self.model = model; self.text = text; self.textName = textName; self.display = display
         self.memory = memory ?? model.defaultMemory
         longLength = model.defaultMemory.max() ?? 0
-        shortLength = Swift.min(64, longLength)
+        shortLength = Swift.min(model.segmentLength, longLength)  // the --srm default: the segment length
         evalBytes = Swift.min(text.count, 65_536)
     }
 

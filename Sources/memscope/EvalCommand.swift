@@ -12,14 +12,7 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(help: ArgumentHelp("Text file to evaluate (any bytes).", valueName: "file"))
-    var text: String?
-
-    @Option(help: ArgumentHelp("A split of a prepared corpus (see `memscope data`): test or valid.", valueName: "split"))
-    var split: String?
-
-    @Option(help: ArgumentHelp("Corpus of --split.", valueName: "name"))
-    var corpus: String = KernelDocs.corpusName
+    @OptionGroup var source: TextOptions
 
     @Option(parsing: .unconditional, help: ArgumentHelp("First byte of the text to use.", valueName: "n"))
     var offset: Int = 0
@@ -34,20 +27,7 @@ struct EvalCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let all: [UInt8], source: String
-        var splitSHA: String? = nil
-        switch (text, split) {
-        case (let file?, nil):
-            all = try readTextFile(file); source = file
-        case (nil, let name?):
-            guard let s = Split(rawValue: name), s != .train else { throw Failure("--split \"\(name)\": use test or valid") }
-            let store = CorpusStore()
-            all = try store.load(s, corpus: corpus)
-            splitSHA = try store.manifest(corpus: corpus).splits[s].sha256
-            source = "\(corpus) \(name) split"
-        case (nil, nil): throw Failure("eval: give --text FILE or --split test|valid")
-        case (_?, _?): throw Failure("eval: give --text or --split, not both")
-        }
+        let (all, source, splitSHA) = try self.source.load(command: "eval")
         let slice = try cut(all, offset: offset, bytes: bytes)
         let (m, path) = try model.loadModel()
         let (options, T) = try model.run(for: m)
@@ -64,7 +44,7 @@ struct EvalCommand: ParsableCommand {
                 "memory": r.memory, "memory_floats": r.memoryFloats, "segment": r.segment, "batch": r.batch, "model": path,
                 "same_length": options.sameLength, "clamp": options.clampLen, "offset": offset, "text": source,
             ]
-            if let splitSHA { obj["split"] = split; obj["corpus"] = corpus; obj["split_sha256"] = splitSHA }
+            if let splitSHA { obj["split"] = self.source.split; obj["corpus"] = self.source.corpus; obj["split_sha256"] = splitSHA }
             obj["text_bytes"] = slice.count
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

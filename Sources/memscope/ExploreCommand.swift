@@ -4,6 +4,8 @@ import ArgumentParser
 import Explorer
 import Foundation
 import Terminal
+import Corpus
+import TXL
 
 struct ExploreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,7 +55,7 @@ struct ExploreCommand: ParsableCommand {
         if let mem {
             do {
                 memory = try MemoryPlan.parse(mem, layers: engine.layerCount, long: engine.defaultMemory.max() ?? 0,
-                                              short: min(64, engine.defaultMemory.max() ?? 0), maxMemory: engine.maxMemory)
+                                              short: min(engine.segmentLength, engine.defaultMemory.max() ?? 0), maxMemory: engine.maxMemory)
             } catch { throw Failure("--mem: \(error)") }
         }
         let options = TerminalOptions(color: ColorMode(rawValue: color)!, ascii: ascii, mouse: !noMouse, exportDirectory: exportDir)
@@ -65,19 +67,23 @@ struct ExploreCommand: ParsableCommand {
     }
 
     private func loadText() throws -> ([UInt8], String) {
-        if let text {
-            guard let d = FileManager.default.contents(atPath: text) else { throw Failure("cannot read --text \(text)") }
-            guard !d.isEmpty else { throw Failure("--text \(text) is empty") }
-            return ([UInt8](d), (text as NSString).lastPathComponent)
+        if let text { return (try readTextFile(text), (text as NSString).lastPathComponent) }
+        guard let which = Split(rawValue: split) else { throw Failure("--split \(split): use train, valid or test") }
+        let store = CorpusStore()
+        if !store.isPrepared() {
+            // First run: prepare the held-out text, with progress, before the screen opens.
+            FileHandle.standardError.write(Data("memscope: preparing the kernel-docs corpus in \(store.folder.path) (first run; `memscope data prepare`)\n".utf8))
+            try CorpusPreparer(store: store) { stage, fraction in
+                FileHandle.standardError.write(Data(String(format: "\r  %@ %3.0f%%", stage.rawValue, fraction * 100).utf8))
+            }.prepare(.kernelDocs)
+            FileHandle.standardError.write(Data("\n".utf8))
         }
-        // MAIN ENGINEER: load the prepared corpus split here (preparing it first, with progress).
-        throw Failure("--split \(split): the corpus is not wired yet; pass --text FILE")
+        return (try store.load(which), "kernel-docs \(split)")
     }
 }
 
-// MARK: - Wiring point for the model runtime
-/// MAIN ENGINEER: replace this with the real engine (TXLEngine conforming to ExplorerEngine),
-/// loading `model` or the default checkpoint. tests/e2e.sh skips while this message is returned.
+/// The real engine: the checkpoint given with --model, or the shipped default model.
 func makeEngine(model: String?) throws -> any ExplorerEngine {
-    throw Failure("the model runtime is not wired yet")
+    let path = try ModelOptions.locate(model)
+    return TXLEngine(model: try TransformerXL(path: path), name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension)
 }

@@ -1,5 +1,6 @@
 // Flags shared by every command that runs a model: which model, and how much memory each layer gets.
 import ArgumentParser
+import Corpus
 import Foundation
 import TXL
 
@@ -26,8 +27,11 @@ struct ModelOptions: ParsableArguments {
     var clamp: Int?
 
     /// The checkpoint path: --model, else the repository's default model found above the executable or the current folder.
-    func modelPath() throws -> String {
-        if let model { return model }
+    func modelPath() throws -> String { try ModelOptions.locate(model) }
+
+    /// `path`, else the repository's default model found above the current folder or the executable.
+    static func locate(_ path: String?) throws -> String {
+        if let path { return path }
         let rel = "Assets/models/default.safetensors"
         var starts = [FileManager.default.currentDirectoryPath]
         let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
@@ -68,5 +72,32 @@ struct ModelOptions: ParsableArguments {
         let options = RunOptions(config: c, memory: memory, sameLength: sameLength, clampLen: clamp)
         try options.validate(layers: c.nLayer)
         return (options, T)
+    }
+}
+
+/// `--text FILE` or `--split test|valid` of a prepared corpus: the bytes a command reads.
+struct TextOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Text file to read (any bytes).", valueName: "file"))
+    var text: String?
+
+    @Option(help: ArgumentHelp("A split of a prepared corpus (see `memscope data`): test or valid.", valueName: "split"))
+    var split: String?
+
+    @Option(help: ArgumentHelp("Corpus of --split.", valueName: "name"))
+    var corpus: String = KernelDocs.corpusName
+
+    /// The bytes, a description of where they came from, and the split's SHA-256 when it is a corpus split.
+    func load(command: String) throws -> (bytes: [UInt8], source: String, splitSHA: String?) {
+        switch (text, split) {
+        case (let file?, nil):
+            return (try readTextFile(file), file, nil)
+        case (nil, let name?):
+            guard let s = Split(rawValue: name), s != .train else { throw Failure("--split \"\(name)\": use test or valid") }
+            let store = CorpusStore()
+            let bytes = try store.load(s, corpus: corpus)
+            return (bytes, "\(corpus) \(name) split", try store.manifest(corpus: corpus).splits[s].sha256)
+        case (nil, nil): throw Failure("\(command): give --text FILE or --split test|valid")
+        case (_?, _?): throw Failure("\(command): give --text or --split, not both")
+        }
     }
 }

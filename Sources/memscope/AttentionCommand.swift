@@ -1,0 +1,55 @@
+// `memscope attention`: one layer's attention for the segment holding a byte, as SVG, CSV or JSON (what the
+// explorer's heatmap shows, for papers and scripts). Memories are carried from the start of the text.
+import Analysis
+import ArgumentParser
+import Explorer
+import Foundation
+import TXL
+
+struct AttentionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attention",
+        abstract: "Write one layer's attention for the segment holding byte --at to FILE.svg, .csv or .json.")
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var source: TextOptions
+
+    @Option(help: "Layer, 0 = bottom.") var layer: Int
+    @Option(help: "Head, 0-based (default: the mean over heads; in JSON every head is written).") var head: Int?
+    @Option(parsing: .unconditional, help: "A byte of the text; the segment holding it is shown (segments counted from the start).")
+    var at: Int = 0
+    @Option(help: "Output file: .svg, .csv or .json.") var out: String
+
+    func run() throws {
+        let ext = (out as NSString).pathExtension.lowercased()
+        guard ["svg", "csv", "json"].contains(ext) else { throw Failure("--out \(out): the name must end in .svg, .csv or .json") }
+        let (bytes, sourceName, _) = try source.load(command: "attention")
+        let (m, path) = try model.loadModel()
+        let (options, T) = try model.run(for: m)
+        guard layer >= 0 && layer < m.config.nLayer else { throw Failure("--layer \(layer): the model has layers 0-\(m.config.nLayer - 1)") }
+        if let head, head < 0 || head >= m.config.nHead { throw Failure("--head \(head): the model has heads 0-\(m.config.nHead - 1)") }
+        guard at >= 0 && at < bytes.count - 1 else { throw Failure("--at \(at) is outside the text's \(bytes.count - 1) predicting bytes") }
+        let seg = try Evaluator.attention(model: m, text: bytes, offset: at, options: options, segment: T, layers: [layer])
+        guard let cap = seg.captures.first else { throw Failure("no attention captured for layer \(layer)") }
+        let att = LayerAttention(layer: layer, heads: cap.heads, queries: cap.queries, keys: cap.keys, memoryKeys: cap.memoryKeys,
+                                 probabilities: cap.probabilities)
+        // Only `layer` is captured: place it at its index so the exporters can address it.
+        let layers = (0..<m.config.nLayer).map { $0 == layer ? att : LayerAttention(layer: $0, heads: 0, queries: 0, keys: 0, memoryKeys: 0, probabilities: []) }
+        let analysis = SegmentAnalysis(offset: seg.start, bytes: seg.inputs, memoryBytes: seg.memoryBefore.map { _ in [] },
+                                       lossBits: seg.logProbs.map { -$0 / Float(M_LN2) }, attention: layers)
+        let view: HeadView = head.map { .head($0) } ?? .mean
+        let body: String
+        switch ext {
+        case "json": body = Export.attentionJSON(analysis, layer: layer)
+        case "csv": body = Export.heatmapCSV(analysis, layer: layer, head: view)
+        default:
+            let v = Heatmap.downsample(att, head: view, reduction: .max, queries: 0..<att.queries, keys: 0..<att.keys,
+                                       rows: min(att.queries, 256), cols: min(att.keys, 512))
+            body = Export.heatmapSVG(v, title: "layer \(layer), \(view), bytes \(seg.start)-\(seg.start + att.queries - 1) of \(sourceName), memory \(MemorySpec.compact(options.memory))",
+                                     memoryKeys: att.memoryKeys, scale: .log)
+        }
+        do { try AtomicFile.write(Array(body.utf8), to: out) }
+        catch { throw Failure("--out \(out): cannot write (\(error))") }
+        print("wrote \(out): layer \(layer), \(view), segment \(seg.start)..<\(seg.start + att.queries), \(att.keys) keys (\(att.memoryKeys) memory), model \((path as NSString).lastPathComponent)")
+    }
+}
