@@ -3,6 +3,7 @@ import Analysis
 import ArgumentParser
 import Foundation
 import TXL
+import Training
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,7 +22,25 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Batch sizes to measure, comma-separated.", valueName: "list")) var batch = "1,8"
     @Option(help: "Seconds of timed segments per batch size.") var seconds = 3.0
     @Option(help: "Threads (OpenBLAS and the runtime's own).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("train-batch"), help: ArgumentHelp("Also time training steps (forward, backward, Adam) at these batch sizes, with the training memory = --mem.", valueName: "list"))
+    var trainBatch: String?
     @Flag(help: "Print one JSON object.") var json = false
+
+    /// Training bytes/s: full optimiser steps on random bytes, after one untimed step.
+    static func trainingThroughput(config: Config, memory: [Int], batch B: Int, seconds: Double) throws -> (steps: Int, seconds: Double, bytesPerSecond: Double) {
+        let model = Benchmark.randomModel(config)
+        var rng = Random(seed: 3)
+        let text = (0..<(B * (config.tgtLen + 1) * 64)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        var settings = TrainSettings(batch: B, segment: config.tgtLen, memory: memory, schedule: Schedule(lr: 1e-4, warmup: 0, steps: 1_000_000))
+        settings.evalBytes = 2
+        let trainer = try Trainer(model: model, settings: settings, train: text, valid: Array(text.prefix(16)))
+        _ = trainer.step()
+        let start = Date()
+        var steps = 0
+        while Date().timeIntervalSince(start) < seconds || steps < 2 { _ = trainer.step(); steps += 1 }
+        let dt = Date().timeIntervalSince(start)
+        return (steps, dt, Double(steps * B * config.tgtLen) / dt)
+    }
 
     func run() throws {
         let batches = try batch.split(separator: ",").map { s -> Int in
@@ -54,8 +73,18 @@ struct BenchCommand: ParsableCommand {
             rows.append(try Benchmark.throughput(model: model, options: options, segment: segment, batch: b, seconds: seconds))
             sgemm = max(sgemm, Benchmark.sgemmRate())   // the best rate seen: the ratio errs low, never high
         }
+        let trainBatches = try (trainBatch ?? "").split(separator: ",").map { s -> Int in
+            guard let b = Int(s.trimmingCharacters(in: .whitespaces)), b >= 1, b <= 512 else { throw Failure("--train-batch \"\(trainBatch ?? "")\": each size must be 1...512") }
+            return b
+        }
+        var trainRows: [(batch: Int, steps: Int, seconds: Double, bytesPerSecond: Double)] = []
+        for b in trainBatches {
+            let r = try BenchCommand.trainingThroughput(config: config, memory: memory, batch: b, seconds: seconds)
+            trainRows.append((b, r.steps, r.seconds, r.bytesPerSecond))
+        }
         if json {
             let obj: [String: Any] = [
+                "train": trainRows.map { ["batch": $0.batch, "steps": $0.steps, "seconds": $0.seconds, "bytes_per_second": $0.bytesPerSecond] },
                 "config": ["layers": layers, "d_model": dModel, "heads": heads, "d_head": dHead, "d_inner": dInner,
                            "segment": segment, "memory": memory, "same_length": sameLength],
                 "parameters": model.parameterCount, "threads": threads, "blas": BLAS.description,
@@ -77,6 +106,10 @@ struct BenchCommand: ParsableCommand {
             let g = r.bytesPerSecond * flops / 1e9
             print(String(format: "batch %-3d %8.0f bytes/s  %6.1f GFLOP/s  %5.1f%% of sgemm  (%d segments in %.1f s)",
                          r.batch, r.bytesPerSecond, g, 100 * g / sgemm, r.segments, r.seconds))
+        }
+        for r in trainRows {
+            print(String(format: "train %-3d %8.0f bytes/s  (forward, backward and Adam; training memory %@; %d steps in %.1f s)",
+                         r.batch, r.bytesPerSecond, MemorySpec.compact(memory), r.steps, r.seconds))
         }
     }
 }
