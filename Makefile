@@ -30,9 +30,15 @@ e2e: build
 
 test: unit verify e2e
 
+# Benchmarks print figures; they are not tests. The PyTorch side is opt-in (see bench/README.md).
 bench: build
-	$(BIN) bench
+	$(BIN) bench --batch 1,8 --train-batch 8
+	$(BIN) bench --layers 6 --d-model 192 --heads 3 --d-head 64 --d-inner 768 --mem 192 --batch 1 --train-batch 16
 	@bench/run-reference.sh
+
+# Retrains Assets/models/default.safetensors with the command its model card records (about 2 hours on 2 cores).
+model: build
+	scripts/make-model.sh
 
 clean:
 	rm -rf .build
