@@ -62,4 +62,8 @@ model=(--layers 8 --d-model 256 --heads 4 --d-head 64 --d-inner 1024 --segment 1
 "$py" "$root/bench/reference_bench.py" --mode eval --batch 1 "${model[@]}" "$@"
 "$py" "$root/bench/reference_bench.py" --mode eval --batch 8 "${model[@]}" "$@"
 "$py" "$root/bench/reference_bench.py" --mode train --batch 8 "${model[@]}" "$@"
+# The default model's configuration (Assets/models/default.json): training at its batch and memory.
+small=(--layers 6 --d-model 192 --heads 3 --d-head 64 --d-inner 768 --segment 128 --mem 192
+       --threads "$threads" --seconds "$seconds")
+"$py" "$root/bench/reference_bench.py" --mode train --batch 16 "${small[@]}" "$@"
 echo "   machine:$(uptime)"
