@@ -66,10 +66,10 @@ import Testing
         #expect(throws: MemoryError.invalid("memory length 2048 for layer 0 is outside 0...1024")) {
             try MemoryPlan.parse("2048", layers: 6, long: 512, short: 64, maxMemory: 1024)
         }
-        #expect(throws: MemoryError.invalid("memory spec L0-2:64 leaves layer 3 unset")) {
+        #expect(throws: MemoryError.invalid("\"L0-2:64\" leaves layer 3 without a length")) {
             try MemoryPlan.parse("L0-2:64", layers: 6, long: 512, short: 64, maxMemory: 1024)
         }
-        #expect(throws: MemoryError.invalid("memory spec has 2 lengths for 6 layers")) {
+        #expect(throws: MemoryError.invalid("\"1,2\" gives 2 lengths but the model has 6 layers")) {
             try MemoryPlan.parse("1,2", layers: 6, long: 512, short: 64, maxMemory: 1024)
         }
     }

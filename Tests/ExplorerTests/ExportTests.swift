@@ -72,7 +72,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let a = Export.write(.layers, state: s, directory: dir)
         guard case .exported(let paths) = a else { Issue.record("\(a)"); return }
-        #expect(try String(contentsOfFile: paths[0], encoding: .utf8).hasPrefix("layer,memory,kind,share,state_floats\n0,64,short,0.25,1024\n"))
+        #expect(try String(contentsOfFile: paths[0], encoding: .utf8).hasPrefix("layer,memory,kind,share,state_floats\n0,64,long,0.25,1024\n"))
         _ = reduce(&s, a)
         #expect(s.message == "wrote \(dir)/memscope-layers.csv")
         if case .exportFailed = Export.write(.evaluation, state: s, directory: dir) {} else { Issue.record("expected a failure") }

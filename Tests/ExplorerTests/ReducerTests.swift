@@ -13,8 +13,8 @@ import Testing
         #expect(s.memory[2] == 32)
         _ = reduce(&s, .clearMemory)
         #expect(s.memory[2] == 0 && s.kind(ofLayer: 2) == "none")
-        _ = reduce(&s, .doubleMemory)           // from 0: back to the short length
-        #expect(s.memory[2] == 64)
+        _ = reduce(&s, .doubleMemory)           // from 0: back to the short length (the segment length)
+        #expect(s.memory[2] == 32)
     }
 
     @Test func growingPastTheModelLimitIsRefusedNotClamped() {
@@ -43,7 +43,7 @@ import Testing
     @Test func presetsUseLongAndShortLengths() {
         var s = makeState()
         _ = reduce(&s, .applyPreset(.interleaved(2)))
-        #expect(s.memory == [64, 64, 64, 64])      // lrm 64 srm 64 at first
+        #expect(s.memory == [32, 64, 32, 64])      // lrm 64, srm 32 (the segment length) at first
         _ = reduce(&s, .setShort(8))                // reapplies the preset
         #expect(s.memory == [8, 64, 8, 64])
         _ = reduce(&s, .setLong(256))
@@ -53,7 +53,7 @@ import Testing
         _ = reduce(&s, .applyPreset(.first(3)))
         #expect(s.memory == [256, 256, 256, 8])
         _ = reduce(&s, .applyPreset(.none))
-        #expect(s.memory == [8, 8, 8, 8])
+        #expect(s.memory == [0, 0, 0, 0])          // none: no memory at all
         _ = reduce(&s, .resetMemory)
         #expect(s.memory == [64, 64, 64, 64])
         _ = reduce(&s, .cyclePreset)
