@@ -25,6 +25,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("train-batch"), help: ArgumentHelp("Also time training steps (forward, backward, Adam) at these batch sizes, with the training memory = --mem.", valueName: "list"))
     var trainBatch: String?
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Instead: the explorer's latencies (open, heatmap update, redraw) on a real model and text.") var explorer = false
+    @Option(help: "With --explorer: the model (default: the shipped one).") var model: String?
+    @OptionGroup var text: TextOptions
 
     /// Training bytes/s: full optimiser steps on random bytes, after one untimed step.
     static func trainingThroughput(config: Config, memory: [Int], batch B: Int, seconds: Double) throws -> (steps: Int, seconds: Double, bytesPerSecond: Double) {
@@ -43,6 +46,11 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if explorer {
+            Inference.threads = threads
+            BLAS.threads = threads
+            return try ExplorerBench.run(modelPath: model, text: text)
+        }
         let batches = try batch.split(separator: ",").map { s -> Int in
             guard let b = Int(s.trimmingCharacters(in: .whitespaces)), b >= 1, b <= 512 else { throw Failure("--batch \"\(batch)\": each size must be 1...512") }
             return b
