@@ -3,18 +3,10 @@ import Foundation
 import TXL
 
 public enum Benchmark {
-    /// A model of `config` with random weights (normal, std 0.02, as the reference's init), layer-norm gains 1.
+    /// A model of `config` with the reference's random initialisation.
     public static func randomModel(_ config: Config, seed: UInt64 = 1) -> TransformerXL {
         let m = TransformerXL(config: config)
-        var rng = SplitMix(seed: seed)
-        for s in m.params.specs {
-            let buf = m.params.buffer(s)
-            if s.isLayerNormWeight { buf.update(repeating: 1); continue }
-            if s.name.contains("layer_norm.bias") || s.name.hasSuffix("CoreNet.0.bias") || s.name.hasSuffix("CoreNet.3.bias") {
-                buf.update(repeating: 0); continue
-            }
-            for i in 0..<buf.count { buf[i] = Float(rng.normal() * 0.02) }
-        }
+        m.initialise(seed: seed)
         return m
     }
 
@@ -64,7 +56,7 @@ public enum Benchmark {
     /// Bytes/s of `Inference.step` at `batch` streams of random bytes, after warm-up segments that fill every memory.
     public static func throughput(model: TransformerXL, options: RunOptions, segment T: Int, batch B: Int, seconds: Double) throws -> Throughput {
         let run = try Inference(model: model, batch: B, segment: T, options: options)
-        var rng = SplitMix(seed: 7)
+        var rng = Random(seed: 7)
         func segmentBytes() -> ([UInt8], [UInt8]) {
             let x = (0..<(B * T)).map { _ in UInt8(truncatingIfNeeded: 32 + rng.next() % 95) }
             return (x, x.map { $0 ^ 1 })
@@ -83,22 +75,4 @@ public enum Benchmark {
     }
 
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-}
-
-/// SplitMix64: a small deterministic generator for random weights and bytes.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func normal() -> Double {
-        let u = max(uniform(), 1e-300), v = uniform()
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-    }
 }

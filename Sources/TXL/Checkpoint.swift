@@ -69,4 +69,15 @@ public final class TransformerXL: @unchecked Sendable {
     }
 
     public var parameterCount: Int { params.count }
+
+    /// The reference's initialisation (init_std 0.02): N(0, 0.02) weights and r biases, layer-norm gains 1, biases 0.
+    public func initialise(seed: UInt64) {
+        var rng = Random(seed: seed ^ 0x5EED)
+        for spec in params.specs {
+            let b = params.buffer(spec)
+            if spec.isLayerNormWeight { b.update(repeating: 1) }
+            else if spec.name.hasSuffix(".bias") { b.update(repeating: 0) }
+            else { for i in b.indices { b[i] = 0.02 * rng.normal() } }
+        }
+    }
 }

@@ -77,17 +77,6 @@ public final class Trainer: @unchecked Sendable {
     let valid: [UInt8]
     let streamLength: Int
 
-    /// A new model with the reference's initialisation: N(0, 0.02) weights, LayerNorm gains 1, biases 0.
-    public static func initialise(_ model: TransformerXL, seed: UInt64) {
-        var rng = Random(seed: seed ^ 0x5EED)
-        for spec in model.params.specs {
-            let b = model.params.buffer(spec)
-            if spec.isLayerNormWeight { b.update(repeating: 1) }
-            else if spec.name.hasSuffix(".bias") { b.update(repeating: 0) }
-            else { for i in b.indices { b[i] = 0.02 * rng.normal() } }
-        }
-    }
-
     public init(model: TransformerXL, settings: TrainSettings, train: [UInt8], valid: [UInt8], resume: SafetensorsFile? = nil) throws {
         try settings.validate(config: model.config, trainBytes: train.count)
         self.model = model; self.settings = settings; self.train = train; self.valid = valid

@@ -107,7 +107,7 @@ struct TrainCommand: ParsableCommand {
                                 memLens: memory, sameLength: sameLength, clampLen: clamp, preLnorm: preLnorm, evalMemLens: evalMemory)
             try config.validate()
             model = TransformerXL(config: config)
-            Trainer.initialise(model, seed: seed)
+            model.initialise(seed: seed)
             settings = TrainSettings(batch: batch, segment: segment, memory: memory,
                                      schedule: Schedule(lr: lr, warmup: warmup, steps: steps, minLR: minLR))
             settings.clip = clip; settings.dropout = dropout; settings.dropatt = dropatt; settings.seed = seed

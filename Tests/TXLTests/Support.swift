@@ -2,17 +2,11 @@
 import TXL
 import XCTest
 
-/// A small deterministic generator (SplitMix64), so failures reproduce.
+/// Deterministic random numbers (TXL's generator), so failures reproduce.
 struct Rand {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var rng: Random
+    init(_ seed: UInt64) { rng = Random(seed: seed) }
+    mutating func next() -> UInt64 { rng.next() }
     /// Uniform in [-a, a).
     mutating func float(_ a: Float = 1) -> Float { Float(Double(next() >> 11) / Double(1 << 53) * 2 - 1) * a }
     mutating func floats(_ n: Int, _ a: Float = 1) -> [Float] { (0..<n).map { _ in float(a) } }

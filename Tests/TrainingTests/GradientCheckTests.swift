@@ -114,7 +114,7 @@ func tinyModel(preLnorm: Bool, sameLength: Bool = false, memory: [Int], seed: UI
     let c = Config(nLayer: memory.count, nHead: 2, dModel: 8, dHead: 4, dInner: 12, tgtLen: 5, memLens: memory,
                    sameLength: sameLength, clampLen: sameLength ? 6 : -1, preLnorm: preLnorm)
     let m = TransformerXL(config: c)
-    Trainer.initialise(m, seed: seed)
+    m.initialise(seed: seed)
     // Larger weights than the 0.02 initialisation, so every path carries a visible gradient.
     var rng = Random(seed: seed)
     for i in m.params.storage.indices { m.params.storage[i] += 0.3 * rng.normal() }

@@ -19,7 +19,7 @@ import TXL
     func newModel() -> TransformerXL {
         let c = Config(nLayer: 2, nHead: 2, dModel: 8, dHead: 4, dInner: 16, tgtLen: 8, memLens: [8, 4])
         let m = TransformerXL(config: c)
-        Trainer.initialise(m, seed: 1)
+        m.initialise(seed: 1)
         return m
     }
 
