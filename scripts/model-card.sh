@@ -19,22 +19,28 @@ python3 - "$MODEL" "$CMD" "$LOG" "$TMP" "$OUT/default.json" "$BIN" <<'PY'
 import json, os, platform, re, subprocess, sys
 model, cmd, log, tmp, out, binary = sys.argv[1:]
 info = json.loads(subprocess.check_output([binary, "info", "--model", model, "--json"]))
+with open(model, "rb") as f:  # safetensors: u64 header length, then the JSON header with __metadata__
+    n = int.from_bytes(f.read(8), "little")
+    meta = json.loads(f.read(n)).get("__metadata__", {})
+blas = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${Version}", "libopenblas0-pthread"], capture_output=True, text=True).stdout
 evals = {n[:-5]: json.load(open(os.path.join(tmp, n))) for n in os.listdir(tmp) if n.endswith(".json")}
 curve = [{"step": int(m.group(1)), "valid_bpc": float(m.group(2))}
          for m in re.finditer(r"step (\d+) \| valid bpc ([0-9.]+)", open(log).read())]
+log_text = open(log).read()
+resumes = [{"at_step": int(m.group(1)), "steps": int(m.group(2))} for m in re.finditer(r"resuming at step (\d+) of (\d+)", log_text)]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
 data = os.environ.get("MEMSCOPE_DATA") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "memscope")
 manifest = json.load(open(os.path.join(data, "kernel-docs", "manifest.json")))
-meta = info.get("metadata", {})
 card = {
     "model": "default.safetensors",
     "config": info["config"],
     "parameters": info["parameters"],
     "training_command": "memscope " + cmd,
     "training": {k: meta.get("train_" + k) for k in ("steps", "bytes_seen", "seconds", "valid_bpc", "data")},
-    "machine": {"cpu": cpu, "cores": os.cpu_count(), "blas": info.get("blas")},
+    "machine": {"cpu": cpu, "cores": os.cpu_count(), "blas": blas},
     "corpus": manifest,
     "validation_curve": curve,
+    "resumed": resumes,  # stops and --resume of the run (the schedule's total --steps may change at a resume)
     "bpc": {name: {"bpc": round(e["bpc"], 4), "memory": e["memory"], "bytes": e["bytes"], "segment": e["segment"],
                    "command": "memscope eval --split %s%s" % (name.split("_")[0], {"default": "", "none": " --mem 0", "short": " --mem %d" % e["segment"]}[name.split("_")[1]])}
             for name, e in sorted(evals.items())},

@@ -14,7 +14,7 @@ struct MemScope: ParsableCommand {
     )
 }
 
-/// A one-line user-facing failure: printed as `memscope: <message>`, exit status 1.
+/// A one-line user-facing failure: ArgumentParser prints it as `Error: <message>` and exits with status 1.
 struct Failure: Error, CustomStringConvertible {
     let description: String
     init(_ message: String) { description = message }
