@@ -8,7 +8,7 @@ MODEL=$1 CMD=$2 LOG=$3
 OUT=${OUT:-Assets/models}
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 SEG=$("$BIN" info --model "$MODEL" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["tgt_len"])')
-run() { local name=$1; shift; echo "eval $name: memscope eval --model $MODEL $*" >&2; "$BIN" eval --model "$MODEL" --json "$@" > "$TMP/$name.json"; cat "$TMP/$name.json" >&2; }
+run() { local name=$1; shift; echo "eval $name: memscope eval --model $MODEL $*" >&2; "$BIN" eval --model "$MODEL" --json "$@" ${EVAL_ARGS:-} > "$TMP/$name.json"; cat "$TMP/$name.json" >&2; }
 run valid_default --split valid
 run valid_none --split valid --mem 0
 run test_default --split test
