@@ -30,11 +30,13 @@ e2e: build
 
 test: unit verify e2e
 
-# Benchmarks print figures; they are not tests. The PyTorch side is opt-in (see bench/README.md).
+# Benchmarks print figures; they are not tests. The PyTorch side is opt-in (see bench/README.md)
+# and times each measurement for the same BENCH_SECONDS as the Swift side.
+BENCH_SECONDS ?= 20
 bench: build
-	$(BIN) bench --batch 1,8 --train-batch 8
-	$(BIN) bench --layers 6 --d-model 192 --heads 3 --d-head 64 --d-inner 768 --mem 192 --batch 1 --train-batch 16
-	@bench/run-reference.sh
+	$(BIN) bench --batch 1,8 --train-batch 8 --seconds $(BENCH_SECONDS)
+	$(BIN) bench --layers 6 --d-model 192 --heads 3 --d-head 64 --d-inner 768 --mem 192 --batch 1 --train-batch 16 --seconds $(BENCH_SECONDS)
+	@MEMSCOPE_BENCH_SECONDS=$(BENCH_SECONDS) bench/run-reference.sh
 
 # Retrains Assets/models/default.safetensors with the command its model card records (about 2 hours on 2 cores).
 model: build
