@@ -45,7 +45,7 @@ run_once() {
     RUN=$1; shift
     "${TMUX_CMD[@]}" kill-session -t e2e 2>/dev/null
     "${TMUX_CMD[@]}" new-session -d -s e2e -x 100 -y 30 \
-        "env $* LANG=C.UTF-8 '$BIN' explore ${MODEL_ARGS[*]} --text '$TEXT'; echo __EXIT=\$?; sleep 120"
+        "env XDG_CONFIG_HOME='$WORK/config' $* LANG=C.UTF-8 '$BIN' explore ${MODEL_ARGS[*]} --text '$TEXT'; echo __EXIT=\$?; sleep 120"
     if ! wait_for '1 Layers|__EXIT=' 30; then fail "the explorer did not open within 30 s"; return; fi
     if screen | grep -q '__EXIT='; then fail "the explorer exited at once: $(screen | grep -v '^$' | head -3)"; return; fi
     pass "opened"

@@ -11,7 +11,10 @@ struct ExploreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explore",
         abstract: "Change each layer's memory live, see attention and measure bpc (ncurses).",
-        discussion: "Keys: ? lists them all. q quits. Needs a terminal of at least 80x24; for scripts use `memscope eval`."
+        discussion: """
+            Keys: ? lists them all. q quits. Needs a terminal of at least 80x24; for scripts use `memscope eval`.
+            Defaults can go in $XDG_CONFIG_HOME/memscope/config (else ~/.config/memscope/config), one `key = value` a line, with the keys \(ExplorerConfig.keys.joined(separator: ", ")); flags win.
+            """
     )
 
     @Option(help: "Model checkpoint (.safetensors); default: the shipped model.")
@@ -20,45 +23,55 @@ struct ExploreCommand: ParsableCommand {
     @Option(help: "Text file to explore (bytes).")
     var text: String?
 
-    @Option(help: "Corpus split to explore when --text is not given.")
-    var split: String = "test"
+    @Option(help: "Corpus split to explore when --text is not given (default: test).")
+    var split: String?
 
     @Option(help: "Initial memory: a preset (full, none, first:K, last:K, interleaved:K), one length, one per layer, or L0-3:64,L4-11:512.")
     var mem: String?
 
-    @Option(help: "Colours: auto, 256, 8 or none (NO_COLOR is honoured).")
-    var color: String = "auto"
+    @Option(help: "Colours: auto, 256, 8 or none (NO_COLOR is honoured; default: auto).")
+    var color: String?
 
-    @Flag(help: "ASCII glyphs only, for terminals without block elements.")
-    var ascii = false
+    @Flag(inversion: .prefixedNo, help: "ASCII glyphs only, for terminals without block elements (default: off).")
+    var ascii: Bool?
 
-    @Flag(help: "Do not capture the mouse.")
-    var noMouse = false
+    @Flag(inversion: .prefixedNo, help: "Capture the mouse: click selects, the wheel scrolls (default: on).")
+    var mouse: Bool?
 
-    @Option(help: "Directory the x key exports into.")
-    var exportDir: String = "."
+    @Option(help: "Directory the x key exports into (default: the current one).")
+    var exportDir: String?
 
     func validate() throws {
-        guard ColorMode(rawValue: color) != nil else {
+        if let color, ColorMode(rawValue: color) == nil {
             throw ValidationError("--color must be auto, 256, 8 or none, not \(color)")
         }
-        if text != nil && split != "test" { throw ValidationError("give --text or --split, not both") }
+        if text != nil && split != nil { throw ValidationError("give --text or --split, not both") }
     }
 
     func run() throws {
         guard isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1 else {
             throw Failure("explore needs a terminal; for bpc in scripts use `memscope eval`")
         }
-        let engine = try makeEngine(model: model)
-        let (bytes, name) = try loadText()
+        // The config file fills in what the command line leaves unsaid.
+        let env = ProcessInfo.processInfo.environment
+        let config: ExplorerConfig
+        do { config = try ExplorerConfig.load(path: ExplorerConfig.path(environment: env), home: env["HOME"]) }
+        catch let e as ConfigError { throw Failure(e.description) }
+        let colorName = color ?? config.color ?? "auto"
+        guard let colorMode = ColorMode(rawValue: colorName) else {
+            throw Failure("color = \(colorName) in the config file: use auto, 256, 8 or none")
+        }
+        let engine = try makeEngine(model: model ?? config.model)
+        let (bytes, name) = try loadText(split: text == nil ? split ?? config.split ?? "test" : "test")
         var memory = engine.defaultMemory
-        if let mem {
+        if let mem = mem ?? config.mem {
             do {
                 memory = try MemoryPlan.parse(mem, layers: engine.layerCount, long: engine.defaultMemory.max() ?? 0,
                                               short: min(engine.segmentLength, engine.defaultMemory.max() ?? 0), maxMemory: engine.maxMemory)
-            } catch { throw Failure("--mem: \(error)") }
+            } catch { throw Failure("\(self.mem != nil ? "--mem" : "mem in the config file"): \(error)") }
         }
-        let options = TerminalOptions(color: ColorMode(rawValue: color)!, ascii: ascii, mouse: !noMouse, exportDirectory: exportDir)
+        let options = TerminalOptions(color: colorMode, ascii: ascii ?? config.ascii ?? false, mouse: mouse ?? config.mouse ?? true,
+                                      exportDirectory: exportDir ?? config.exportDir ?? ".")
         do {
             try ExplorerApp.run(engine: engine, text: bytes, textName: name, initialMemory: memory, options: options)
         } catch let e as TerminalError {
@@ -66,7 +79,7 @@ struct ExploreCommand: ParsableCommand {
         }
     }
 
-    private func loadText() throws -> ([UInt8], String) {
+    private func loadText(split: String) throws -> ([UInt8], String) {
         if let text { return (try readTextFile(text), (text as NSString).lastPathComponent) }
         guard let which = Split(rawValue: split) else { throw Failure("--split \(split): use train, valid or test") }
         let store = CorpusStore()
