@@ -340,6 +340,8 @@ struct Renderer {
         header(&g, r, info, focused: s.focus == .text)
         let top = textTopLine(s, area: area)
         let current = s.analysisIsCurrent
+        let visible = Swift.min(s.text.count, top * area.width)..<Swift.min(s.text.count, (top + area.height) * area.width)
+        let hits = searchHits(visible)
         for row in 0..<area.height {
             for col in 0..<area.width {
                 let i = (top + row) * area.width + col
@@ -349,6 +351,7 @@ struct Renderer {
                 if let a, i >= a.offset, i - a.offset < a.lossBits.count {
                     role = current ? .shade(lossLevel(a.lossBits[i - a.offset])) : .dim
                 }
+                if hits[i - visible.lowerBound] { role = .match }
                 if i == s.cursor { role = .cursor }
                 g.set(area.x + col, area.y + row, ch, role)
             }
@@ -357,6 +360,21 @@ struct Renderer {
         var x = g.put(r.x + 1, ly, "loss 0 ", .dim)
         for l in 0..<16 { g.set(r.x + 1 + x, ly, s.display.colors ? " " : "a", .shade(UInt8(l))); x += 1 }
         g.put(r.x + 1 + x, ly, " 8+ bits/byte", .dim)
+    }
+
+    /// Which bytes of `range` belong to a hit of the last search (hits may start before the range).
+    func searchHits(_ range: Range<Int>) -> [Bool] {
+        var marks = [Bool](repeating: false, count: range.count)
+        guard let q = s.search, !q.isEmpty else { return marks }
+        let needle = Array(q.utf8), m = needle.count
+        var i = Swift.max(0, range.lowerBound - m + 1)
+        while i < range.upperBound && i + m <= s.text.count {
+            var j = 0
+            while j < m && s.text[i + j] == needle[j] { j += 1 }
+            if j == m { for k in Swift.max(i, range.lowerBound)..<Swift.min(i + m, range.upperBound) { marks[k - range.lowerBound] = true } }
+            i += 1
+        }
+        return marks
     }
 
     // MARK: Evaluation

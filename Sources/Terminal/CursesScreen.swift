@@ -117,6 +117,7 @@ final class CursesScreen {
             case .error: out = (bold, base + 4)
             case .dim, .border: out = (mode == .c256 ? normal : dim, base + 5)
             case .cursor: out = (rev | bold, 0)
+            case .match: out = (bold | ul, base + 3)
             case .heat(let t, let b): out = (normal, Int16(1 + level(t) * levels + level(b)))
             case .shade(let l):
                 let bg = level(l)
@@ -130,6 +131,7 @@ final class CursesScreen {
             case .selected: out = (rev | bold, 0)
             case .title, .accent, .warning, .error: out = (bold, 0)
             case .dim, .border: out = (dim, 0)
+            case .match: out = (bold | ul, 0)
             case .shade(let l): out = (l >= 10 ? rev : (l >= 5 ? ul : normal), 0)
             }
         }

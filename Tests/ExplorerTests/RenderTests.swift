@@ -106,6 +106,25 @@ func dump(_ name: String, _ g: Grid) {
         #expect(Glyphs.describe(0xC3) == "\\xC3" && Glyphs.describe(10) == "\\n")
     }
 
+    @Test func searchHitsAreMarkedInTheTextPane() {
+        func marked(_ s: AppState) -> String {
+            let g = render(s, size: Size(width: 80, height: 24))
+            var out = ""
+            for y in 0..<g.height { for x in 0..<g.width where g[x, y].role == .match || g[x, y].role == .cursor { out.unicodeScalars.append(g[x, y].char) } }
+            return out
+        }
+        var s = goldenState()
+        _ = reduce(&s, .focus(.text))
+        #expect(marked(s).count == 1)  // the cursor alone
+        _ = reduce(&s, .openSearch)
+        for c in "Memory" { _ = reduce(&s, .inputCharacter(c)) }
+        _ = reduce(&s, .inputSubmit)
+        // Every byte of every visible hit is marked (the cursor sits on the first byte of one).
+        let m = marked(s)
+        #expect(m.count >= 6 && m.count % 6 == 0)
+        #expect(m == String(repeating: "Memory", count: m.count / 6))
+    }
+
     @Test func inputLineReplacesTheStatusBar() {
         var s = goldenState()
         _ = reduce(&s, .openCommandLine)
