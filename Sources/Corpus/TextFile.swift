@@ -12,7 +12,8 @@ public func readTextFile(_ path: String) throws(CorpusError) -> [UInt8] {
         throw .unreadable(path: path, reason: "permission denied")
     }
     let bytes: [UInt8]
-    do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+    // A FileHandle reads pipes and devices too (`--text <(zcat notes.gz)`), where Data(contentsOf:) fails.
+    do { bytes = [UInt8](try FileHandle(forReadingFrom: URL(fileURLWithPath: path)).readToEnd() ?? Data()) } catch {
         throw .unreadable(path: path, reason: error.localizedDescription)
     }
     guard !bytes.isEmpty else { throw .emptyFile(path: path) }

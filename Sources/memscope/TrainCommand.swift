@@ -99,6 +99,7 @@ struct TrainCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: out) {
                 throw Failure("--out \(out) already exists; pass --resume to continue it or choose another path")
             }
+            guard (1...65536).contains(segment) else { throw Failure("--segment \(segment) is out of range 1...65536") }
             let long = lrm ?? segment
             let memory = try MemorySpec.parse(mem, layers: layers, lrm: long, srm: srm)
             let evalMemory = try evalMem.map { try MemorySpec.parse($0, layers: layers, lrm: 4 * segment, srm: srm) }
