@@ -26,6 +26,9 @@ struct ModelOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Clamp relative distances at N (-1 = off; default: the model's).", valueName: "n"))
     var clamp: Int?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Threads for the model (default: every core).", valueName: "n"))
+    var threads: Int?
+
     /// The checkpoint path: --model, else the repository's default model found above the executable or the current folder.
     func modelPath() throws -> String { try ModelOptions.locate(model) }
 
@@ -50,6 +53,11 @@ struct ModelOptions: ParsableArguments {
     }
 
     func loadModel() throws -> (TransformerXL, path: String) {
+        if let threads {
+            guard (1...256).contains(threads) else { throw Failure("--threads \(threads) is out of range 1...256") }
+            Inference.threads = threads
+            BLAS.threads = threads
+        }
         let path = try modelPath()
         return (try TransformerXL(path: path), path)
     }
