@@ -10,7 +10,9 @@ TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 CONFIG=$("$BIN" info --model "$MODEL" --json)
 SEG=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["tgt_len"])' <<< "$CONFIG")
 TRAINMEM=$(python3 -c 'import json,sys; m = json.load(sys.stdin)["config"]["mem_lens"]; print(m[0] if len(set(m)) == 1 else ",".join(map(str, m)))' <<< "$CONFIG")
-run() { local name=$1; shift; echo "eval $name: memscope eval --model $MODEL $*" >&2; "$BIN" eval --model "$MODEL" --json "$@" ${EVAL_ARGS:-} > "$TMP/$name.json"; cat "$TMP/$name.json" >&2; }
+# Each measurement keeps its JSON and the arguments that produced it, for the card.
+run() { local name=$1; shift; echo "eval $name: memscope eval --model $MODEL $*" >&2; echo "$*" > "$TMP/$name.args"
+        "$BIN" eval --model "$MODEL" --json "$@" ${EVAL_ARGS:-} > "$TMP/$name.json"; cat "$TMP/$name.json" >&2; }
 run valid_default --split valid
 run valid_none --split valid --mem 0
 run test_default --split test
@@ -18,10 +20,10 @@ run test_none --split test --mem 0
 run test_short --split test --mem "$SEG"
 run test_train --split test --mem "$TRAINMEM"
 cp "$MODEL" "$OUT/default.safetensors.tmp" && mv "$OUT/default.safetensors.tmp" "$OUT/default.safetensors"
-TRAINMEM=$TRAINMEM python3 - "$MODEL" "$CMD" "$LOG" "$TMP" "$OUT/default.json" "$BIN" <<'PY'
+CONFIG=$CONFIG python3 - "$MODEL" "$CMD" "$LOG" "$TMP" "$OUT/default.json" <<'PY'
 import json, os, platform, re, subprocess, sys
-model, cmd, log, tmp, out, binary = sys.argv[1:]
-info = json.loads(subprocess.check_output([binary, "info", "--model", model, "--json"]))
+model, cmd, log, tmp, out = sys.argv[1:]
+info = json.loads(os.environ["CONFIG"])
 with open(model, "rb") as f:  # safetensors: u64 header length, then the JSON header with __metadata__
     n = int.from_bytes(f.read(8), "little")
     meta = json.loads(f.read(n)).get("__metadata__", {})
@@ -45,8 +47,7 @@ card = {
     "validation_curve": curve,
     "resumed": resumes,  # stops and --resume of the run (the schedule's total --steps may change at a resume)
     "bpc": {name: {"bpc": round(e["bpc"], 4), "memory": e["memory"], "bytes": e["bytes"], "segment": e["segment"],
-                   "command": "memscope eval --split %s%s" % (name.split("_")[0], {"default": "", "none": " --mem 0", "short": " --mem %d" % e["segment"],
-                                                                                  "train": " --mem " + os.environ["TRAINMEM"]}[name.split("_")[1]])}
+                   "command": "memscope eval " + open(os.path.join(tmp, name + ".args")).read().strip()}
             for name, e in sorted(evals.items())},
     "why_this_memory": "Trained with memory 192 in every layer (segment 128) and evaluated by default at 512 (4x the segment): "
                        "training cost grows with segment + memory, and Transformer-XL's relative positions let a model use "

@@ -422,18 +422,20 @@ func textTopLine(_ s: AppState, area: Rect) -> Int {
     return Swift.max(0, Swift.min(line - area.height / 3, lines - area.height))
 }
 
+/// Whether `needle` occurs in `text` starting at byte i.
+func occurs(_ needle: [UInt8], in text: [UInt8], at i: Int) -> Bool {
+    guard i >= 0, i + needle.count <= text.count else { return false }
+    for j in 0..<needle.count where text[i + j] != needle[j] { return false }
+    return true
+}
+
 /// Next (or previous) occurrence of `needle` after (before) `from`, wrapping around.
 func find(_ needle: [UInt8], in text: [UInt8], from: Int, forward: Bool) -> Int? {
     let n = text.count, m = needle.count
     guard m > 0, m <= n else { return nil }
-    func matches(_ i: Int) -> Bool {
-        guard i + m <= n else { return false }
-        for j in 0..<m where text[i + j] != needle[j] { return false }
-        return true
-    }
     for step in 1...n {
         let i = forward ? (from + step) % n : ((from - step) % n + n) % n
-        if matches(i) { return i }
+        if occurs(needle, in: text, at: i) { return i }
     }
     return nil
 }

@@ -367,12 +367,8 @@ struct Renderer {
         var marks = [Bool](repeating: false, count: range.count)
         guard let q = s.search, !q.isEmpty else { return marks }
         let needle = Array(q.utf8), m = needle.count
-        var i = Swift.max(0, range.lowerBound - m + 1)
-        while i < range.upperBound && i + m <= s.text.count {
-            var j = 0
-            while j < m && s.text[i + j] == needle[j] { j += 1 }
-            if j == m { for k in Swift.max(i, range.lowerBound)..<Swift.min(i + m, range.upperBound) { marks[k - range.lowerBound] = true } }
-            i += 1
+        for i in Swift.max(0, range.lowerBound - m + 1)..<range.upperBound where occurs(needle, in: s.text, at: i) {
+            for k in Swift.max(i, range.lowerBound)..<Swift.min(i + m, range.upperBound) { marks[k - range.lowerBound] = true }
         }
         return marks
     }

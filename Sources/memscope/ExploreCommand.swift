@@ -62,7 +62,7 @@ struct ExploreCommand: ParsableCommand {
             throw Failure("color = \(colorName) in the config file: use auto, 256, 8 or none")
         }
         let engine = try makeEngine(model: model ?? config.model)
-        let (bytes, name) = try loadText(split: text == nil ? split ?? config.split ?? "test" : "test")
+        let (bytes, name) = try loadText(split: split ?? config.split ?? "test")
         var memory = engine.defaultMemory
         if let mem = mem ?? config.mem {
             do {
