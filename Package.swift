@@ -21,7 +21,7 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         .target(name: "TXL", dependencies: ["CBLAS"]),
-        .target(name: "Training", dependencies: ["TXL"]),
+        .target(name: "Training", dependencies: ["TXL", "Analysis"]),
         .target(name: "Corpus", dependencies: ["CZlib", "CCrypto"]),
         .target(name: "Analysis", dependencies: ["TXL", "Corpus"]),
         .target(name: "Explorer", dependencies: ["TXL", "Analysis"]),

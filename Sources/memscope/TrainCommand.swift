@@ -1,4 +1,5 @@
 // `memscope train`: trains a Transformer-XL with any per-layer memory arrangement, on CPU, resumable.
+import Analysis
 import ArgumentParser
 import Corpus
 import Foundation
@@ -25,26 +26,26 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Prepared corpus in the data folder (see `memscope data prepare`).")
     var corpus = "kernel-docs"
 
-    // Model shape.
-    @Option(help: "Layers.") var layers = 6
-    @Option(name: .customLong("d-model"), help: "Model width.") var dModel = 256
-    @Option(help: "Attention heads.") var heads = 4
-    @Option(name: .customLong("d-head"), help: "Width of each head.") var dHead = 64
-    @Option(name: .customLong("d-inner"), help: "Feed-forward width.") var dInner = 1024
-    @Flag(name: .customLong("pre-lnorm"), help: "Layer norm before each block instead of after.") var preLnorm = false
-    @Flag(name: .customLong("same-length"), help: "Every query sees exactly its layer's memory length of keys.") var sameLength = false
-    @Option(help: "Clamp relative distances at N (-1 = off).") var clamp = -1
+    @OptionGroup var shape: ShapeOptions
 
     // Memory.
-    @Option(help: "Segment length.") var segment = 128
-    @Option(help: "Training memory per layer: N | N1,N2,... | full | none | first:K | last:K | interleaved:K.") var mem = "full"
-    @Option(help: "Long-range memory length for placements (default: the segment length).") var lrm: Int?
-    @Option(help: "Short-range memory length for placements (default: 0).") var srm = 0
-    @Option(name: .customLong("eval-mem"), help: "Default evaluation memory stored in the checkpoint (same grammar; default: 4 x segment in every layer).") var evalMem: String?
+    @Option(help: ArgumentHelp("Training memory per layer: N | N1,N2,... | L0-3:64,... | full | none | first:K | "
+                               + "last:K | interleaved:K (default: the segment length in every layer).", valueName: "spec"))
+    var mem: String?
+    @Option(help: ArgumentHelp("Long-range memory length for `full` and placements (default: the default evaluation "
+                               + "memory, 4 x segment).", valueName: "n"))
+    var lrm: Int?
+    @Option(help: ArgumentHelp("Short-range memory length for placements (default: the segment length).", valueName: "n"))
+    var srm: Int?
+    @Option(name: .customLong("eval-mem"), help: ArgumentHelp("Default evaluation memory stored in the checkpoint (same "
+                                                              + "grammar; default: 4 x segment in every layer).",
+                                                              valueName: "spec"))
+    var evalMem: String?
 
     // Optimisation.
     @Option(help: "Parallel streams per step.") var batch = 16
-    @Option(help: "Optimiser steps.") var steps = 1000
+    @Option(help: ArgumentHelp("Optimiser steps (default: 1000; may change on --resume).", valueName: "n"))
+    var steps: Int?
     @Option(help: "Peak learning rate (Adam).") var lr: Float = 1e-3
     @Option(help: "Linear warm-up steps.") var warmup = 100
     @Option(name: .customLong("min-lr"), help: "Learning rate at the end of the cosine decay.") var minLR: Float = 0
@@ -73,8 +74,17 @@ struct TrainCommand: ParsableCommand {
                 "\(corpus) train \(manifest.splits.train.sha256.prefix(16)) valid \(manifest.splits.valid.sha256.prefix(16))")
     }
 
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads) is out of range 1...256") }
+        for (name, v) in [("--lrm", lrm), ("--srm", srm)] {
+            if let v, !(0...Config.maxLength).contains(v) {
+                throw ValidationError("\(name) \(v) is out of range 0...\(Config.maxLength)")
+            }
+        }
+        if let steps, steps < 1 { throw ValidationError("--steps \(steps): nothing to train; give at least 1") }
+    }
+
     func run() throws {
-        guard threads >= 1 && threads <= 256 else { throw Failure("--threads \(threads) is out of range 1...256") }
         BLAS.threads = threads
         let outDir = (out as NSString).deletingLastPathComponent
         guard FileManager.default.isWritableFile(atPath: outDir.isEmpty ? "." : outDir) else {
@@ -92,25 +102,22 @@ struct TrainCommand: ParsableCommand {
                   var saved = try? JSONDecoder().decode(TrainSettings.self, from: Data(ss.utf8)) else {
                 throw Failure("\(out): has no training state to resume from")
             }
-            saved.schedule.steps = steps == 1000 ? saved.schedule.steps : steps
+            if let steps { saved.schedule.steps = steps }
             settings = saved
             resumeFile = file
         } else {
             if FileManager.default.fileExists(atPath: out) {
                 throw Failure("--out \(out) already exists; pass --resume to continue it or choose another path")
             }
-            guard (1...65536).contains(segment) else { throw Failure("--segment \(segment) is out of range 1...65536") }
-            let long = lrm ?? segment
-            let memory = try MemorySpec.parse(mem, layers: layers, lrm: long, srm: srm)
-            let evalMemory = try evalMem.map { try MemorySpec.parse($0, layers: layers, lrm: 4 * segment, srm: srm) }
-                ?? Array(repeating: 4 * segment, count: layers)
-            let config = Config(nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
-                                memLens: memory, sameLength: sameLength, clampLen: clamp, preLnorm: preLnorm, evalMemLens: evalMemory)
-            try config.validate()
-            model = TransformerXL(config: config)
+            let T = shape.segment, layers = shape.layers
+            let long = lrm ?? MemorySpec.defaultEvalLength(segment: T), short = srm ?? T
+            let memory = try MemorySpec.parse(mem ?? String(T), layers: layers, lrm: long, srm: short)
+            let evalMemory = try MemorySpec.parse(evalMem ?? "full", layers: layers,
+                                                  lrm: MemorySpec.defaultEvalLength(segment: T), srm: short)
+            model = TransformerXL(config: try shape.config(memory: memory, evalMemory: evalMemory))
             model.initialise(seed: seed)
-            settings = TrainSettings(batch: batch, segment: segment, memory: memory,
-                                     schedule: Schedule(lr: lr, warmup: warmup, steps: steps, minLR: minLR))
+            settings = TrainSettings(batch: batch, segment: T, memory: memory,
+                                     schedule: Schedule(lr: lr, warmup: warmup, steps: steps ?? 1000, minLR: minLR))
             settings.clip = clip; settings.dropout = dropout; settings.dropatt = dropatt; settings.seed = seed
             settings.logEvery = logEvery; settings.evalEvery = evalEvery; settings.evalBytes = evalBytes; settings.saveEvery = saveEvery
         }
@@ -145,7 +152,7 @@ struct TrainCommand: ParsableCommand {
             ])
             print("exported the model to \(export)")
         }
-        print("done: \(trainer.state.step) steps, \(trainer.state.bytesSeen) bytes seen, \(Trainer.clock(trainer.state.seconds)) training time; saved \(out)")
+        print("done: \(trainer.state.step) steps, \(trainer.state.bytesSeen) bytes seen, \(formatDuration(trainer.state.seconds)) training time; saved \(out)")
     }
 }
 
