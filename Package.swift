@@ -25,7 +25,9 @@ let package = Package(
         .target(name: "Corpus", dependencies: ["CZlib", "CCrypto"]),
         .target(name: "Analysis", dependencies: ["TXL", "Corpus"]),
         .target(name: "Explorer", dependencies: ["TXL", "Analysis"]),
-        .target(name: "Terminal", dependencies: ["Explorer", "CNcurses"]),
+        .target(name: "Terminal", dependencies: ["Explorer", "CNcurses", "CTerminalGuard"]),
+        // Restores the terminal from a fatal-signal handler (async-signal-safe C; imported by CursesScreen.swift).
+        .target(name: "CTerminalGuard"),
         .executableTarget(name: "memscope", dependencies: [
             "TXL", "Training", "Corpus", "Analysis", "Explorer", "Terminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -35,6 +37,6 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TXL"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TXL"]),
-        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "TXL"]),
+        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "TXL", "Analysis"]),
     ]
 )

@@ -80,7 +80,20 @@ struct ExploreCommand: ParsableCommand {
     }
 
     private func loadText(split: String) throws -> ([UInt8], String) {
-        if let text { return (try readTextFile(text), (text as NSString).lastPathComponent) }
+        if let text {
+            let name = (text as NSString).lastPathComponent
+            // A pipe may have no writer yet: wait for one with q and Ctrl-C still working.
+            if FIFOText.isFIFO(text) {
+                let outcome: FIFOText.Outcome
+                do { outcome = try FIFOText.read(text) } catch let e as TerminalError { throw Failure(e.description) }
+                switch outcome {
+                case .text(let bytes): return (bytes, name)
+                case .quit: throw ExitCode.success
+                case .interrupted: throw ExitCode(130)
+                }
+            }
+            return (try readTextFile(text), name)
+        }
         guard let which = Split(rawValue: split) else { throw Failure("--split \(split): use train, valid or test") }
         let store = CorpusStore()
         if !store.isPrepared() {
