@@ -136,7 +136,7 @@ public enum Evaluator {
         }
         let where_ = streams == 1 ? "" : " of stream \(stream)"
         return AnalysisError.badRequest("non-finite loss in segment \(index)\(where_) (bytes \(base + pos)..<\(base + pos + t)), "
-            + "first in \(place): the model's weights overflow float32 on this text")
+            + "first non-finite value: \(place); the model's weights overflow float32 on this text")
     }
 
     /// The segment (batch 1, segments counted from the start of `text`) whose inputs hold byte `offset`: its attention

@@ -109,10 +109,8 @@ public struct SafetensorsFile: Sendable {
 
     /// An integer from a JSON header, only when it is one exactly (no rounding of 1e30 or 2.5, no Bool).
     static func exactInt(_ x: Any) -> Int? {
-        if x is Bool { return nil }
-        if let i = x as? Int { return i }
-        if let d = x as? Double, d.rounded() == d, let i = Int(exactly: d) { return i }
-        return nil
+        guard let n = x as? NSNumber else { return nil }
+        return Int(n.stringValue)   // "12" parses; "1e+30", "2.5" and out-of-range digits do not
     }
 
     /// shape product x dtype size, or nil when it overflows Int.
