@@ -223,26 +223,50 @@ public struct SafetensorsWriter {
 }
 
 public enum AtomicFile {
+    /// Writes `bytes` to `path.tmp-PID`, fsyncs, renames it over `path` and fsyncs the folder. Temp files beside `path`
+    /// left by a process that died mid-write (SIGKILL) are removed first.
     public static func write(_ bytes: [UInt8], to path: String) throws {
+        removeStale(for: path)
         let tmp = path + ".tmp-\(getpid())"
-        guard let fd = Optional(open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)), fd >= 0 else {
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else {
             throw ModelError.checkpoint(path: path, problem: "cannot write (\(String(cString: strerror(errno))))")
         }
-        var ok = true
+        var failure: Int32 = 0
         bytes.withUnsafeBytes { raw in
             var done = 0
             while done < raw.count {
                 let w = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
-                if w <= 0 { ok = false; break }
+                if w < 0 && errno == EINTR { continue }
+                if w <= 0 { failure = w < 0 ? errno : ENOSPC; return }
                 done += w
             }
         }
-        if fsync(fd) != 0 { ok = false }
-        close(fd)
-        guard ok, rename(tmp, path) == 0 else {
-            let why = String(cString: strerror(errno))
+        if failure == 0 && fsync(fd) != 0 { failure = errno }
+        if close(fd) != 0 && failure == 0 { failure = errno }
+        if failure == 0 && rename(tmp, path) != 0 { failure = errno }
+        guard failure == 0 else {
             unlink(tmp)
-            throw ModelError.checkpoint(path: path, problem: "cannot write (\(why))")
+            throw ModelError.checkpoint(path: path, problem: "cannot write (\(String(cString: strerror(failure))))")
         }
+        let folder = (path as NSString).deletingLastPathComponent
+        let dir = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY)
+        if dir >= 0 { fsync(dir); close(dir) }
+    }
+
+    /// Removes `path.tmp-PID` files whose process no longer exists; returns their paths.
+    @discardableResult
+    public static func removeStale(for path: String) -> [String] {
+        let folder = (path as NSString).deletingLastPathComponent, base = (path as NSString).lastPathComponent + ".tmp-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+        var removed: [String] = []
+        for name in names where name.hasPrefix(base) {
+            guard let pid = Int32(name.dropFirst(base.count)), pid > 0, pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else {
+                continue
+            }
+            let full = folder.isEmpty ? name : folder + "/" + name
+            if unlink(full) == 0 { removed.append(full) }
+        }
+        return removed
     }
 }

@@ -39,10 +39,11 @@ extension TrainSettings {
         let B = Double(batch), T = Double(segment), C = Double(c.dModel), A = Double(c.dAttn), F = Double(c.dInner)
         let H = Double(c.nHead), V = Double(c.nToken), D = Double(c.dHead)
         let ks = memory.map { Double($0) + T }, maxK = ks.max() ?? T
+        let dropAtt = dropatt > 0 ? 2.0 : 1.0, drop = dropout > 0 ? 1.0 : 0.0, pre = c.preLnorm ? 1.0 : 0.0
         var floats = 0.0
-        for K in ks {   // per layer, with the dropout and pre-norm buffers counted whether used or not
-            floats += 2 * B * K * C + 2 * B * K + B * T * A + B * K * 2 * A + K * A + 2 * B * H * T * K
-                + 2 * B * T * A + 7 * B * T * C + 2 * B * T + 2 * B * T * F
+        for K in ks {   // per layer, as TrainingPass allocates its saved activations
+            floats += (1 + pre) * B * K * C + 2 * B * K + B * T * A + B * K * 2 * A + K * A + dropAtt * B * H * T * K
+                + B * T * A + (5 + drop + pre) * B * T * C + 2 * B * T + (1 + 2 * drop) * B * T * F
         }
         floats += 2 * maxK * C + 8 * B * T * C + B * T * V + B * T + 2 * B * T * A + B * maxK * 2 * A + maxK * A
             + 2 * B * maxK * C + B * T * F + 2 * T * maxK + 2 * T * D

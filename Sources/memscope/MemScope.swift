@@ -16,7 +16,7 @@ struct MemScope: ParsableCommand {
     /// ArgumentParser's own main, plus one check that every result written to stdout arrived (StandardOutput.swift).
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(NegativeValues.join(Array(CommandLine.arguments.dropFirst())))
             try command.run()
             try StandardOutput.check()
         } catch {
