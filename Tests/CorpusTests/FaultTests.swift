@@ -86,7 +86,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: live.path))
         let corpus = data.appendingPathComponent("small")
         try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: corpus.appendingPathComponent(".train.bin.tmp-999999999").path, contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: corpus.appendingPathComponent(".train.bin.tmp-999999999").path, contents: Data([1]))
         #expect(StaleFiles.removeTemporaries(in: corpus) == [".train.bin.tmp-999999999"])
     }
 

@@ -118,7 +118,7 @@ func tinyFile(extra: [(String, DType, [Int], [UInt8])] = [], metadata: [String: 
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("run.safetensors").path
         let dead = out + ".tmp-999999999", live = out + ".tmp-1"   // no such PID; PID 1 always exists
-        for p in [dead, live] { FileManager.default.createFile(atPath: p, contents: Data([1, 2, 3])) }
+        for p in [dead, live] { _ = FileManager.default.createFile(atPath: p, contents: Data([1, 2, 3])) }
         try AtomicFile.write([1, 2, 3], to: out)
         #expect(!FileManager.default.fileExists(atPath: dead))
         #expect(FileManager.default.fileExists(atPath: live))

@@ -11,8 +11,8 @@ struct Mutator {
     mutating func below(_ n: Int) -> Int { Int(rng.next() % UInt64(max(n, 1))) }
     mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
 
-    static let ints: [Any] = [0, 1, 2, 3, -1, -8, 7, 8, 255, 256, 65536, 65537, 1 << 31, 1 << 32, (1 << 32) + 1, 1 << 53,
-                              Int.max, Int.min, 1e30, -1e30, 2.5, "x", NSNull(), [Int](), [1, 2], true]
+    static var ints: [Any] { [0, 1, 2, 3, -1, -8, 7, 8, 255, 256, 65536, 65537, 1 << 31, 1 << 32, (1 << 32) + 1, 1 << 53,
+                              Int.max, Int.min, 1e30, -1e30, 2.5, "x", NSNull(), [Int](), [1, 2], true] }
 
     /// One mutation of `bytes`; `what` says which, for the failure message.
     mutating func mutate(_ bytes: [UInt8]) -> (bytes: [UInt8], what: String) {
