@@ -44,3 +44,9 @@ model: build
 
 clean:
 	rm -rf .build
+
+# Faults end to end (issue 8): hostile files and flags, /dev/full, /dev/zero, signals to data prepare; about a minute.
+.PHONY: faults
+faults: build
+	tests/faults.sh $(BIN)
+test: faults

@@ -44,7 +44,7 @@ struct AttentionCommand: ParsableCommand {
                                      memoryKeys: att.memoryKeys, scale: .log)
         }
         do { try AtomicFile.write(Array(body.utf8), to: out) }
-        catch { throw Failure("--out \(out): cannot write (\(error))") }
+        catch { throw Failure("--out \(error)") }   // the error names the file and the reason
         print("wrote \(out): layer \(layer), \(view), segment \(seg.start)..<\(seg.start + att.queries), \(att.keys) keys (\(att.memoryKeys) memory), model \((path as NSString).lastPathComponent)")
     }
 }

@@ -27,7 +27,8 @@ struct EvalCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let (all, source, splitSHA) = try self.source.load(command: "eval")
+        let limit = bytes.flatMap { offset >= 0 && $0 >= 0 ? offset.addingReportingOverflow($0) : nil }
+        let (all, source, splitSHA) = try self.source.load(command: "eval", limit: limit.flatMap { $0.overflow ? nil : $0.partialValue })
         let slice = try cut(all, offset: offset, bytes: bytes)
         let (m, path) = try model.loadModel()
         let (options, T) = try model.run(for: m)

@@ -12,6 +12,17 @@ struct MemScope: ParsableCommand {
                       TrainCommand.self, DataCommand.self],
         defaultSubcommand: ExploreCommand.self
     )
+
+    /// ArgumentParser's own main, plus one check that every result written to stdout arrived (StandardOutput.swift).
+    static func main() {
+        do {
+            var command = try parseAsRoot(NegativeValues.join(Array(CommandLine.arguments.dropFirst())))
+            try command.run()
+            try StandardOutput.check()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// A one-line user-facing failure: ArgumentParser prints it as `Error: <message>` and exits with status 1.

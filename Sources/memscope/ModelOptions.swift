@@ -96,10 +96,11 @@ struct TextOptions: ParsableArguments {
     var corpus: String = KernelDocs.corpusName
 
     /// The bytes, a description of where they came from, and the split's SHA-256 when it is a corpus split.
-    func load(command: String) throws -> (bytes: [UInt8], source: String, splitSHA: String?) {
+    /// `limit`: read at most that many bytes of a --text file (a pipe or a device such as /dev/zero never ends).
+    func load(command: String, limit: Int? = nil) throws -> (bytes: [UInt8], source: String, splitSHA: String?) {
         switch (text, split) {
         case (let file?, nil):
-            return (try readTextFile(file), file, nil)
+            return (try readTextFile(file, limit: limit), file, nil)
         case (nil, let name?):
             let store = CorpusStore()
             let bytes = try store.load(name.split, corpus: corpus)

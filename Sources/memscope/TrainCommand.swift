@@ -14,7 +14,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Checkpoint to write (and to continue from with --resume).")
     var out: String
 
-    @Flag(help: "Continue the run saved in --out: same settings, same data order, same random numbers.")
+    @Flag(help: "Continue the run saved in --out: same settings, same data order, same random numbers. Only --steps, --log-every, --eval-every, --eval-bytes, --save-every, --threads and --export may change; other flags must match the checkpoint.")
     var resume = false
 
     @Option(help: "When the run finishes, also write the model alone (no optimizer state) to this file.")
@@ -90,6 +90,9 @@ struct TrainCommand: ParsableCommand {
         guard FileManager.default.isWritableFile(atPath: outDir.isEmpty ? "." : outDir) else {
             throw Failure("--out \(out): the folder \(outDir.isEmpty ? "." : outDir) does not exist or is not writable")
         }
+        if let export, !FileManager.default.isWritableFile(atPath: { $0.isEmpty ? "." : $0 }((export as NSString).deletingLastPathComponent)) {
+            throw Failure("--export \(export): its folder does not exist or is not writable")
+        }
         let data = try loadData()
         let model: TransformerXL
         var settings: TrainSettings
@@ -98,12 +101,7 @@ struct TrainCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: out) else { throw Failure("--resume: no checkpoint at \(out) to continue") }
             let file = try SafetensorsFile(path: out)
             model = try TransformerXL(file: file)
-            guard let ss = file.metadata["train_settings"],
-                  var saved = try? JSONDecoder().decode(TrainSettings.self, from: Data(ss.utf8)) else {
-                throw Failure("\(out): has no training state to resume from")
-            }
-            if let steps { saved.schedule.steps = steps }
-            settings = saved
+            settings = try resumedSettings(file: file, model: model, data: data.source)   // ResumeFlags.swift
             resumeFile = file
         } else {
             if FileManager.default.fileExists(atPath: out) {
