@@ -44,3 +44,9 @@ model: build
 
 clean:
 	rm -rf .build
+
+# `memscope sweep` end to end with the real binary (issue 10): a tiny two-cell training sweep, stopped and resumed.
+.PHONY: sweep-e2e
+sweep-e2e: build
+	tests/sweep-e2e.sh $(BIN)
+test: sweep-e2e
