@@ -28,6 +28,9 @@ public struct Chart: Sendable {
     public var logX = false
     /// Extra x values that must be in range (e.g. 0 and N layers for the reference lines).
     public var xDomain: [Double] = []
+    /// Top of the y axis when the data's maximum would flatten the rest (the first steps of a learning curve);
+    /// what lies above is clipped.
+    public var yCap: Double?
 
     public init(title: String, xLabel: String, yLabel: String, series: [ChartSeries]) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series
@@ -60,7 +63,7 @@ public struct Chart: Sendable {
         let pw = W - left - right, ph = H - top - bottom
         let fx: (Double) -> Double = logX ? { log2(max($0, 1e-9)) } : { $0 }
         let all = series.flatMap { $0.points }
-        let xs = (all.filter { _ in true }.map(\.x) + xDomain).map(fx), ys = all.map(\.y).filter(\.isFinite)
+        let xs = (all.map(\.x) + xDomain).map(fx), ys = all.map(\.y).filter { $0.isFinite && $0 <= (yCap ?? .infinity) }
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(W))\" height=\"\(Int(H))\" "
         out += "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"\(Int(W))\" height=\"\(Int(H))\" fill=\"white\"/>\n"
         out += "<text x=\"\(Int(W / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"14\">\(xml(title))</text>\n"
@@ -97,7 +100,8 @@ public struct Chart: Sendable {
         out += "<text x=\"18\" y=\"\(n(top + ph / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 18 \(n(top + ph / 2)))\">"
         out += "\(xml(yLabel))</text>\n"
 
-        // Series and legend.
+        // Series (clipped to the plot) and legend.
+        out += "<clipPath id=\"plot\"><rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(pw))\" height=\"\(n(ph))\"/></clipPath>\n"
         for (i, s) in series.enumerated() {
             let c = Chart.palette[i % Chart.palette.count]
             let ly = top + 8 + Double(i) * 20, lx = left + pw + 14
@@ -134,7 +138,7 @@ public struct Chart: Sendable {
             case .curve:
                 let pts = s.points.filter { $0.y.isFinite }
                 guard !pts.isEmpty else { continue }
-                out += "<polyline fill=\"none\" stroke=\"\(c)\" stroke-width=\"1.2\" points=\""
+                out += "<polyline clip-path=\"url(#plot)\" fill=\"none\" stroke=\"\(c)\" stroke-width=\"1.2\" points=\""
                 out += pts.map { "\(n(px($0.x))),\(n(py($0.y)))" }.joined(separator: " ") + "\"/>\n"
                 out += "<line x1=\"\(n(lx))\" y1=\"\(n(ly))\" x2=\"\(n(lx + 22))\" y2=\"\(n(ly))\" stroke=\"\(c)\" stroke-width=\"1.5\"/>\n"
             }
@@ -222,8 +226,12 @@ public enum SweepCharts {
                 let pts = r.curve!.compactMap { p in p.trainBPC.map { (x: Double(p.step), y: $0) } }
                 s4.append(ChartSeries(name: r.name, style: .curve, points: pts))
             }
-            out.append(("chart-learning-curves.svg", Chart(title: "Learning curves (training bpc, mean over each logging window)",
-                                                           xLabel: "step", yLabel: "training bpc", series: s4).svg()))
+            var c4 = Chart(title: "Learning curves (training bpc, mean over each logging window)",
+                           xLabel: "step", yLabel: "training bpc", series: s4)
+            // The first tenth of training spans several bits; the axis shows the rest.
+            let lastStep = s4.flatMap { $0.points.map(\.x) }.max() ?? 0
+            c4.yCap = s4.flatMap { $0.points.filter { $0.x >= lastStep / 10 }.map(\.y) }.max()
+            out.append(("chart-learning-curves.svg", c4.svg()))
         }
         return out
     }

@@ -101,6 +101,7 @@ public final class SweepTrainer {
         let done = Set(records.map(\.name))
         let todo = cells.filter { !done.contains($0.name(withLRM: false)) }
         log("sweep: \(cells.count) cells, \(cells.count - todo.count) finished, \(todo.count) to run; results in \(folder.path)")
+        log("data: \(settings.data); \(data.train.count) train, \(data.valid.count) valid, \(data.test.count) test bytes")
         for (i, cell) in cells.enumerated() where !done.contains(cell.name(withLRM: false)) {
             let position = i + 1
             let after = todo.drop { $0 != cell }.dropFirst().count
