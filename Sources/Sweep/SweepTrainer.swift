@@ -125,7 +125,7 @@ public final class SweepTrainer {
 
     func cellLog(_ name: String) -> (String) -> Void {
         let path = folder.cellFile(name + ".log")
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         let handle = FileHandle(forWritingAtPath: path)
         handle?.seekToEndOfFile()
         return { [log] line in
