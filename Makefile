@@ -50,3 +50,9 @@ clean:
 faults: build
 	tests/faults.sh $(BIN)
 test: faults
+
+# `memscope sweep` end to end with the real binary (issue 10): a tiny two-cell training sweep, stopped and resumed.
+.PHONY: sweep-e2e
+sweep-e2e: build
+	tests/sweep-e2e.sh $(BIN)
+test: sweep-e2e

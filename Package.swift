@@ -40,3 +40,8 @@ let package = Package(
         .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "TXL", "Analysis"]),
     ]
 )
+
+// Sweeps (issue 10): `memscope sweep train|eval`, a grid of memory arrangements trained or evaluated, with charts.
+package.targets.append(.target(name: "Sweep", dependencies: ["TXL", "Training", "Corpus", "Analysis"]))
+package.targets.append(.testTarget(name: "SweepTests", dependencies: ["Sweep", "TXL", "Training"]))
+package.targets.first { $0.name == "memscope" }!.dependencies.append("Sweep")
