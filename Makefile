@@ -44,3 +44,14 @@ model: build
 
 clean:
 	rm -rf .build
+
+# Hugging Face parity fixtures (opt-in, docs/huggingface.md): transformers 4.57.6 and torch in .venv-hf/, then
+# scripts/make-hf-fixtures.py rewrites Tests/Fixtures/hf/. `make test` only reads the committed fixtures.
+HF_VENV  ?= .venv-hf
+HF_TORCH ?= torch
+.PHONY: hf-fixtures
+hf-fixtures:
+	@test -x $(HF_VENV)/bin/python || python3 -m venv $(HF_VENV)
+	@$(HF_VENV)/bin/python -c "import torch, transformers" 2>/dev/null || \
+	  $(HF_VENV)/bin/pip install "$(HF_TORCH)" transformers==4.57.6
+	$(HF_VENV)/bin/python scripts/make-hf-fixtures.py

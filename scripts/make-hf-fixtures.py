@@ -77,11 +77,13 @@ def randomize(model, gen):
                 p.copy_(1 + 0.3 * torch.randn(p.shape, generator=gen))
             elif p.dim() == 1 or name.endswith(("r_w_bias", "r_r_bias")):
                 p.copy_(0.5 * torch.randn(p.shape, generator=gen))
-            elif "emb_layers" in name:
-                p.copy_(torch.randn(p.shape, generator=gen))
+            elif "emb_layers" in name or "out_layers" in name or "cluster_weight" in name:
+                # Rows are word vectors: logits (h P) W^T then spread by a few nats whatever the cluster's width.
+                p.copy_(2.5 * torch.randn(p.shape, generator=gen) / math.sqrt(p.shape[-1]))
+            elif "emb_projs" in name or "out_projs" in name:
+                p.copy_(torch.randn(p.shape, generator=gen) / math.sqrt(p.shape[0]))   # [d_model, d_i]
             else:
-                fan_in = p.shape[-1]
-                p.copy_(1.5 * torch.randn(p.shape, generator=gen) / math.sqrt(fan_in))
+                p.copy_(1.5 * torch.randn(p.shape, generator=gen) / math.sqrt(p.shape[-1]))
 
 
 def make_vocab(size, gen):
@@ -162,7 +164,12 @@ def make(spec, out_root, seed):
     os.makedirs(folder, exist_ok=True)
     for f in os.listdir(folder):
         os.remove(os.path.join(folder, f))
-    model.save_pretrained(folder, safe_serialization=True)
+    if spec.get("untie_r", True):
+        model.save_pretrained(folder, safe_serialization=True)
+    else:
+        # One r_w_bias shared by every layer: save_pretrained refuses shared tensors in safetensors, so this one
+        # goes through pytorch_model.bin and scripts/convert-hf.py, as a user with only that file would.
+        model.save_pretrained(folder, safe_serialization=False)
     # The segment length travels as tgt_len, as in the original checkpoints' config.json.
     with open(os.path.join(folder, "config.json")) as f:
         cfg = json.load(f)
@@ -175,6 +182,8 @@ def make(spec, out_root, seed):
     write_vocab_pkl(folder, words)
     subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "convert-hf.py"), folder], check=True)
     os.remove(os.path.join(folder, "vocab.pkl"))
+    if os.path.exists(os.path.join(folder, "pytorch_model.bin")):
+        os.remove(os.path.join(folder, "pytorch_model.bin"))
 
     # Two streams whose length is segments x tgt_len + partial inputs (+1 for the last target).
     ends = [0] + list(spec["cutoffs"]) + [spec["vocab_size"]]

@@ -41,7 +41,7 @@ public struct AdaptiveSoftmax: Sendable {
 
     /// Natural-log probability of each target [T] given hidden states [T, d_model]. Only each target's cluster is scored.
     public func logProbs(_ hidden: UnsafePointer<Float>, targets: [Int]) -> [Float] {
-        let T = targets.count, C = dModel, tails = clusters.count - 1
+        let T = targets.count, tails = clusters.count - 1
         var out = [Float](repeating: 0, count: T)
         if T == 0 { return out }
         // Head: every position, over the shortlist and the tail clusters' logits.
