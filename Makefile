@@ -44,3 +44,11 @@ model: build
 
 clean:
 	rm -rf .build
+
+# Opt-in (never part of `make test`): the PyTorch trainer in train/. Installs nothing; it needs a virtual
+# environment with train/requirements.txt (see train/README.md). ruff format/lint, fixture parity, 1 vs 2 gloo
+# processes, export then `memscope eval`, exact resume after SIGTERM and SIGKILL.
+TORCH_VENV ?= .venv-torch
+.PHONY: test-torch
+test-torch: build
+	@train/test.sh $(TORCH_VENV) $(BIN)
