@@ -9,15 +9,28 @@ Layer l attends over its last `mem_lens[l]` cached inputs and the segment (Rae &
 import json
 import math
 from dataclasses import asdict, dataclass
-from typing import List, Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 MAX_LENGTH = 1 << 16  # MemScope's Config.maxLength
-CONFIG_KEYS = ("n_token", "n_layer", "n_head", "d_model", "d_head", "d_inner", "tgt_len", "mem_lens",
-               "same_length", "clamp_len", "pre_lnorm", "tie_weight", "activation", "layer_norm_eps")
+CONFIG_KEYS = (
+    "n_token",
+    "n_layer",
+    "n_head",
+    "d_model",
+    "d_head",
+    "d_inner",
+    "tgt_len",
+    "mem_lens",
+    "same_length",
+    "clamp_len",
+    "pre_lnorm",
+    "tie_weight",
+    "activation",
+    "layer_norm_eps",
+)
 
 
 @dataclass
@@ -30,12 +43,12 @@ class TXLConfig:
     d_head: int = 64
     d_inner: int = 1024
     tgt_len: int = 128
-    mem_lens: Optional[List[int]] = None  # training memory per layer, bottom layer first
+    mem_lens: list[int] | None = None  # training memory per layer, bottom layer first
     same_length: bool = False
     clamp_len: int = -1  # -1 (or 0) = off
     pre_lnorm: bool = False
     layer_norm_eps: float = 1e-5
-    eval_mem_lens: Optional[List[int]] = None  # MemScope's default evaluation memory (absent: mem_lens)
+    eval_mem_lens: list[int] | None = None  # MemScope's default evaluation memory (absent: mem_lens)
     n_token: int = 256
     tie_weight: bool = True
     activation: str = "relu"
@@ -68,7 +81,7 @@ class TXLConfig:
         return cls(**{k: v for k, v in raw.items() if k in known})
 
 
-def check_mem(lens: List[int], layers: int, what: str) -> None:
+def check_mem(lens: list[int], layers: int, what: str) -> None:
     if len(lens) != layers:
         raise ValueError(f"{what} has {len(lens)} lengths for {layers} layers")
     for i, m in enumerate(lens):
@@ -76,7 +89,7 @@ def check_mem(lens: List[int], layers: int, what: str) -> None:
             raise ValueError(f"{what}: layer {i} length {m} is out of range 0...{MAX_LENGTH}")
 
 
-def placement(kind: str, k: int, layers: int) -> Optional[set]:
+def placement(kind: str, k: int, layers: int) -> set | None:
     """Layers that get long-range memory; interleaved is evenly spaced and ends at the top layer."""
     if kind == "first":
         return set(range(k))
@@ -87,7 +100,7 @@ def placement(kind: str, k: int, layers: int) -> Optional[set]:
     return None
 
 
-def parse_mem(text: str, layers: int, lrm: int, srm: int) -> List[int]:
+def parse_mem(text: str, layers: int, lrm: int, srm: int) -> list[int]:
     """MemScope's `--mem` grammar (Sources/TXL/MemorySpec.swift): N | N1,N2,... | L0-3:64,L4-5:512 | full | none |
     first:K | last:K | interleaved:K, with K long-range layers of length lrm and the rest srm."""
     s = text.strip().lower()
@@ -98,7 +111,7 @@ def parse_mem(text: str, layers: int, lrm: int, srm: int) -> List[int]:
     elif s == "none":
         lens = [0] * layers
     elif s[0] == "l" and s[1:2].isdigit():
-        out: List[Optional[int]] = [None] * layers
+        out: list[int | None] = [None] * layers
         for item in s.replace(" ", ",").split(","):
             if not item:
                 continue
@@ -137,7 +150,8 @@ def parse_mem(text: str, layers: int, lrm: int, srm: int) -> List[int]:
             except ValueError:
                 raise ValueError(
                     f'"{text}": "{p.strip()}" is not a length; use N, N1,N2,..., full, none, first:K, last:K '
-                    "or interleaved:K") from None
+                    "or interleaved:K"
+                ) from None
         if len(values) == 1:
             lens = values * layers
         elif len(values) == layers:
@@ -148,7 +162,7 @@ def parse_mem(text: str, layers: int, lrm: int, srm: int) -> List[int]:
     return lens
 
 
-def compact_mem(lens: List[int]) -> str:
+def compact_mem(lens: list[int]) -> str:
     """'L0-3:64 L4-7:512', as MemScope prints memories."""
     out, i = [], 0
     while i < len(lens):
@@ -199,8 +213,13 @@ class FeedForward(nn.Module):
         super().__init__()
         self.pre_lnorm = cfg.pre_lnorm
         # Indices 0 and 3 give the reference names CoreNet.0 / CoreNet.3.
-        self.CoreNet = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_inner), nn.ReLU(), nn.Dropout(dropout),
-                                     nn.Linear(cfg.d_inner, cfg.d_model), nn.Dropout(dropout))
+        self.CoreNet = nn.Sequential(
+            nn.Linear(cfg.d_model, cfg.d_inner),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(cfg.d_inner, cfg.d_model),
+            nn.Dropout(dropout),
+        )
         self.layer_norm = nn.LayerNorm(cfg.d_model, eps=cfg.layer_norm_eps)
 
     def forward(self, x):
@@ -252,7 +271,7 @@ class TransformerXL(nn.Module):
                 else:
                     p.normal_(0.0, std)
 
-    def init_mems(self, batch: int, device=None, dtype=torch.float32) -> List[torch.Tensor]:
+    def init_mems(self, batch: int, device=None, dtype=torch.float32) -> list[torch.Tensor]:
         return [torch.zeros(batch, 0, self.cfg.d_model, device=device, dtype=dtype) for _ in self.layers]
 
     def positions(self, klen: int, device) -> torch.Tensor:
@@ -272,7 +291,7 @@ class TransformerXL(nn.Module):
             mask = mask | torch.tril(ones, diagonal=mlen - M)
         return mask
 
-    def forward(self, idx: torch.Tensor, mems: List[torch.Tensor], mem_lens: Optional[List[int]] = None):
+    def forward(self, idx: torch.Tensor, mems: list[torch.Tensor], mem_lens: list[int] | None = None):
         """idx: [B, T] bytes (int64); mems: per layer [B, m_l, C], m_l <= mem_lens[l] (the training memory by
         default). Returns logits [B, T, 256] and the new memories: each layer's last mem_lens[l] inputs, detached
         (the reference's stop-gradient)."""
@@ -282,9 +301,9 @@ class TransformerXL(nn.Module):
         positions = {}
         new_mems = []
         for layer, mem, M in zip(self.layers, mems, mem_lens):
-            mem = mem[:, mem.size(1) - min(M, mem.size(1)):]
+            mem = mem[:, mem.size(1) - min(M, mem.size(1)) :]
             cat = torch.cat([mem.to(h.dtype), h], dim=1)
-            new_mems.append(cat[:, cat.size(1) - min(M, cat.size(1)):].detach())
+            new_mems.append(cat[:, cat.size(1) - min(M, cat.size(1)) :].detach())
             K = cat.size(1)
             if K not in positions:
                 positions[K] = self.drop(self.positions(K, h.device).to(h.dtype))
@@ -292,7 +311,7 @@ class TransformerXL(nn.Module):
         h = self.drop(h)
         return F.linear(h, self.embedding, self.crit.out_layers[0].bias), new_mems
 
-    def flops_per_byte(self, mem_lens: Optional[List[int]] = None, training: bool = True) -> float:
+    def flops_per_byte(self, mem_lens: list[int] | None = None, training: bool = True) -> float:
         """Matrix-product FLOPs per predicted byte (2 per multiply-add), memory keys/values recomputed each segment
         as here; training counts backward as twice the forward."""
         c, T = self.cfg, self.cfg.tgt_len
@@ -308,8 +327,9 @@ class TransformerXL(nn.Module):
 
 
 @torch.no_grad()
-def evaluate_bits(model: TransformerXL, data: torch.Tensor, mem_lens: List[int], segment: int,
-                  batch: int = 1) -> (float, int):
+def evaluate_bits(
+    model: TransformerXL, data: torch.Tensor, mem_lens: list[int], segment: int, batch: int = 1
+) -> (float, int):
     """-sum(log2 p) and the count of predicted bytes, as MemScope's Evaluator: `batch` contiguous streams of
     len // batch bytes, each predicting all its bytes but the first, segment by segment, memories carried."""
     L = data.numel() // batch

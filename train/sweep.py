@@ -66,7 +66,11 @@ def parse_args(argv):
     a("--eval-bytes", type=int, default=65536)
     a("--save-every", type=int, default=200)
     a("--nproc", type=int, default=1, help="Processes per cell (torchrun --nproc_per_node).")
-    a("--torchrun", default="", help="Extra torchrun flags for multi-node cells, e.g. '--nnodes 2 --rdzv-endpoint h:29500'")
+    a(
+        "--torchrun",
+        default="",
+        help="Extra torchrun flags for multi-node cells, e.g. '--nnodes 2 --rdzv-endpoint h:29500'",
+    )
     args = p.parse_args(argv)
     args.passthrough = passthrough
     return args
@@ -135,9 +139,29 @@ def name(p, srm, seed):
 
 
 def header(args, cell_list, data):
-    keys = ("layers", "d_model", "heads", "d_head", "d_inner", "segment", "lrm", "batch", "steps", "warmup", "lr",
-            "min_lr", "clip", "dropout", "dropatt", "log_every", "eval_every", "eval_bytes", "save_every",
-            "long_factor", "test_offset")
+    keys = (
+        "layers",
+        "d_model",
+        "heads",
+        "d_head",
+        "d_inner",
+        "segment",
+        "lrm",
+        "batch",
+        "steps",
+        "warmup",
+        "lr",
+        "min_lr",
+        "clip",
+        "dropout",
+        "dropatt",
+        "log_every",
+        "eval_every",
+        "eval_bytes",
+        "save_every",
+        "long_factor",
+        "test_offset",
+    )
     h = {k: str(getattr(args, k)) for k in keys}
     h.update(kind="train", data=data, cells=",".join(name(*c) for c in cell_list), trainer="train/train.py")
     return h
@@ -150,8 +174,10 @@ def main(argv):
         test_raw, manifest = load_split(args.corpus, "test")
         end = len(test_raw) if args.test_bytes is None else args.test_offset + args.test_bytes
         if not 0 <= args.test_offset < end <= len(test_raw) or end - args.test_offset < 2:
-            raise Failure(f"--test-offset {args.test_offset} / --test-bytes {args.test_bytes} fall outside the test "
-                          f"split's {len(test_raw)} bytes")
+            raise Failure(
+                f"--test-offset {args.test_offset} / --test-bytes {args.test_bytes} fall outside the test "
+                f"split's {len(test_raw)} bytes"
+            )
         test = test_raw[args.test_offset : end]
         s = manifest["splits"]
         data = f"{args.corpus} train {s['train']['sha256'][:16]} valid {s['valid']['sha256'][:16]}"
@@ -192,10 +218,42 @@ def run_cell(args, p, srm, seed, cells_dir, test, manifest, tag):
             return done["record"]
     if not os.path.exists(model_path):
         spec = ",".join(str(m) for m in mem)
-        flags = ["--out", ckpt, "--export", model_path, "--card", card_path, "--corpus", args.corpus, "--mem", spec,
-                 "--eval-mem", spec, "--seed", str(seed)]
-        for k in ("layers", "d_model", "heads", "d_head", "d_inner", "segment", "batch", "steps", "warmup", "lr",
-                  "min_lr", "clip", "dropout", "dropatt", "log_every", "eval_every", "eval_bytes", "save_every"):
+        flags = [
+            "--out",
+            ckpt,
+            "--export",
+            model_path,
+            "--card",
+            card_path,
+            "--corpus",
+            args.corpus,
+            "--mem",
+            spec,
+            "--eval-mem",
+            spec,
+            "--seed",
+            str(seed),
+        ]
+        for k in (
+            "layers",
+            "d_model",
+            "heads",
+            "d_head",
+            "d_inner",
+            "segment",
+            "batch",
+            "steps",
+            "warmup",
+            "lr",
+            "min_lr",
+            "clip",
+            "dropout",
+            "dropatt",
+            "log_every",
+            "eval_every",
+            "eval_bytes",
+            "save_every",
+        ):
             flags += ["--" + k.replace("_", "-"), str(getattr(args, k))]
         if os.path.exists(ckpt):
             flags.append("--resume")
@@ -208,15 +266,18 @@ def run_cell(args, p, srm, seed, cells_dir, test, manifest, tag):
             cmd = [sys.executable, script]
         print(f"{tag} {cell}: training, memory {spec}", flush=True)
         with open(os.path.join(cells_dir, cell + ".log"), "a") as log:
-            proc = subprocess.Popen(cmd + flags + args.passthrough, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    text=True)
+            proc = subprocess.Popen(
+                cmd + flags + args.passthrough, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
             for line in proc.stdout:
                 log.write(line)
                 log.flush()
                 print(f"{tag} {cell} | {line}", end="", flush=True)
             if proc.wait() != 0:
-                raise Failure(f"cell {cell}: train.py exited with status {proc.returncode}; see {log.name}; rerun the "
-                              "same command to continue")
+                raise Failure(
+                    f"cell {cell}: train.py exited with status {proc.returncode}; see {log.name}; rerun the "
+                    "same command to continue"
+                )
     model, _, meta = load_safetensors(model_path)
     model.eval()
     with open(card_path) as f:
@@ -232,19 +293,39 @@ def run_cell(args, p, srm, seed, cells_dir, test, manifest, tag):
     for point in card.get("validation_curve", []):
         curve.setdefault(point["step"], {"step": point["step"]})["validBPC"] = point["valid_bpc"]
     d = args.d_model
-    record = dict(name=cell, placement=p, long_layers={"full": args.layers, "none": 0}.get(p) or int(p.split(":")[1]),
-                  lrm=args.lrm, srm=srm, seed=seed, memory=mem, memory_floats=sum(mem) * d,
-                  steps=card["training"]["steps"], bytes_seen=card["training"]["bytes_seen"],
-                  train_seconds=card["training"]["seconds"], valid_bpc=card["training"]["valid_bpc"],
-                  test_bpc=bits / count, long_lrm=args.lrm * args.long_factor, long_memory=long_mem,
-                  long_memory_floats=sum(long_mem) * d, long_test_bpc=long_bits / count, test_bytes=len(test),
-                  test_offset=args.test_offset, text_sha256=hashlib.sha256(test).hexdigest(),
-                  split_sha256=manifest["splits"]["test"]["sha256"], eval_seconds=time.time() - t0,
-                  model=f"cells/{cell}.safetensors", curve=[curve[k] for k in sorted(curve)])
+    record = dict(
+        name=cell,
+        placement=p,
+        long_layers={"full": args.layers, "none": 0}.get(p) or int(p.split(":")[1]),
+        lrm=args.lrm,
+        srm=srm,
+        seed=seed,
+        memory=mem,
+        memory_floats=sum(mem) * d,
+        steps=card["training"]["steps"],
+        bytes_seen=card["training"]["bytes_seen"],
+        train_seconds=card["training"]["seconds"],
+        valid_bpc=card["training"]["valid_bpc"],
+        test_bpc=bits / count,
+        long_lrm=args.lrm * args.long_factor,
+        long_memory=long_mem,
+        long_memory_floats=sum(long_mem) * d,
+        long_test_bpc=long_bits / count,
+        test_bytes=len(test),
+        test_offset=args.test_offset,
+        text_sha256=hashlib.sha256(test).hexdigest(),
+        split_sha256=manifest["splits"]["test"]["sha256"],
+        eval_seconds=time.time() - t0,
+        model=f"cells/{cell}.safetensors",
+        curve=[curve[k] for k in sorted(curve)],
+    )
     card["record"] = record
     write_json(card_path, card)
-    print(f"{tag} {cell}: test bpc {record['test_bpc']:.4f}, long layers at {record['long_lrm']}: "
-          f"{record['long_test_bpc']:.4f} ({record['eval_seconds']:.1f} s)", flush=True)
+    print(
+        f"{tag} {cell}: test bpc {record['test_bpc']:.4f}, long layers at {record['long_lrm']}: "
+        f"{record['long_test_bpc']:.4f} ({record['eval_seconds']:.1f} s)",
+        flush=True,
+    )
     return record
 
 

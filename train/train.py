@@ -13,6 +13,7 @@ SIGINT and SIGHUP save and exit with status 130. Reference: Sources/Training/Tra
 import argparse
 import datetime
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -31,9 +32,36 @@ from model import TransformerXL, TXLConfig, compact_mem, evaluate_bits, parse_me
 
 CHECKPOINT_FORMAT = "memscope-torch-checkpoint-1"
 # Settings a checkpoint keeps; --resume uses the saved ones (only --steps may change, as in `memscope train`).
-SETTINGS = ("text", "corpus", "layers", "d_model", "heads", "d_head", "d_inner", "pre_lnorm", "same_length", "clamp",
-            "segment", "mem", "lrm", "srm", "eval_mem", "batch", "steps", "lr", "warmup", "min_lr", "clip", "dropout",
-            "dropatt", "seed", "log_every", "eval_every", "eval_bytes", "save_every")
+SETTINGS = (
+    "text",
+    "corpus",
+    "layers",
+    "d_model",
+    "heads",
+    "d_head",
+    "d_inner",
+    "pre_lnorm",
+    "same_length",
+    "clamp",
+    "segment",
+    "mem",
+    "lrm",
+    "srm",
+    "eval_mem",
+    "batch",
+    "steps",
+    "lr",
+    "warmup",
+    "min_lr",
+    "clip",
+    "dropout",
+    "dropatt",
+    "seed",
+    "log_every",
+    "eval_every",
+    "eval_bytes",
+    "save_every",
+)
 PEAK_FLOPS = {"H200": 989e12, "H100": 989e12, "A100": 312e12}  # dense bf16 tensor-core peaks (vendor figures)
 
 
@@ -172,10 +200,12 @@ def validate(args, cfg, train_bytes, world):
     if args.threads is not None and not 1 <= args.threads <= 256:
         bad(f"--threads {args.threads} is out of range 1...256")
     if args.time_budget is not None and not (args.time_budget > 0 and 6 <= args.probe_steps <= args.warmup):
-        bad("--time-budget needs a positive budget and 6 <= --probe-steps <= --warmup (the schedule is fixed in warm-up)")
+        bad("--time-budget needs a positive budget and 6 <= --probe-steps <= --warmup (the schedule is set in warm-up)")
     if train_bytes // args.batch < args.segment + 1:
-        bad(f"the training text ({train_bytes} bytes) is too short for --batch {args.batch} x --segment "
-            f"{args.segment}: each stream needs at least {args.segment + 1} bytes")
+        bad(
+            f"the training text ({train_bytes} bytes) is too short for --batch {args.batch} x --segment "
+            f"{args.segment}: each stream needs at least {args.segment + 1} bytes"
+        )
 
 
 # ------------------------------------------------------------------------------------------------------ the run
@@ -245,8 +275,10 @@ class Run:
             if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
                 raise Failure(f"{args.out}: not a train.py checkpoint")
             if checkpoint["world_size"] != self.world:
-                raise Failure(f"{args.out} was written by {checkpoint['world_size']} processes; resume with the same "
-                              f"number (now {self.world})")
+                raise Failure(
+                    f"{args.out} was written by {checkpoint['world_size']} processes; resume with the same "
+                    f"number (now {self.world})"
+                )
             steps = args.steps
             for k, v in checkpoint["settings"].items():
                 setattr(args, k, v)
@@ -262,12 +294,24 @@ class Run:
         try:
             lrm = args.lrm if args.lrm is not None else args.segment
             self.memory = parse_mem(args.mem, args.layers, lrm, args.srm)
-            eval_mem = (parse_mem(args.eval_mem, args.layers, 4 * args.segment, args.srm) if args.eval_mem
-                        else [4 * args.segment] * args.layers)
-            cfg = TXLConfig(n_layer=args.layers, n_head=args.heads, d_model=args.d_model, d_head=args.d_head,
-                            d_inner=args.d_inner, tgt_len=args.segment, mem_lens=self.memory,
-                            same_length=args.same_length, clamp_len=args.clamp, pre_lnorm=args.pre_lnorm,
-                            eval_mem_lens=eval_mem)
+            eval_mem = (
+                parse_mem(args.eval_mem, args.layers, 4 * args.segment, args.srm)
+                if args.eval_mem
+                else [4 * args.segment] * args.layers
+            )
+            cfg = TXLConfig(
+                n_layer=args.layers,
+                n_head=args.heads,
+                d_model=args.d_model,
+                d_head=args.d_head,
+                d_inner=args.d_inner,
+                tgt_len=args.segment,
+                mem_lens=self.memory,
+                same_length=args.same_length,
+                clamp_len=args.clamp,
+                pre_lnorm=args.pre_lnorm,
+                eval_mem_lens=eval_mem,
+            )
             cfg.validate()
         except ValueError as e:
             raise Failure(str(e)) from None
@@ -288,8 +332,19 @@ class Run:
         first = self.rank * self.Br
         self.starts = (torch.arange(first, first + self.Br, device=self.device) * self.L)[:, None]
         self.mems = self.model.init_mems(self.Br, self.device)
-        self.state = dict(step=0, epoch=0, position=0, bytes_seen=0, seconds=0.0, last_valid_bpc=None, curve=[], train_curve=[],
-                          resumed=[], command=self.command(), started=now())
+        self.state = dict(
+            step=0,
+            epoch=0,
+            position=0,
+            bytes_seen=0,
+            seconds=0.0,
+            last_valid_bpc=None,
+            curve=[],
+            train_curve=[],
+            resumed=[],
+            command=self.command(),
+            started=now(),
+        )
         if checkpoint is not None:
             self.model.load_state_dict(checkpoint["model"])
             self.optimizer.load_state_dict(checkpoint["optimizer"])
@@ -300,22 +355,32 @@ class Run:
                 torch.cuda.set_rng_state(mine["rng_cuda"])
             self.state = dict(checkpoint["state"])
             self.state["position"], self.state["epoch"] = mine["position"], mine["epoch"]
-            self.state["resumed"] = self.state["resumed"] + [dict(step=self.state["step"], at=now(),
-                                                                  command=self.command())]
+            self.state["resumed"] = self.state["resumed"] + [
+                dict(step=self.state["step"], at=now(), command=self.command())
+            ]
         self.net = self.model
         if self.distributed:
             ids = [self.device.index] if self.device.type == "cuda" else None
-            self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids, broadcast_buffers=False)
+            ddp = torch.nn.parallel.DistributedDataParallel
+            # The one buffer (inv_freq) is the same everywhere: no broadcast before each forward.
+            quiet = "forward_sync_buffers" if "forward_sync_buffers" in inspect.signature(ddp).parameters else None
+            self.net = ddp(self.model, device_ids=ids, **{quiet or "broadcast_buffers": False})
 
         c = cfg
-        self.log(f"model: {c.n_layer} layers, d_model {c.d_model}, {c.n_head} heads x {c.d_head}, d_inner "
-                 f"{c.d_inner}, {sum(p.numel() for p in self.model.parameters())} parameters")
-        self.log(f"memory: train {compact_mem(self.memory)}, eval default {compact_mem(eval_mem)}; segment "
-                 f"{args.segment}, batch {args.batch} ({self.world} process{'es' if self.world > 1 else ''} x "
-                 f"{self.Br} streams)")
+        self.log(
+            f"model: {c.n_layer} layers, d_model {c.d_model}, {c.n_head} heads x {c.d_head}, d_inner "
+            f"{c.d_inner}, {sum(p.numel() for p in self.model.parameters())} parameters"
+        )
+        self.log(
+            f"memory: train {compact_mem(self.memory)}, eval default {compact_mem(eval_mem)}; segment "
+            f"{args.segment}, batch {args.batch} ({self.world} process{'es' if self.world > 1 else ''} x "
+            f"{self.Br} streams)"
+        )
         self.log(f"data: {self.source}; {len(train)} train bytes, {len(valid)} valid bytes")
-        self.log(f"device: {self.hardware()}; {'bf16 autocast' if self.bf16 else 'fp32'}, "
-                 f"{torch.get_num_threads()} CPU threads per process")
+        self.log(
+            f"device: {self.hardware()}; {'bf16 autocast' if self.bf16 else 'fp32'}, "
+            f"{torch.get_num_threads()} CPU threads per process"
+        )
         if checkpoint is not None:
             self.log(f"resuming at step {self.state['step']} of {args.steps}")
 
@@ -365,18 +430,30 @@ class Run:
 
     def save(self):
         """Every rank hands rank 0 its memories, data position and random state; rank 0 writes atomically."""
-        mine = dict(mems=[m.cpu() for m in self.mems], rng_cpu=torch.get_rng_state(),
-                    rng_cuda=torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
-                    position=self.state["position"], epoch=self.state["epoch"])
+        mine = dict(
+            mems=[m.cpu() for m in self.mems],
+            rng_cpu=torch.get_rng_state(),
+            rng_cuda=torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
+            position=self.state["position"],
+            epoch=self.state["epoch"],
+        )
         ranks = [mine]
         if self.distributed:
             ranks = [None] * self.world
             dist.all_gather_object(ranks, mine)
         if self.rank == 0:
-            blob = dict(format=CHECKPOINT_FORMAT, world_size=self.world, config=self.model.cfg.to_json(),
-                        settings={k: getattr(self.args, k) for k in SETTINGS}, state=self.state,
-                        model=self.model.state_dict(), optimizer=self.optimizer.state_dict(), ranks=ranks,
-                        manifest=json.dumps(self.manifest) if self.manifest else None, source=self.source)
+            blob = dict(
+                format=CHECKPOINT_FORMAT,
+                world_size=self.world,
+                config=self.model.cfg.to_json(),
+                settings={k: getattr(self.args, k) for k in SETTINGS},
+                state=self.state,
+                model=self.model.state_dict(),
+                optimizer=self.optimizer.state_dict(),
+                ranks=ranks,
+                manifest=json.dumps(self.manifest) if self.manifest else None,
+                source=self.source,
+            )
             atomic_write(self.args.out, lambda path: torch.save(blob, path))
         self.barrier()
 
@@ -384,16 +461,24 @@ class Run:
         args, done = self.args, self.state["step"]
         fit = done + int((args.time_budget - self.state["seconds"]) / seconds_per_step)
         if fit < args.warmup:
-            raise Failure(f"--time-budget {args.time_budget:.0f} s fits {fit} steps at {seconds_per_step:.3f} s a "
-                          f"step, fewer than --warmup {args.warmup}")
+            raise Failure(
+                f"--time-budget {args.time_budget:.0f} s fits {fit} steps at {seconds_per_step:.3f} s a "
+                f"step, fewer than --warmup {args.warmup}"
+            )
         args.steps = fit
         self.log(f"time budget: {seconds_per_step:.4f} s a step over steps 6-{done} -> --steps {fit}")
 
     def run(self):
         args, st = self.args, self.state
         flops = self.model.flops_per_byte(self.memory)
-        peak = next((v for k, v in PEAK_FLOPS.items() if self.device.type == "cuda"
-                     and k in torch.cuda.get_device_name(self.device)), None)
+        peak = next(
+            (
+                v
+                for k, v in PEAK_FLOPS.items()
+                if self.device.type == "cuda" and k in torch.cuda.get_device_name(self.device)
+            ),
+            None,
+        )
         window_start, window_bytes, loss_sum, loss_count = time.time(), 0, torch.zeros((), device=self.device), 0
         probe_start = None
         last_save = st["step"]
@@ -418,14 +503,18 @@ class Run:
             if st["step"] % args.log_every == 0 or st["step"] == args.steps:
                 loss = self.all_mean(loss_sum.item() / loss_count)
                 if not math.isfinite(loss):
-                    raise Failure(f"training diverged at step {st['step']} (loss {loss}); lower --lr (now {args.lr}) "
-                                  f"or raise --warmup; the last good checkpoint is {args.out}")
+                    raise Failure(
+                        f"training diverged at step {st['step']} (loss {loss}); lower --lr (now {args.lr}) "
+                        f"or raise --warmup; the last good checkpoint is {args.out}"
+                    )
                 dt = time.time() - window_start
                 bps = window_bytes / max(dt, 1e-9)
                 eta = (args.steps - st["step"]) * args.batch * args.segment / max(bps, 1e-9)
-                line = (f"step {st['step']}/{args.steps} | loss {loss:.4f} | bpc {loss / math.log(2):.4f} | lr "
-                        f"{rate(args, st['step']):.2e} | {int(bps)} B/s | {clock(st['seconds'])} elapsed | ETA "
-                        f"{clock(eta)}")
+                line = (
+                    f"step {st['step']}/{args.steps} | loss {loss:.4f} | bpc {loss / math.log(2):.4f} | lr "
+                    f"{rate(args, st['step']):.2e} | {int(bps)} B/s | {clock(st['seconds'])} elapsed | ETA "
+                    f"{clock(eta)}"
+                )
                 if peak:
                     line += f" | MFU {100 * flops * bps / (peak * self.world):.1f}%"
                 self.log(line)
@@ -437,8 +526,10 @@ class Run:
                     bpc = self.validate_bpc()
                     st["last_valid_bpc"] = bpc
                     st["curve"].append(dict(step=st["step"], valid_bpc=round(bpc, 4)))
-                    self.log(f"step {st['step']} | valid bpc {bpc:.4f} over "
-                             f"{min(args.eval_bytes, self.valid.numel())} bytes ({time.time() - t1:.1f} s)")
+                    self.log(
+                        f"step {st['step']} | valid bpc {bpc:.4f} over "
+                        f"{min(args.eval_bytes, self.valid.numel())} bytes ({time.time() - t1:.1f} s)"
+                    )
                 self.barrier()
                 window_start = time.time()
             if st["step"] % args.save_every == 0 or st["step"] == args.steps:
@@ -455,22 +546,44 @@ class Run:
     def export(self):
         args, st, model = self.args, self.state, self.model
         dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[args.export_dtype]
-        meta = dict(train_command=st["command"], train_data=self.source, train_steps=st["step"],
-                    train_bytes_seen=st["bytes_seen"], train_seconds=f"{st['seconds']:.0f}",
-                    train_valid_bpc="" if st["last_valid_bpc"] is None else f"{st['last_valid_bpc']:.4f}",
-                    trainer="train/train.py (PyTorch DDP)")
+        meta = dict(
+            train_command=st["command"],
+            train_data=self.source,
+            train_steps=st["step"],
+            train_bytes_seen=st["bytes_seen"],
+            train_seconds=f"{st['seconds']:.0f}",
+            train_valid_bpc="" if st["last_valid_bpc"] is None else f"{st['last_valid_bpc']:.4f}",
+            trainer="train/train.py (PyTorch DDP)",
+        )
         save_safetensors(model, args.export, meta, dtype)
-        card = dict(model=os.path.basename(args.export), config=json.loads(model.cfg.to_json()),
-                    parameters=sum(p.numel() for p in model.parameters()), dtype=args.export_dtype,
-                    training_command=st["command"], trainer="train/train.py (PyTorch DistributedDataParallel)",
-                    training=dict(steps=st["step"], bytes_seen=st["bytes_seen"], seconds=round(st["seconds"]),
-                                  valid_bpc=None if st["last_valid_bpc"] is None else round(st["last_valid_bpc"], 4),
-                                  data=self.source, started=st["started"], finished=now()),
-                    machine=dict(hardware=self.hardware(), world_size=self.world, torch=torch.__version__,
-                                 precision="bf16 autocast, fp32 master weights" if self.bf16 else "fp32",
-                                 cpu_threads_per_process=torch.get_num_threads()),
-                    corpus=self.manifest, validation_curve=st["curve"], train_curve=st["train_curve"],
-                    resumed=st["resumed"])
+        card = dict(
+            model=os.path.basename(args.export),
+            config=json.loads(model.cfg.to_json()),
+            parameters=sum(p.numel() for p in model.parameters()),
+            dtype=args.export_dtype,
+            training_command=st["command"],
+            trainer="train/train.py (PyTorch DistributedDataParallel)",
+            training=dict(
+                steps=st["step"],
+                bytes_seen=st["bytes_seen"],
+                seconds=round(st["seconds"]),
+                valid_bpc=None if st["last_valid_bpc"] is None else round(st["last_valid_bpc"], 4),
+                data=self.source,
+                started=st["started"],
+                finished=now(),
+            ),
+            machine=dict(
+                hardware=self.hardware(),
+                world_size=self.world,
+                torch=torch.__version__,
+                precision="bf16 autocast, fp32 master weights" if self.bf16 else "fp32",
+                cpu_threads_per_process=torch.get_num_threads(),
+            ),
+            corpus=self.manifest,
+            validation_curve=st["curve"],
+            train_curve=st["train_curve"],
+            resumed=st["resumed"],
+        )
         if args.test_eval and self.manifest:
             card["bpc"] = self.test_bpc(os.path.basename(args.export))
         path = args.card or os.path.splitext(args.export)[0] + ".json"
@@ -486,9 +599,15 @@ class Run:
         for key, mem in (("test_default", model.cfg.eval_mem_lens), ("test_train", self.memory)):
             t0 = time.time()
             bits, count = evaluate_bits(model, as_tensor(raw), mem, self.args.segment)
-            out[key] = dict(bpc=round(bits / count, 4), memory=mem, bytes=count, segment=self.args.segment,
-                            split_sha256=manifest["splits"]["test"]["sha256"], seconds=round(time.time() - t0, 1),
-                            by="train/model.py evaluate_bits (fp32, batch 1, the streams of `memscope eval`)")
+            out[key] = dict(
+                bpc=round(bits / count, 4),
+                memory=mem,
+                bytes=count,
+                segment=self.args.segment,
+                split_sha256=manifest["splits"]["test"]["sha256"],
+                seconds=round(time.time() - t0, 1),
+                by="train/model.py evaluate_bits (fp32, batch 1, the streams of `memscope eval`)",
+            )
             self.log(f"test bpc {bits / count:.4f} with memory {compact_mem(mem)} ({time.time() - t0:.1f} s)")
         return out
 
@@ -523,8 +642,10 @@ def main(argv):
         if finished and args.export and run.rank == 0:
             run.export()
         if finished:
-            run.log(f"done: {run.state['step']} steps, {run.state['bytes_seen']} bytes seen, "
-                    f"{clock(run.state['seconds'])} training time; saved {args.out}")
+            run.log(
+                f"done: {run.state['step']} steps, {run.state['bytes_seen']} bytes seen, "
+                f"{clock(run.state['seconds'])} training time; saved {args.out}"
+            )
         return 0 if finished else 130
     except Failure as e:
         print(f"train.py: error: {e}", file=sys.stderr, flush=True)

@@ -7,8 +7,8 @@ import os
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import FIXTURES
 
+from conftest import FIXTURES
 from model import TransformerXL, TXLConfig, load_safetensors, parse_mem, rel_shift
 
 PATHS = sorted(glob.glob(os.path.join(FIXTURES, "*.safetensors")))

@@ -9,14 +9,41 @@ import sys
 
 import pytest
 import torch
-from conftest import MEMSCOPE, ROOT, TRAIN
 from safetensors.torch import load_file
 
+from conftest import MEMSCOPE, ROOT, TRAIN
 from model import evaluate_bits, load_safetensors
 
-TINY = ["--layers", "2", "--d-model", "32", "--heads", "2", "--d-head", "16", "--d-inner", "64", "--segment", "16",
-        "--mem", "L0:8,L1:24", "--eval-mem", "L0:16,L1:48", "--batch", "4", "--lr", "3e-3", "--warmup", "2",
-        "--threads", "1", "--eval-bytes", "512", "--log-every", "1"]
+TINY = [
+    "--layers",
+    "2",
+    "--d-model",
+    "32",
+    "--heads",
+    "2",
+    "--d-head",
+    "16",
+    "--d-inner",
+    "64",
+    "--segment",
+    "16",
+    "--mem",
+    "L0:8,L1:24",
+    "--eval-mem",
+    "L0:16,L1:48",
+    "--batch",
+    "4",
+    "--lr",
+    "3e-3",
+    "--warmup",
+    "2",
+    "--threads",
+    "1",
+    "--eval-bytes",
+    "512",
+    "--log-every",
+    "1",
+]
 
 
 def command(nproc):
@@ -100,24 +127,56 @@ def test_export_then_memscope_eval(two_process_run, text, mem):
     assert abs(got["bpc"] - bits / count) <= 1e-4, (got["bpc"], bits / count)
 
 
+def descendants(pid):
+    """Every process below pid (torchrun starts its workers in sessions of their own)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
 def run_until(args, nproc, marker, sig):
-    """Starts a run, and sends `sig` to its process group once `marker` appears in its output."""
+    """Starts a run, and once `marker` appears in its output sends `sig` to torchrun (SIGTERM: it passes the signal
+    to its workers) or to torchrun and every worker at once (SIGKILL: a crash)."""
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    p = subprocess.Popen(command(nproc) + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                         start_new_session=True)
+    p = subprocess.Popen(command(nproc) + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     lines = []
     for line in p.stdout:
         lines.append(line)
         if marker in line:
-            os.killpg(p.pid, sig)
+            for pid in [p.pid] + (descendants(p.pid) if sig == signal.SIGKILL else []):
+                os.kill(pid, sig)
             break
     rest, _ = p.communicate(timeout=120)
     return p.returncode, "".join(lines) + rest
 
 
 def test_exact_resume_after_sigterm_and_kill(text, tmp_path):
-    args = ["--text", text, "--steps", "40", "--save-every", "3", "--eval-every", "20", "--dropout", "0.1",
-            "--dropatt", "0.1"] + TINY
+    args = [
+        "--text",
+        text,
+        "--steps",
+        "40",
+        "--save-every",
+        "3",
+        "--eval-every",
+        "20",
+        "--dropout",
+        "0.1",
+        "--dropatt",
+        "0.1",
+    ] + TINY
     whole = str(tmp_path / "whole.pt")
     train(["--out", whole, "--export", whole + ".safetensors"] + args, nproc=2)
 
@@ -142,12 +201,15 @@ def test_exact_resume_after_sigterm_and_kill(text, tmp_path):
     assert [r["step"] for r in cb["state"]["resumed"]] == [first, second]
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--mem", "1,2,3"], "gives 3 lengths but the model has 2 layers"),
-    (["--batch", "100000"], "--batch 100000 is out of range"),
-    (["--resume"], "no checkpoint at"),
-    (["--lr", "2"], "--lr 2.0 is out of range"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--mem", "1,2,3"], "gives 3 lengths but the model has 2 layers"),
+        (["--batch", "100000"], "--batch 100000 is out of range"),
+        (["--resume"], "no checkpoint at"),
+        (["--lr", "2"], "--lr 2.0 is out of range"),
+    ],
+)
 def test_bad_input_gives_one_line(text, tmp_path, extra, message):
     args = ["--out", str(tmp_path / "x.pt"), "--text", text] + TINY + extra
     r = train(args, check=False)
