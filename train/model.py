@@ -360,6 +360,7 @@ def save_safetensors(model: TransformerXL, path: str, metadata: dict, dtype=torc
     meta["txl_config"] = model.cfg.to_json()
     tmp = f"{path}.tmp{os.getpid()}"
     save_file(tensors, tmp, metadata=meta)
+    os.chmod(tmp, 0o644)
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)

@@ -110,7 +110,8 @@ def parse_args(argv):
     a("--precision", default="auto", choices=["auto", "fp32", "bf16"], help="auto: bf16 autocast on GPU, fp32 on CPU.")
     a("--time-budget", type=float, help="Seconds of training: after --probe-steps, --steps is set to what fits.")
     a("--probe-steps", type=int, default=20, help="Steps timed for --time-budget (the first 5 are not counted).")
-    a("--test-eval", action="store_true", help="At the end, bpc of the whole test split (corpus only) in the card.")
+    a("--test-eval", action="store_true", help="At the end, bpc of the test split (corpus only) in the card.")
+    a("--test-bytes", type=int, help="With --test-eval: the first N bytes of the test split (default: all).")
     return p.parse_args(argv)
 
 
@@ -201,6 +202,8 @@ def validate(args, cfg, train_bytes, world):
         bad(f"--threads {args.threads} is out of range 1...256")
     if args.time_budget is not None and not (args.time_budget > 0 and 6 <= args.probe_steps <= args.warmup):
         bad("--time-budget needs a positive budget and 6 <= --probe-steps <= --warmup (the schedule is set in warm-up)")
+    if args.test_bytes is not None and args.test_bytes < 2:
+        bad(f"--test-bytes {args.test_bytes}: bpc needs at least 2 bytes")
     if train_bytes // args.batch < args.segment + 1:
         bad(
             f"the training text ({train_bytes} bytes) is too short for --batch {args.batch} x --segment "
@@ -585,16 +588,18 @@ class Run:
             resumed=st["resumed"],
         )
         if args.test_eval and self.manifest:
-            card["bpc"] = self.test_bpc(os.path.basename(args.export))
+            card["bpc"] = self.test_bpc(dtype)
         path = args.card or os.path.splitext(args.export)[0] + ".json"
         atomic_write(path, lambda p: open(p, "w").write(json.dumps(card, indent=2) + "\n"))
         self.log(f"exported the model to {args.export} ({args.export_dtype}) and its card to {path}")
 
-    def test_bpc(self, name):
-        """The test split at the default evaluation memory and at the training memory, batch 1, fp32, as
-        `memscope eval --split test [--mem ...]` streams it."""
+    def test_bpc(self, dtype):
+        """The test split at the default evaluation memory and at the training memory, batch 1, in float32 with the
+        exported weights (rounded to `dtype`), as `memscope eval --split test [--mem ...]` streams it."""
         raw, manifest = load_split(self.args.corpus, "test")
-        model = self.model.float().eval()
+        raw = raw[: self.args.test_bytes] if self.args.test_bytes else raw
+        model = TransformerXL(self.model.cfg).to(self.device).eval()
+        model.load_state_dict({k: v.to(dtype).float() for k, v in self.model.state_dict().items()})
         out = {}
         for key, mem in (("test_default", model.cfg.eval_mem_lens), ("test_train", self.memory)):
             t0 = time.time()
@@ -606,7 +611,7 @@ class Run:
                 segment=self.args.segment,
                 split_sha256=manifest["splits"]["test"]["sha256"],
                 seconds=round(time.time() - t0, 1),
-                by="train/model.py evaluate_bits (fp32, batch 1, the streams of `memscope eval`)",
+                by="train/model.py evaluate_bits (exported weights in fp32, batch 1, the streams of `memscope eval`)",
             )
             self.log(f"test bpc {bits / count:.4f} with memory {compact_mem(mem)} ({time.time() - t0:.1f} s)")
         return out
@@ -639,6 +644,8 @@ def main(argv):
         run = Run(args, argv)
         run.setup()
         finished = run.run()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # the checkpoint is saved: signals stop as usual
+            signal.signal(sig, signal.SIG_DFL)
         if finished and args.export and run.rank == 0:
             run.export()
         if finished:
