@@ -45,7 +45,6 @@ model: build
 clean:
 	rm -rf .build
 
-<<<<<<< HEAD
 # Faults end to end (issue 8): hostile files and flags, /dev/full, /dev/zero, signals to data prepare; about a minute.
 .PHONY: faults
 faults: build
@@ -57,7 +56,7 @@ test: faults
 sweep-e2e: build
 	tests/sweep-e2e.sh $(BIN)
 test: sweep-e2e
-=======
+
 # Hugging Face parity fixtures (opt-in, docs/huggingface.md): transformers 4.57.6 and torch in .venv-hf/, then
 # scripts/make-hf-fixtures.py rewrites Tests/Fixtures/hf/. `make test` only reads the committed fixtures.
 HF_VENV  ?= .venv-hf
@@ -68,4 +67,11 @@ hf-fixtures:
 	@$(HF_VENV)/bin/python -c "import torch, transformers" 2>/dev/null || \
 	  $(HF_VENV)/bin/pip install "$(HF_TORCH)" transformers==4.57.6
 	$(HF_VENV)/bin/python scripts/make-hf-fixtures.py
->>>>>>> hf
+
+# Opt-in (never part of `make test`): the PyTorch trainer in train/. Installs nothing; it needs a virtual
+# environment with train/requirements.txt (see train/README.md). ruff format/lint, fixture parity, 1 vs 2 gloo
+# processes, export then `memscope eval`, exact resume after SIGTERM and SIGKILL.
+TORCH_VENV ?= .venv-torch
+.PHONY: test-torch
+test-torch: build
+	@train/test.sh $(TORCH_VENV) $(BIN)
