@@ -24,12 +24,14 @@ let package = Package(
         .target(name: "Training", dependencies: ["TXL", "Analysis"]),
         .target(name: "Corpus", dependencies: ["CZlib", "CCrypto"]),
         .target(name: "Analysis", dependencies: ["TXL", "Corpus"]),
+        // Sweeps: grids of memory arrangements trained or evaluated, with charts (`memscope sweep`).
+        .target(name: "Sweep", dependencies: ["TXL", "Training", "Corpus", "Analysis"]),
         .target(name: "Explorer", dependencies: ["TXL", "Analysis"]),
         .target(name: "Terminal", dependencies: ["Explorer", "CNcurses", "CTerminalGuard"]),
         // Restores the terminal from a fatal-signal handler (async-signal-safe C; imported by CursesScreen.swift).
         .target(name: "CTerminalGuard"),
         .executableTarget(name: "memscope", dependencies: [
-            "TXL", "Training", "Corpus", "Analysis", "Explorer", "Terminal",
+            "TXL", "Training", "Corpus", "Analysis", "Sweep", "Explorer", "Terminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -37,11 +39,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TXL"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TXL"]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "TXL", "Training"]),
         .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "TXL", "Analysis"]),
     ]
 )
 
-// Sweeps (issue 10): `memscope sweep train|eval`, a grid of memory arrangements trained or evaluated, with charts.
-package.targets.append(.target(name: "Sweep", dependencies: ["TXL", "Training", "Corpus", "Analysis"]))
-package.targets.append(.testTarget(name: "SweepTests", dependencies: ["Sweep", "TXL", "Training"]))
-package.targets.first { $0.name == "memscope" }!.dependencies.append("Sweep")

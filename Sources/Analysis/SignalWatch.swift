@@ -6,6 +6,7 @@ public final class SignalWatch: @unchecked Sendable {
     private let lock = NSLock()
     private var received: [Int32] = []
     private var any = false
+    private var firstReceived: Int32?
     private var sources: [DispatchSourceSignal] = []
     private let signals: [Int32]
 
@@ -17,7 +18,10 @@ public final class SignalWatch: @unchecked Sendable {
             let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             src.setEventHandler { [weak self] in
                 guard let self else { return }
-                self.lock.withLock { self.received.append(sig); self.any = true }
+                self.lock.withLock {
+                    self.received.append(sig); self.any = true
+                    if self.firstReceived == nil { self.firstReceived = sig }
+                }
             }
             src.resume()
             sources.append(src)
@@ -26,6 +30,9 @@ public final class SignalWatch: @unchecked Sendable {
 
     /// Signals received since the last call, oldest first.
     public func take() -> [Int32] { lock.withLock { let r = received; received = []; return r } }
+
+    /// The first signal that arrived, if any (`take` does not reset it); a run stopped by it exits 128 + its number.
+    public var first: Int32? { lock.withLock { firstReceived } }
 
     /// Whether any signal has arrived since the watch began (`take` does not reset it).
     public var anyReceived: Bool { lock.withLock { any } }

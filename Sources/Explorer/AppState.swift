@@ -127,8 +127,8 @@ public struct AppState: Sendable {
                 display: Display = Display()) {
         self.model = model; self.text = text; self.textName = textName; self.display = display
         self.memory = memory ?? model.defaultMemory
-        longLength = model.defaultMemory.max() ?? 0
-        shortLength = Swift.min(model.segmentLength, longLength)  // the --srm default: the segment length
+        longLength = MemorySpec.defaultLong(model.config)  // the --lrm and --srm defaults of every command
+        shortLength = model.segmentLength
         evalBytes = Swift.min(text.count, 65_536)
     }
 

@@ -11,6 +11,7 @@ import Training
 public struct SweepTrainSettings: Codable, Sendable, Equatable {
     public var layers = 6, dModel = 128, heads = 2, dHead = 64, dInner = 512
     public var segment = 64, lrm = 256
+    public var preLnorm = false, sameLength = false, clamp = -1
     public var batch = 16, steps = 1000, warmup = 100
     public var lr: Float = 1e-3, minLR: Float = 0, clip: Float = 0.25, dropout: Float = 0, dropatt: Float = 0
     public var logEvery = 50, evalEvery = 500, evalBytes = 65536, saveEvery = 200
@@ -25,7 +26,7 @@ public struct SweepTrainSettings: Codable, Sendable, Equatable {
 
     public func config(memory: [Int]) -> Config {
         Config(nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
-               memLens: memory, evalMemLens: memory)
+               memLens: memory, sameLength: sameLength, clampLen: clamp, preLnorm: preLnorm, evalMemLens: memory)
     }
 
     public func trainSettings(memory: [Int], seed: UInt64) -> TrainSettings {
@@ -39,14 +40,20 @@ public struct SweepTrainSettings: Codable, Sendable, Equatable {
     /// Flat key/value form for sweep.json, so that a mismatch can be named key by key.
     public func dictionary(cells: [SweepCell]) -> [String: String] {
         func f(_ x: Float) -> String { String(describing: x) }
-        return [
+        // Masking and norm placement are recorded only when they differ from the defaults, so that sweeps
+        // started before they were settings still resume.
+        var shape: [String: String] = [:]
+        if preLnorm { shape["pre_lnorm"] = "true" }
+        if sameLength { shape["same_length"] = "true" }
+        if clamp != -1 { shape["clamp"] = "\(clamp)" }
+        return shape.merging([
             "kind": "train", "layers": "\(layers)", "d_model": "\(dModel)", "heads": "\(heads)", "d_head": "\(dHead)",
             "d_inner": "\(dInner)", "segment": "\(segment)", "lrm": "\(lrm)", "batch": "\(batch)", "steps": "\(steps)",
             "warmup": "\(warmup)", "lr": f(lr), "min_lr": f(minLR), "clip": f(clip), "dropout": f(dropout),
             "dropatt": f(dropatt), "log_every": "\(logEvery)", "eval_every": "\(evalEvery)", "eval_bytes": "\(evalBytes)",
             "save_every": "\(saveEvery)", "long_factor": "\(longFactor)", "data": data, "test_offset": "\(testOffset)",
             "test_bytes": "\(testBytes)", "cells": cells.map { $0.name(withLRM: false) }.joined(separator: ","),
-        ]
+        ]) { a, _ in a }
     }
 }
 

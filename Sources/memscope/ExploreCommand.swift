@@ -66,8 +66,8 @@ struct ExploreCommand: ParsableCommand {
         var memory = engine.defaultMemory
         if let mem = mem ?? config.mem {
             do {
-                memory = try MemoryPlan.parse(mem, layers: engine.layerCount, long: engine.defaultMemory.max() ?? 0,
-                                              short: min(engine.segmentLength, engine.defaultMemory.max() ?? 0), maxMemory: engine.maxMemory)
+                memory = try MemoryPlan.parse(mem, layers: engine.layerCount, long: MemorySpec.defaultLong(engine.config),
+                                              short: engine.segmentLength, maxMemory: engine.maxMemory)
             } catch { throw Failure("\(self.mem != nil ? "--mem" : "mem in the config file"): \(error)") }
         }
         let options = TerminalOptions(color: colorMode, ascii: ascii ?? config.ascii ?? false, mouse: mouse ?? config.mouse ?? true,

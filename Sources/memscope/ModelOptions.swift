@@ -3,6 +3,7 @@ import ArgumentParser
 import Corpus
 import Foundation
 import TXL
+import Training
 
 struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Model checkpoint (.safetensors); default Assets/models/default.safetensors.", valueName: "path"))
@@ -144,4 +145,36 @@ struct ShapeOptions: ParsableArguments {
 enum HeldOutSplit: String, ExpressibleByArgument, CaseIterable {
     case test, valid
     var split: Split { self == .test ? .test : .valid }
+}
+
+/// Optimisation and reporting flags of a training run, shared by `train` and `sweep train`.
+struct OptimisationOptions: ParsableArguments {
+    @Option(help: "Parallel streams per step.") var batch = 16
+    @Option(help: ArgumentHelp("Optimiser steps (default: 1000; may change on --resume).", valueName: "n"))
+    var steps: Int?
+    @Option(help: "Peak learning rate (Adam).") var lr: Float = 1e-3
+    @Option(help: "Linear warm-up steps.") var warmup = 100
+    @Option(name: .customLong("min-lr"), help: "Learning rate at the end of the cosine decay.") var minLR: Float = 0
+    @Option(help: "Gradient-norm clipping (0 = off).") var clip: Float = 0.25
+    @Option(help: "Dropout on hidden states.") var dropout: Float = 0
+    @Option(help: "Dropout on attention probabilities.") var dropatt: Float = 0
+    @Option(help: "Threads (OpenBLAS and the runtime's own).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("log-every"), help: "Steps between progress lines.") var logEvery = 50
+    @Option(name: .customLong("eval-every"), help: "Steps between validation runs.") var evalEvery = 500
+    @Option(name: .customLong("eval-bytes"), help: "Validation bytes per run.") var evalBytes = 65536
+    @Option(name: .customLong("save-every"), help: "Steps between checkpoints.") var saveEvery = 200
+
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads) is out of range 1...256") }
+        if let steps, steps < 1 { throw ValidationError("--steps \(steps): nothing to train; give at least 1") }
+    }
+
+    /// Training settings for a run of `segment` bytes a stream with training memory `memory`.
+    func settings(segment: Int, memory: [Int], seed: UInt64) -> TrainSettings {
+        var s = TrainSettings(batch: batch, segment: segment, memory: memory,
+                              schedule: Schedule(lr: lr, warmup: warmup, steps: steps ?? 1000, minLR: minLR))
+        s.clip = clip; s.dropout = dropout; s.dropatt = dropatt; s.seed = seed
+        s.logEvery = logEvery; s.evalEvery = evalEvery; s.evalBytes = evalBytes; s.saveEvery = saveEvery
+        return s
+    }
 }

@@ -37,20 +37,20 @@ extension TrainCommand {
             r.evalMemory = try MemorySpec.parse(evalMem, layers: c.nLayer, lrm: MemorySpec.defaultEvalLength(segment: T),
                                                 srm: srm ?? T)
         }
-        if has("--batch") { r.batch = batch }
-        if has("--lr") { r.lr = lr }
-        if has("--warmup") { r.warmup = warmup }
-        if has("--min-lr") { r.minLR = minLR }
-        if has("--clip") { r.clip = clip }
-        if has("--dropout") { r.dropout = dropout }
-        if has("--dropatt") { r.dropatt = dropatt }
+        if has("--batch") { r.batch = optim.batch }
+        if has("--lr") { r.lr = optim.lr }
+        if has("--warmup") { r.warmup = optim.warmup }
+        if has("--min-lr") { r.minLR = optim.minLR }
+        if has("--clip") { r.clip = optim.clip }
+        if has("--dropout") { r.dropout = optim.dropout }
+        if has("--dropatt") { r.dropatt = optim.dropatt }
         if has("--seed") { r.seed = seed }
         r.data = data
-        r.steps = steps
-        if has("--log-every") { r.logEvery = logEvery }
-        if has("--eval-every") { r.evalEvery = evalEvery }
-        if has("--eval-bytes") { r.evalBytes = evalBytes }
-        if has("--save-every") { r.saveEvery = saveEvery }
+        r.steps = optim.steps
+        if has("--log-every") { r.logEvery = optim.logEvery }
+        if has("--eval-every") { r.evalEvery = optim.evalEvery }
+        if has("--eval-bytes") { r.evalBytes = optim.evalBytes }
+        if has("--save-every") { r.saveEvery = optim.saveEvery }
         return r
     }
 

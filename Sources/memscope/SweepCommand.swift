@@ -14,28 +14,6 @@ struct SweepCommand: ParsableCommand {
         subcommands: [SweepTrainCommand.self, SweepEvalCommand.self])
 }
 
-/// Turns SIGINT, SIGTERM and SIGHUP into a stop request and remembers which came first, for the exit status 128 + N.
-final class SignalStop: @unchecked Sendable {
-    private let lock = NSLock()
-    private var signalNumber: Int32?
-    private var sources: [DispatchSourceSignal] = []
-
-    init() {
-        sources = [SIGINT, SIGTERM, SIGHUP].map { sig in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { [weak self] in self?.set(sig) }
-            s.resume()
-            return s
-        }
-    }
-    deinit { sources.forEach { $0.cancel() } }
-
-    func set(_ sig: Int32) { lock.lock(); if signalNumber == nil { signalNumber = sig }; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return signalNumber != nil }
-    var exitCode: ExitCode { lock.lock(); defer { lock.unlock() }; return ExitCode(128 + (signalNumber ?? SIGINT)) }
-}
-
 func commandLine() -> String {
     CommandLine.arguments.map { $0.contains(" ") || $0.isEmpty ? "'\($0)'" : $0 }.joined(separator: " ")
 }
@@ -72,30 +50,9 @@ struct SweepTrainCommand: ParsableCommand {
     @Option(name: .customLong("test-bytes"), help: "Test bytes to evaluate (default: to the end).") var testBytes: Int?
     @Option(name: .customLong("long-factor"), help: "The second test evaluation gives the long layers this x lrm.") var longFactor = 4
 
-    // Model shape (memscope train's flags and defaults).
-    @Option(help: "Layers.") var layers = 6
-    @Option(name: .customLong("d-model"), help: "Model width.") var dModel = 256
-    @Option(help: "Attention heads.") var heads = 4
-    @Option(name: .customLong("d-head"), help: "Width of each head.") var dHead = 64
-    @Option(name: .customLong("d-inner"), help: "Feed-forward width.") var dInner = 1024
-    @Option(help: "Segment length.") var segment = 128
-
-    // Optimisation.
-    @Option(help: "Parallel streams per step.") var batch = 16
-    @Option(help: "Optimiser steps per cell.") var steps = 1000
-    @Option(help: "Peak learning rate (Adam).") var lr: Float = 1e-3
-    @Option(help: "Linear warm-up steps.") var warmup = 100
-    @Option(name: .customLong("min-lr"), help: "Learning rate at the end of the cosine decay.") var minLR: Float = 0
-    @Option(help: "Gradient-norm clipping (0 = off).") var clip: Float = 0.25
-    @Option(help: "Dropout on hidden states.") var dropout: Float = 0
-    @Option(help: "Dropout on attention probabilities.") var dropatt: Float = 0
-    @Option(help: "OpenBLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
-
-    // Reporting.
-    @Option(name: .customLong("log-every"), help: "Steps between progress lines.") var logEvery = 50
-    @Option(name: .customLong("eval-every"), help: "Steps between validation runs.") var evalEvery = 500
-    @Option(name: .customLong("eval-bytes"), help: "Validation bytes per run.") var evalBytes = 65536
-    @Option(name: .customLong("save-every"), help: "Steps between checkpoints.") var saveEvery = 200
+    // Model shape, optimisation and reporting: memscope train's flags and defaults.
+    @OptionGroup var shape: ShapeOptions
+    @OptionGroup var optim: OptimisationOptions
 
     func loadData() throws -> (SweepData, String, Int) {
         let test: [UInt8], train: [UInt8], valid: [UInt8], sha: String?, source: String
@@ -117,11 +74,10 @@ struct SweepTrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard (1...256).contains(threads) else { throw Failure("--threads \(threads) is out of range 1...256") }
-        guard (1...Config.maxLength).contains(segment) else { throw Failure("--segment \(segment) is out of range 1...\(Config.maxLength)") }
         guard (0...Config.maxLength).contains(lrm) else { throw Failure("--lrm \(lrm) is out of range 0...\(Config.maxLength)") }
-        BLAS.threads = threads
-        Inference.threads = threads
+        let layers = shape.layers
+        BLAS.threads = optim.threads
+        Inference.threads = optim.threads
         let outcome: SweepOutcome = try oneLine {
             let srms = try SweepCell.parseInts(srm, flag: "--srm", range: 0...Config.maxLength)
             let seedList = try SweepCell.parseInts(seeds, flag: "--seeds", range: 0...Int(Int32.max)).map(UInt64.init)
@@ -134,16 +90,21 @@ struct SweepTrainCommand: ParsableCommand {
             }
             let (data, source, testCount) = try loadData()
             var s = SweepTrainSettings()
-            s.layers = layers; s.dModel = dModel; s.heads = heads; s.dHead = dHead; s.dInner = dInner
-            s.segment = segment; s.lrm = lrm; s.batch = batch; s.steps = steps; s.warmup = warmup
-            s.lr = lr; s.minLR = minLR; s.clip = clip; s.dropout = dropout; s.dropatt = dropatt
-            s.logEvery = logEvery; s.evalEvery = evalEvery; s.evalBytes = evalBytes; s.saveEvery = saveEvery
+            s.layers = layers; s.dModel = shape.dModel; s.heads = shape.heads; s.dHead = shape.dHead
+            s.dInner = shape.dInner; s.segment = shape.segment; s.lrm = lrm
+            s.preLnorm = shape.preLnorm; s.sameLength = shape.sameLength; s.clamp = shape.clamp
+            s.batch = optim.batch; s.steps = optim.steps ?? 1000; s.warmup = optim.warmup; s.lr = optim.lr
+            s.minLR = optim.minLR; s.clip = optim.clip; s.dropout = optim.dropout; s.dropatt = optim.dropatt
+            s.logEvery = optim.logEvery; s.evalEvery = optim.evalEvery; s.evalBytes = optim.evalBytes
+            s.saveEvery = optim.saveEvery
             s.longFactor = longFactor; s.data = source; s.testOffset = testOffset; s.testBytes = testCount
-            let stop = SignalStop()
+            let signals = SignalWatch([SIGINT, SIGTERM, SIGHUP])
+            defer { signals.cancel() }
             let trainer = try SweepTrainer(settings: s, cells: list, folder: SweepFolder(path: out), data: data,
-                                           command: commandLine(), log: { print($0); fflush(nil) }, shouldStop: { stop.isSet })
+                                           command: commandLine(), log: { print($0); fflush(nil) },
+                                           shouldStop: { signals.anyReceived })
             let outcome = try trainer.run()
-            if outcome == .stopped { throw stop.exitCode }
+            if outcome == .stopped { throw ExitCode(128 + (signals.first ?? SIGINT)) }
             return outcome
         }
         if outcome == .finished { print("sweep finished: \(out)/results.md") }
@@ -160,7 +121,7 @@ struct SweepEvalCommand: ParsableCommand {
     @Option(help: "Output folder: sweep.json, results.json/csv/md, charts.") var out: String
     @Option(help: "Placements: full, none (every layer at srm), first:K, last:K, interleaved:K, comma-separated.")
     var placements = "none,full,first:1,last:1,interleaved:1,first:2,last:2,interleaved:2"
-    @Option(help: "Long-range lengths, comma-separated (default: the model's training memory).") var lrm: String?
+    @Option(help: "Long-range lengths, comma-separated (default: the model's default evaluation memory).") var lrm: String?
     @Option(help: "Short-range lengths, comma-separated (default: the segment length).") var srm: String?
     @OptionGroup var source: TextOptions
     @Option(help: "First byte of the text to use.") var offset = 0
@@ -177,16 +138,17 @@ struct SweepEvalCommand: ParsableCommand {
         let outcome: SweepOutcome = try oneLine {
             let m = try TransformerXL(path: path)
             let c = m.config
-            let lrms = try lrm.map { try SweepCell.parseInts($0, flag: "--lrm", range: 0...Config.maxLength) } ?? [c.memLens.max() ?? 0]
+            let lrms = try lrm.map { try SweepCell.parseInts($0, flag: "--lrm", range: 0...Config.maxLength) } ?? [MemorySpec.defaultLong(c)]
             let srms = try srm.map { try SweepCell.parseInts($0, flag: "--srm", range: 0...Config.maxLength) } ?? [c.tgtLen]
             let cells = SweepEvaluator.grid(placements: try SweepCell.parsePlacements(placements, layers: c.nLayer), lrms: lrms, srms: srms)
-            let stop = SignalStop()
+            let signals = SignalWatch([SIGINT, SIGTERM, SIGHUP])
+            defer { signals.cancel() }
             let ev = try SweepEvaluator(model: m, modelPath: path, cells: cells, text: text,
                                         textDescription: "\(description), \(text.count) bytes from offset \(offset)",
                                         offset: offset, splitSHA256: splitSHA, folder: SweepFolder(path: out), command: commandLine(),
-                                        log: { print($0); fflush(nil) }, shouldStop: { stop.isSet })
+                                        log: { print($0); fflush(nil) }, shouldStop: { signals.anyReceived })
             let outcome = try ev.run()
-            if outcome == .stopped { throw stop.exitCode }
+            if outcome == .stopped { throw ExitCode(128 + (signals.first ?? SIGINT)) }
             return outcome
         }
         if outcome == .finished { print("sweep finished: \(out)/results.md") }

@@ -42,24 +42,8 @@ struct TrainCommand: ParsableCommand {
                                                               valueName: "spec"))
     var evalMem: String?
 
-    // Optimisation.
-    @Option(help: "Parallel streams per step.") var batch = 16
-    @Option(help: ArgumentHelp("Optimiser steps (default: 1000; may change on --resume).", valueName: "n"))
-    var steps: Int?
-    @Option(help: "Peak learning rate (Adam).") var lr: Float = 1e-3
-    @Option(help: "Linear warm-up steps.") var warmup = 100
-    @Option(name: .customLong("min-lr"), help: "Learning rate at the end of the cosine decay.") var minLR: Float = 0
-    @Option(help: "Gradient-norm clipping (0 = off).") var clip: Float = 0.25
-    @Option(help: "Dropout on hidden states.") var dropout: Float = 0
-    @Option(help: "Dropout on attention probabilities.") var dropatt: Float = 0
     @Option(help: "Random seed (initialisation, dropout).") var seed: UInt64 = 1
-    @Option(help: "OpenBLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
-
-    // Reporting.
-    @Option(name: .customLong("log-every"), help: "Steps between progress lines.") var logEvery = 50
-    @Option(name: .customLong("eval-every"), help: "Steps between validation runs.") var evalEvery = 500
-    @Option(name: .customLong("eval-bytes"), help: "Validation bytes per run.") var evalBytes = 65536
-    @Option(name: .customLong("save-every"), help: "Steps between checkpoints.") var saveEvery = 200
+    @OptionGroup var optim: OptimisationOptions
 
     func loadData() throws -> (train: [UInt8], valid: [UInt8], source: String) {
         if let text {
@@ -75,17 +59,15 @@ struct TrainCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads) is out of range 1...256") }
         for (name, v) in [("--lrm", lrm), ("--srm", srm)] {
             if let v, !(0...Config.maxLength).contains(v) {
                 throw ValidationError("\(name) \(v) is out of range 0...\(Config.maxLength)")
             }
         }
-        if let steps, steps < 1 { throw ValidationError("--steps \(steps): nothing to train; give at least 1") }
     }
 
     func run() throws {
-        BLAS.threads = threads
+        BLAS.threads = optim.threads
         let outDir = (out as NSString).deletingLastPathComponent
         guard FileManager.default.isWritableFile(atPath: outDir.isEmpty ? "." : outDir) else {
             throw Failure("--out \(out): the folder \(outDir.isEmpty ? "." : outDir) does not exist or is not writable")
@@ -114,10 +96,7 @@ struct TrainCommand: ParsableCommand {
                                                   lrm: MemorySpec.defaultEvalLength(segment: T), srm: short)
             model = TransformerXL(config: try shape.config(memory: memory, evalMemory: evalMemory))
             model.initialise(seed: seed)
-            settings = TrainSettings(batch: batch, segment: T, memory: memory,
-                                     schedule: Schedule(lr: lr, warmup: warmup, steps: steps ?? 1000, minLR: minLR))
-            settings.clip = clip; settings.dropout = dropout; settings.dropatt = dropatt; settings.seed = seed
-            settings.logEvery = logEvery; settings.evalEvery = evalEvery; settings.evalBytes = evalBytes; settings.saveEvery = saveEvery
+            settings = optim.settings(segment: T, memory: memory, seed: seed)
         }
         let trainer = try Trainer(model: model, settings: settings, train: data.train, valid: data.valid, resume: resumeFile)
         let c = model.config
@@ -127,19 +106,12 @@ struct TrainCommand: ParsableCommand {
         if resume { print("resuming at step \(trainer.state.step) of \(settings.schedule.steps)") }
         fflush(nil)
 
-        let stop = StopFlag()
-        let sources = [SIGINT, SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { stop.set() }
-            s.resume()
-            return s
-        }
-        defer { sources.forEach { $0.cancel() } }
+        let signals = SignalWatch([SIGINT, SIGTERM, SIGHUP])
+        defer { signals.cancel() }
         let command = CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
         let finished = try trainer.run(checkpoint: out, metadata: { ["train_command": command, "train_data": data.source] },
-                                       log: { print($0); fflush(nil) }, shouldStop: { stop.isSet })
-        if !finished { throw ExitCode(130) }
+                                       log: { print($0); fflush(nil) }, shouldStop: { signals.anyReceived })
+        if !finished { throw ExitCode(128 + (signals.first ?? SIGINT)) }
         if let export {
             let st = trainer.state
             model.metadata = [:]  // the training state stays in the checkpoint
@@ -152,12 +124,4 @@ struct TrainCommand: ParsableCommand {
         }
         print("done: \(trainer.state.step) steps, \(trainer.state.bytesSeen) bytes seen, \(formatDuration(trainer.state.seconds)) training time; saved \(out)")
     }
-}
-
-/// Set from a signal handler's queue, read by the training loop.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
