@@ -40,17 +40,12 @@ public struct HFConfig: Sendable, Equatable {
     public var dAttn: Int { nHead * dHead }
 
     public init(path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelError.checkpoint(path: path, problem: "cannot be read (no such file?)")
-        }
-        try self.init(json: data, path: path)
+        try self.init(json: try JSONValue.contents(of: path, missing: "cannot be read (no such file?)"), path: path)
     }
 
     public init(json data: Data, path: String = "config.json") throws {
         func fail(_ field: String, _ s: String) -> ModelError { .checkpoint(path: path, problem: "field \"\(field)\" \(s)") }
-        guard case .object(let d)? = try? JSONDecoder().decode(JSONValue.self, from: data) else {
-            throw ModelError.checkpoint(path: path, problem: "not a JSON object")
-        }
+        let d = try JSONValue.object(data, path: path)
         func int(_ key: String, _ alt: String? = nil, default def: Int? = nil, min lo: Int = 1, max hi: Int = 1 << 24) throws -> Int {
             let k = d[key] != nil || alt == nil ? key : alt!
             guard let v = d[k] else {
@@ -142,6 +137,22 @@ public struct HFConfig: Sendable, Equatable {
 
 /// A JSON value as read from config.json and vocab.json: booleans, integers and other numbers kept apart.
 enum JSONValue: Decodable, Sendable, Equatable, CustomStringConvertible {
+    /// The bytes of the JSON file at `path`; `missing` says what is wrong when it cannot be read.
+    static func contents(of path: String, missing: String) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelError.checkpoint(path: path, problem: missing)
+        }
+        return data
+    }
+
+    /// The top-level object of a JSON document, or a one-line error naming the file.
+    static func object(_ data: Data, path: String) throws -> [String: JSONValue] {
+        guard case .object(let d)? = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+            throw ModelError.checkpoint(path: path, problem: "not a JSON object")
+        }
+        return d
+    }
+
     case null, bool(Bool), int(Int), double(Double), string(String), array([JSONValue]), object([String: JSONValue])
 
     init(from decoder: Decoder) throws {

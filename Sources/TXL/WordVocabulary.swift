@@ -16,17 +16,12 @@ public struct WordVocabulary: Sendable, Equatable {
     public var count: Int { words.count }
 
     public init(path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelError.checkpoint(path: path, problem: "cannot be read (no such file?); scripts/convert-hf.py writes it from vocab.pkl")
-        }
-        try self.init(json: data, path: path)
+        try self.init(json: try JSONValue.contents(of: path, missing: "cannot be read (no such file?); scripts/convert-hf.py writes it from vocab.pkl"), path: path)
     }
 
     public init(json data: Data, path: String = "vocab.json") throws {
         func fail(_ field: String, _ s: String) -> ModelError { .checkpoint(path: path, problem: "field \"\(field)\" \(s)") }
-        guard case .object(let d)? = try? JSONDecoder().decode(JSONValue.self, from: data) else {
-            throw ModelError.checkpoint(path: path, problem: "not a JSON object")
-        }
+        let d = try JSONValue.object(data, path: path)
         guard let list = d["idx2sym"] else { throw fail("idx2sym", "is missing") }
         guard case .array(let items) = list, !items.isEmpty else { throw fail("idx2sym", "is not a non-empty list of strings") }
         let words = try items.enumerated().map { i, x -> String in

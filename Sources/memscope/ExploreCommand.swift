@@ -29,8 +29,8 @@ struct ExploreCommand: ParsableCommand {
     @Option(help: "Initial memory: a preset (full, none, first:K, last:K, interleaved:K), one length, one per layer, or L0-3:64,L4-11:512.")
     var mem: String?
 
-    @Option(help: "Colours: auto, 256, 8 or none (NO_COLOR is honoured; default: auto).")
-    var color: String?
+    @Option(help: "Colours (NO_COLOR is honoured; default: auto).")
+    var color: ColorMode?
 
     @Flag(inversion: .prefixedNo, help: "ASCII glyphs only, for terminals without block elements (default: off).")
     var ascii: Bool?
@@ -42,9 +42,6 @@ struct ExploreCommand: ParsableCommand {
     var exportDir: String?
 
     func validate() throws {
-        if let color, ColorMode(rawValue: color) == nil {
-            throw ValidationError("--color must be auto, 256, 8 or none, not \(color)")
-        }
         if text != nil && split != nil { throw ValidationError("give --text or --split, not both") }
     }
 
@@ -57,8 +54,8 @@ struct ExploreCommand: ParsableCommand {
         let config: ExplorerConfig
         do { config = try ExplorerConfig.load(path: ExplorerConfig.path(environment: env), home: env["HOME"]) }
         catch let e as ConfigError { throw Failure(e.description) }
-        let colorName = color ?? config.color ?? "auto"
-        guard let colorMode = ColorMode(rawValue: colorName) else {
+        let colorName = config.color ?? "auto"
+        guard let colorMode = color ?? ColorMode(rawValue: colorName) else {
             throw Failure("color = \(colorName) in the config file: use auto, 256, 8 or none")
         }
         let engine = try makeEngine(model: model ?? config.model)
@@ -113,3 +110,5 @@ func makeEngine(model: String?) throws -> any ExplorerEngine {
     let path = try ModelOptions.locate(model)
     return TXLEngine(model: try TransformerXL(path: path), name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension)
 }
+
+extension ColorMode: ExpressibleByArgument {}
