@@ -46,7 +46,11 @@ struct TinyRun {
     static func headerLength(_ b: [UInt8]) -> Int { (0..<8).reduce(0) { $0 | Int(b[$1]) << (8 * $1) } }
 
     static func rebuild(_ bytes: [UInt8], header: [String: Any]) -> [UInt8] {
-        var json = [UInt8](try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]))
+        guard let data = try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]) else {
+            Issue.record("a mutated header that JSONSerialization cannot write")
+            return bytes
+        }
+        var json = [UInt8](data)
         while json.count % 8 != 0 { json.append(0x20) }
         var out = (0..<8).map { UInt8((json.count >> (8 * $0)) & 0xff) }
         out += json
