@@ -393,7 +393,13 @@ class Run:
     def hardware(self):
         if self.device.type == "cuda":
             return f"{self.world} x {torch.cuda.get_device_name(self.device)}"
-        return f"{self.world} x CPU process ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+        cpu = platform.machine()
+        try:
+            with open("/proc/cpuinfo") as f:
+                cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+        except OSError:
+            pass
+        return f"{self.world} x CPU process ({cpu}, {os.cpu_count()} cores)"
 
     # --- the loop
 
