@@ -661,7 +661,8 @@ def main(argv):
             )
         return 0 if finished else 130
     except Failure as e:
-        print(f"train.py: error: {e}", file=sys.stderr, flush=True)
+        if run is None or run.rank == 0:  # every rank fails alike; one line is enough
+            print(f"train.py: error: {e}", file=sys.stderr, flush=True)
         return 1
     finally:
         if run is not None and run.distributed and dist.is_initialized():
