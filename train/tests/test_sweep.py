@@ -39,6 +39,35 @@ RECORD_KEYS = {
 }
 
 
+SWIFT_SETTINGS_KEYS = {
+    "kind",
+    "layers",
+    "d_model",
+    "heads",
+    "d_head",
+    "d_inner",
+    "segment",
+    "lrm",
+    "batch",
+    "steps",
+    "warmup",
+    "lr",
+    "min_lr",
+    "clip",
+    "dropout",
+    "dropatt",
+    "log_every",
+    "eval_every",
+    "eval_bytes",
+    "save_every",
+    "long_factor",
+    "data",
+    "test_offset",
+    "test_bytes",
+    "cells",
+}
+
+
 @pytest.mark.skipif(
     not os.path.exists(os.path.join(data_folder(), "kernel-docs", "manifest.json")),
     reason="kernel-docs is not prepared (memscope data prepare)",
@@ -88,6 +117,11 @@ def test_two_cells(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS="1")
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
+    # sweep.json holds exactly Swift's SweepTrainSettings.dictionary keys, so `memscope sweep train` accepts the folder.
+    settings = json.loads((tmp_path / "sweep.json").read_text())
+    assert set(settings) == SWIFT_SETTINGS_KEYS
+    assert settings["lr"] == "0.001" and settings["dropout"] == "0.0" and settings["test_bytes"] == "600"
+    assert settings["data"].startswith("kernel-docs train ") and " test " in settings["data"]
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["sweep"]["kind"] == "train" and results["sweep"]["cells"] == "full-s1,last1-srm8-s2"
     full, last = results["cells"]
