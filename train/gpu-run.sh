@@ -78,8 +78,10 @@ print(f"plan: FLOP budget {budget:.3g} = {seconds:.0f} s x {peak:.3g} FLOP/s x {
 print("plan: --time-budget replaces the assumption with the throughput measured over the probe steps")
 EOF
 
-# 3. Train (torchrun: one process per GPU), export float16 with its card, evaluate the test split.
-PYTHONUNBUFFERED=1 "$PY" -m torch.distributed.run --standalone --nproc_per_node "$NPROC" train/train.py \
+# 3. Train (one process per GPU: torchrun when NPROC > 1), export float16 with its card, evaluate the test split.
+LAUNCH=("$PY" train/train.py)
+[ "$NPROC" -gt 1 ] && LAUNCH=("$PY" -m torch.distributed.run --standalone --nproc_per_node "$NPROC" train/train.py)
+PYTHONUNBUFFERED=1 "${LAUNCH[@]}" \
   --out "$CKPT" --export "$OUT/$NAME.safetensors" --export-dtype float16 --test-eval \
   --time-budget "$TRAIN_SECONDS" "${SHAPE[@]}" "${RUN[@]}" 2>&1 | tee -a "$LOG"
 
