@@ -54,6 +54,9 @@ def parse_args(argv):
     a("--d-head", type=int, default=64)
     a("--d-inner", type=int, default=1024)
     a("--segment", type=int, default=128)
+    a("--pre-lnorm", action="store_true", help="Layer norm before each block instead of after.")
+    a("--same-length", action="store_true", help="Every query sees exactly its layer's memory length of keys.")
+    a("--clamp", type=int, default=-1, help="Clamp relative distances at N (-1 = off).")
     a("--batch", type=int, default=16)
     a("--steps", type=int, default=1000)
     a("--warmup", type=int, default=100)
@@ -150,6 +153,13 @@ def settings(args, cell_list, data, test_bytes):
     h = {k: str(getattr(args, k)) for k in INTS}
     h.update({k: str(np.float32(getattr(args, k))) for k in FLOATS})
     h.update(kind="train", data=data, test_bytes=str(test_bytes), cells=",".join(name(*c) for c in cell_list))
+    # As Swift records them: only when they differ from the defaults.
+    if args.pre_lnorm:
+        h["pre_lnorm"] = "true"
+    if args.same_length:
+        h["same_length"] = "true"
+    if args.clamp != -1:
+        h["clamp"] = str(args.clamp)
     return h
 
 
@@ -240,6 +250,7 @@ def run_cell(args, p, srm, seed, cells_dir, test, manifest, tag):
             "save_every",
         ):
             flags += ["--" + k.replace("_", "-"), str(getattr(args, k))]
+        flags += ["--clamp", str(args.clamp)] + ["--pre-lnorm"] * args.pre_lnorm + ["--same-length"] * args.same_length
         if os.path.exists(ckpt):
             flags.append("--resume")
         script = os.path.join(HERE, "train.py")
