@@ -55,7 +55,7 @@ public enum Benchmark {
 
     /// Bytes/s of `Inference.step` at `batch` streams of random bytes, after warm-up segments that fill every memory.
     public static func throughput(model: TransformerXL, options: RunOptions, segment T: Int, batch B: Int, seconds: Double) throws -> Throughput {
-        let run = try Inference(model: model, batch: B, segment: T, options: options)
+        let run = try Evaluator.inference(model: model, batch: B, segment: T, options: options)   // within the memory budget
         var rng = Random(seed: 7)
         func segmentBytes() -> ([UInt8], [UInt8]) {
             let x = (0..<(B * T)).map { _ in UInt8(truncatingIfNeeded: 32 + rng.next() % 95) }

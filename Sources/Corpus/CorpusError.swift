@@ -58,7 +58,9 @@ public enum CorpusError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(tool) not found on PATH (needed to \(purpose)); \(Self.offlineHint)"
         case .toolFailed(let command, let status, let output):
             let detail = output.isEmpty ? "" : ": \(output)"
-            return "`\(command)` failed with exit status \(status)\(detail); \(Self.offlineHint)"
+            // Only a download can fail for want of a network; other tools' own message says why.
+            let hint = command.hasPrefix("apt-get") ? "; \(Self.offlineHint)" : ""
+            return "`\(command)` failed with exit status \(status)\(detail)\(hint)"
         case .noDocumentation(let path):
             return "no Documentation/**/*.rst.gz files under \(path): is this the linux-doc-6.1 package?"
         case .wrongSize(let path, let expected, let actual, let what):
@@ -78,6 +80,25 @@ public enum CorpusError: Error, CustomStringConvertible, Equatable, Sendable {
             return "invalid corpus name '\(name)': \(reason)"
         case .writeFailed(let path, let reason):
             return "cannot write \(path): \(reason)"
+        }
+    }
+}
+
+extension CorpusError {
+    /// A Foundation error in words: the POSIX reason under it ("No space left on device") rather than
+    /// "The operation could not be completed" or an NSCocoaErrorDomain code.
+    public static func reason(of error: Error) -> String {
+        let ns = error as NSError
+        if let under = ns.userInfo[NSUnderlyingErrorKey] as? NSError, under.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(under.code)))
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        switch ns.code {
+        case NSFileNoSuchFileError, NSFileReadNoSuchFileError: return "no such file or folder"
+        case NSFileReadNoPermissionError, NSFileWriteNoPermissionError: return "permission denied"
+        case NSFileWriteOutOfSpaceError: return "no space left on device"
+        case NSFileWriteFileExistsError: return "a file of that name exists"
+        default: return ns.localizedDescription
         }
     }
 }

@@ -46,13 +46,18 @@ public struct CorpusPreparer: Sendable {
     public func prepareKernelDocs() throws(CorpusError) -> Manifest {
         let work = store.folder.appendingPathComponent(
             "\(CorpusStore.workPrefix)\(ProcessInfo.processInfo.processIdentifier)", isDirectory: true)
+        StaleFiles.removeWorkFolders(in: store.folder)
         do {
             try? FileManager.default.removeItem(at: work)
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         } catch {
-            throw .writeFailed(path: work.path, reason: error.localizedDescription)
+            throw .writeFailed(path: work.path, reason: "cannot create the work folder (\(CorpusError.reason(of: error)))")
         }
-        defer { try? FileManager.default.removeItem(at: work) }
+        Interruption.shared.add(path: work.path)
+        defer {
+            try? FileManager.default.removeItem(at: work)
+            Interruption.shared.remove(path: work.path)
+        }
 
         let apt = ExternalTool(name: "apt-get", purpose: "download \(KernelDocs.packageName)")
         let dpkg = ExternalTool(name: "dpkg-deb", purpose: "unpack \(KernelDocs.packageName)")

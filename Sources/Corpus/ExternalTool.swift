@@ -31,14 +31,16 @@ struct ExternalTool {
             process.standardError = try FileHandle(forWritingTo: errURL)
             try process.run()
         } catch {
-            throw .toolFailed(command: command, status: -1, output: error.localizedDescription)
+            throw .toolFailed(command: command, status: -1, output: "cannot start it (\(error))")
         }
+        Interruption.shared.add(child: process.processIdentifier)
         process.waitUntilExit()
+        Interruption.shared.remove(child: process.processIdentifier)
         let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             throw .toolFailed(command: command, status: process.terminationStatus,
-                              output: Self.lastLines(stderr.isEmpty ? stdout : stderr))
+                              output: Self.reason(stderr.isEmpty ? stdout : stderr))
         }
         return stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -49,6 +51,19 @@ struct ExternalTool {
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         }
         return nil
+    }
+
+    /// The tool's own words, one line: its first line that says "error" (dpkg-deb and tar name the cause there, such
+    /// as "No space left on device") and its last line, at most 300 characters.
+    static func reason(_ text: String) -> String {
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var picked: [String] = []
+        if let cause = lines.first(where: { $0.localizedCaseInsensitiveContains("error") || $0.contains("No space") }) {
+            picked.append(cause)
+        }
+        if let last = lines.last, !picked.contains(last) { picked.append(last) }
+        let joined = picked.joined(separator: " / ")
+        return joined.count > 300 ? String(joined.prefix(300)) + "..." : joined
     }
 
     /// The last two non-empty lines joined, so the error stays one line.

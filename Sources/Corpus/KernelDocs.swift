@@ -43,7 +43,7 @@ public enum KernelDocs {
         for (i, file) in files.enumerated() {
             let compressed: [UInt8]
             do { compressed = [UInt8](try Data(contentsOf: file.url)) } catch {
-                throw .unreadable(path: file.url.path, reason: error.localizedDescription)
+                throw .unreadable(path: file.url.path, reason: CorpusError.reason(of: error))
             }
             bytes += try Gzip.decompress(compressed, source: file.url.path)
             progress(Double(i + 1) / Double(files.count))

@@ -34,6 +34,8 @@ public struct Manifest: Codable, Equatable, Sendable {
         }
     }
 
+    /// The format this version reads and writes.
+    public static let currentFormat = 1
     /// Manifest format version, bumped if the layout changes.
     public var format: Int
     /// Corpus name (folder name in the data folder): "kernel-docs", "enwik8", or a text corpus's name.
@@ -52,7 +54,7 @@ public struct Manifest: Codable, Equatable, Sendable {
 
     public init(corpus: String, source: String, package: Package? = nil, input: String? = nil,
                 order: String? = nil, fileCount: Int, totalBytes: Int, splits: Splits) {
-        self.format = 1
+        self.format = Manifest.currentFormat
         self.corpus = corpus; self.source = source; self.package = package; self.input = input
         self.order = order; self.fileCount = fileCount; self.totalBytes = totalBytes; self.splits = splits
     }

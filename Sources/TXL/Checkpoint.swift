@@ -19,6 +19,17 @@ public final class TransformerXL: @unchecked Sendable {
     /// Tensors a file may carry beside the model: fixtures' inputs and gradients, optimizer state, the reference's buffers.
     static let ignoredPrefixes = ["fixture.", "grad.", "optim.", "pos_emb.inv_freq"]
 
+    /// The reference's output layer: in a tied model it is the embedding itself, so a `state_dict` saved with
+    /// cloned tensors holds a copy of it, accepted when it equals the embedding.
+    static let tiedOutputName = "crit.out_layers.0.weight"
+    static let embeddingName = "word_emb.emb_layers.0.weight"
+
+    static func isTiedCopy(_ file: SafetensorsFile) -> Bool {
+        guard let out = file.tensors[tiedOutputName], let emb = file.tensors[embeddingName], out.shape == emb.shape,
+              let a = try? file.floats(tiedOutputName), let b = try? file.floats(embeddingName) else { return false }
+        return a.elementsEqual(b) { $0.bitPattern == $1.bitPattern || $0 == $1 }
+    }
+
     public convenience init(path: String) throws {
         try self.init(file: SafetensorsFile(path: path))
     }
@@ -32,10 +43,13 @@ public final class TransformerXL: @unchecked Sendable {
         catch let e as ModelError { throw ModelError.checkpoint(path: file.path, problem: e.description) }
         let specs = ParameterTable.specs(for: config)
         let known = Set(specs.map(\.name))
-        let extra = file.tensors.keys.filter { k in !known.contains(k) && !TransformerXL.ignoredPrefixes.contains { k.hasPrefix($0) } }.sorted()
+        let extra = file.tensors.keys.filter { k in !known.contains(k) && !TransformerXL.ignoredPrefixes.contains { k.hasPrefix($0) } }
+            .filter { !($0 == TransformerXL.tiedOutputName && TransformerXL.isTiedCopy(file)) }.sorted()
         if !extra.isEmpty {
-            let hint = extra.contains("crit.out_layers.0.weight") ? " (an untied output layer: only tie_weight=true models are supported)" : ""
-            throw ModelError.checkpoint(path: file.path, problem: "unexpected tensors \(extra.prefix(5).joined(separator: ", "))\(extra.count > 5 ? " and \(extra.count - 5) more" : "")\(hint)")
+            let hint = extra.contains(TransformerXL.tiedOutputName)
+                ? " (an untied output layer that differs from the embedding: only tie_weight=true models are supported)" : ""
+            let names = extra.prefix(5).map { ModelError.quote($0, limit: 60) }.joined(separator: ", ")
+            throw ModelError.checkpoint(path: file.path, problem: "unexpected tensors \(names)\(extra.count > 5 ? " and \(extra.count - 5) more" : "")\(hint)")
         }
         let missing = specs.map(\.name).filter { file.tensors[$0] == nil }
         if !missing.isEmpty {

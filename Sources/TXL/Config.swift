@@ -69,9 +69,13 @@ public struct Config: Codable, Equatable, Sendable {
                           ("d_inner", dInner), ("tgt_len", tgtLen)] where v < 1 || v > Config.maxLength {
             throw bad("\(name) is \(v); it must be between 1 and \(Config.maxLength)")
         }
+        guard dModel % 2 == 0 else { throw bad("d_model is \(dModel); it must be even (the position encoding's sin and cos halves)") }
+        guard clampLen >= -1 && clampLen <= Config.maxLength else {
+            throw bad("clamp_len is \(clampLen); it must be between -1 (off) and \(Config.maxLength)")
+        }
         guard tieWeight else { throw bad("tie_weight is false; only tied input/output embeddings are supported") }
         guard activation == "relu" else { throw bad("activation is \"\(activation)\"; only \"relu\" is supported") }
-        guard layerNormEps > 0 && layerNormEps < 1 else { throw bad("layer_norm_eps is \(layerNormEps)") }
+        guard layerNormEps.isFinite && layerNormEps > 0 && layerNormEps < 1 else { throw bad("layer_norm_eps is \(layerNormEps)") }
         try MemorySpec.check(memLens, layers: nLayer, what: "mem_lens")
         if let e = evalMemLens { try MemorySpec.check(e, layers: nLayer, what: "eval_mem_lens") }
     }

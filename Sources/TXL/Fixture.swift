@@ -16,13 +16,19 @@ public struct Fixture {
         let f = try SafetensorsFile(path: path)
         let m = try TransformerXL(file: f)
         func fail(_ s: String) -> ModelError { .checkpoint(path: path, problem: s) }
-        guard let shape = f.tensors["fixture.input_bytes"]?.shape, shape.count == 2 else {
+        // Every field is checked before use, each message naming it.
+        guard let info = f.tensors["fixture.input_bytes"], info.shape.count == 2 else {
             throw fail("not a parity fixture: no 2-D fixture.input_bytes")
         }
+        let shape = info.shape
         let time = shape[0], batch = shape[1], T = m.config.tgtLen
+        guard batch >= 1 && batch <= 4096 else { throw fail("fixture.input_bytes has batch \(batch), expected 1...4096") }
         guard time >= 2, (time - 1) % T == 0 else { throw fail("fixture.input_bytes has \(time) steps, not segments x \(T) + 1") }
         let raw = try f.ints("fixture.input_bytes")
         guard raw.allSatisfy({ (0...255).contains($0) }) else { throw fail("fixture.input_bytes holds values outside 0...255") }
+        if let loss = f.tensors["grad.loss"], loss.count != 1 {
+            throw fail("grad.loss has shape \(loss.shape), expected one value")
+        }
         let exp = try f.floats("fixture.expected_logprob", shape: [time - 1, batch])
         self.path = path; self.model = m; self.batch = batch; self.segments = (time - 1) / T; self.file = f
         input = (0..<time).map { t in (0..<batch).map { UInt8(raw[t * batch + $0]) } }

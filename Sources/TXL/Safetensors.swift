@@ -60,38 +60,43 @@ public struct SafetensorsFile: Sendable {
         let dataStart = 8 + Int(n), dataSize = bytes.count - dataStart
         var metadata: [String: String] = [:]
         var tensors: [String: TensorInfo] = [:]
-        for (name, value) in dict {
-            if name == "__metadata__" {
+        for (rawName, value) in dict {
+            let name = ModelError.quote(rawName)
+            if rawName == "__metadata__" {
                 guard let m = value as? [String: Any] else { throw fail("__metadata__ is not an object") }
                 for (k, v) in m {
-                    guard let s = v as? String else { throw fail("metadata \"\(k)\" is not a string") }
+                    guard let s = v as? String else { throw fail("metadata \(ModelError.quote(k)) is not a string") }
                     metadata[k] = s
                 }
                 continue
             }
-            guard let entry = value as? [String: Any] else { throw fail("tensor \"\(name)\" is not an object") }
-            guard let dt = entry["dtype"] as? String else { throw fail("tensor \"\(name)\" has no dtype") }
+            guard let entry = value as? [String: Any] else { throw fail("tensor \(name) is not an object") }
+            guard let dt = entry["dtype"] as? String else { throw fail("tensor \(name) has no dtype") }
             guard let dtype = DType(rawValue: dt) else {
-                throw fail("tensor \"\(name)\" has unsupported dtype \(dt) (known: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw fail("tensor \(name) has unsupported dtype \(ModelError.quote(dt)) (known: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             guard let shapeAny = entry["shape"] as? [Any], let offAny = entry["data_offsets"] as? [Any], offAny.count == 2 else {
-                throw fail("tensor \"\(name)\" lacks shape or data_offsets")
+                throw fail("tensor \(name) lacks shape or data_offsets")
             }
+            guard shapeAny.count <= 8 else { throw fail("tensor \(name) has \(shapeAny.count) dimensions (at most 8)") }
             let shape = try shapeAny.map { (x: Any) -> Int in
-                guard let v = (x as? NSNumber)?.intValue, v >= 0, v <= 1 << 32 else { throw fail("tensor \"\(name)\" has a bad shape") }
+                guard let v = SafetensorsFile.exactInt(x), v >= 0, v <= 1 << 32 else { throw fail("tensor \(name) has a bad shape") }
                 return v
             }
-            guard let b = (offAny[0] as? NSNumber)?.intValue, let e = (offAny[1] as? NSNumber)?.intValue else {
-                throw fail("tensor \"\(name)\" has bad data_offsets")
+            guard let b = SafetensorsFile.exactInt(offAny[0]), let e = SafetensorsFile.exactInt(offAny[1]) else {
+                throw fail("tensor \(name) has bad data_offsets")
             }
             guard b >= 0, e >= b, e <= dataSize else {
-                throw fail("tensor \"\(name)\" data [\(b), \(e)) lies outside the file's \(dataSize) data bytes (truncated?)")
+                throw fail("tensor \(name) data [\(b), \(e)) lies outside the file's \(dataSize) data bytes (truncated?)")
             }
-            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
-            guard count.multipliedReportingOverflow(by: dtype.size).partialValue == e - b else {
-                throw fail("tensor \"\(name)\" shape \(shape) of \(dt) needs \(count * dtype.size) bytes, offsets give \(e - b)")
+            // Sizes come from the file: every product is checked, in the test and in the message.
+            guard let bytesNeeded = SafetensorsFile.byteCount(shape: shape, dtype: dtype) else {
+                throw fail("tensor \(name) shape \(shape) of \(dt) is too large (its byte count overflows)")
             }
-            tensors[name] = TensorInfo(dtype: dtype, shape: shape, begin: b, end: e)
+            guard bytesNeeded == e - b else {
+                throw fail("tensor \(name) shape \(shape) of \(dt) needs \(bytesNeeded) bytes, offsets give \(e - b)")
+            }
+            tensors[rawName] = TensorInfo(dtype: dtype, shape: shape, begin: b, end: e)
         }
         // Hostile headers: no two tensors may share bytes.
         let ranges = tensors.values.filter { $0.end > $0.begin }.sorted { $0.begin < $1.begin }
@@ -102,11 +107,28 @@ public struct SafetensorsFile: Sendable {
         self.bytes = bytes; self.dataStart = dataStart
     }
 
+    /// An integer from a JSON header, only when it is one exactly (no rounding of 1e30 or 2.5, no Bool).
+    static func exactInt(_ x: Any) -> Int? {
+        guard let n = x as? NSNumber else { return nil }
+        return Int(n.stringValue)   // "12" parses; "1e+30", "2.5" and out-of-range digits do not
+    }
+
+    /// shape product x dtype size, or nil when it overflows Int.
+    public static func byteCount(shape: [Int], dtype: DType) -> Int? {
+        var n = dtype.size
+        for d in shape {
+            let (p, o) = n.multipliedReportingOverflow(by: d)
+            if o { return nil }
+            n = p
+        }
+        return n
+    }
+
     /// The named tensor as Float, converting F16/BF16/I32/I64/U8. Throws if missing or of the wrong shape.
     public func floats(_ name: String, shape expected: [Int]? = nil) throws -> [Float] {
-        guard let t = tensors[name] else { throw ModelError.checkpoint(path: path, problem: "missing tensor \"\(name)\"") }
+        guard let t = tensors[name] else { throw ModelError.checkpoint(path: path, problem: "missing tensor \(ModelError.quote(name))") }
         if let expected, expected != t.shape {
-            throw ModelError.checkpoint(path: path, problem: "tensor \"\(name)\" has shape \(t.shape), expected \(expected)")
+            throw ModelError.checkpoint(path: path, problem: "tensor \(ModelError.quote(name)) has shape \(t.shape), expected \(expected)")
         }
         var out = [Float](repeating: 0, count: t.count)
         bytes.withUnsafeBytes { raw in
@@ -127,13 +149,24 @@ public struct SafetensorsFile: Sendable {
         return out
     }
 
-    /// The named integer tensor (I32, I64 or U8) as Int.
+    /// The named integer tensor (I32, I64 or U8) as Int, read exactly (not through Float).
     public func ints(_ name: String) throws -> [Int] {
-        guard let t = tensors[name] else { throw ModelError.checkpoint(path: path, problem: "missing tensor \"\(name)\"") }
+        guard let t = tensors[name] else { throw ModelError.checkpoint(path: path, problem: "missing tensor \(ModelError.quote(name))") }
         guard [.i32, .i64, .u8].contains(t.dtype) else {
-            throw ModelError.checkpoint(path: path, problem: "tensor \"\(name)\" is \(t.dtype.rawValue), expected an integer type")
+            throw ModelError.checkpoint(path: path, problem: "tensor \(ModelError.quote(name)) is \(t.dtype.rawValue), expected an integer type")
         }
-        return try floats(name).map { Int($0) }
+        var out = [Int](repeating: 0, count: t.count)
+        bytes.withUnsafeBytes { raw in
+            let p = raw.baseAddress! + dataStart + t.begin
+            for i in 0..<t.count {
+                switch t.dtype {
+                case .i32: out[i] = Int(Int32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
+                case .i64: out[i] = Int(Int64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
+                default: out[i] = Int(p.load(fromByteOffset: i, as: UInt8.self))
+                }
+            }
+        }
+        return out
     }
 }
 
@@ -190,26 +223,50 @@ public struct SafetensorsWriter {
 }
 
 public enum AtomicFile {
+    /// Writes `bytes` to `path.tmp-PID`, fsyncs, renames it over `path` and fsyncs the folder. Temp files beside `path`
+    /// left by a process that died mid-write (SIGKILL) are removed first.
     public static func write(_ bytes: [UInt8], to path: String) throws {
+        removeStale(for: path)
         let tmp = path + ".tmp-\(getpid())"
-        guard let fd = Optional(open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)), fd >= 0 else {
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else {
             throw ModelError.checkpoint(path: path, problem: "cannot write (\(String(cString: strerror(errno))))")
         }
-        var ok = true
+        var failure: Int32 = 0
         bytes.withUnsafeBytes { raw in
             var done = 0
             while done < raw.count {
                 let w = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
-                if w <= 0 { ok = false; break }
+                if w < 0 && errno == EINTR { continue }
+                if w <= 0 { failure = w < 0 ? errno : ENOSPC; return }
                 done += w
             }
         }
-        if fsync(fd) != 0 { ok = false }
-        close(fd)
-        guard ok, rename(tmp, path) == 0 else {
-            let why = String(cString: strerror(errno))
+        if failure == 0 && fsync(fd) != 0 { failure = errno }
+        if close(fd) != 0 && failure == 0 { failure = errno }
+        if failure == 0 && rename(tmp, path) != 0 { failure = errno }
+        guard failure == 0 else {
             unlink(tmp)
-            throw ModelError.checkpoint(path: path, problem: "cannot write (\(why))")
+            throw ModelError.checkpoint(path: path, problem: "cannot write (\(String(cString: strerror(failure))))")
         }
+        let folder = (path as NSString).deletingLastPathComponent
+        let dir = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY)
+        if dir >= 0 { fsync(dir); close(dir) }
+    }
+
+    /// Removes `path.tmp-PID` files whose process no longer exists; returns their paths.
+    @discardableResult
+    public static func removeStale(for path: String) -> [String] {
+        let folder = (path as NSString).deletingLastPathComponent, base = (path as NSString).lastPathComponent + ".tmp-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+        var removed: [String] = []
+        for name in names where name.hasPrefix(base) {
+            guard let pid = Int32(name.dropFirst(base.count)), pid > 0, pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else {
+                continue
+            }
+            let full = folder.isEmpty ? name : folder + "/" + name
+            if unlink(full) == 0 { removed.append(full) }
+        }
+        return removed
     }
 }

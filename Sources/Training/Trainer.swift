@@ -1,6 +1,7 @@
 // The training loop: B contiguous streams with carried memory, Adam, validation, atomic checkpoints, exact resume
 // (reference: train.py with LMOrderedIterator; checkpoints hold the optimizer, memory, data position and RNG).
 import Foundation
+import Analysis
 import TXL
 
 public struct TrainSettings: Codable, Sendable, Equatable {
@@ -21,22 +22,21 @@ public struct TrainSettings: Codable, Sendable, Equatable {
         self.batch = batch; self.segment = segment; self.memory = memory; self.schedule = schedule
     }
 
+    /// Every setting against its limits (TrainStateValidation.swift), then against the model, the text and the memory
+    /// this process may use: all before the first allocation and the first step.
     public func validate(config: Config, trainBytes: Int) throws {
-        func bad(_ s: String) -> ModelError { .badInput(s) }
-        guard batch >= 1 && batch <= 1024 else { throw bad("--batch \(batch) is out of range 1...1024") }
-        guard segment >= 1 && segment <= 8192 else { throw bad("--segment \(segment) is out of range 1...8192") }
-        guard schedule.steps >= 1 else { throw bad("--steps \(schedule.steps): nothing to train; give at least 1") }
-        guard schedule.lr > 0 && schedule.lr < 1 else { throw bad("--lr \(schedule.lr) is out of range (0, 1)") }
-        guard schedule.warmup >= 0 && schedule.warmup <= schedule.steps else { throw bad("--warmup \(schedule.warmup) must be within 0...\(schedule.steps) steps") }
-        guard clip >= 0 else { throw bad("--clip \(clip) must be >= 0 (0 = off)") }
-        guard (0..<1).contains(dropout) && (0..<1).contains(dropatt) else { throw bad("--dropout \(dropout) / --dropatt \(dropatt) must be in [0, 1)") }
-        guard logEvery >= 1 && evalEvery >= 1 && saveEvery >= 1 && evalBytes >= 2 else { throw bad("--log-every, --eval-every, --save-every must be >= 1 and --eval-bytes >= 2") }
+        try checkLimits()
+        try config.validate()
         try MemorySpec.check(memory, layers: config.nLayer, what: "--mem")
-        if config.sameLength, let i = memory.firstIndex(of: 0) { throw bad("--same-length needs memory in every layer; layer \(i) has 0") }
+        if config.sameLength, let i = memory.firstIndex(of: 0) {
+            throw ModelError.badInput("--same-length needs memory in every layer; layer \(i) has 0")
+        }
         let perStream = trainBytes / batch
         guard perStream >= segment + 1 else {
-            throw bad("the training text (\(trainBytes) bytes) is too short for --batch \(batch) x --segment \(segment): each stream needs at least \(segment + 1) bytes")
+            throw ModelError.badInput("the training text (\(trainBytes) bytes) is too short for --batch \(batch) x --segment \(segment): each stream needs at least \(segment + 1) bytes")
         }
+        try MemoryBudget.check(estimatedPeakBytes(config: config, textBytes: trainBytes),
+                               for: "training with --batch \(batch) x --segment \(segment), memory up to \(memory.max() ?? 0)")
     }
 }
 
@@ -62,7 +62,9 @@ public struct LogLine: Sendable {
     public let eta: Double
     public var bpc: Float { loss / Float(M_LN2) }
     public var text: String {
-        "step \(step)/\(steps) | loss \(String(format: "%.4f", loss)) | bpc \(String(format: "%.4f", bpc)) | lr \(String(format: "%.2e", lr)) | \(Int(bytesPerSecond)) B/s | \(Trainer.clock(elapsed)) elapsed | ETA \(Trainer.clock(eta))"
+        "step \(step)/\(steps) | loss \(String(format: "%.4f", loss)) | bpc \(String(format: "%.4f", bpc)) | "
+            + "lr \(String(format: "%.2e", lr)) | \(Int(bytesPerSecond)) B/s | \(formatDuration(elapsed)) elapsed | "
+            + "ETA \(formatDuration(eta))"
     }
 }
 
@@ -106,7 +108,7 @@ public final class Trainer: @unchecked Sendable {
             extra.append(("optim.v." + s.name, s.shape, UnsafeBufferPointer(adam.v.buffer(s))))
         }
         // Memory states are kept alive in `mems` while the writer copies them.
-        let mems = pass.memory.states
+        let mems = (0..<model.config.nLayer).map { pass.memory.packed(layer: $0) }
         try mems.enumerated().map { ($0.offset, $0.element) }.withUnsafeMemory { views in
             for (l, view) in views {
                 extra.append(("optim.memory.\(l)", [settings.batch, settings.memory[l], model.config.dModel], view))
@@ -120,17 +122,21 @@ public final class Trainer: @unchecked Sendable {
         guard let st = file.metadata["train_state"], let ss = file.metadata["train_settings"] else {
             throw fail("has no training state to resume from (was it written by `memscope train`?)")
         }
-        let dec = JSONDecoder()
-        guard let saved = try? dec.decode(TrainState.self, from: Data(st.utf8)),
-              let old = try? dec.decode(TrainSettings.self, from: Data(ss.utf8)) else { throw fail("training state is unreadable") }
+        let old = try TrainSettings.decode(metadata: ss, path: file.path)
+        let saved = try TrainState.decode(metadata: st, path: file.path)
         guard old.batch == settings.batch, old.segment == settings.segment, old.memory == settings.memory else {
             throw fail("was trained with batch \(old.batch), segment \(old.segment), memory \(MemorySpec.compact(old.memory)); resume with the same settings")
         }
+        do { try saved.validate(settings: settings, config: model.config, trainBytes: train.count) }
+        catch let e as ModelError { throw fail(e.description) }
+        let adamStep: Int
+        do { adamStep = try TrainState.adamStep(file.metadata["adam_step"], default: saved.step) }
+        catch let e as ModelError { throw fail(e.description) }
         for s in model.params.specs {
             _ = adam.m.buffer(s).update(fromContentsOf: try file.floats("optim.m." + s.name, shape: s.shape))
             _ = adam.v.buffer(s).update(fromContentsOf: try file.floats("optim.v." + s.name, shape: s.shape))
         }
-        adam.step = Int(file.metadata["adam_step"] ?? "") ?? saved.step
+        adam.step = adamStep
         var states: [[Float]] = []
         for l in 0..<model.config.nLayer {
             states.append(try file.floats("optim.memory.\(l)", shape: [settings.batch, settings.memory[l], model.config.dModel]))
@@ -176,17 +182,9 @@ public final class Trainer: @unchecked Sendable {
     public func validate() throws -> Double {
         let n = min(settings.evalBytes, valid.count)
         guard n >= 2 else { return .nan }
-        let run = try Inference(model: model, batch: 1, segment: settings.segment,
-                                options: RunOptions(config: model.config, memory: settings.memory))
-        var bits = 0.0, count = 0, pos = 0
-        while pos + 1 < n {
-            let t = min(settings.segment, n - 1 - pos)
-            let out = run.step(inputs: Array(valid[pos..<(pos + t)]), targets: Array(valid[(pos + 1)...(pos + t)]))
-            for lp in out.logProbs { bits -= Double(lp) }
-            count += t
-            pos += t
-        }
-        return bits / Double(count) / M_LN2
+        return try Evaluator.evaluate(model: model, text: Array(valid.prefix(n)),
+                                      options: RunOptions(config: model.config, memory: settings.memory),
+                                      segment: settings.segment).bpc
     }
 
     /// Trains to `schedule.steps` (or until `shouldStop`), saving to `checkpoint` every saveEvery steps and at the end.
@@ -233,12 +231,6 @@ public final class Trainer: @unchecked Sendable {
         }
         if lastSaveStep != state.step { try save(to: checkpoint, extraMetadata: metadata()) }
         return true
-    }
-
-    public static func clock(_ s: Double) -> String {
-        guard s.isFinite else { return "?" }
-        let t = Int(s.rounded())
-        return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t % 3600 / 60))m" : "\(t / 60)m\(String(format: "%02d", t % 60))s"
     }
 }
 

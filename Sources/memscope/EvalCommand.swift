@@ -27,7 +27,8 @@ struct EvalCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let (all, source, splitSHA) = try self.source.load(command: "eval")
+        let limit = bytes.flatMap { offset >= 0 && $0 >= 0 ? offset.addingReportingOverflow($0) : nil }
+        let (all, source, splitSHA) = try self.source.load(command: "eval", limit: limit.flatMap { $0.overflow ? nil : $0.partialValue })
         let slice = try cut(all, offset: offset, bytes: bytes)
         let (m, path) = try model.loadModel()
         let (options, T) = try model.run(for: m)
@@ -44,7 +45,7 @@ struct EvalCommand: ParsableCommand {
                 "memory": r.memory, "memory_floats": r.memoryFloats, "segment": r.segment, "batch": r.batch, "model": path,
                 "same_length": options.sameLength, "clamp": options.clampLen, "offset": offset, "text": source,
             ]
-            if let splitSHA { obj["split"] = self.source.split; obj["corpus"] = self.source.corpus; obj["split_sha256"] = splitSHA }
+            if let splitSHA { obj["split"] = self.source.split?.rawValue; obj["corpus"] = self.source.corpus; obj["split_sha256"] = splitSHA }
             obj["text_bytes"] = slice.count
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
