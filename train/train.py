@@ -7,7 +7,8 @@
 The text is cut into --batch contiguous streams; rank r of W trains streams r*B/W ... (r+1)*B/W - 1, each with its own
 memory, so the global batch and the data order do not depend on W. Checkpoints (rank 0, atomic) hold the model, Adam,
 every rank's memories, data position and random state: --resume continues exactly at the same world size. SIGTERM,
-SIGINT and SIGHUP save and exit with status 130. Reference: Sources/Training/Trainer.swift, the reference train.py.
+SIGINT and SIGHUP save and exit with 128 + the signal's number. Reference: Sources/Training/Trainer.swift and the
+reference train.py.
 """
 
 import argparse
@@ -234,12 +235,12 @@ class Run:
         self.bf16 = args.precision == "bf16" or (args.precision == "auto" and cuda)
         if self.distributed:
             dist.init_process_group("nccl" if cuda else "gloo")
-        self.stop = False
+        self.stop = 0  # the signal that asked to stop, 0 while none has
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self.on_signal)
 
     def on_signal(self, signum, frame):
-        self.stop = True
+        self.stop = signum
 
     def log(self, line):
         if self.rank == 0:
@@ -493,7 +494,8 @@ class Run:
         last_save = st["step"]
         self.net.train()
         while st["step"] < args.steps:
-            if self.all_max(1.0 if self.stop else 0.0) > 0:
+            self.stop = int(self.all_max(float(self.stop)))  # every rank stops at the same step
+            if self.stop:
                 self.save()
                 self.log(f"stopped at step {st['step']}; checkpoint saved to {args.out}; continue with --resume")
                 return False
@@ -659,7 +661,7 @@ def main(argv):
                 f"done: {run.state['step']} steps, {run.state['bytes_seen']} bytes seen, "
                 f"{clock(run.state['seconds'])} training time; saved {args.out}"
             )
-        return 0 if finished else 130
+        return 0 if finished else 128 + run.stop
     except Failure as e:
         if run is None or run.rank == 0:  # every rank fails alike; one line is enough
             print(f"train.py: error: {e}", file=sys.stderr, flush=True)
