@@ -64,7 +64,7 @@ from train import parse_args, load_split
 from model import TXLConfig, TransformerXL, parse_mem
 seconds, peak, mfu = (float(x) for x in sys.argv[1:4])
 a = parse_args(["--out", "x"] + sys.argv[4:])
-mem = parse_mem(a.mem, a.layers, a.segment, a.srm)
+mem = parse_mem(a.mem or str(a.segment), a.layers, a.lrm or 4 * a.segment, a.srm or a.segment)
 m = TransformerXL(TXLConfig(n_layer=a.layers, n_head=a.heads, d_model=a.d_model, d_head=a.d_head, d_inner=a.d_inner,
                             tgt_len=a.segment, mem_lens=mem))
 f = m.flops_per_byte(mem)

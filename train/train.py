@@ -89,10 +89,17 @@ def parse_args(argv):
     a("--same-length", action="store_true", help="Every query sees exactly its layer's memory length of keys.")
     a("--clamp", type=int, default=-1, help="Clamp relative distances at N (-1 = off).")
     a("--segment", type=int, default=128)
-    a("--mem", default="full", help="Training memory: N | N1,N2,... | L0-3:64,L4-5:512 | full | none | first:K | ...")
-    a("--lrm", type=int, help="Long-range memory length for placements (default: the segment length).")
-    a("--srm", type=int, default=0, help="Short-range memory length for placements (default: 0).")
-    a("--eval-mem", help="Default evaluation memory stored in the model (default: 4 x segment in every layer).")
+    a(
+        "--mem",
+        help="Training memory: N | N1,N2,... | L0-3:64,L4-5:512 | full | none | first:K | ... (default: segment)",
+    )
+    a("--lrm", type=int, help="Long-range length for full and placements (default: 4 x segment).")
+    a("--srm", type=int, help="Short-range length for placements (default: the segment length).")
+    a(
+        "--eval-mem",
+        default="full",
+        help="Default evaluation memory stored in the model (default: full, at 4 x segment).",
+    )
     a("--batch", type=int, default=16, help="Parallel streams per step, all ranks together (the global batch).")
     a("--steps", type=int, help="Optimiser steps (default 1000; with --resume, the saved number).")
     a("--lr", type=float, default=1e-3)
@@ -296,13 +303,11 @@ class Run:
             args.steps = args.steps or 1000
         train, valid, self.source, self.manifest = load_data(args)
         try:
-            lrm = args.lrm if args.lrm is not None else args.segment
-            self.memory = parse_mem(args.mem, args.layers, lrm, args.srm)
-            eval_mem = (
-                parse_mem(args.eval_mem, args.layers, 4 * args.segment, args.srm)
-                if args.eval_mem
-                else [4 * args.segment] * args.layers
-            )
+            # memscope train's defaults: --mem the segment length, --lrm 4 x segment, --srm the segment length.
+            long = args.lrm if args.lrm is not None else 4 * args.segment
+            short = args.srm if args.srm is not None else args.segment
+            self.memory = parse_mem(args.mem or str(args.segment), args.layers, long, short)
+            eval_mem = parse_mem(args.eval_mem, args.layers, 4 * args.segment, short)
             cfg = TXLConfig(
                 n_layer=args.layers,
                 n_head=args.heads,
