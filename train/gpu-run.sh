@@ -64,7 +64,7 @@ from train import parse_args, load_split
 from model import TXLConfig, TransformerXL, parse_mem
 seconds, peak, mfu = (float(x) for x in sys.argv[1:4])
 a = parse_args(["--out", "x"] + sys.argv[4:])
-mem = parse_mem(a.mem, a.layers, a.segment, a.srm)
+mem = parse_mem(a.mem or str(a.segment), a.layers, a.lrm or 4 * a.segment, a.srm or a.segment)
 m = TransformerXL(TXLConfig(n_layer=a.layers, n_head=a.heads, d_model=a.d_model, d_head=a.d_head, d_inner=a.d_inner,
                             tgt_len=a.segment, mem_lens=mem))
 f = m.flops_per_byte(mem)
@@ -78,8 +78,10 @@ print(f"plan: FLOP budget {budget:.3g} = {seconds:.0f} s x {peak:.3g} FLOP/s x {
 print("plan: --time-budget replaces the assumption with the throughput measured over the probe steps")
 EOF
 
-# 3. Train (torchrun: one process per GPU), export float16 with its card, evaluate the test split.
-PYTHONUNBUFFERED=1 "$PY" -m torch.distributed.run --standalone --nproc_per_node "$NPROC" train/train.py \
+# 3. Train (one process per GPU: torchrun when NPROC > 1), export float16 with its card, evaluate the test split.
+LAUNCH=("$PY" train/train.py)
+[ "$NPROC" -gt 1 ] && LAUNCH=("$PY" -m torch.distributed.run --standalone --nproc_per_node "$NPROC" train/train.py)
+PYTHONUNBUFFERED=1 "${LAUNCH[@]}" \
   --out "$CKPT" --export "$OUT/$NAME.safetensors" --export-dtype float16 --test-eval \
   --time-budget "$TRAIN_SECONDS" "${SHAPE[@]}" "${RUN[@]}" 2>&1 | tee -a "$LOG"
 

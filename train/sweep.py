@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -53,6 +54,9 @@ def parse_args(argv):
     a("--d-head", type=int, default=64)
     a("--d-inner", type=int, default=1024)
     a("--segment", type=int, default=128)
+    a("--pre-lnorm", action="store_true", help="Layer norm before each block instead of after.")
+    a("--same-length", action="store_true", help="Every query sees exactly its layer's memory length of keys.")
+    a("--clamp", type=int, default=-1, help="Clamp relative distances at N (-1 = off).")
     a("--batch", type=int, default=16)
     a("--steps", type=int, default=1000)
     a("--warmup", type=int, default=100)
@@ -138,32 +142,24 @@ def name(p, srm, seed):
     return "-".join(parts)
 
 
-def header(args, cell_list, data):
-    keys = (
-        "layers",
-        "d_model",
-        "heads",
-        "d_head",
-        "d_inner",
-        "segment",
-        "lrm",
-        "batch",
-        "steps",
-        "warmup",
-        "lr",
-        "min_lr",
-        "clip",
-        "dropout",
-        "dropatt",
-        "log_every",
-        "eval_every",
-        "eval_bytes",
-        "save_every",
-        "long_factor",
-        "test_offset",
-    )
-    h = {k: str(getattr(args, k)) for k in keys}
-    h.update(kind="train", data=data, cells=",".join(name(*c) for c in cell_list), trainer="train/train.py")
+FLOATS = ("lr", "min_lr", "clip", "dropout", "dropatt")
+INTS = ("layers", "d_model", "heads", "d_head", "d_inner", "segment", "lrm", "batch", "steps", "warmup", "log_every")
+INTS += ("eval_every", "eval_bytes", "save_every", "long_factor", "test_offset")
+
+
+def settings(args, cell_list, data, test_bytes):
+    """sweep.json: exactly the keys and string forms of Swift's SweepTrainSettings.dictionary (floats as Swift prints a
+    Float), so that `memscope sweep train` with the same flags accepts the folder and redraws its tables and charts."""
+    h = {k: str(getattr(args, k)) for k in INTS}
+    h.update({k: str(np.float32(getattr(args, k))) for k in FLOATS})
+    h.update(kind="train", data=data, test_bytes=str(test_bytes), cells=",".join(name(*c) for c in cell_list))
+    # As Swift records them: only when they differ from the defaults.
+    if args.pre_lnorm:
+        h["pre_lnorm"] = "true"
+    if args.same_length:
+        h["same_length"] = "true"
+    if args.clamp != -1:
+        h["clamp"] = str(args.clamp)
     return h
 
 
@@ -180,24 +176,23 @@ def main(argv):
             )
         test = test_raw[args.test_offset : end]
         s = manifest["splits"]
-        data = f"{args.corpus} train {s['train']['sha256'][:16]} valid {s['valid']['sha256'][:16]}"
+        data = " ".join([args.corpus] + [f"{k} {s[k]['sha256'][:16]}" for k in ("train", "valid", "test")])
         cells_dir = os.path.join(args.out, "cells")
         os.makedirs(cells_dir, exist_ok=True)
-        h = header(args, cell_list, data)
-        h["test_bytes"] = str(len(test))
-        h["command"] = " ".join(shlex.quote(x) for x in ["train/sweep.py"] + argv)
+        h = settings(args, cell_list, data, len(test))
         sweep_json = os.path.join(args.out, "sweep.json")
         if os.path.exists(sweep_json):
             with open(sweep_json) as f:
                 old = json.load(f)
-            diff = [k for k in h if k != "command" and old.get(k) != h[k]]
+            diff = [k for k in set(h) | set(old) if k != "cells" and old.get(k) != h.get(k)]
             if diff:
                 raise Failure(f"{args.out} holds a sweep with other settings ({', '.join(diff)}); use another --out")
         write_json(sweep_json, h)
+        header = dict(h, command=" ".join(shlex.quote(x) for x in ["train/sweep.py"] + argv), trainer="train/train.py")
         records = []
         for i, (p, srm, seed) in enumerate(cell_list):
             records.append(run_cell(args, p, srm, seed, cells_dir, test, manifest, f"[{i + 1}/{len(cell_list)}]"))
-            write_json(os.path.join(args.out, "results.json"), {"sweep": h, "cells": records})
+            write_json(os.path.join(args.out, "results.json"), {"sweep": header, "cells": records})
         print(f"sweep: {len(records)} cells; results in {os.path.join(args.out, 'results.json')}", flush=True)
         return 0
     except Failure as e:
@@ -255,6 +250,7 @@ def run_cell(args, p, srm, seed, cells_dir, test, manifest, tag):
             "save_every",
         ):
             flags += ["--" + k.replace("_", "-"), str(getattr(args, k))]
+        flags += ["--clamp", str(args.clamp)] + ["--pre-lnorm"] * args.pre_lnorm + ["--same-length"] * args.same_length
         if os.path.exists(ckpt):
             flags.append("--resume")
         script = os.path.join(HERE, "train.py")

@@ -7,7 +7,8 @@
 The text is cut into --batch contiguous streams; rank r of W trains streams r*B/W ... (r+1)*B/W - 1, each with its own
 memory, so the global batch and the data order do not depend on W. Checkpoints (rank 0, atomic) hold the model, Adam,
 every rank's memories, data position and random state: --resume continues exactly at the same world size. SIGTERM,
-SIGINT and SIGHUP save and exit with status 130. Reference: Sources/Training/Trainer.swift, the reference train.py.
+SIGINT and SIGHUP save and exit with 128 + the signal's number. Reference: Sources/Training/Trainer.swift and the
+reference train.py.
 """
 
 import argparse
@@ -88,10 +89,17 @@ def parse_args(argv):
     a("--same-length", action="store_true", help="Every query sees exactly its layer's memory length of keys.")
     a("--clamp", type=int, default=-1, help="Clamp relative distances at N (-1 = off).")
     a("--segment", type=int, default=128)
-    a("--mem", default="full", help="Training memory: N | N1,N2,... | L0-3:64,L4-5:512 | full | none | first:K | ...")
-    a("--lrm", type=int, help="Long-range memory length for placements (default: the segment length).")
-    a("--srm", type=int, default=0, help="Short-range memory length for placements (default: 0).")
-    a("--eval-mem", help="Default evaluation memory stored in the model (default: 4 x segment in every layer).")
+    a(
+        "--mem",
+        help="Training memory: N | N1,N2,... | L0-3:64,L4-5:512 | full | none | first:K | ... (default: segment)",
+    )
+    a("--lrm", type=int, help="Long-range length for full and placements (default: 4 x segment).")
+    a("--srm", type=int, help="Short-range length for placements (default: the segment length).")
+    a(
+        "--eval-mem",
+        default="full",
+        help="Default evaluation memory stored in the model (default: full, at 4 x segment).",
+    )
     a("--batch", type=int, default=16, help="Parallel streams per step, all ranks together (the global batch).")
     a("--steps", type=int, help="Optimiser steps (default 1000; with --resume, the saved number).")
     a("--lr", type=float, default=1e-3)
@@ -234,12 +242,12 @@ class Run:
         self.bf16 = args.precision == "bf16" or (args.precision == "auto" and cuda)
         if self.distributed:
             dist.init_process_group("nccl" if cuda else "gloo")
-        self.stop = False
+        self.stop = 0  # the signal that asked to stop, 0 while none has
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self.on_signal)
 
     def on_signal(self, signum, frame):
-        self.stop = True
+        self.stop = signum
 
     def log(self, line):
         if self.rank == 0:
@@ -295,13 +303,11 @@ class Run:
             args.steps = args.steps or 1000
         train, valid, self.source, self.manifest = load_data(args)
         try:
-            lrm = args.lrm if args.lrm is not None else args.segment
-            self.memory = parse_mem(args.mem, args.layers, lrm, args.srm)
-            eval_mem = (
-                parse_mem(args.eval_mem, args.layers, 4 * args.segment, args.srm)
-                if args.eval_mem
-                else [4 * args.segment] * args.layers
-            )
+            # memscope train's defaults: --mem the segment length, --lrm 4 x segment, --srm the segment length.
+            long = args.lrm if args.lrm is not None else 4 * args.segment
+            short = args.srm if args.srm is not None else args.segment
+            self.memory = parse_mem(args.mem or str(args.segment), args.layers, long, short)
+            eval_mem = parse_mem(args.eval_mem, args.layers, 4 * args.segment, short)
             cfg = TXLConfig(
                 n_layer=args.layers,
                 n_head=args.heads,
@@ -393,7 +399,13 @@ class Run:
     def hardware(self):
         if self.device.type == "cuda":
             return f"{self.world} x {torch.cuda.get_device_name(self.device)}"
-        return f"{self.world} x CPU process ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+        cpu = platform.machine()
+        try:
+            with open("/proc/cpuinfo") as f:
+                cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+        except OSError:
+            pass
+        return f"{self.world} x CPU process ({cpu}, {os.cpu_count()} cores)"
 
     # --- the loop
 
@@ -487,7 +499,8 @@ class Run:
         last_save = st["step"]
         self.net.train()
         while st["step"] < args.steps:
-            if self.all_max(1.0 if self.stop else 0.0) > 0:
+            self.stop = int(self.all_max(float(self.stop)))  # every rank stops at the same step
+            if self.stop:
                 self.save()
                 self.log(f"stopped at step {st['step']}; checkpoint saved to {args.out}; continue with --resume")
                 return False
@@ -653,9 +666,10 @@ def main(argv):
                 f"done: {run.state['step']} steps, {run.state['bytes_seen']} bytes seen, "
                 f"{clock(run.state['seconds'])} training time; saved {args.out}"
             )
-        return 0 if finished else 130
+        return 0 if finished else 128 + run.stop
     except Failure as e:
-        print(f"train.py: error: {e}", file=sys.stderr, flush=True)
+        if run is None or run.rank == 0:  # every rank fails alike; one line is enough
+            print(f"train.py: error: {e}", file=sys.stderr, flush=True)
         return 1
     finally:
         if run is not None and run.distributed and dist.is_initialized():
