@@ -44,7 +44,7 @@ struct Mutator {
             let name = pick(names)
             var t = header[name] as! [String: Any]
             let shape = t["shape"] as? [Int] ?? []
-            let new: Any = pick([[], [0], [-1], [2147483648, 2147483648], [1 << 62], shape.map { $0 + 1 }, shape.reversed(),
+            let new: Any = pick([[], [0], [-1], [2147483648, 2147483648], [1 << 62], shape.map { $0 + 1 }, Array(shape.reversed()),
                                  shape + [1], Array(repeating: 2, count: 9), [1.5], ["a"], [Int.max, 2], 7] as [Any])
             t["shape"] = new; header[name] = t
             return (TinyRun.rebuild(bytes, header: header), "\(name) shape \(new)")
