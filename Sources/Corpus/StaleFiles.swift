@@ -74,8 +74,18 @@ public final class Interruption: @unchecked Sendable {
         }
     }
 
+    private var signalled = false
+
+    /// Called when a tool ended: if a signal ended it, wait here for the handler to finish the process by that signal,
+    /// rather than report the tool's failure.
+    func waitIfInterrupted() {
+        lock.lock(); let s = signalled; lock.unlock()
+        if s { while true { pause() } }
+    }
+
     func interrupted(by sig: Int32) {
         lock.lock()
+        signalled = true
         let kids = children, folders = paths
         lock.unlock()
         for pid in kids {
