@@ -93,7 +93,10 @@ chmod +x "$WORK/bin/apt-get" "$WORK/bin/dpkg-deb"
 PATH="$WORK/bin:$PATH" "$BIN" data prepare 2>"$WORK/err" &
 PID=$!
 for _ in $(seq 1 50); do [ -s "$WORK/apt.pid" ] && break; sleep 0.1; done
-kill -TERM $PID; wait $PID; rc=$?
+kill -TERM $PID
+( sleep 20; kill -KILL $PID 2>/dev/null ) & WATCHDOG=$!   # a hang fails the case (137) instead of the run
+wait $PID; rc=$?
+kill $WATCHDOG 2>/dev/null
 [ "$rc" = 143 ] && pass "data prepare exits 143 on SIGTERM" || fail "data prepare exit $rc on SIGTERM"
 sleep 0.3
 if [ -s "$WORK/apt.pid" ] && ! kill -0 "$(cat "$WORK/apt.pid")" 2>/dev/null; then pass "SIGTERM reached apt-get"

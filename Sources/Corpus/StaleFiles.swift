@@ -97,7 +97,13 @@ public final class Interruption: @unchecked Sendable {
         }
         for path in folders { try? FileManager.default.removeItem(atPath: path) }
         FileHandle.standardError.write(Data("memscope: interrupted (signal \(sig)); removed the work files\n".utf8))
+        // End by the same signal. libdispatch keeps it blocked in its threads, so unblock it first; _exit if it returns.
         signal(sig, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, sig)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         raise(sig)
+        _exit(128 + sig)
     }
 }
