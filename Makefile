@@ -50,3 +50,28 @@ clean:
 faults: build
 	tests/faults.sh $(BIN)
 test: faults
+
+# `memscope sweep` end to end with the real binary (issue 10): a tiny two-cell training sweep, stopped and resumed.
+.PHONY: sweep-e2e
+sweep-e2e: build
+	tests/sweep-e2e.sh $(BIN)
+test: sweep-e2e
+
+# Hugging Face parity fixtures (opt-in, docs/huggingface.md): transformers 4.57.6 and torch in .venv-hf/, then
+# scripts/make-hf-fixtures.py rewrites Tests/Fixtures/hf/. `make test` only reads the committed fixtures.
+HF_VENV  ?= .venv-hf
+HF_TORCH ?= torch
+.PHONY: hf-fixtures
+hf-fixtures:
+	@test -x $(HF_VENV)/bin/python || python3 -m venv $(HF_VENV)
+	@$(HF_VENV)/bin/python -c "import torch, transformers" 2>/dev/null || \
+	  $(HF_VENV)/bin/pip install "$(HF_TORCH)" transformers==4.57.6
+	$(HF_VENV)/bin/python scripts/make-hf-fixtures.py
+
+# Opt-in (never part of `make test`): the PyTorch trainer in train/. Installs nothing; it needs a virtual
+# environment with train/requirements.txt (see train/README.md). ruff format/lint, fixture parity, 1 vs 2 gloo
+# processes, export then `memscope eval`, exact resume after SIGTERM and SIGKILL.
+TORCH_VENV ?= .venv-torch
+.PHONY: test-torch
+test-torch: build
+	@train/test.sh $(TORCH_VENV) $(BIN)

@@ -21,13 +21,17 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         .target(name: "TXL", dependencies: ["CBLAS"]),
-        .target(name: "Training", dependencies: ["TXL"]),
+        .target(name: "Training", dependencies: ["TXL", "Analysis"]),
         .target(name: "Corpus", dependencies: ["CZlib", "CCrypto"]),
         .target(name: "Analysis", dependencies: ["TXL", "Corpus"]),
+        // Sweeps: grids of memory arrangements trained or evaluated, with charts (`memscope sweep`).
+        .target(name: "Sweep", dependencies: ["TXL", "Training", "Corpus", "Analysis"]),
         .target(name: "Explorer", dependencies: ["TXL", "Analysis"]),
-        .target(name: "Terminal", dependencies: ["Explorer", "CNcurses"]),
+        .target(name: "Terminal", dependencies: ["Explorer", "CNcurses", "CTerminalGuard"]),
+        // Restores the terminal from a fatal-signal handler (async-signal-safe C; imported by CursesScreen.swift).
+        .target(name: "CTerminalGuard"),
         .executableTarget(name: "memscope", dependencies: [
-            "TXL", "Training", "Corpus", "Analysis", "Explorer", "Terminal",
+            "TXL", "Training", "Corpus", "Analysis", "Sweep", "Explorer", "Terminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -35,6 +39,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TXL"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TXL"]),
-        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "TXL"]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "TXL", "Training"]),
+        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "TXL", "Analysis"]),
     ]
 )
+

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of the explorer (issue 4): runs the real binary in tmux, changes a layer's memory,
 # runs an evaluation, quits, and checks the screen and that the terminal came back clean.
-# Runs three times: TERM=xterm-256color, NO_COLOR=1, TERM=xterm (8 colours).
+# Runs three times: TERM=xterm-256color, NO_COLOR=1, TERM=xterm (8 colours). Then the ways out that are not q:
+# SIGTERM, SIGHUP and fatal signals (terminal restored, exit status), a pipe with no writer, TERM=dumb.
 # Usage: tests/e2e.sh path/to/memscope   (E2E_MODEL=PATH and E2E_TEXT=FILE override the defaults)
 set -u
 BIN=${1:?usage: tests/e2e.sh path/to/memscope}
@@ -9,6 +10,7 @@ BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 command -v tmux >/dev/null || { echo "e2e: FAIL tmux is not installed (make deps)"; exit 1; }
 [ -x "$BIN" ] || { echo "e2e: FAIL no binary at $BIN"; exit 1; }
 
+ulimit -c 0   # the fatal-signal checks below must not leave core files
 WORK=$(mktemp -d)
 SOCK="memscope-e2e-$$"
 TMUX_CMD=(tmux -L "$SOCK" -f /dev/null)
@@ -40,27 +42,42 @@ wait_for() {
 }
 keys() { "${TMUX_CMD[@]}" send-keys -t e2e "$@"; }
 layer0() { screen | grep -oE '^.L0 +[0-9]+' | grep -oE '[0-9]+$'; }
+# start ENV TEXT [AFTER]: the explorer on TEXT in a fresh tmux session; the pane prints __EXIT=status when it
+# ends, then runs AFTER (commands ending in ';').
+start() {
+    local cmd="env XDG_CONFIG_HOME='$WORK/config' $1 LANG=C.UTF-8 '$BIN' explore ${MODEL_ARGS[*]} --text '$2';"
+    "${TMUX_CMD[@]}" kill-session -t e2e 2>/dev/null
+    "${TMUX_CMD[@]}" new-session -d -s e2e -x 100 -y 30 "$cmd echo __EXIT=\$?; ${3:-} sleep 120"
+}
+# The process ids whose parent is $1 (read from /proc, which needs no procps).
+children() {
+    local p
+    for p in /proc/[0-9]*; do [ "$(cut -d' ' -f4 "$p/stat" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"; done
+}
 
 run_once() {
     RUN=$1; shift
-    "${TMUX_CMD[@]}" kill-session -t e2e 2>/dev/null
-    "${TMUX_CMD[@]}" new-session -d -s e2e -x 100 -y 30 \
-        "env XDG_CONFIG_HOME='$WORK/config' $* LANG=C.UTF-8 '$BIN' explore ${MODEL_ARGS[*]} --text '$TEXT'; echo __EXIT=\$?; sleep 120"
+    start "$*" "$TEXT"
     if ! wait_for '1 Layers|__EXIT=' 30; then fail "the explorer did not open within 30 s"; return; fi
-    if screen | grep -q '__EXIT='; then fail "the explorer exited at once: $(screen | grep -v '^$' | head -3)"; return; fi
+    if screen | grep -q '__EXIT='; then
+        fail "the explorer exited at once: $(screen | grep -v '^$' | head -3)"; return
+    fi
     pass "opened"
-    screen | grep -q "$EXPECT_COLOUR" && pass "status bar says $EXPECT_COLOUR" || fail "status bar does not say $EXPECT_COLOUR"
+    screen | grep -q "$EXPECT_COLOUR" && pass "status bar says $EXPECT_COLOUR" \
+        || fail "status bar does not say $EXPECT_COLOUR"
     local colours
     colours=$(screen -e | grep -cE $'\e\\[([0-9;]*;)?(3[0-7]|4[0-7]|38;5;[0-9]+|48;5;[0-9]+)[;m]')
     if [ "$EXPECT_COLOUR" = "no colour" ]; then
-        [ "$colours" -eq 0 ] && pass "no colour escapes on screen" || fail "$colours lines with colour escapes under NO_COLOR"
+        [ "$colours" -eq 0 ] && pass "no colour escapes on screen" \
+            || fail "$colours lines with colour escapes under NO_COLOR"
     else
         [ "$colours" -gt 0 ] && pass "colour on screen" || fail "no colour escapes on screen"
     fi
 
     # Go to a segment with text before it, so memories are full, and wait for its analysis.
     keys ':' 'goto 4096' Enter
-    wait_for 'bytes 4096-' 30 && pass "analysis of the segment at 4096 shown" || fail "no analysis of the segment at 4096"
+    wait_for 'bytes 4096-' 30 && pass "analysis of the segment at 4096 shown" \
+        || fail "no analysis of the segment at 4096"
     wait_for 'mem [0-9]+' 5
     local before after mem_before mem_after
     before=$(layer0); mem_before=$(screen | grep -oE 'bytes 4096-[0-9]+ . mem [0-9]+' | grep -oE '[0-9]+$')
@@ -69,13 +86,15 @@ run_once() {
     after=$(layer0)
     if [ -n "$before" ] && [ -n "$after" ] && [ "$after" -eq $((before / 2)) ]; then pass "L0 memory $before -> $after"
     else fail "L0 memory did not halve (before '$before', after '$after')"; fi
-    wait_for "bytes 4096-[0-9]+ . mem $((before / 2))([^0-9]|$)" 10 && pass "heatmap recomputed with mem $((before / 2)) (was $mem_before)" \
+    wait_for "bytes 4096-[0-9]+ . mem $((before / 2))([^0-9]|$)" 10 \
+        && pass "heatmap recomputed with mem $((before / 2)) (was $mem_before)" \
         || fail "heatmap did not update to mem $((before / 2))"
 
     # A short evaluation: 4 KiB.
     keys ':' 'bytes 4096' Enter
     keys e
-    if wait_for 'run 1: [0-9.]+ bpc|bpc [0-9]\.[0-9]{4} │' 120; then pass "evaluation finished: $(screen | grep -oE 'run 1: [0-9.]+ bpc' | head -1)"
+    if wait_for 'run 1: [0-9.]+ bpc|bpc [0-9]\.[0-9]{4} │' 120; then
+        pass "evaluation finished: $(screen | grep -oE 'run 1: [0-9.]+ bpc' | head -1)"
     else fail "evaluation did not finish within 120 s"; fi
     keys 5
     wait_for '(│|[|]).{0,2} +1  L0' 5 && pass "runs table lists run 1" || fail "runs table has no run 1"
@@ -90,8 +109,75 @@ run_once() {
     screen | grep -q '1 Layers' && fail "explorer screen left behind" || pass "screen cleared"
 }
 
+# Signals (issue 8, finding 5): SIGTERM and SIGHUP end the explorer with 143 and 129, a fatal signal with
+# 128 + its number, and each time the terminal comes back in its own mode (stty: echo and icanon on).
+tty_ok() { # the pane's `stty -a`, printed after the explorer ended, has echo and icanon on
+    local s
+    s=$(screen | tr '\n' ' ')
+    echo "$s" | grep -qE '(^| )echo( |$)' && echo "$s" | grep -qE '(^| )icanon( |$)' \
+        && ! echo "$s" | grep -qE '(^| )-(echo|icanon)( |$)'
+}
+signal_once() {
+    local sig=$1 status=$2
+    RUN="SIG$sig"
+    start "TERM=xterm-256color" "$TEXT" "stty -a;"
+    if ! wait_for '1 Layers|__EXIT=' 30; then fail "the explorer did not open within 30 s"; return; fi
+    local pid
+    pid=$(children "$("${TMUX_CMD[@]}" display -p -t e2e '#{pane_pid}')" | head -1)
+    [ -n "$pid" ] || { fail "no explorer process under the pane's shell"; return; }
+    kill -s "$sig" "$pid"
+    if wait_for "__EXIT=$status" 10; then pass "SIG$sig ends it with status $status"
+    else fail "SIG$sig: expected status $status, got: $(screen | grep -oE '__EXIT=[0-9]+' || echo 'still running')"; fi
+    wait_for 'speed|line = ' 5
+    tty_ok && pass "terminal mode restored (stty: echo icanon)" \
+        || fail "terminal mode not restored: $(screen | tr '\n' ' ' | grep -oE '(-?(echo|icanon|isig)) ' | tr -d '\n')"
+    local flags
+    flags=$("${TMUX_CMD[@]}" display -p -t e2e '#{alternate_on} #{mouse_any_flag} #{cursor_flag}')
+    [ "$flags" = "0 0 1" ] && pass "alternate screen and mouse off, cursor on" \
+        || fail "terminal not restored: alternate mouse cursor = $flags"
+}
+
+# A pipe with no writer (issue 8, finding 6): the explorer says it is waiting, q quits, and a writer opens it.
+fifo_once() {
+    RUN="FIFO"
+    local fifo=$WORK/pipe
+    rm -f "$fifo"; mkfifo "$fifo"
+    start "TERM=xterm-256color" "$fifo"
+    if wait_for 'waiting for a writer' 30; then pass "says it waits for a writer"
+    else fail "no waiting message: $(screen | head -3)"; return; fi
+    keys q
+    wait_for '__EXIT=0' 5 && pass "q quits while waiting" || fail "q did not quit: $(screen | tail -3)"
+    start "TERM=xterm-256color" "$fifo"
+    wait_for 'waiting for a writer' 30
+    keys C-c
+    wait_for '__EXIT=130' 5 && pass "Ctrl-C quits while waiting (status 130)" \
+        || fail "Ctrl-C did not quit: $(screen | tail -3)"
+    start "TERM=xterm-256color" "$fifo"
+    wait_for 'waiting for a writer' 30
+    cat "$TEXT" > "$fifo" &
+    wait_for '1 Layers' 30 && pass "opens once a writer sends the text" \
+        || fail "did not open after the writer: $(screen | head -3)"
+    keys q
+    wait_for '__EXIT=0' 10 || fail "did not quit after reading the pipe"
+}
+
+# TERM=dumb cannot move the cursor (issue 8, finding 13): one line and a non-zero exit.
+dumb_once() {
+    RUN="TERM=dumb"
+    start "TERM=dumb" "$TEXT"
+    if wait_for '__EXIT=[1-9]' 30; then pass "refused: $(screen | grep -m1 -i 'dumb')"
+    else fail "TERM=dumb was not refused: $(screen | head -3)"; fi
+}
+
 EXPECT_COLOUR="256 colours"; run_once "xterm-256color" TERM=xterm-256color
 EXPECT_COLOUR="no colour";   run_once "NO_COLOR" TERM=xterm-256color NO_COLOR=1
 EXPECT_COLOUR="8 colours";   run_once "xterm" TERM=xterm
+signal_once TERM 143
+signal_once HUP 129
+signal_once ABRT 134
+signal_once SEGV 139
+signal_once QUIT 131
+fifo_once
+dumb_once
 
 if [ $FAILS -eq 0 ]; then echo "e2e: PASS all"; exit 0; else echo "e2e: FAIL $FAILS check(s)"; exit 1; fi

@@ -6,7 +6,6 @@
 #endif
 #include <locale.h>
 #include <langinfo.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -58,6 +57,8 @@ static inline mmask_t shim_button5_pressed(void) {
 #endif
 }
 
-/// signal(s, SIG_IGN): SIG_IGN is a cast macro Swift cannot import.
-static inline void shim_ignore_signal(int s) { signal(s, SIG_IGN); }
-static inline void shim_default_signal(int s) { signal(s, SIG_DFL); }
+/// A terminfo string capability, or NULL where the terminal has none (tigetstr's (char *)-1 too).
+static inline const char *shim_tigetstr(const char *name) {
+    char *s = tigetstr((char *)name);
+    return s == (char *)-1 ? NULL : s;
+}

@@ -1,34 +1,66 @@
-// Everything that can happen to the explorer: key actions from the KeyMap, typed input, mouse,
-// terminal events and results posted back by the model workers.
+// Everything that can happen to the explorer, grouped by the concern that handles it: each group is one
+// enum and one reduce function in Reducer.swift, so a new action is a case there and nowhere else.
+import Analysis
 
 public enum Direction: Sendable, Equatable { case up, down, left, right }
 public enum Jump: Sendable, Equatable { case pageUp, pageDown, first, last }
 
 public enum Action: Sendable {
-    // Global
-    case toggleHelp, quit, interrupt, escape
+    case general(GeneralAction)
+    case layers(LayerAction)
+    case heatmap(HeatmapAction)
+    case text(TextAction)
+    /// Arrows and pages: what they move depends on the focused pane.
+    case navigate(Navigation)
+    case eval(EvalAction)
+    case input(InputAction)
+    case mouse(MouseEvent)
+    /// Results posted back by the model workers.
+    case worker(WorkerResult)
+}
+
+/// Overlays, panes, quitting and the terminal.
+public enum GeneralAction: Sendable {
+    case toggleHelp, scrollHelp(Int), quit, confirmQuit(Bool), interrupt, escape
     case nextPane, previousPane, focus(Pane)
-    case openCommandLine, openSearch, searchNext, searchPrevious
-    // Movement (meaning depends on the focused pane)
-    case move(Direction), pan(Direction), jump(Jump)
-    // Layers and heads
-    case previousLayer, nextLayer, previousHead, nextHead, cycleHeadAggregate
-    case setLayer(Int), setHead(HeadView), setCursor(Int)
-    // Memory
-    case doubleMemory, halveMemory, clearMemory, copyMemoryToAll, enterMemoryValue
-    case cyclePreset, resetMemory
-    case setMemory(layer: Int, length: Int), setAllMemory([Int]), applyPreset(Preset)
-    case setLong(Int), setShort(Int)
-    // Heatmap view
-    case zoomIn, zoomOut, cycleReduction, toggleScale
-    // Evaluation
-    case startEval, cancelEval, halveEvalBytes, doubleEvalBytes, setEvalBytes(Int), pinBaseline
     case export
-    // Input line editing
-    case inputCharacter(Character), inputBackspace, inputSubmit
-    // Terminal
-    case resize(Size), mouse(MouseEvent), confirm(Bool)
-    // Results from the workers
+    case resize(Size)
+}
+
+/// Layers and their memory lengths.
+public enum LayerAction: Sendable {
+    case previous, next, select(Int)
+    case double, halve, clear, copyToAll, cyclePreset, reset
+    case set(layer: Int, length: Int), setAll([Int]), applyPreset(Preset)
+    case setLong(Int), setShort(Int)
+}
+
+/// How the attention heatmap is drawn.
+public enum HeatmapAction: Sendable {
+    case previousHead, nextHead, cycleHeadAggregate, setHead(HeadView)
+    case zoomIn, zoomOut, panLeft, panRight, cycleReduction, toggleScale
+}
+
+/// The text cursor (the query shown) and search.
+public enum TextAction: Sendable {
+    case setCursor(Int)
+    /// Eight rows of the focused pane up or down.
+    case pageUp, pageDown
+    case searchNext, searchPrevious
+}
+
+public enum Navigation: Sendable, Equatable { case move(Direction), jump(Jump) }
+
+public enum EvalAction: Sendable {
+    case start, cancel, halveBytes, doubleBytes, setBytes(Int), pinBaseline
+}
+
+/// The input line at the bottom: `:` commands, `/` search and a layer's memory value.
+public enum InputAction: Sendable {
+    case open(InputKind), character(Character), backspace, submit
+}
+
+public enum WorkerResult: Sendable {
     case analysisReady(request: Int, SegmentAnalysis, [DistanceProfile], memory: [Int])
     case analysisFailed(request: Int, String)
     case evalProgress(request: Int, EvalProgress)
@@ -36,7 +68,6 @@ public enum Action: Sendable {
     case evalFailed(request: Int, String)
     case exported([String])
     case exportFailed(String)
-    case showMessage(String)
 }
 
 public struct MouseEvent: Sendable, Hashable {
@@ -54,9 +85,15 @@ public struct Effect: Sendable, Equatable {
     public var eval: Eval? = nil
     public var export: Pane? = nil
     public var quit = false
-    public init(redraw: Bool = false, recompute: Bool = false, eval: Eval? = nil, export: Pane? = nil, quit: Bool = false) {
+    public init(redraw: Bool = false, recompute: Bool = false, eval: Eval? = nil, export: Pane? = nil,
+                quit: Bool = false) {
         self.redraw = redraw; self.recompute = recompute; self.eval = eval; self.export = export; self.quit = quit
     }
     public static let none = Effect()
     public static let redraw = Effect(redraw: true)
+
+    func merged(_ o: Effect) -> Effect {
+        Effect(redraw: redraw || o.redraw, recompute: recompute || o.recompute, eval: o.eval ?? eval,
+               export: o.export ?? export, quit: quit || o.quit)
+    }
 }

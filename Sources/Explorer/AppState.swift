@@ -1,5 +1,16 @@
 // The explorer's whole state as a value (Elm-style): reduce(&state, action) changes it, render(state) draws it.
+import Analysis
+import TXL
 
+/// The panes, numbered as their keys (`1`-`5`) and tabs show them.
+///
+/// To add a pane:
+/// 1. Add a case here. The compiler then points at every switch that must handle it: its name below, its
+///    render function in `render` (Render.swift), what the arrows do in it (`navigate`, Reducer.swift)
+///    and what `x` exports from it (`Export.files`). No switch over panes has a `default:`.
+/// 2. Write its render function (a `Renderer` method drawing into the pane's rectangle).
+/// 3. Add its key entries to `KeyMap.table`; its number key and tab come from this enum.
+/// On a large terminal Layout shows four panes at once: give the new one a place there too.
 public enum Pane: Int, Sendable, CaseIterable, CustomStringConvertible {
     case layers = 1, attention, distance, text, evaluation
     public var description: String {
@@ -39,24 +50,29 @@ public struct Run: Sendable, Equatable {
     public var seconds: Double
 }
 
-public struct EvalStatus: Sendable, Equatable {
+public struct EvalStatus: Sendable {
     public var request: Int
     public var memory: [Int]
     public var bytesTotal: Int
     public var progress: EvalProgress?
 }
 
+/// The model as the explorer sees it: its config, and the longest memory the engine accepts.
 public struct ModelInfo: Sendable, Equatable {
     public var name: String
-    public var layers: Int, heads: Int, dModel: Int, segmentLength: Int, maxMemory: Int
-    public var defaultMemory: [Int]
-    public init(name: String, layers: Int, heads: Int, dModel: Int, segmentLength: Int, maxMemory: Int, defaultMemory: [Int]) {
-        self.name = name; self.layers = layers; self.heads = heads; self.dModel = dModel
-        self.segmentLength = segmentLength; self.maxMemory = maxMemory; self.defaultMemory = defaultMemory
-    }
+    public var config: Config
+    public var maxMemory: Int
     public init(_ e: any ExplorerEngine) {
-        self.init(name: e.modelName, layers: e.layerCount, heads: e.headCount, dModel: e.dModel,
-                  segmentLength: e.segmentLength, maxMemory: e.maxMemory, defaultMemory: e.defaultMemory)
+        name = e.modelName; config = e.config; maxMemory = e.maxMemory
+    }
+    public var layers: Int { config.nLayer }
+    public var heads: Int { config.nHead }
+    public var dModel: Int { config.dModel }
+    public var segmentLength: Int { config.tgtLen }
+    public var defaultMemory: [Int] { config.defaultMemory }
+    /// Floats of memory state for per-layer lengths `memory` (TXL's count, as `eval` reports it).
+    public func stateFloats(_ memory: [Int]) -> Int {
+        RunOptions(config: config, memory: memory).memoryFloats(dModel: dModel)
     }
 }
 
@@ -93,7 +109,6 @@ public struct AppState: Sendable {
     public var search: String? = nil
     public var message: String? = nil
     public var messageIsError = false
-    public var interruptArmed = false
 
     // Model results
     public var analysisRequest = 0        // tag of the newest analysis asked for
@@ -108,16 +123,17 @@ public struct AppState: Sendable {
     public var baseline: Int? = nil       // run id pinned as the baseline
     public var nextRunID = 1
 
-    public init(model: ModelInfo, text: [UInt8], textName: String, memory: [Int]? = nil, display: Display = Display()) {
+    public init(model: ModelInfo, text: [UInt8], textName: String, memory: [Int]? = nil,
+                display: Display = Display()) {
         self.model = model; self.text = text; self.textName = textName; self.display = display
         self.memory = memory ?? model.defaultMemory
-        longLength = model.defaultMemory.max() ?? 0
-        shortLength = Swift.min(model.segmentLength, longLength)  // the --srm default: the segment length
+        longLength = MemorySpec.defaultLong(model.config)  // the --lrm and --srm defaults of every command
+        shortLength = model.segmentLength
         evalBytes = Swift.min(text.count, 65_536)
     }
 
     // Derived values
-    public var stateFloats: Int { MemoryPlan.stateFloats(memory, dModel: model.dModel) }
+    public var stateFloats: Int { model.stateFloats(memory) }
     public var ratioToFull: Double { MemoryPlan.ratio(memory, to: model.defaultMemory) }
     public var segmentStart: Int { model.segmentLength > 0 ? cursor / model.segmentLength * model.segmentLength : 0 }
     public var isEvaluating: Bool { eval != nil }

@@ -1,80 +1,150 @@
 // The `:` command line (k9s style): `:mem 3 128`, `:preset interleaved:2`, `:lrm 1024`, `:srm 64`, `:q`.
+// One table of commands drives both parsing and the help overlay.
 import Foundation
 
 public enum CommandParser {
-    public static let usage = "commands: mem L N | mem SPEC | preset P | lrm N | srm N | layer L | head H|mean|max | bytes N | goto OFFSET | eval | cancel | export | help | q"
+    /// What a command may refer to: the model's and the text's sizes, and the current lrm and srm.
+    public struct Context: Sendable {
+        public var layers: Int, heads: Int, maxMemory: Int, textCount: Int, long: Int, short: Int
+        /// The command's name as typed, for messages.
+        public var verb = ""
+    }
+
+    public struct Command: Sendable {
+        public let names: [String]
+        public let usage: String
+        public let help: String
+        let parse: @Sendable (_ args: [String], _ c: Context) throws(MemoryError) -> [Action]
+    }
+
+    public static let commands: [Command] = [
+        Command(names: ["mem", "memory"], usage: "mem L N | mem SPEC",
+                help: "layer L's memory, or every layer's by the --mem grammar") { args, c throws(MemoryError) in
+            if args.count == 2, Int(args[0]) != nil {
+                return [.layers(.set(layer: try layer(args[0], c), length: try length(args[1], c)))]
+            }
+            guard !args.isEmpty else { throw .invalid(":mem takes LAYER LENGTH or a spec like L0-3:64,L4-11:512") }
+            return [.layers(.setAll(try MemoryPlan.parse(args.joined(separator: ","), layers: c.layers, long: c.long,
+                                                         short: c.short, maxMemory: c.maxMemory)))]
+        },
+        Command(names: ["preset"], usage: "preset P",
+                help: "full, none, first:K, last:K or interleaved:K, with lrm and srm") { args, c throws(MemoryError) in
+            try expect(args, 1, c)
+            return [.layers(.applyPreset(try Preset.parse(args[0], layers: c.layers)))]
+        },
+        Command(names: ["lrm", "long"], usage: "lrm N", help: "the long-range length presets give") {
+            args, c throws(MemoryError) in
+            try expect(args, 1, c)
+            return [.layers(.setLong(try length(args[0], c)))]
+        },
+        Command(names: ["srm", "short"], usage: "srm N", help: "the short-range length presets give") {
+            args, c throws(MemoryError) in
+            try expect(args, 1, c)
+            return [.layers(.setShort(try length(args[0], c)))]
+        },
+        Command(names: ["layer"], usage: "layer L", help: "select layer L") { args, c throws(MemoryError) in
+            try expect(args, 1, c)
+            return [.layers(.select(try layer(args[0], c)))]
+        },
+        Command(names: ["head"], usage: "head H|mean|max", help: "the heatmap's head, or mean or max over heads") {
+            args, c throws(MemoryError) in
+            try expect(args, 1, c)
+            switch args[0].lowercased() {
+            case "mean": return [.heatmap(.setHead(.mean))]
+            case "max": return [.heatmap(.setHead(.max))]
+            default:
+                let h = try int(args[0], "a head")
+                guard h >= 0 && h < c.heads else {
+                    throw .invalid("head \(h) does not exist (heads 0-\(c.heads - 1))")
+                }
+                return [.heatmap(.setHead(.head(h)))]
+            }
+        },
+        Command(names: ["bytes"], usage: "bytes N", help: "evaluate the first N bytes of the text") {
+            args, c throws(MemoryError) in
+            try expect(args, 1, c)
+            let n = try int(args[0], "a byte count")
+            guard n >= 1 && n <= c.textCount else { throw .invalid("byte count \(n) is outside 1...\(c.textCount)") }
+            return [.eval(.setBytes(n))]
+        },
+        Command(names: ["goto", "at"], usage: "goto OFFSET", help: "move the cursor to a byte of the text") {
+            args, c throws(MemoryError) in
+            try expect(args, 1, c)
+            let n = try int(args[0], "an offset")
+            guard n >= 0 && n < c.textCount else { throw .invalid("offset \(n) is outside 0...\(c.textCount - 1)") }
+            return [.text(.setCursor(n))]
+        },
+        Command(names: ["eval"], usage: "eval", help: "run bpc over the text, as e") { args, c throws(MemoryError) in
+            try expect(args, 0, c); return [.eval(.start)]
+        },
+        Command(names: ["cancel"], usage: "cancel", help: "cancel the evaluation, as E") {
+            args, c throws(MemoryError) in
+            try expect(args, 0, c); return [.eval(.cancel)]
+        },
+        Command(names: ["export"], usage: "export", help: "export the focused pane, as x") {
+            args, c throws(MemoryError) in
+            try expect(args, 0, c); return [.general(.export)]
+        },
+        Command(names: ["help"], usage: "help", help: "this list, as ?") { args, c throws(MemoryError) in
+            try expect(args, 0, c); return [.general(.toggleHelp)]
+        },
+        Command(names: ["q", "q!", "quit", "exit"], usage: "q", help: "quit, as q") { args, c throws(MemoryError) in
+            try expect(args, 0, c); return [.general(.quit)]
+        },
+    ]
+
+    /// One line: every command's usage.
+    public static let usage = "commands: " + commands.map(\.usage).joined(separator: " | ")
+
+    private static let byName: [String: Command] = {
+        var d: [String: Command] = [:]
+        for c in commands { for n in c.names { d[n] = c } }
+        return d
+    }()
 
     /// Parses one command line (without the leading `:`) into the actions it stands for.
     public static func parse(_ line: String, layers: Int, heads: Int, maxMemory: Int, textCount: Int,
                              long: Int, short: Int) -> Result<[Action], MemoryError> {
         let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard let verb = words.first?.lowercased() else { return .success([]) }
-        let args = Array(words.dropFirst())
-        func int(_ s: String, _ what: String) throws(MemoryError) -> Int {
-            guard let v = Int(s.replacingOccurrences(of: "_", with: "")) else { throw .invalid("\(what) must be a whole number, not \(s)") }
-            return v
-        }
-        func length(_ s: String) throws(MemoryError) -> Int {
-            let v = try int(s, "a memory length")
-            guard v >= 0 && v <= maxMemory else { throw .invalid("memory length \(v) is outside 0...\(maxMemory)") }
-            return v
-        }
-        func expect(_ n: Int) throws(MemoryError) {
-            guard args.count == n else { throw .invalid(":\(verb) takes \(n) argument\(n == 1 ? "" : "s"); \(usage)") }
-        }
+        let context = Context(layers: layers, heads: heads, maxMemory: maxMemory, textCount: textCount,
+                              long: long, short: short, verb: verb)
+        guard let command = byName[verb] else { return .failure(.invalid("unknown command :\(verb); \(usage)")) }
         do throws(MemoryError) {
-            switch verb {
-            case "q", "q!", "quit", "exit":
-                try expect(0); return .success([.quit])
-            case "mem", "memory":
-                if args.count == 2, let _ = Int(args[0]) {
-                    let l = try int(args[0], "a layer")
-                    guard l >= 0 && l < layers else { throw .invalid("layer \(l) does not exist (layers 0-\(layers - 1))") }
-                    return .success([.setMemory(layer: l, length: try length(args[1]))])
-                }
-                guard !args.isEmpty else { throw .invalid(":mem takes LAYER LENGTH or a spec like L0-3:64,L4-11:512") }
-                let lengths = try MemoryPlan.parse(args.joined(separator: ","), layers: layers, long: long, short: short, maxMemory: maxMemory)
-                return .success([.setAllMemory(lengths)])
-            case "preset":
-                try expect(1); return .success([.applyPreset(try Preset.parse(args[0]))])
-            case "lrm", "long":
-                try expect(1); return .success([.setLong(try length(args[0]))])
-            case "srm", "short":
-                try expect(1); return .success([.setShort(try length(args[0]))])
-            case "layer":
-                try expect(1)
-                let l = try int(args[0], "a layer")
-                guard l >= 0 && l < layers else { throw .invalid("layer \(l) does not exist (layers 0-\(layers - 1))") }
-                return .success([.setLayer(l)])
-            case "head":
-                try expect(1)
-                switch args[0].lowercased() {
-                case "mean": return .success([.setHead(.mean)])
-                case "max": return .success([.setHead(.max)])
-                default:
-                    let h = try int(args[0], "a head")
-                    guard h >= 0 && h < heads else { throw .invalid("head \(h) does not exist (heads 0-\(heads - 1))") }
-                    return .success([.setHead(.head(h))])
-                }
-            case "bytes":
-                try expect(1)
-                let n = try int(args[0], "a byte count")
-                guard n >= 1 && n <= textCount else { throw .invalid("byte count \(n) is outside 1...\(textCount)") }
-                return .success([.setEvalBytes(n)])
-            case "goto", "at":
-                try expect(1)
-                let n = try int(args[0], "an offset")
-                guard n >= 0 && n < textCount else { throw .invalid("offset \(n) is outside 0...\(textCount - 1)") }
-                return .success([.setCursor(n)])
-            case "eval": try expect(0); return .success([.startEval])
-            case "cancel": try expect(0); return .success([.cancelEval])
-            case "export": try expect(0); return .success([.export])
-            case "help": try expect(0); return .success([.toggleHelp])
-            default:
-                throw .invalid("unknown command :\(verb); \(usage)")
-            }
+            return .success(try command.parse(Array(words.dropFirst()), context))
         } catch {
             return .failure(error)
+        }
+    }
+
+    /// Parses a command line against the explorer's current state.
+    static func parse(_ line: String, in s: AppState) -> Result<[Action], MemoryError> {
+        parse(line, layers: s.model.layers, heads: s.model.heads, maxMemory: s.model.maxMemory,
+              textCount: s.text.count, long: s.longLength, short: s.shortLength)
+    }
+
+    private static func int(_ s: String, _ what: String) throws(MemoryError) -> Int {
+        guard let v = Int(s.replacingOccurrences(of: "_", with: "")) else {
+            throw .invalid("\(what) must be a whole number, not \(s)")
+        }
+        return v
+    }
+
+    private static func length(_ s: String, _ c: Context) throws(MemoryError) -> Int {
+        let v = try int(s, "a memory length")
+        guard v >= 0 && v <= c.maxMemory else { throw .invalid("memory length \(v) is outside 0...\(c.maxMemory)") }
+        return v
+    }
+
+    private static func layer(_ s: String, _ c: Context) throws(MemoryError) -> Int {
+        let l = try int(s, "a layer")
+        guard l >= 0 && l < c.layers else { throw .invalid("layer \(l) does not exist (layers 0-\(c.layers - 1))") }
+        return l
+    }
+
+    private static func expect(_ args: [String], _ n: Int, _ c: Context) throws(MemoryError) {
+        guard args.count == n else {
+            throw .invalid(":\(c.verb) takes \(n) argument\(n == 1 ? "" : "s"); \(usage)")
         }
     }
 }

@@ -1,7 +1,10 @@
 // The session's model work off the UI thread: analysis of the visible segment (coalesced: a newer
 // request cancels the running one) and evaluation (cancelled and restarted on change). Results are
 // posted as Actions into a locked mailbox that the UI thread drains; curses never sees these threads.
+import Analysis
 import Foundation
+
+private struct AnalysisJob { let request: Int, offset: Int, memory: [Int] }
 
 public final class Controller: @unchecked Sendable {
     private let engine: any ExplorerEngine
@@ -10,7 +13,7 @@ public final class Controller: @unchecked Sendable {
     // Guarded by lock.
     private var inbox: [Action] = []
     private var latestProgress: Action? = nil
-    private var pendingAnalysis: (request: Int, offset: Int, memory: [Int])? = nil
+    private var pendingAnalysis: AnalysisJob? = nil
     private var latestAnalysis = 0
     private var analysisBusy = false
     private var evalToken = 0
@@ -23,12 +26,14 @@ public final class Controller: @unchecked Sendable {
     }
 
     /// Whether a worker is busy or results wait: the UI polls faster then.
-    public var busy: Bool { lock.withLock { analysisBusy || evalRunning > 0 || !inbox.isEmpty || latestProgress != nil } }
+    public var busy: Bool {
+        lock.withLock { analysisBusy || evalRunning > 0 || !inbox.isEmpty || latestProgress != nil }
+    }
 
     /// Asks for the segment holding text[offset] under `memory`; supersedes any earlier request.
     public func requestAnalysis(request: Int, offset: Int, memory: [Int]) {
         let start: Bool = lock.withLock {
-            pendingAnalysis = (request, offset, memory)
+            pendingAnalysis = AnalysisJob(request: request, offset: offset, memory: memory)
             latestAnalysis = request
             if analysisBusy { return false }
             analysisBusy = true
@@ -39,7 +44,7 @@ public final class Controller: @unchecked Sendable {
 
     private func analysisLoop() {
         while true {
-            let next: (request: Int, offset: Int, memory: [Int])? = lock.withLock {
+            let next: AnalysisJob? = lock.withLock {
                 let p = pendingAnalysis
                 pendingAnalysis = nil
                 if p == nil { analysisBusy = false }
@@ -51,11 +56,11 @@ public final class Controller: @unchecked Sendable {
                 let a = try engine.analyse(text: text, offset: job.offset, memory: job.memory, cancelled: cancelled)
                 if cancelled() { continue }
                 let profiles = DistanceProfile.all(a)
-                post(.analysisReady(request: job.request, a, profiles, memory: job.memory))
+                post(.worker(.analysisReady(request: job.request, a, profiles, memory: job.memory)))
             } catch is CancellationError {
                 continue
             } catch {
-                post(.analysisFailed(request: job.request, "\(error)"))
+                post(.worker(.analysisFailed(request: job.request, "\(error)")))
             }
         }
     }
@@ -68,13 +73,15 @@ public final class Controller: @unchecked Sendable {
             let cancelled: @Sendable () -> Bool = { [self] in lock.withLock { evalToken != request } }
             if cancelled() { return }
             do {
-                let r = try engine.evaluate(text: text, start: start, bytes: bytes, memory: memory,
-                                            progress: { [self] p in lock.withLock { latestProgress = .evalProgress(request: request, p) } },
+                let progress: @Sendable (EvalProgress) -> Void = { [self] p in
+                    lock.withLock { latestProgress = .worker(.evalProgress(request: request, p)) }
+                }
+                let r = try engine.evaluate(text: text, start: start, bytes: bytes, memory: memory, progress: progress,
                                             cancelled: cancelled)
-                if !cancelled() { post(.evalFinished(request: request, r)) }
+                if !cancelled() { post(.worker(.evalFinished(request: request, r))) }
             } catch is CancellationError {
             } catch {
-                if !cancelled() { post(.evalFailed(request: request, "\(error)")) }
+                if !cancelled() { post(.worker(.evalFailed(request: request, "\(error)"))) }
             }
         }
     }

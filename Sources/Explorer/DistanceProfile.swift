@@ -1,6 +1,8 @@
 // How far each layer looks: attention mass by relative distance in log-spaced bins, the mean
 // distance, and the share on memory keys, i.e. beyond the current segment (Rae & Razavi 2020, sec. 5).
 
+import TXL
+
 public struct DistanceProfile: Sendable, Equatable {
     public let layer: Int
     public let memoryKeys: Int
@@ -15,7 +17,7 @@ public struct DistanceProfile: Sendable, Equatable {
     public static func binCount(maxDistance: Int) -> Int { bin(of: Swift.max(0, maxDistance)) + 1 }
 
     /// Mass averaged over heads and queries; `bins` at least what the layer's distances need.
-    public init(_ a: LayerAttention, bins binTotal: Int = 0) {
+    public init(_ a: AttentionCapture, bins binTotal: Int = 0) {
         let maxD = a.memoryKeys + a.queries - 1
         let n = Swift.max(binTotal, DistanceProfile.binCount(maxDistance: maxD))
         var mass = [Double](repeating: 0, count: n)

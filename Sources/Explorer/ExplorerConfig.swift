@@ -33,7 +33,8 @@ public struct ExplorerConfig: Equatable, Sendable {
     /// error naming the file and the line, so that a typo never passes silently.
     public static func load(path: String?, home: String?) throws -> ExplorerConfig {
         guard let path, FileManager.default.fileExists(atPath: path) else { return ExplorerConfig() }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path),
+              let text = String(data: data, encoding: .utf8) else {
             throw ConfigError("\(path): cannot be read as UTF-8 text")
         }
         return try parse(text, file: path, home: home)
@@ -42,11 +43,14 @@ public struct ExplorerConfig: Equatable, Sendable {
     public static func parse(_ text: String, file: String, home: String?) throws -> ExplorerConfig {
         var config = ExplorerConfig()
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first
+                .map(String.init) ?? ""
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
             let at = "\(file):\(index + 1)"
-            guard let eq = trimmed.firstIndex(of: "=") else { throw ConfigError("\(at): expected `key = value`, got \"\(trimmed)\"") }
+            guard let eq = trimmed.firstIndex(of: "=") else {
+                throw ConfigError("\(at): expected `key = value`, got \"\(trimmed)\"")
+            }
             let key = trimmed[..<eq].trimmingCharacters(in: .whitespaces)
             let value = trimmed[trimmed.index(after: eq)...].trimmingCharacters(in: .whitespaces)
             guard !value.isEmpty else { throw ConfigError("\(at): \(key) has no value") }

@@ -1,12 +1,19 @@
 // Export of what a pane shows, as pure functions returning file contents: the heatmap and distance
 // profile as CSV and SVG, the runs as CSV and JSON, the attention of one layer as JSON (the format
-// `memscope attention --out FILE.json` writes: layer, offset, probabilities [head][query][key], distances [query][key]).
+// `memscope attention --out FILE.json` writes: layer, offset, probabilities [head][query][key], distances
+// [query][key]).
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import TXL
 
 public enum Export {
     /// Sixteen colours, dark to bright (an inferno-like ramp), for SVG heat cells.
-    public static let ramp: [String] = ["#000004", "#0c0826", "#240c4f", "#420a68", "#5d126e", "#781c6d", "#932667", "#ad305c",
-                                        "#c73e4c", "#dc5039", "#ed6925", "#f6841a", "#fba40a", "#fac62d", "#f2e661", "#fcffa4"]
+    public static let ramp: [String] = [
+        "#000004", "#0c0826", "#240c4f", "#420a68", "#5d126e", "#781c6d", "#932667", "#ad305c",
+        "#c73e4c", "#dc5039", "#ed6925", "#f6841a", "#fba40a", "#fac62d", "#f2e661", "#fcffa4",
+    ]
 
     static func num(_ x: Double) -> String {
         if x.isNaN { return "" }
@@ -14,7 +21,8 @@ public enum Export {
     }
     static func num(_ x: Float) -> String { num(Double(x)) }
     static func xml(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
     }
     static func jsonString(_ s: String) -> String {
         var out = "\""
@@ -30,17 +38,24 @@ public enum Export {
         return out + "\""
     }
 
+    static func svgOpen(width w: Int, height h: Int) -> String {
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(w)\" height=\"\(h)\" font-family=\"monospace\" "
+            + "font-size=\"11\">\n<rect width=\"\(w)\" height=\"\(h)\" fill=\"white\"/>\n"
+    }
+    static func rect(x: Int, y: Int, width: Int, height: Int, fill: String) -> String {
+        "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(width)\" height=\"\(height)\" fill=\"\(fill)\"/>\n"
+    }
+
     // MARK: Heatmap
 
     /// The full-resolution matrix the heatmap shows: one row per query, one column per key (oldest
     /// memory first); the header names each key by its position relative to the segment start.
-    public static func heatmapCSV(_ a: SegmentAnalysis, layer: Int, head: HeadView) -> String {
-        let att = a.attention[layer]
+    public static func heatmapCSV(_ att: AttentionCapture, offset: Int, head: HeadView) -> String {
         let m = Heatmap.matrix(att, head: head)
         var out = "query," + (0..<att.keys).map { String($0 - att.memoryKeys) }.joined(separator: ",") + "\n"
         out.reserveCapacity(att.queries * att.keys * 10)
         for q in 0..<att.queries {
-            out += String(a.offset + q)
+            out += String(offset + q)
             for k in 0..<att.keys { out += ","; out += num(m[q * att.keys + k]) }
             out += "\n"
         }
@@ -51,43 +66,47 @@ public enum Export {
     public static func heatmapSVG(_ v: HeatmapView, title: String, memoryKeys: Int, scale: HeatScale) -> String {
         let cw = 6, ch = 6, left = 10, topY = 30
         let w = left + v.cols * cw + 10, h = topY + v.rows * ch + 50
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(w)\" height=\"\(h)\" font-family=\"monospace\" font-size=\"11\">\n"
-        out += "<rect width=\"\(w)\" height=\"\(h)\" fill=\"white\"/>\n"
+        var out = svgOpen(width: w, height: h)
         out += "<text x=\"\(left)\" y=\"18\">\(xml(title))</text>\n"
         for r in 0..<v.rows {
             for c in 0..<v.cols {
                 let level = Heatmap.level(v.value(r, c), top: v.maxValue, scale: scale)
-                out += "<rect x=\"\(left + c * cw)\" y=\"\(topY + r * ch)\" width=\"\(cw)\" height=\"\(ch)\" fill=\"\(ramp[Int(level)])\"/>\n"
+                out += rect(x: left + c * cw, y: topY + r * ch, width: cw, height: ch, fill: ramp[Int(level)])
             }
         }
         if let c = v.column(ofKey: memoryKeys) {
             let x = left + c * cw
-            out += "<line x1=\"\(x)\" y1=\"\(topY - 4)\" x2=\"\(x)\" y2=\"\(topY + v.rows * ch + 4)\" stroke=\"#2a9d8f\" stroke-width=\"2\"/>\n"
+            out += "<line x1=\"\(x)\" y1=\"\(topY - 4)\" x2=\"\(x)\" y2=\"\(topY + v.rows * ch + 4)\" "
+                + "stroke=\"#2a9d8f\" stroke-width=\"2\"/>\n"
             out += "<text x=\"\(x + 3)\" y=\"\(topY + v.rows * ch + 16)\">segment</text>\n"
         }
         let ly = topY + v.rows * ch + 26
-        for l in 0..<16 { out += "<rect x=\"\(left + 90 + l * 10)\" y=\"\(ly)\" width=\"10\" height=\"10\" fill=\"\(ramp[l])\"/>\n" }
-        out += "<text x=\"\(left)\" y=\"\(ly + 9)\">\(String(format: "%.1e", Heatmap.threshold(1, top: v.maxValue, scale: scale)))</text>\n"
-        out += "<text x=\"\(left + 256)\" y=\"\(ly + 9)\">\(String(format: "%.4f", v.maxValue)) (\(scale.rawValue))</text>\n"
+        for l in 0..<16 { out += rect(x: left + 90 + l * 10, y: ly, width: 10, height: 10, fill: ramp[l]) }
+        let bottom = String(format: "%.1e", Heatmap.threshold(1, top: v.maxValue, scale: scale))
+        out += "<text x=\"\(left)\" y=\"\(ly + 9)\">\(bottom)</text>\n"
+        let top = String(format: "%.4f", v.maxValue)
+        out += "<text x=\"\(left + 256)\" y=\"\(ly + 9)\">\(top) (\(scale.rawValue))</text>\n"
         return out + "</svg>\n"
     }
 
     /// One layer's attention in the `memscope attention` JSON format.
-    public static func attentionJSON(_ a: SegmentAnalysis, layer: Int) -> String {
-        let att = a.attention[layer]
-        var out = "{\"layer\": \(layer), \"offset\": \(a.offset), \"heads\": \(att.heads), \"queries\": \(att.queries), "
+    public static func attentionJSON(_ att: AttentionCapture, offset: Int) -> String {
+        var out = "{\"layer\": \(att.layer), \"offset\": \(offset), \"heads\": \(att.heads), "
+        out += "\"queries\": \(att.queries), "
         out += "\"keys\": \(att.keys), \"memory_keys\": \(att.memoryKeys),\n\"probabilities\": ["
         for h in 0..<att.heads {
             out += h == 0 ? "\n [" : ",\n ["
             for q in 0..<att.queries {
                 let base = (h * att.queries + q) * att.keys
-                out += (q == 0 ? "[" : ",\n  [") + (0..<att.keys).map { num(att.probabilities[base + $0]) }.joined(separator: ",") + "]"
+                let row = (0..<att.keys).map { num(att.probabilities[base + $0]) }
+                out += (q == 0 ? "[" : ",\n  [") + row.joined(separator: ",") + "]"
             }
             out += "]"
         }
         out += "],\n\"distances\": ["
         for q in 0..<att.queries {
-            out += (q == 0 ? "\n [" : ",\n [") + (0..<att.keys).map { String(att.distance(query: q, key: $0)) }.joined(separator: ",") + "]"
+            let row = (0..<att.keys).map { String(att.distance(query: q, key: $0)) }
+            out += (q == 0 ? "\n [" : ",\n [") + row.joined(separator: ",") + "]"
         }
         return out + "]}\n"
     }
@@ -103,7 +122,9 @@ public enum Export {
         var out = (["layer", "memory", "mean_distance", "beyond_segment"] + names).joined(separator: ",") + "\n"
         for p in profiles {
             let m = p.layer < memory.count ? memory[p.layer] : p.memoryKeys
-            out += ([String(p.layer), String(m), num(p.meanDistance), num(p.beyondSegment)] + p.bins.map { num($0) }).joined(separator: ",") + "\n"
+            let fields = [String(p.layer), String(m), num(p.meanDistance), num(p.beyondSegment)]
+                + p.bins.map { num($0) }
+            out += fields.joined(separator: ",") + "\n"
         }
         return out
     }
@@ -112,21 +133,24 @@ public enum Export {
         let bins = profiles.first?.bins.count ?? 0
         let bw = 14, rowH = 34, left = 40, topY = 30
         let w = left + bins * bw + 160, h = topY + profiles.count * rowH + 30
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(w)\" height=\"\(h)\" font-family=\"monospace\" font-size=\"11\">\n"
-        out += "<rect width=\"\(w)\" height=\"\(h)\" fill=\"white\"/>\n<text x=\"\(left)\" y=\"18\">\(xml(title))</text>\n"
+        var out = svgOpen(width: w, height: h)
+        out += "<text x=\"\(left)\" y=\"18\">\(xml(title))</text>\n"
         for (j, p) in profiles.enumerated() {
             let y0 = topY + j * rowH, base = y0 + rowH - 6
             out += "<text x=\"4\" y=\"\(base)\">L\(p.layer)</text>\n"
             let top = p.bins.max() ?? 0
             for (i, m) in p.bins.enumerated() where m > 0 && top > 0 {
                 let bh = max(1, Int((m / top * Double(rowH - 10)).rounded()))
-                out += "<rect x=\"\(left + i * bw)\" y=\"\(base - bh)\" width=\"\(bw - 2)\" height=\"\(bh)\" fill=\"#3b528b\"/>\n"
+                out += rect(x: left + i * bw, y: base - bh, width: bw - 2, height: bh, fill: "#3b528b")
             }
-            out += "<text x=\"\(left + bins * bw + 8)\" y=\"\(base)\">mean \(String(format: "%.1f", p.meanDistance)) beyond \(String(format: "%.1f%%", p.beyondSegment * 100))</text>\n"
+            let stats = String(format: "mean %.1f beyond %.1f%%", p.meanDistance, p.beyondSegment * 100)
+            out += "<text x=\"\(left + bins * bw + 8)\" y=\"\(base)\">\(stats)</text>\n"
         }
         let sx = left + DistanceProfile.bin(of: segmentLength) * bw - 1
-        out += "<line x1=\"\(sx)\" y1=\"\(topY)\" x2=\"\(sx)\" y2=\"\(h - 24)\" stroke=\"#2a9d8f\" stroke-dasharray=\"3,3\"/>\n"
-        out += "<text x=\"\(left)\" y=\"\(h - 8)\">distance bins 0, 1, 2-3, 4-7, ... (dashed: segment length \(segmentLength))</text>\n"
+        out += "<line x1=\"\(sx)\" y1=\"\(topY)\" x2=\"\(sx)\" y2=\"\(h - 24)\" stroke=\"#2a9d8f\" "
+            + "stroke-dasharray=\"3,3\"/>\n"
+        out += "<text x=\"\(left)\" y=\"\(h - 8)\">distance bins 0, 1, 2-3, 4-7, ... "
+            + "(dashed: segment length \(segmentLength))</text>\n"
         return out + "</svg>\n"
     }
 
@@ -137,7 +161,9 @@ public enum Export {
         var out = "run,memory,state_floats,ratio_to_full,bytes,bpc,delta_to_baseline,seconds\n"
         for r in runs {
             let delta = base.map { num(r.bpc - $0.bpc) } ?? ""
-            out += "\(r.id),\"\(MemoryPlan.compact(r.memory))\",\(r.stateFloats),\(num(MemoryPlan.ratio(r.memory, to: defaultMemory))),\(r.bytes),\(num(r.bpc)),\(delta),\(num(r.seconds))\n"
+            let ratio = num(MemoryPlan.ratio(r.memory, to: defaultMemory))
+            out += "\(r.id),\"\(MemorySpec.compact(r.memory))\",\(r.stateFloats),\(ratio),\(r.bytes),"
+                + "\(num(r.bpc)),\(delta),\(num(r.seconds))\n"
         }
         return out
     }
@@ -146,12 +172,14 @@ public enum Export {
         let base = runs.first { $0.id == baseline }
         let items = runs.map { r -> String in
             var f = ["\"run\": \(r.id)", "\"memory\": [\(r.memory.map(String.init).joined(separator: ", "))]",
-                     "\"state_floats\": \(r.stateFloats)", "\"ratio_to_full\": \(num(MemoryPlan.ratio(r.memory, to: defaultMemory)))",
+                     "\"state_floats\": \(r.stateFloats)",
+                     "\"ratio_to_full\": \(num(MemoryPlan.ratio(r.memory, to: defaultMemory)))",
                      "\"bytes\": \(r.bytes)", "\"bpc\": \(num(r.bpc))", "\"seconds\": \(num(r.seconds))"]
             if let base { f.append("\"delta_to_baseline\": \(num(r.bpc - base.bpc))") }
             return "  {" + f.joined(separator: ", ") + "}"
         }
-        return "{\"model\": \(jsonString(model)), \"baseline\": \(baseline.map(String.init) ?? "null"), \"runs\": [\n" + items.joined(separator: ",\n") + "\n]}\n"
+        return "{\"model\": \(jsonString(model)), \"baseline\": \(baseline.map(String.init) ?? "null"), \"runs\": [\n"
+            + items.joined(separator: ",\n") + "\n]}\n"
     }
 
     public static func layersCSV(_ memory: [Int], long: Int, short: Int, dModel: Int) -> String {
@@ -166,7 +194,9 @@ public enum Export {
 
     public static func lossCSV(_ a: SegmentAnalysis) -> String {
         var out = "offset,byte,loss_bits\n"
-        for (i, b) in a.bytes.enumerated() { out += "\(a.offset + i),\(b),\(i < a.lossBits.count ? num(a.lossBits[i]) : "")\n" }
+        for (i, b) in a.bytes.enumerated() {
+            out += "\(a.offset + i),\(b),\(i < a.lossBits.count ? num(a.lossBits[i]) : "")\n"
+        }
         return out
     }
 
@@ -174,43 +204,80 @@ public enum Export {
     public static func files(for pane: Pane, state s: AppState) -> [(String, String)] {
         switch pane {
         case .layers:
-            return [("memscope-layers.csv", layersCSV(s.memory, long: s.longLength, short: s.shortLength, dModel: s.model.dModel))]
+            let csv = layersCSV(s.memory, long: s.longLength, short: s.shortLength, dModel: s.model.dModel)
+            return [("memscope-layers.csv", csv)]
         case .attention:
             guard let a = s.analysis, s.selectedLayer < a.attention.count else { return [] }
             let att = a.attention[s.selectedLayer]
             let v = Heatmap.downsample(att, head: s.effectiveHeadView, reduction: s.reduction, queries: 0..<att.queries,
                                        keys: 0..<att.keys, rows: min(att.queries, 256), cols: min(att.keys, 512))
             let name = "memscope-attention-L\(s.selectedLayer)-at\(a.offset)"
-            let title = "layer \(s.selectedLayer), \(s.effectiveHeadView), bytes \(a.offset)-\(a.offset + a.bytes.count - 1), memory \(att.memoryKeys) (\(s.model.name))"
-            return [(name + ".csv", heatmapCSV(a, layer: s.selectedLayer, head: s.effectiveHeadView)),
+            let title = "layer \(s.selectedLayer), \(s.effectiveHeadView), "
+                + "bytes \(a.offset)-\(a.offset + a.bytes.count - 1), memory \(att.memoryKeys) (\(s.model.name))"
+            return [(name + ".csv", heatmapCSV(att, offset: a.offset, head: s.effectiveHeadView)),
                     (name + ".svg", heatmapSVG(v, title: title, memoryKeys: att.memoryKeys, scale: s.scale))]
         case .distance:
             guard let a = s.analysis, !s.profiles.isEmpty else { return [] }
             let name = "memscope-distance-at\(a.offset)"
-            return [(name + ".csv", distanceCSV(s.profiles, memory: s.analysisMemory ?? s.memory)),
-                    (name + ".svg", distanceSVG(s.profiles, segmentLength: s.model.segmentLength,
-                                                title: "attention by distance, \(MemoryPlan.compact(s.analysisMemory ?? s.memory)) (\(s.model.name))"))]
+            let memory = s.analysisMemory ?? s.memory
+            let title = "attention by distance, \(MemorySpec.compact(memory)) (\(s.model.name))"
+            return [(name + ".csv", distanceCSV(s.profiles, memory: memory)),
+                    (name + ".svg", distanceSVG(s.profiles, segmentLength: s.model.segmentLength, title: title))]
         case .text:
             guard let a = s.analysis else { return [] }
             return [("memscope-loss-at\(a.offset).csv", lossCSV(a))]
         case .evaluation:
             guard !s.runs.isEmpty else { return [] }
             return [("memscope-runs.csv", runsCSV(s.runs, baseline: s.baseline, defaultMemory: s.model.defaultMemory)),
-                    ("memscope-runs.json", runsJSON(s.runs, baseline: s.baseline, defaultMemory: s.model.defaultMemory, model: s.model.name))]
+                    ("memscope-runs.json", runsJSON(s.runs, baseline: s.baseline, defaultMemory: s.model.defaultMemory,
+                                                    model: s.model.name))]
         }
     }
 
-    /// Writes the pane's files into `directory`; returns the paths written, or the action to report failure.
-    public static func write(_ pane: Pane, state: AppState, directory: String) -> Action {
+    /// Writes the pane's files into `directory`; returns the paths written, or the failure in words.
+    public static func write(_ pane: Pane, state: AppState, directory: String) -> WorkerResult {
         let files = files(for: pane, state: state)
         guard !files.isEmpty else { return .exportFailed("\(pane) has nothing to export yet") }
         var paths: [String] = []
         for (name, contents) in files {
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-            do { try contents.write(toFile: path, atomically: true, encoding: .utf8) }
-            catch { return .exportFailed("\(path): \(error.localizedDescription)") }
+            if let problem = writeFile(path, Array(contents.utf8)) { return .exportFailed(problem) }
             paths.append(path)
         }
         return .exported(paths)
     }
+
+    /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`. Returns nil, or the
+    /// file and the system's reason ("Permission denied", "No space left on device").
+    static func writeFile(_ path: String, _ bytes: [UInt8]) -> String? {
+        let tmp = path + ".tmp-\(getpid())"
+        func failed(_ what: String) -> String {
+            let reason = String(cString: strerror(errno))
+            unlink(tmp)
+            return "\(what) \(quote(path)): \(reason)"
+        }
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { return failed("cannot create") }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { let m = failed("cannot write"); close(fd); return m }
+            written += n
+        }
+        guard close(fd) == 0 else { return failed("cannot write") }
+        guard rename(tmp, path) == 0 else { return failed("cannot replace") }
+        return nil
+    }
+
+    private static func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
+        #if canImport(Glibc)
+        return Glibc.write(fd, p, n)
+        #else
+        return Darwin.write(fd, p, n)
+        #endif
+    }
+
+    /// A path for a one-line message: at most 120 characters, the end kept.
+    static func quote(_ path: String) -> String { path.count <= 120 ? path : "..." + path.suffix(117) }
 }

@@ -1,6 +1,7 @@
 // Attention heatmap downsampling: query rows and key columns binned to fit the screen, each bin the
 // min, mean or max of the visible (unmasked) probabilities, with heads combined by mean, max or one head.
 import Foundation
+import TXL
 
 public enum HeadView: Sendable, Equatable, CustomStringConvertible {
     case mean, max, head(Int)
@@ -41,43 +42,67 @@ public enum Heatmap {
         return (0...p).map { range.lowerBound + $0 * n / p }
     }
 
+    /// What a head view shows of query q's attention on `keys`, written to v[0 ..< keys.count]: the mean or
+    /// the max over heads, or one head. The one place heads are combined (heatmap, reads strip, export).
+    static func combineHeads(_ p: UnsafeBufferPointer<Float>, _ a: AttentionCapture, query q: Int, keys: Range<Int>,
+                             view: HeadView, into v: UnsafeMutableBufferPointer<Float>) {
+        let Q = a.queries, K = a.keys, n = keys.count
+        for j in 0..<n { v[j] = 0 }
+        switch view {
+        case .head(let h):
+            let base = (h * Q + q) * K + keys.lowerBound
+            for j in 0..<n { v[j] = p[base + j] }
+        case .max:
+            for h in 0..<a.heads {
+                let base = (h * Q + q) * K + keys.lowerBound
+                for j in 0..<n { v[j] = Swift.max(v[j], p[base + j]) }
+            }
+        case .mean:
+            for h in 0..<a.heads {
+                let base = (h * Q + q) * K + keys.lowerBound
+                for j in 0..<n { v[j] += p[base + j] }
+            }
+            let H = Float(a.heads)
+            for j in 0..<n { v[j] /= H }
+        }
+    }
+
+    /// Query q's attention on `keys` under a head view.
+    public static func row(_ a: AttentionCapture, query q: Int, keys: Range<Int>, view: HeadView) -> [Float] {
+        var v = [Float](repeating: 0, count: keys.count)
+        a.probabilities.withUnsafeBufferPointer { p in
+            v.withUnsafeMutableBufferPointer { combineHeads(p, a, query: q, keys: keys, view: view, into: $0) }
+        }
+        return v
+    }
+
     /// Downsamples `attention` over `queries` x `keys` into at most rows x cols bins.
-    public static func downsample(_ a: LayerAttention, head: HeadView, reduction: Reduction,
+    public static func downsample(_ a: AttentionCapture, head: HeadView, reduction: Reduction,
                                   queries: Range<Int>, keys: Range<Int>, rows: Int, cols: Int) -> HeatmapView {
         let qs = binStarts(queries, parts: rows), ks = binStarts(keys, parts: cols)
         let R = qs.count - 1, C = ks.count - 1
-        guard R > 0, C > 0 else { return HeatmapView(rows: 0, cols: 0, values: [], queryStarts: [0], keyStarts: [0], maxValue: 0) }
+        guard R > 0, C > 0 else {
+            return HeatmapView(rows: 0, cols: 0, values: [], queryStarts: [0], keyStarts: [0], maxValue: 0)
+        }
         var colOf = [Int](repeating: 0, count: keys.count)
         for c in 0..<C { for k in ks[c]..<ks[c + 1] { colOf[k - keys.lowerBound] = c } }
         var acc = [Float](repeating: reduction == .min ? .infinity : 0, count: R * C)
         var count = [Int32](repeating: 0, count: R * C)
-        let H = a.heads, Q = a.queries, K = a.keys, M = a.memoryKeys
-        let headRange: Range<Int>
-        switch head { case .head(let h): headRange = h..<(h + 1); default: headRange = 0..<H }
-        let byMax: Bool = { if case .max = head { return true }; return false }()
-        let scale = 1 / Float(headRange.count)
+        let M = a.memoryKeys
         // Heads are combined one query row at a time with contiguous reads, then binned.
         var row = [Float](repeating: 0, count: keys.count)
         a.probabilities.withUnsafeBufferPointer { p in
-          row.withUnsafeMutableBufferPointer { v in
-            acc.withUnsafeMutableBufferPointer { acc in
-              count.withUnsafeMutableBufferPointer { count in
-                colOf.withUnsafeBufferPointer { colOf in
+            row.withUnsafeMutableBufferPointer { v in
                 for r in 0..<R {
                     for q in qs[r]..<qs[r + 1] {
                         // Key k is visible to query q when its distance M + q - k >= 0.
                         let k0 = keys.lowerBound
                         let n = Swift.min(keys.upperBound, M + q + 1) - k0
                         guard n > 0 else { continue }
-                        for j in 0..<n { v[j] = 0 }
-                        for h in headRange {
-                            let base = (h * Q + q) * K + k0
-                            if byMax { for j in 0..<n { v[j] = Swift.max(v[j], p[base + j]) } }
-                            else { for j in 0..<n { v[j] += p[base + j] } }
-                        }
+                        combineHeads(p, a, query: q, keys: k0..<(k0 + n), view: head, into: v)
                         let rowBase = r * C
                         for j in 0..<n {
-                            let x = byMax ? v[j] : v[j] * scale
+                            let x = v[j]
                             let i = rowBase + colOf[j]
                             switch reduction {
                             case .min: acc[i] = Swift.min(acc[i], x)
@@ -88,10 +113,7 @@ public enum Heatmap {
                         }
                     }
                 }
-                }
-              }
             }
-          }
         }
         var top: Float = 0
         for i in 0..<(R * C) {
@@ -125,15 +147,15 @@ public enum Heatmap {
     }
 
     /// The full-resolution [query][key] matrix a head view shows (for export).
-    public static func matrix(_ a: LayerAttention, head: HeadView) -> [Float] {
+    public static func matrix(_ a: AttentionCapture, head: HeadView) -> [Float] {
         let Q = a.queries, K = a.keys
         var out = [Float](repeating: 0, count: Q * K)
-        let hs: Range<Int>
-        switch head { case .head(let h): hs = h..<(h + 1); default: hs = 0..<a.heads }
-        for h in hs {
-            for i in 0..<(Q * K) {
-                let x = a.probabilities[h * Q * K + i]
-                if case .max = head { out[i] = Swift.max(out[i], x) } else { out[i] += x / Float(hs.count) }
+        a.probabilities.withUnsafeBufferPointer { p in
+            out.withUnsafeMutableBufferPointer { o in
+                for q in 0..<Q {
+                    let v = UnsafeMutableBufferPointer(rebasing: o[(q * K)..<((q + 1) * K)])
+                    combineHeads(p, a, query: q, keys: 0..<K, view: head, into: v)
+                }
             }
         }
         return out

@@ -18,7 +18,8 @@ public enum Key: Sendable, Hashable, CustomStringConvertible {
         case .char(let c): return String(c)
         case .ctrl(let c): return "Ctrl-" + c.uppercased()
         case .up: return "↑"; case .down: return "↓"; case .left: return "←"; case .right: return "→"
-        case .shiftUp: return "S-↑"; case .shiftDown: return "S-↓"; case .shiftLeft: return "S-←"; case .shiftRight: return "S-→"
+        case .shiftUp: return "S-↑"; case .shiftDown: return "S-↓"
+        case .shiftLeft: return "S-←"; case .shiftRight: return "S-→"
         case .pageUp: return "PgUp"; case .pageDown: return "PgDn"; case .home: return "Home"; case .end: return "End"
         case .enter: return "Enter"; case .escape: return "Esc"; case .tab: return "Tab"; case .backTab: return "S-Tab"
         case .backspace: return "Bksp"; case .delete: return "Del"
@@ -29,7 +30,22 @@ public enum Key: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// Which keys apply: an overlay or the input line takes the keys first.
+public enum KeyMode: Sendable, Equatable, CaseIterable {
+    case normal, help, confirmQuit, input
+}
+
+extension AppState {
+    public var keyMode: KeyMode {
+        if overlay == .confirmQuit { return .confirmQuit }
+        if input != nil { return .input }
+        if overlay == .help { return .help }
+        return .normal
+    }
+}
+
 public struct Binding: Sendable {
+    public let mode: KeyMode
     public let keys: [Key]
     public let action: Action
     public let group: String
@@ -37,96 +53,145 @@ public struct Binding: Sendable {
 }
 
 public enum KeyMap {
-    public static let table: [Binding] = [
-        Binding(keys: [.char("?"), .function(1)], action: .toggleHelp, group: "General", help: "help (this list)"),
-        Binding(keys: [.char("q")], action: .quit, group: "General", help: "quit (asks while an evaluation runs)"),
-        Binding(keys: [.ctrl("c")], action: .interrupt, group: "General", help: "cancel the running job; again: quit"),
-        Binding(keys: [.escape], action: .escape, group: "General", help: "close overlay / cancel input"),
-        Binding(keys: [.tab], action: .nextPane, group: "General", help: "next pane"),
-        Binding(keys: [.backTab], action: .previousPane, group: "General", help: "previous pane"),
-        Binding(keys: [.char("1")], action: .focus(.layers), group: "General", help: "Layers pane"),
-        Binding(keys: [.char("2")], action: .focus(.attention), group: "General", help: "Attention pane"),
-        Binding(keys: [.char("3")], action: .focus(.distance), group: "General", help: "Distance pane"),
-        Binding(keys: [.char("4")], action: .focus(.text), group: "General", help: "Text pane"),
-        Binding(keys: [.char("5")], action: .focus(.evaluation), group: "General", help: "Evaluation pane"),
-        Binding(keys: [.char(":")], action: .openCommandLine, group: "General", help: "command line (:mem 3 128, :preset interleaved:2, :lrm N, :srm N, :q)"),
-        Binding(keys: [.char("x")], action: .export, group: "General", help: "export the focused pane (CSV + SVG / JSON)"),
+    private static func normal(_ keys: [Key], _ action: Action, _ group: String, _ help: String) -> Binding {
+        Binding(mode: .normal, keys: keys, action: action, group: group, help: help)
+    }
 
-        Binding(keys: [.up, .char("k")], action: .move(.up), group: "Move", help: "up: layer / query / line / run"),
-        Binding(keys: [.down, .char("j")], action: .move(.down), group: "Move", help: "down"),
-        Binding(keys: [.left, .char("h")], action: .move(.left), group: "Move", help: "left: previous byte (query)"),
-        Binding(keys: [.right, .char("l")], action: .move(.right), group: "Move", help: "right: next byte (query)"),
-        Binding(keys: [.shiftUp, .char("K")], action: .pan(.up), group: "Move", help: "page up"),
-        Binding(keys: [.shiftDown, .char("J")], action: .pan(.down), group: "Move", help: "page down"),
-        Binding(keys: [.shiftLeft, .char("H")], action: .pan(.left), group: "Move", help: "pan heatmap keys left"),
-        Binding(keys: [.shiftRight, .char("L")], action: .pan(.right), group: "Move", help: "pan heatmap keys right"),
-        Binding(keys: [.pageUp], action: .jump(.pageUp), group: "Move", help: "previous segment / page"),
-        Binding(keys: [.pageDown], action: .jump(.pageDown), group: "Move", help: "next segment / page"),
-        Binding(keys: [.char("g"), .home], action: .jump(.first), group: "Move", help: "first"),
-        Binding(keys: [.char("G"), .end], action: .jump(.last), group: "Move", help: "last"),
-        Binding(keys: [.char("/")], action: .openSearch, group: "Move", help: "search the text"),
-        Binding(keys: [.char("n")], action: .searchNext, group: "Move", help: "next hit"),
-        Binding(keys: [.char("N")], action: .searchPrevious, group: "Move", help: "previous hit"),
+    /// Every key of every mode. The help overlay lists them in this order, then the `:` commands.
+    public static let table: [Binding] = Array(normalKeys[..<6]) + paneKeys + normalKeys[6...] + modal
 
-        Binding(keys: [.char("+")], action: .doubleMemory, group: "Memory", help: "double the selected layer's memory"),
-        Binding(keys: [.char("-")], action: .halveMemory, group: "Memory", help: "halve it"),
-        Binding(keys: [.char("0")], action: .clearMemory, group: "Memory", help: "clear it (0)"),
-        Binding(keys: [.char("=")], action: .copyMemoryToAll, group: "Memory", help: "copy it to all layers"),
-        Binding(keys: [.char("m"), .enter], action: .enterMemoryValue, group: "Memory", help: "type an exact length (Enter: Layers pane)"),
-        Binding(keys: [.char("P")], action: .cyclePreset, group: "Memory", help: "next preset (full, interleaved, last, first, none)"),
-        Binding(keys: [.char("R")], action: .resetMemory, group: "Memory", help: "back to the checkpoint's memory"),
+    static let normalKeys: [Binding] = [
+        normal([.char("?"), .function(1)], .general(.toggleHelp), "General", "help (this list)"),
+        normal([.char("q")], .general(.quit), "General", "quit (asks while an evaluation runs)"),
+        normal([.ctrl("c")], .general(.interrupt), "General", "cancel the running job; again: quit"),
+        normal([.escape], .general(.escape), "General", "close overlay / cancel input"),
+        normal([.tab], .general(.nextPane), "General", "next pane"),
+        normal([.backTab], .general(.previousPane), "General", "previous pane"),
+        // (here the pane keys, 1-5)
+        normal([.char(":")], .input(.open(.command)), "General", "command line (the commands are listed below)"),
+        normal([.char("x")], .general(.export), "General", "export the focused pane (CSV + SVG / JSON)"),
 
-        Binding(keys: [.char("[")], action: .previousLayer, group: "Attention", help: "previous layer"),
-        Binding(keys: [.char("]")], action: .nextLayer, group: "Attention", help: "next layer"),
-        Binding(keys: [.char("{")], action: .previousHead, group: "Attention", help: "previous head (mean, max, 0, 1, ...)"),
-        Binding(keys: [.char("}")], action: .nextHead, group: "Attention", help: "next head"),
-        Binding(keys: [.char("a")], action: .cycleHeadAggregate, group: "Attention", help: "mean / max over heads"),
-        Binding(keys: [.char("z")], action: .zoomIn, group: "Attention", help: "zoom into the keys"),
-        Binding(keys: [.char("Z")], action: .zoomOut, group: "Attention", help: "zoom out"),
-        Binding(keys: [.char("v")], action: .cycleReduction, group: "Attention", help: "downsampling: max / min / mean"),
-        Binding(keys: [.char("s")], action: .toggleScale, group: "Attention", help: "colour scale: log / linear"),
+        normal([.up, .char("k")], .navigate(.move(.up)), "Move", "up: layer / query / line / run"),
+        normal([.down, .char("j")], .navigate(.move(.down)), "Move", "down"),
+        normal([.left, .char("h")], .navigate(.move(.left)), "Move", "left: previous byte (query)"),
+        normal([.right, .char("l")], .navigate(.move(.right)), "Move", "right: next byte (query)"),
+        normal([.shiftUp, .char("K")], .text(.pageUp), "Move", "page up"),
+        normal([.shiftDown, .char("J")], .text(.pageDown), "Move", "page down"),
+        normal([.shiftLeft, .char("H")], .heatmap(.panLeft), "Move", "pan heatmap keys left"),
+        normal([.shiftRight, .char("L")], .heatmap(.panRight), "Move", "pan heatmap keys right"),
+        normal([.pageUp], .navigate(.jump(.pageUp)), "Move", "previous segment / page"),
+        normal([.pageDown], .navigate(.jump(.pageDown)), "Move", "next segment / page"),
+        normal([.char("g"), .home], .navigate(.jump(.first)), "Move", "first"),
+        normal([.char("G"), .end], .navigate(.jump(.last)), "Move", "last"),
+        normal([.char("/")], .input(.open(.search)), "Move", "search the text"),
+        normal([.char("n")], .text(.searchNext), "Move", "next hit"),
+        normal([.char("N")], .text(.searchPrevious), "Move", "previous hit"),
 
-        Binding(keys: [.char("e")], action: .startEval, group: "Evaluation", help: "run bpc over the text (restarts a running one)"),
-        Binding(keys: [.char("E")], action: .cancelEval, group: "Evaluation", help: "cancel the evaluation"),
-        Binding(keys: [.char("<")], action: .halveEvalBytes, group: "Evaluation", help: "halve the bytes evaluated"),
-        Binding(keys: [.char(">")], action: .doubleEvalBytes, group: "Evaluation", help: "double the bytes evaluated"),
-        Binding(keys: [.char("p")], action: .pinBaseline, group: "Evaluation", help: "pin the selected run as the baseline"),
+        normal([.char("+")], .layers(.double), "Memory", "double the selected layer's memory"),
+        normal([.char("-")], .layers(.halve), "Memory", "halve it"),
+        normal([.char("0")], .layers(.clear), "Memory", "clear it (0)"),
+        normal([.char("=")], .layers(.copyToAll), "Memory", "copy it to all layers"),
+        normal([.char("m"), .enter], .input(.open(.memoryValue)), "Memory",
+               "type an exact length (Enter: Layers pane)"),
+        normal([.char("P")], .layers(.cyclePreset), "Memory", "next preset (full, interleaved, last, first, none)"),
+        normal([.char("R")], .layers(.reset), "Memory", "back to the checkpoint's memory"),
+
+        normal([.char("[")], .layers(.previous), "Attention", "previous layer"),
+        normal([.char("]")], .layers(.next), "Attention", "next layer"),
+        normal([.char("{")], .heatmap(.previousHead), "Attention", "previous head (mean, max, 0, 1, ...)"),
+        normal([.char("}")], .heatmap(.nextHead), "Attention", "next head"),
+        normal([.char("a")], .heatmap(.cycleHeadAggregate), "Attention", "mean / max over heads"),
+        normal([.char("z")], .heatmap(.zoomIn), "Attention", "zoom into the keys"),
+        normal([.char("Z")], .heatmap(.zoomOut), "Attention", "zoom out"),
+        normal([.char("v")], .heatmap(.cycleReduction), "Attention", "downsampling: max / min / mean"),
+        normal([.char("s")], .heatmap(.toggleScale), "Attention", "colour scale: log / linear"),
+
+        normal([.char("e")], .eval(.start), "Evaluation", "run bpc over the text (restarts a running one)"),
+        normal([.char("E")], .eval(.cancel), "Evaluation", "cancel the evaluation"),
+        normal([.char("<")], .eval(.halveBytes), "Evaluation", "halve the bytes evaluated"),
+        normal([.char(">")], .eval(.doubleBytes), "Evaluation", "double the bytes evaluated"),
+        normal([.char("p")], .eval(.pinBaseline), "Evaluation", "pin the selected run as the baseline"),
     ]
 
-    private static let lookup: [Key: Action] = {
-        var d: [Key: Action] = [:]
-        for b in table { for k in b.keys where d[k] == nil { d[k] = b.action } }
+    /// `1`-`5`: one per pane, from the Pane enum.
+    static let paneKeys: [Binding] = Pane.allCases.map { p in
+        let name = p == .evaluation ? "Evaluation" : p.description
+        return normal([.char(Character("\(p.rawValue)"))], .general(.focus(p)), "General", "\(name) pane")
+    }
+
+    /// Keys of the overlays and the input line. In the input line any other character is typed.
+    static let modal: [Binding] = [
+        Binding(mode: .input, keys: [.enter], action: .input(.submit), group: "Input line (: / m)",
+                help: "run the command / search / set the length"),
+        Binding(mode: .input, keys: [.backspace, .delete], action: .input(.backspace), group: "Input line (: / m)",
+                help: "delete the last character; on an empty line, close it"),
+        Binding(mode: .input, keys: [.escape, .ctrl("c"), .ctrl("g")], action: .general(.escape),
+                group: "Input line (: / m)", help: "close the line without running it"),
+        Binding(mode: .help, keys: [.char("?"), .function(1), .escape, .char("q")], action: .general(.escape),
+                group: "Help (this list)", help: "close it"),
+        Binding(mode: .help, keys: [.ctrl("c")], action: .general(.interrupt), group: "Help (this list)",
+                help: "cancel the running job, as outside"),
+        Binding(mode: .help, keys: [.up, .char("k")], action: .general(.scrollHelp(-1)), group: "Help (this list)",
+                help: "scroll up a line"),
+        Binding(mode: .help, keys: [.down, .char("j")], action: .general(.scrollHelp(1)), group: "Help (this list)",
+                help: "scroll down a line"),
+        Binding(mode: .help, keys: [.pageUp], action: .general(.scrollHelp(-10)), group: "Help (this list)",
+                help: "scroll up ten lines"),
+        Binding(mode: .help, keys: [.pageDown, .char(" ")], action: .general(.scrollHelp(10)),
+                group: "Help (this list)", help: "scroll down ten lines"),
+        Binding(mode: .confirmQuit, keys: [.char("y"), .char("Y"), .char("q"), .enter, .ctrl("c")],
+                action: .general(.confirmQuit(true)), group: "Quit while evaluating", help: "quit"),
+        Binding(mode: .confirmQuit, keys: [.char("n"), .char("N"), .escape], action: .general(.confirmQuit(false)),
+                group: "Quit while evaluating", help: "stay"),
+    ]
+
+    private static let lookup: [KeyMode: [Key: Action]] = {
+        var d: [KeyMode: [Key: Action]] = [:]
+        for b in table { for k in b.keys where d[b.mode]?[k] == nil { d[b.mode, default: [:]][k] = b.action } }
         return d
     }()
 
-    /// The action for a key in normal mode (no input line, no overlay); nil if unbound.
-    public static func action(for key: Key) -> Action? {
-        switch key {
-        case .resize: return nil
-        case .mouse(let m): return .mouse(m)
-        default: return lookup[key]
+    /// The action for a key in a mode; nil if unbound.
+    public static func action(for key: Key, mode: KeyMode = .normal) -> Action? {
+        switch (key, mode) {
+        case (.resize, _): return nil
+        case (.mouse(let m), .normal): return .mouse(m)
+        case (.mouse, _): return nil
+        default:
+            if let a = lookup[mode]?[key] { return a }
+            if mode == .input, case .char(let c) = key { return .input(.character(c)) }
+            return nil
         }
     }
 
-    /// Help overlay lines, grouped, generated from the table.
+    /// Help overlay lines, grouped: every key of every mode, then every `:` command.
     public static func helpLines() -> [(group: String, keys: String, help: String)] {
         table.map { b in (b.group, b.keys.map(\.description).joined(separator: " "), b.help) }
+            + CommandParser.commands.map { c in ("Commands (:)", c.usage, c.help) }
     }
 }
 
-/// ncurses key codes (from curses.h); the adapter passes its own values so nothing here needs curses.
+/// The action a key stands for in the current state: overlays and the input line take keys first.
+public func action(for key: Key, in s: AppState) -> Action? { KeyMap.action(for: key, mode: s.keyMode) }
+
+/// Key codes, which the curses adapter reads from curses.h, so that nothing here needs curses.
 public struct KeyCodes: Sendable {
-    public var down = 0o402, up = 0o403, left = 0o404, right = 0o405, home = 0o406, backspace = 0o407
-    public var f0 = 0o410, delete = 0o512, shiftDown = 0o520, shiftUp = 0o521, pageDown = 0o522, pageUp = 0o523
-    public var enter = 0o527, backTab = 0o541, end = 0o550, shiftLeft = 0o611, shiftRight = 0o622
-    public var mouse = 0o631, resize = 0o632
-    public init() {}
-    public static let ncurses = KeyCodes()
+    public var down: Int, up: Int, left: Int, right: Int, home: Int, end: Int, backspace: Int, delete: Int
+    public var f0: Int, shiftDown: Int, shiftUp: Int, shiftLeft: Int, shiftRight: Int
+    public var pageDown: Int, pageUp: Int, enter: Int, backTab: Int, resize: Int
+    public init(down: Int, up: Int, left: Int, right: Int, home: Int, end: Int, backspace: Int, delete: Int,
+                f0: Int, shiftDown: Int, shiftUp: Int, shiftLeft: Int, shiftRight: Int,
+                pageDown: Int, pageUp: Int, enter: Int, backTab: Int, resize: Int) {
+        self.down = down; self.up = up; self.left = left; self.right = right; self.home = home; self.end = end
+        self.backspace = backspace; self.delete = delete; self.f0 = f0
+        self.shiftDown = shiftDown; self.shiftUp = shiftUp; self.shiftLeft = shiftLeft; self.shiftRight = shiftRight
+        self.pageDown = pageDown; self.pageUp = pageUp; self.enter = enter; self.backTab = backTab; self.resize = resize
+    }
 }
 
 public struct KeyDecoder: Sendable {
     public let codes: KeyCodes
-    public init(codes: KeyCodes = .ncurses) { self.codes = codes }
+    public init(codes: KeyCodes) { self.codes = codes }
 
     /// Decodes one `wget_wch` result: `isKeyCode` when it returned KEY_CODE_YES. Mouse events are
     /// read by the adapter (getmouse) and arrive as `.mouse` directly.
@@ -134,7 +199,8 @@ public struct KeyDecoder: Sendable {
         if isKeyCode {
             let c = codes
             switch value {
-            case c.up: return .up; case c.down: return .down; case c.left: return .left; case c.right: return .right
+            case c.up: return .up; case c.down: return .down
+            case c.left: return .left; case c.right: return .right
             case c.shiftUp: return .shiftUp; case c.shiftDown: return .shiftDown
             case c.shiftLeft: return .shiftLeft; case c.shiftRight: return .shiftRight
             case c.pageUp: return .pageUp; case c.pageDown: return .pageDown

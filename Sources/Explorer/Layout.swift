@@ -44,9 +44,26 @@ public struct Layout: Sendable, Equatable {
 
     /// The pane under a screen position (the sidebar counts as Layers).
     public func pane(atX x: Int, y: Int) -> Pane? {
-        if layers.contains(x: x, y: y) || evalSummary.contains(x: x, y: y) { return evalSummary.contains(x: x, y: y) ? .evaluation : .layers }
+        if evalSummary.contains(x: x, y: y) { return .evaluation }
+        if layers.contains(x: x, y: y) { return .layers }
         for (p, r) in panes where r.contains(x: x, y: y) { return p }
         return nil
+    }
+
+    /// The tabs in the main area, one per pane but Layers (the sidebar): "2 Attention  3 Distance ...".
+    public var tabLabels: [(pane: Pane, x: Int, label: String)] {
+        var x = tabs.x + 1
+        return Pane.allCases.dropFirst().map { p in
+            let label = "\(p.rawValue) \(p)"
+            defer { x += label.count + 2 }
+            return (p, x, label)
+        }
+    }
+
+    /// The tab under a screen position (its label and the two spaces after it).
+    public func tab(atX x: Int, y: Int) -> Pane? {
+        guard tabs.contains(x: x, y: y) else { return nil }
+        return tabLabels.first { x < $0.x + $0.label.count + 2 }?.pane
     }
 
     // Inner geometry shared by render and reducer.
@@ -55,7 +72,9 @@ public struct Layout: Sendable, Equatable {
         Rect(x: r.x + 1, y: r.y + 1, width: r.width - 1, height: Swift.max(1, r.height - 7))
     }
     /// Text pane: the byte grid.
-    public static func textArea(_ r: Rect) -> Rect { Rect(x: r.x, y: r.y + 1, width: r.width, height: Swift.max(1, r.height - 2)) }
+    public static func textArea(_ r: Rect) -> Rect {
+        Rect(x: r.x, y: r.y + 1, width: r.width, height: Swift.max(1, r.height - 2))
+    }
     /// Layers pane: the first row of the layer table.
     public static let layerTableTop = 1
     /// Evaluation pane: the first run row.

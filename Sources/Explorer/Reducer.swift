@@ -1,295 +1,438 @@
 // reduce(&state, action) -> Effect: the only place the explorer's state changes (Elm-style update).
+// One function per concern (general, layers and memory, heatmap, text and search, navigation, evaluation,
+// the input line and its commands, mouse, worker results), each changing the state and returning effects.
+import Analysis
 import Foundation
-
-/// The action a key stands for in the current state: overlays and the input line take keys first.
-public func action(for key: Key, in s: AppState) -> Action? {
-    if case .resize = key { return nil }
-    if s.overlay == .confirmQuit {
-        switch key {
-        case .char("y"), .char("Y"), .char("q"), .enter, .ctrl("c"): return .confirm(true)
-        case .char("n"), .char("N"), .escape: return .confirm(false)
-        default: return nil
-        }
-    }
-    if s.input != nil {
-        switch key {
-        case .char(let c): return .inputCharacter(c)
-        case .backspace, .delete: return .inputBackspace
-        case .enter: return .inputSubmit
-        case .escape, .ctrl("c"), .ctrl("g"): return .escape
-        default: return nil
-        }
-    }
-    if s.overlay == .help {
-        switch key {
-        case .char("?"), .function(1), .escape, .char("q"): return .escape
-        case .ctrl("c"): return .interrupt
-        case .up, .char("k"): return .move(.up)
-        case .down, .char("j"): return .move(.down)
-        case .pageUp: return .jump(.pageUp)
-        case .pageDown, .char(" "): return .jump(.pageDown)
-        default: return nil
-        }
-    }
-    return KeyMap.action(for: key)
-}
+import TXL
 
 /// Applies one action; returns what the adapter must do (redraw, recompute, start/cancel eval, export, quit).
 public func reduce(_ s: inout AppState, _ action: Action) -> Effect {
-    var e = Effect.redraw
-    // A key or mouse action clears the last message; results and messages themselves do not.
+    // A key or mouse action clears the last message; results and resizes do not.
     switch action {
-    case .analysisReady, .analysisFailed, .evalProgress, .evalFinished, .evalFailed, .exported, .exportFailed, .showMessage, .resize: break
+    case .worker, .general(.resize): break
     default: s.message = nil; s.messageIsError = false
     }
-
-    func say(_ m: String, error: Bool = false) { s.message = m; s.messageIsError = error }
-
-    func memoryChanged(_ e: inout Effect) {
-        s.analysisRequest += 1
-        s.analysing = true
-        e.recompute = true
-        if let ev = s.eval {
-            s.evalRequest += 1
-            s.eval = EvalStatus(request: s.evalRequest, memory: s.memory, bytesTotal: ev.bytesTotal, progress: nil)
-            e.eval = .start
-            say("evaluation restarted with \(MemoryPlan.compact(s.memory))")
-        }
-        let maxZoom = zoomLimit(s)
-        if s.zoom > maxZoom { s.zoom = maxZoom }
-    }
-
-    func setMemory(_ l: Int, _ v: Int, _ e: inout Effect) {
-        guard v >= 0 && v <= s.model.maxMemory else { say("memory length \(v) is outside 0...\(s.model.maxMemory)", error: true); return }
-        guard s.memory[l] != v else { return }
-        s.memory[l] = v
-        s.preset = nil
-        memoryChanged(&e)
-    }
-
-    func setAll(_ m: [Int], _ e: inout Effect) {
-        guard m != s.memory else { return }
-        s.memory = m
-        memoryChanged(&e)
-    }
-
-    func applyPreset(_ p: Preset, _ e: inout Effect) {
-        setAll(p.lengths(layers: s.model.layers, long: s.longLength, short: s.shortLength), &e)
-        s.preset = p
-        say("preset \(p): lrm \(s.longLength), srm \(s.shortLength)")
-    }
-
-    func moveCursor(to n: Int, _ e: inout Effect) {
-        guard !s.text.isEmpty else { return }
-        let old = s.segmentStart
-        s.cursor = Swift.max(0, Swift.min(s.text.count - 1, n))
-        if s.segmentStart != old || s.analysis == nil {
-            s.analysisRequest += 1
-            s.analysing = true
-            e.recompute = true
-        }
-    }
-
-    func search(forward: Bool, _ e: inout Effect) {
-        guard let q = s.search, !q.isEmpty else { say("no search yet: / to search", error: true); return }
-        let needle = Array(q.utf8)
-        if let hit = find(needle, in: s.text, from: s.cursor, forward: forward) {
-            moveCursor(to: hit, &e)
-            say("/\(q) at byte \(hit)")
-        } else {
-            say("/\(q) not found", error: true)
-        }
-    }
-
+    let e: Effect
     switch action {
+    case .general(let a): e = reduceGeneral(&s, a)
+    case .layers(let a): e = reduceLayers(&s, a)
+    case .heatmap(let a): e = reduceHeatmap(&s, a)
+    case .text(let a): e = reduceText(&s, a)
+    case .navigate(let n): e = navigate(&s, n)
+    case .eval(let a): e = reduceEval(&s, a)
+    case .input(let a): e = reduceInput(&s, a)
+    case .mouse(let m): e = reduceMouse(&s, m)
+    case .worker(let r): e = reduceWorker(&s, r)
+    }
+    return e
+}
+
+extension AppState {
+    mutating func say(_ m: String, error: Bool = false) { message = m; messageIsError = error }
+
+    /// Asks for the analysis of the cursor's segment again.
+    mutating func recompute() -> Effect {
+        analysisRequest += 1
+        analysing = true
+        return Effect(redraw: true, recompute: true)
+    }
+
+    mutating func focus(_ p: Pane) {
+        focus = p
+        if p != .layers { mainPane = p }
+    }
+}
+
+// MARK: General: overlays, panes, quitting, the terminal
+
+func reduceGeneral(_ s: inout AppState, _ a: GeneralAction) -> Effect {
+    var e = Effect.redraw
+    switch a {
     case .toggleHelp:
         s.overlay = s.overlay == .help ? nil : .help
         s.helpTop = 0
+    case .scrollHelp(let n):
+        s.helpTop = Swift.max(0, s.helpTop + n)
     case .quit:
         if s.isEvaluating { s.overlay = .confirmQuit } else { e.quit = true }
-    case .confirm(let yes):
+    case .confirmQuit(let yes):
         if yes { e.quit = true } else { s.overlay = nil }
     case .interrupt:
-        if s.overlay == .confirmQuit { e.quit = true }
-        else if s.input != nil { s.input = nil }
-        else if s.eval != nil {
+        if s.overlay == .confirmQuit {
+            e.quit = true
+        } else if s.input != nil {
+            s.input = nil
+        } else if s.eval != nil {
             s.eval = nil
             s.evalRequest += 1
             e.eval = .cancel
-            s.interruptArmed = true
-            say("evaluation cancelled; Ctrl-C again quits")
-        } else { e.quit = true }
+            s.say("evaluation cancelled; Ctrl-C again quits")
+        } else {
+            e.quit = true
+        }
     case .escape:
         if s.input != nil { s.input = nil } else if s.overlay != nil { s.overlay = nil }
     case .nextPane, .previousPane:
         let all = Pane.allCases
         let i = all.firstIndex(of: s.focus)!
-        let step = { if case .nextPane = action { return 1 }; return all.count - 1 }()
-        focus(&s, all[(i + step) % all.count])
+        let step = { if case .nextPane = a { return 1 }; return all.count - 1 }()
+        s.focus(all[(i + step) % all.count])
     case .focus(let p):
-        focus(&s, p)
-    case .openCommandLine:
-        s.input = InputLine(kind: .command)
-    case .openSearch:
-        s.input = InputLine(kind: .search)
-    case .searchNext: search(forward: true, &e)
-    case .searchPrevious: search(forward: false, &e)
+        s.focus(p)
+    case .export:
+        e.export = s.focus
+    case .resize(let size):
+        s.size = size
+        s.zoom = Swift.min(s.zoom, zoomLimit(s))
+    }
+    return e
+}
 
-    case .move(let d):
-        if s.overlay == .help { s.helpTop = Swift.max(0, s.helpTop + (d == .down ? 1 : d == .up ? -1 : 0)); break }
-        switch (s.focus, d) {
-        case (.layers, .up), (.distance, .up): s.selectedLayer = Swift.max(0, s.selectedLayer - 1)
-        case (.layers, .down), (.distance, .down): s.selectedLayer = Swift.min(s.model.layers - 1, s.selectedLayer + 1)
-        case (.layers, .left): return reduce(&s, .halveMemory)
-        case (.layers, .right): return reduce(&s, .doubleMemory)
-        case (.evaluation, .up): if !s.runs.isEmpty { s.selectedRun = Swift.max(0, (s.selectedRun ?? s.runs.count - 1) - 1) }
-        case (.evaluation, .down): if !s.runs.isEmpty { s.selectedRun = Swift.min(s.runs.count - 1, (s.selectedRun ?? s.runs.count - 1) + 1) }
-        case (.attention, .up): moveCursor(to: s.cursor - queriesPerRow(s), &e)
-        case (.attention, .down): moveCursor(to: s.cursor + queriesPerRow(s), &e)
-        case (.text, .up): moveCursor(to: s.cursor - textWidth(s), &e)
-        case (.text, .down): moveCursor(to: s.cursor + textWidth(s), &e)
-        case (_, .left): moveCursor(to: s.cursor - 1, &e)
-        case (_, .right): moveCursor(to: s.cursor + 1, &e)
-        }
-    case .pan(let d):
-        switch d {
-        case .left, .right:
-            guard let a = s.analysis?.attention[s.selectedLayer], s.zoom > 0 else { say("zoom in (z) to pan the keys"); break }
-            let visible = Swift.max(1, a.keys >> s.zoom)
-            let step = Swift.max(1, visible / 4)
-            s.pan = Swift.max(0, Swift.min(a.keys - visible, s.pan + (d == .left ? -step : step)))
-        case .up, .down:
-            let page = s.focus == .text ? textWidth(s) * 8 : queriesPerRow(s) * 8
-            moveCursor(to: s.cursor + (d == .up ? -page : page), &e)
-        }
-    case .jump(let j):
-        if s.overlay == .help { s.helpTop = Swift.max(0, s.helpTop + (j == .pageUp ? -10 : 10)); break }
-        switch (s.focus, j) {
-        case (.layers, .first), (.distance, .first): s.selectedLayer = 0
-        case (.layers, .last), (.distance, .last): s.selectedLayer = s.model.layers - 1
-        case (.evaluation, .first): if !s.runs.isEmpty { s.selectedRun = 0 }
-        case (.evaluation, .last): if !s.runs.isEmpty { s.selectedRun = s.runs.count - 1 }
-        case (_, .first): moveCursor(to: 0, &e)
-        case (_, .last): moveCursor(to: s.text.count - 1, &e)
-        case (_, .pageUp): moveCursor(to: s.cursor - s.model.segmentLength, &e)
-        case (_, .pageDown): moveCursor(to: s.cursor + s.model.segmentLength, &e)
-        }
+// MARK: Layers and memory
 
-    case .previousLayer: s.selectedLayer = Swift.max(0, s.selectedLayer - 1); s.pan = 0
-    case .nextLayer: s.selectedLayer = Swift.min(s.model.layers - 1, s.selectedLayer + 1); s.pan = 0
-    case .setLayer(let l): s.selectedLayer = Swift.max(0, Swift.min(s.model.layers - 1, l)); s.pan = 0
+func reduceLayers(_ s: inout AppState, _ a: LayerAction) -> Effect {
+    switch a {
+    case .previous: s.selectedLayer = Swift.max(0, s.selectedLayer - 1); s.pan = 0
+    case .next: s.selectedLayer = Swift.min(s.model.layers - 1, s.selectedLayer + 1); s.pan = 0
+    case .select(let l): s.selectedLayer = Swift.max(0, Swift.min(s.model.layers - 1, l)); s.pan = 0
+    case .double:
+        let m = s.memory[s.selectedLayer]
+        let next = m == 0 ? Swift.max(1, Swift.min(s.shortLength, s.model.maxMemory)) : m * 2
+        guard next <= s.model.maxMemory else {
+            s.say("L\(s.selectedLayer) is at \(m); the model accepts at most \(s.model.maxMemory)", error: true)
+            return .redraw
+        }
+        return setMemory(&s, layer: s.selectedLayer, next)
+    case .halve:
+        return setMemory(&s, layer: s.selectedLayer, s.memory[s.selectedLayer] / 2)
+    case .clear:
+        return setMemory(&s, layer: s.selectedLayer, 0)
+    case .copyToAll:
+        s.preset = nil
+        return setAllMemory(&s, Array(repeating: s.memory[s.selectedLayer], count: s.model.layers))
+    case .cyclePreset:
+        let fitting = Preset.cycle.filter { (try? $0.lengths(layers: s.model.layers, long: 1, short: 0)) != nil }
+        s.presetIndex = (s.presetIndex + 1) % fitting.count
+        return applyPreset(&s, fitting[s.presetIndex])
+    case .reset:
+        s.preset = nil
+        let e = setAllMemory(&s, s.model.defaultMemory)
+        s.say("memory back to the checkpoint's \(MemorySpec.compact(s.memory))")
+        return e
+    case .set(let l, let v):
+        return setMemory(&s, layer: l, v)
+    case .setAll(let m):
+        if let bad = m.first(where: { $0 < 0 || $0 > s.model.maxMemory }) {
+            s.say("memory length \(bad) is outside 0...\(s.model.maxMemory)", error: true)
+        } else if m.count != s.model.layers {
+            s.say("\(m.count) lengths for \(s.model.layers) layers", error: true)
+        } else {
+            s.preset = nil
+            return setAllMemory(&s, m)
+        }
+    case .applyPreset(let p):
+        return applyPreset(&s, p)
+    case .setLong(let v), .setShort(let v):
+        if case .setLong = a { s.longLength = v } else { s.shortLength = v }
+        if let p = s.preset { return applyPreset(&s, p) }
+        s.say("lrm \(s.longLength), srm \(s.shortLength): P or :preset applies them")
+    }
+    return .redraw
+}
+
+private func setMemory(_ s: inout AppState, layer l: Int, _ v: Int) -> Effect {
+    guard v >= 0 && v <= s.model.maxMemory else {
+        s.say("memory length \(v) is outside 0...\(s.model.maxMemory)", error: true)
+        return .redraw
+    }
+    guard s.memory[l] != v else { return .redraw }
+    s.memory[l] = v
+    s.preset = nil
+    return memoryChanged(&s)
+}
+
+private func setAllMemory(_ s: inout AppState, _ m: [Int]) -> Effect {
+    guard m != s.memory else { return .redraw }
+    s.memory = m
+    return memoryChanged(&s)
+}
+
+private func applyPreset(_ s: inout AppState, _ p: Preset) -> Effect {
+    let lengths: [Int]
+    do { lengths = try p.lengths(layers: s.model.layers, long: s.longLength, short: s.shortLength) } catch {
+        s.say(error.description, error: true)
+        return .redraw
+    }
+    let e = setAllMemory(&s, lengths)
+    s.preset = p
+    s.say("preset \(p): lrm \(s.longLength), srm \(s.shortLength)")
+    return e
+}
+
+/// A new memory: recompute the segment, restart a running evaluation, keep the zoom possible.
+private func memoryChanged(_ s: inout AppState) -> Effect {
+    var e = s.recompute()
+    if let ev = s.eval {
+        s.evalRequest += 1
+        s.eval = EvalStatus(request: s.evalRequest, memory: s.memory, bytesTotal: ev.bytesTotal, progress: nil)
+        e.eval = .start
+        s.say("evaluation restarted with \(MemorySpec.compact(s.memory))")
+    }
+    s.zoom = Swift.min(s.zoom, zoomLimit(s))
+    return e
+}
+
+// MARK: Heatmap view
+
+func reduceHeatmap(_ s: inout AppState, _ a: HeatmapAction) -> Effect {
+    switch a {
     case .previousHead, .nextHead:
         let views: [HeadView] = [.mean, .max] + (0..<s.model.heads).map { .head($0) }
         let i = views.firstIndex(of: s.headView) ?? 0
-        let step = { if case .nextHead = action { return 1 }; return views.count - 1 }()
+        let step = { if case .nextHead = a { return 1 }; return views.count - 1 }()
         s.headView = views[(i + step) % views.count]
     case .cycleHeadAggregate:
         s.headView = s.headView == .mean ? .max : .mean
-    case .setHead(let h): s.headView = h
-    case .setCursor(let n): moveCursor(to: n, &e)
-
-    case .doubleMemory:
-        let m = s.memory[s.selectedLayer]
-        let next = m == 0 ? Swift.max(1, Swift.min(s.shortLength, s.model.maxMemory)) : m * 2
-        if next > s.model.maxMemory { say("L\(s.selectedLayer) is at \(m); the model accepts at most \(s.model.maxMemory)", error: true) }
-        else { setMemory(s.selectedLayer, next, &e) }
-    case .halveMemory:
-        setMemory(s.selectedLayer, s.memory[s.selectedLayer] / 2, &e)
-    case .clearMemory:
-        setMemory(s.selectedLayer, 0, &e)
-    case .copyMemoryToAll:
-        setAll(Array(repeating: s.memory[s.selectedLayer], count: s.model.layers), &e)
-        s.preset = nil
-    case .enterMemoryValue:
-        s.input = InputLine(kind: .memoryValue)
-    case .cyclePreset:
-        s.presetIndex = (s.presetIndex + 1) % Preset.cycle.count
-        applyPreset(Preset.cycle[s.presetIndex], &e)
-    case .resetMemory:
-        setAll(s.model.defaultMemory, &e)
-        s.preset = nil
-        say("memory back to the checkpoint's \(MemoryPlan.compact(s.memory))")
-    case .setMemory(let l, let v):
-        setMemory(l, v, &e)
-    case .setAllMemory(let m):
-        if let bad = m.first(where: { $0 < 0 || $0 > s.model.maxMemory }) { say("memory length \(bad) is outside 0...\(s.model.maxMemory)", error: true) }
-        else if m.count != s.model.layers { say("\(m.count) lengths for \(s.model.layers) layers", error: true) }
-        else { setAll(m, &e); s.preset = nil }
-    case .applyPreset(let p):
-        applyPreset(p, &e)
-    case .setLong(let v), .setShort(let v):
-        if case .setLong = action { s.longLength = v } else { s.shortLength = v }
-        if let p = s.preset { applyPreset(p, &e) } else { say("lrm \(s.longLength), srm \(s.shortLength): P or :preset applies them") }
-
+    case .setHead(let h):
+        s.headView = h
     case .zoomIn:
-        if s.zoom < zoomLimit(s) { s.zoom += 1 } else { say("zoomed in as far as the heatmap width allows") }
+        if s.zoom < zoomLimit(s) { s.zoom += 1 } else { s.say("zoomed in as far as the heatmap width allows") }
     case .zoomOut:
         if s.zoom > 0 { s.zoom -= 1 }
         if s.zoom == 0 { s.pan = 0 }
+    case .panLeft, .panRight:
+        guard let att = s.analysis?.attention[s.selectedLayer], s.zoom > 0 else {
+            s.say("zoom in (z) to pan the keys")
+            break
+        }
+        let visible = Swift.max(1, att.keys >> s.zoom)
+        let step = Swift.max(1, visible / 4)
+        let moved = s.pan + ({ if case .panLeft = a { return -step }; return step }())
+        s.pan = Swift.max(0, Swift.min(att.keys - visible, moved))
     case .cycleReduction:
-        s.reduction = { switch s.reduction { case .max: return .min; case .min: return .mean; case .mean: return .max } }()
-        say("downsampling: \(s.reduction.rawValue) over each bin")
+        switch s.reduction {
+        case .max: s.reduction = .min
+        case .min: s.reduction = .mean
+        case .mean: s.reduction = .max
+        }
+        s.say("downsampling: \(s.reduction.rawValue) over each bin")
     case .toggleScale:
         s.scale = s.scale == .log ? .linear : .log
+    }
+    return .redraw
+}
 
-    case .startEval:
-        guard !s.text.isEmpty else { say("no text to evaluate", error: true); break }
+// MARK: Text and search
+
+func reduceText(_ s: inout AppState, _ a: TextAction) -> Effect {
+    switch a {
+    case .setCursor(let n):
+        return moveCursor(&s, to: n)
+    case .pageUp, .pageDown:
+        let page = s.focus == .text ? textWidth(s) * 8 : queriesPerRow(s) * 8
+        return moveCursor(&s, to: s.cursor + ({ if case .pageUp = a { return -page }; return page }()))
+    case .searchNext: return search(&s, forward: true)
+    case .searchPrevious: return search(&s, forward: false)
+    }
+}
+
+/// Moves the text cursor (clamped to the text: a cursor move, not user input); a new segment is recomputed.
+func moveCursor(_ s: inout AppState, to n: Int) -> Effect {
+    guard !s.text.isEmpty else { return .redraw }
+    let old = s.segmentStart
+    s.cursor = Swift.max(0, Swift.min(s.text.count - 1, n))
+    if s.segmentStart != old || s.analysis == nil { return s.recompute() }
+    return .redraw
+}
+
+private func search(_ s: inout AppState, forward: Bool) -> Effect {
+    guard let q = s.search, !q.isEmpty else {
+        s.say("no search yet: / to search", error: true)
+        return .redraw
+    }
+    guard let hit = find(Array(q.utf8), in: s.text, from: s.cursor, forward: forward) else {
+        s.say("/\(q) not found", error: true)
+        return .redraw
+    }
+    let e = moveCursor(&s, to: hit)
+    s.say("/\(q) at byte \(hit)")
+    return e
+}
+
+// MARK: Navigation: arrows and pages in the focused pane
+
+func navigate(_ s: inout AppState, _ n: Navigation) -> Effect {
+    switch s.focus {
+    case .layers:
+        switch n {
+        case .move(.left): return reduceLayers(&s, .halve)
+        case .move(.right): return reduceLayers(&s, .double)
+        default: return navigateLayers(&s, n)
+        }
+    case .distance:
+        return navigateLayers(&s, n)
+    case .evaluation:
+        let runs = s.runs.count, sel = s.selectedRun ?? runs - 1
+        switch n {
+        case .move(.up): if runs > 0 { s.selectedRun = Swift.max(0, sel - 1) }
+        case .move(.down): if runs > 0 { s.selectedRun = Swift.min(runs - 1, sel + 1) }
+        case .jump(.first): if runs > 0 { s.selectedRun = 0 }
+        case .jump(.last): if runs > 0 { s.selectedRun = runs - 1 }
+        default: return navigateCursor(&s, n, row: 1)
+        }
+        return .redraw
+    case .attention:
+        return navigateCursor(&s, n, row: queriesPerRow(s))
+    case .text:
+        return navigateCursor(&s, n, row: textWidth(s))
+    }
+}
+
+/// Up and down pick the layer, Home and End the first and last; the rest moves the text cursor.
+private func navigateLayers(_ s: inout AppState, _ n: Navigation) -> Effect {
+    switch n {
+    case .move(.up): s.selectedLayer = Swift.max(0, s.selectedLayer - 1)
+    case .move(.down): s.selectedLayer = Swift.min(s.model.layers - 1, s.selectedLayer + 1)
+    case .jump(.first): s.selectedLayer = 0
+    case .jump(.last): s.selectedLayer = s.model.layers - 1
+    default: return navigateCursor(&s, n, row: 1)
+    }
+    return .redraw
+}
+
+/// The text cursor: left and right by a byte, up and down by `row` bytes, pages by a segment.
+private func navigateCursor(_ s: inout AppState, _ n: Navigation, row: Int) -> Effect {
+    switch n {
+    case .move(.left): return moveCursor(&s, to: s.cursor - 1)
+    case .move(.right): return moveCursor(&s, to: s.cursor + 1)
+    case .move(.up): return moveCursor(&s, to: s.cursor - row)
+    case .move(.down): return moveCursor(&s, to: s.cursor + row)
+    case .jump(.first): return moveCursor(&s, to: 0)
+    case .jump(.last): return moveCursor(&s, to: s.text.count - 1)
+    case .jump(.pageUp): return moveCursor(&s, to: s.cursor - s.model.segmentLength)
+    case .jump(.pageDown): return moveCursor(&s, to: s.cursor + s.model.segmentLength)
+    }
+}
+
+// MARK: Evaluation runs
+
+func reduceEval(_ s: inout AppState, _ a: EvalAction) -> Effect {
+    var e = Effect.redraw
+    switch a {
+    case .start:
+        guard !s.text.isEmpty else { s.say("no text to evaluate", error: true); break }
         s.evalRequest += 1
         s.eval = EvalStatus(request: s.evalRequest, memory: s.memory, bytesTotal: s.evalBytes, progress: nil)
         e.eval = .start
-    case .cancelEval:
-        if s.eval != nil {
-            s.eval = nil; s.evalRequest += 1; e.eval = .cancel
-            say("evaluation cancelled")
-        } else { say("no evaluation is running") }
-    case .halveEvalBytes:
+    case .cancel:
+        guard s.eval != nil else { s.say("no evaluation is running"); break }
+        s.eval = nil
+        s.evalRequest += 1
+        e.eval = .cancel
+        s.say("evaluation cancelled")
+    case .halveBytes:
         s.evalBytes = Swift.max(1, s.evalBytes / 2)
-        say("evaluation over \(formatBytes(s.evalBytes))")
-    case .doubleEvalBytes:
+        s.say("evaluation over \(formatBytes(s.evalBytes))")
+    case .doubleBytes:
         s.evalBytes = Swift.min(s.text.count, s.evalBytes * 2)
-        say("evaluation over \(formatBytes(s.evalBytes))" + (s.evalBytes == s.text.count ? " (the whole text)" : ""))
-    case .setEvalBytes(let n):
+        s.say("evaluation over \(formatBytes(s.evalBytes))" + (s.evalBytes == s.text.count ? " (the whole text)" : ""))
+    case .setBytes(let n):
         s.evalBytes = n
     case .pinBaseline:
-        guard !s.runs.isEmpty else { say("no runs yet: e runs an evaluation", error: true); break }
+        guard !s.runs.isEmpty else { s.say("no runs yet: e runs an evaluation", error: true); break }
         let run = s.runs[s.selectedRun ?? s.runs.count - 1]
-        if s.baseline == run.id { s.baseline = nil; say("baseline unpinned") }
-        else { s.baseline = run.id; say("run \(run.id) pinned as the baseline") }
-    case .export:
-        e.export = s.focus == .layers ? .layers : s.focus
+        if s.baseline == run.id {
+            s.baseline = nil
+            s.say("baseline unpinned")
+        } else {
+            s.baseline = run.id
+            s.say("run \(run.id) pinned as the baseline")
+        }
+    }
+    return e
+}
 
-    case .inputCharacter(let c):
+// MARK: The input line and its commands
+
+func reduceInput(_ s: inout AppState, _ a: InputAction) -> Effect {
+    switch a {
+    case .open(let kind):
+        s.input = InputLine(kind: kind)
+    case .character(let c):
         s.input?.text.append(c)
-    case .inputBackspace:
+    case .backspace:
         if s.input?.text.isEmpty == true { s.input = nil } else { s.input?.text.removeLast() }
-    case .inputSubmit:
+    case .submit:
         guard let input = s.input else { break }
         s.input = nil
         let line = input.text.trimmingCharacters(in: .whitespaces)
         switch input.kind {
         case .search:
             if !line.isEmpty { s.search = line }
-            search(forward: true, &e)
+            return search(&s, forward: true)
         case .memoryValue:
             guard !line.isEmpty else { break }
-            if let v = Int(line) { setMemory(s.selectedLayer, v, &e) }
-            else { say("not a memory length: \(line)", error: true) }
+            guard let v = Int(line) else { s.say("not a memory length: \(line)", error: true); break }
+            return setMemory(&s, layer: s.selectedLayer, v)
         case .command:
-            let parsed = CommandParser.parse(line, layers: s.model.layers, heads: s.model.heads, maxMemory: s.model.maxMemory,
-                                             textCount: s.text.count, long: s.longLength, short: s.shortLength)
-            switch parsed {
-            case .failure(let err): say(err.description, error: true)
+            switch CommandParser.parse(line, in: s) {
+            case .failure(let err):
+                s.say(err.description, error: true)
             case .success(let actions):
-                for a in actions { e = e.merged(reduce(&s, a)) }
+                return actions.reduce(Effect.redraw) { $0.merged(reduce(&s, $1)) }
             }
         }
+    }
+    return .redraw
+}
 
-    case .resize(let size):
-        s.size = size
-        if s.zoom > zoomLimit(s) { s.zoom = zoomLimit(s) }
-    case .mouse(let m):
-        mouse(&s, m, &e)
+// MARK: Mouse
 
+func reduceMouse(_ s: inout AppState, _ m: MouseEvent) -> Effect {
+    let layout = Layout(s)
+    if m.kind != .click {
+        if let p = layout.pane(atX: m.x, y: m.y) { s.focus = p }
+        let n: Navigation = .move(m.kind == .wheelUp ? .up : .down)
+        return (0..<3).reduce(Effect.redraw) { e, _ in e.merged(navigate(&s, n)) }
+    }
+    if let tab = layout.tab(atX: m.x, y: m.y) { s.focus(tab); return .redraw }
+    if layout.tabs.contains(x: m.x, y: m.y) { return .redraw }
+    guard let pane = layout.pane(atX: m.x, y: m.y) else { return .redraw }
+    s.focus(pane)
+    if pane == .layers {
+        let row = m.y - layout.layers.y - Layout.layerTableTop
+        if row >= 0 && row < s.model.layers { s.selectedLayer = row }
+        return .redraw
+    }
+    guard let r = layout.panes[pane] else { return .redraw }
+    switch pane {
+    case .text:
+        let area = Layout.textArea(r)
+        guard area.contains(x: m.x, y: m.y) else { break }
+        let top = textTopLine(s, area: area)
+        let n = (top + m.y - area.y) * area.width + (m.x - area.x)
+        if n < s.text.count { return moveCursor(&s, to: n) }
+    case .attention:
+        let area = Layout.heatArea(r)
+        guard area.contains(x: m.x, y: m.y), let a = s.analysis else { break }
+        let perCell = s.halfBlocks ? 2 : 1
+        let starts = Heatmap.binStarts(0..<a.bytes.count, parts: area.height * perCell)
+        let bin = Swift.min(starts.count - 2, (m.y - area.y) * perCell)
+        if bin >= 0 { return moveCursor(&s, to: a.offset + starts[bin]) }
+    case .evaluation:
+        let row = m.y - r.y - Layout.runTableTop
+        let first = Swift.max(0, s.runs.count - runRows(r))
+        if row >= 0 && first + row < s.runs.count { s.selectedRun = first + row }
+    case .layers, .distance:
+        break
+    }
+    return .redraw
+}
+
+// MARK: Results from the workers
+
+func reduceWorker(_ s: inout AppState, _ r: WorkerResult) -> Effect {
+    switch r {
     case .analysisReady(let request, let a, let profiles, let memory):
         guard request == s.analysisRequest else { return .none }
         s.analysis = a; s.profiles = profiles; s.analysisMemory = memory; s.analysing = false
@@ -297,44 +440,32 @@ public func reduce(_ s: inout AppState, _ action: Action) -> Effect {
     case .analysisFailed(let request, let m):
         guard request == s.analysisRequest else { return .none }
         s.analysing = false
-        say("analysis failed: \(m)", error: true)
+        s.say("analysis failed: \(m)", error: true)
     case .evalProgress(let request, let p):
         guard s.eval?.request == request else { return .none }
         s.eval?.progress = p
     case .evalFinished(let request, let r):
         guard s.eval?.request == request else { return .none }
         s.eval = nil
-        s.runs.append(Run(id: s.nextRunID, memory: r.memory, stateFloats: MemoryPlan.stateFloats(r.memory, dModel: s.model.dModel),
-                          bytes: r.bytes, bpc: r.bpc, seconds: r.seconds))
+        let run = Run(id: s.nextRunID, memory: r.memory, stateFloats: r.memoryFloats, bytes: r.predicted, bpc: r.bpc,
+                      seconds: r.seconds)
+        s.runs.append(run)
         s.nextRunID += 1
         s.selectedRun = s.runs.count - 1
-        say(String(format: "run %d: %.4f bpc over %@ in %.1f s", s.runs.last!.id, r.bpc, formatBytes(r.bytes), r.seconds))
+        s.say(String(format: "run %d: %.4f bpc over %@ in %.1f s", run.id, r.bpc, formatBytes(run.bytes), r.seconds))
     case .evalFailed(let request, let m):
         guard s.eval?.request == request else { return .none }
         s.eval = nil
-        say("evaluation failed: \(m)", error: true)
+        s.say("evaluation failed: \(m)", error: true)
     case .exported(let paths):
-        say("wrote " + paths.joined(separator: ", "))
+        s.say("wrote " + paths.joined(separator: ", "))
     case .exportFailed(let m):
-        say("export failed: \(m)", error: true)
-    case .showMessage(let m):
-        say(m)
+        s.say("export failed: \(m)", error: true)
     }
-    if case .interrupt = action {} else { s.interruptArmed = false }
-    return e
+    return .redraw
 }
 
-extension Effect {
-    func merged(_ o: Effect) -> Effect {
-        Effect(redraw: redraw || o.redraw, recompute: recompute || o.recompute, eval: o.eval ?? eval,
-               export: o.export ?? export, quit: quit || o.quit)
-    }
-}
-
-private func focus(_ s: inout AppState, _ p: Pane) {
-    s.focus = p
-    if p != .layers { s.mainPane = p }
-}
+// MARK: Geometry the reducer shares with render
 
 /// Queries in one heatmap row (half-blocks hold two per cell row).
 func queriesPerRow(_ s: AppState) -> Int {
@@ -347,68 +478,18 @@ func queriesPerRow(_ s: AppState) -> Int {
 
 func textWidth(_ s: AppState) -> Int {
     let layout = Layout(s)
-    return Swift.max(1, (layout.panes[.text] ?? layout.panes.values.first ?? Rect(x: 0, y: 0, width: 40, height: 1)).width)
+    let r = layout.panes[.text] ?? layout.panes.values.first ?? Rect(x: 0, y: 0, width: 40, height: 1)
+    return Swift.max(1, r.width)
 }
 
 /// Deepest zoom: at least one key per heatmap column.
 func zoomLimit(_ s: AppState) -> Int {
     let keys = s.analysis?.attention[s.selectedLayer].keys ?? (s.memory[s.selectedLayer] + s.model.segmentLength)
-    let cols = Swift.max(1, Layout.heatArea(Layout(s).panes[.attention] ?? Rect(x: 0, y: 0, width: 48, height: 1)).width)
+    let pane = Layout(s).panes[.attention] ?? Rect(x: 0, y: 0, width: 48, height: 1)
+    let cols = Swift.max(1, Layout.heatArea(pane).width)
     var z = 0
     while (keys >> (z + 1)) >= cols { z += 1 }
     return z
-}
-
-private func mouse(_ s: inout AppState, _ m: MouseEvent, _ e: inout Effect) {
-    let layout = Layout(s)
-    if m.kind != .click {
-        let d: Direction = m.kind == .wheelUp ? .up : .down
-        if let p = layout.pane(atX: m.x, y: m.y) { s.focus = p }
-        for _ in 0..<3 { e = e.merged(reduce(&s, .move(d))) }
-        return
-    }
-    if layout.tabs.contains(x: m.x, y: m.y) {
-        // Tabs are drawn as "2 Attention  3 Distance  4 Text  5 Eval" from the left edge.
-        var x = layout.tabs.x + 1
-        for p in Pane.allCases.dropFirst() {
-            let w = "\(p.rawValue) \(p)".count + 2
-            if m.x < x + w { focus(&s, p); return }
-            x += w
-        }
-        return
-    }
-    guard let pane = layout.pane(atX: m.x, y: m.y) else { return }
-    focus(&s, pane)
-    if pane == .layers {
-        let row = m.y - layout.layers.y - Layout.layerTableTop
-        if row >= 0 && row < s.model.layers { s.selectedLayer = row }
-        return
-    }
-    guard let r = layout.panes[pane] else { return }
-    switch pane {
-    case .text:
-        let area = Layout.textArea(r)
-        guard area.contains(x: m.x, y: m.y) else { return }
-        let top = textTopLine(s, area: area)
-        let n = (top + m.y - area.y) * area.width + (m.x - area.x)
-        if n < s.text.count { moveCursorByMouse(&s, n, &e) }
-    case .attention:
-        let area = Layout.heatArea(r)
-        guard area.contains(x: m.x, y: m.y), let a = s.analysis else { return }
-        let perCell = s.halfBlocks ? 2 : 1
-        let starts = Heatmap.binStarts(0..<a.bytes.count, parts: area.height * perCell)
-        let bin = Swift.min(starts.count - 2, (m.y - area.y) * perCell)
-        if bin >= 0 { moveCursorByMouse(&s, a.offset + starts[bin], &e) }
-    case .evaluation:
-        let row = m.y - r.y - Layout.runTableTop
-        let first = Swift.max(0, s.runs.count - runRows(r))
-        if row >= 0 && first + row < s.runs.count { s.selectedRun = first + row }
-    default: break
-    }
-}
-
-private func moveCursorByMouse(_ s: inout AppState, _ n: Int, _ e: inout Effect) {
-    e = e.merged(reduce(&s, .setCursor(n)))
 }
 
 /// Rows of the runs table in an evaluation pane.

@@ -1,7 +1,9 @@
 // render(state, size) -> Grid: the whole screen as a pure function of the state. Cheap enough to run on
 // every key press: the heatmap downsampling is the only loop over attention, the distance profiles
 // come precomputed with the analysis.
+import Analysis
 import Foundation
+import TXL
 
 public func render(_ s: AppState, size: Size) -> Grid {
     var g = Grid(width: size.width, height: size.height)
@@ -12,7 +14,7 @@ public func render(_ s: AppState, size: Size) -> Grid {
     r.layers(&g, layout.layers)
     r.evalSummary(&g, layout.evalSummary)
     for y in 1..<(size.height - 1) { g.set(layout.layers.width, y, r.glyphs.vertical, .border) }
-    r.tabs(&g, layout.tabs, all: layout.panes.count > 1)
+    r.tabs(&g, layout)
     for (pane, rect) in layout.panes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
         switch pane {
         case .attention: r.attention(&g, rect)
@@ -24,7 +26,9 @@ public func render(_ s: AppState, size: Size) -> Grid {
     }
     if layout.panes.count > 1 {
         let rects = Array(layout.panes.values)
-        for a in rects where a.x > layout.tabs.x { for y in a.y..<a.maxY { g.set(a.x - 1, y, r.glyphs.vertical, .border) } }
+        for a in rects where a.x > layout.tabs.x {
+            for y in a.y..<a.maxY { g.set(a.x - 1, y, r.glyphs.vertical, .border) }
+        }
     }
     r.status(&g, layout.status)
     switch s.overlay {
@@ -94,23 +98,24 @@ struct Renderer {
         } else {
             let bpc = s.lastBPC.map { String(format: "%.4f", $0) } ?? "-"
             var rate = "-"
-            if let p = s.eval?.progress, p.seconds > 0 { rate = formatBytes(Int(Double(p.bytesDone) / p.seconds)) + "/s" }
-            else if let run = s.runs.last, run.seconds > 0 { rate = formatBytes(Int(Double(run.bytes) / run.seconds)) + "/s" }
+            if let p = s.eval?.progress, p.seconds > 0 { rate = formatBytes(Int(Double(p.done) / p.seconds)) + "/s" }
+            else if let run = s.runs.last, run.seconds > 0 {
+                rate = formatBytes(Int(Double(run.bytes) / run.seconds)) + "/s"
+            }
             let sep = " \(glyphs.vertical) "
-            left = " " + [s.model.name, MemoryPlan.compact(s.memory), "bpc \(bpc)", rate, s.display.label].joined(separator: sep)
+            left = " " + [s.model.name, MemorySpec.compact(s.memory), "bpc \(bpc)", rate, s.display.label]
+                .joined(separator: sep)
         }
         g.put(0, r.y, left, role, maxWidth: r.width - right.count)
         if role != .header { g.paint(0, r.y, width: Swift.min(left.count, r.width - right.count), role) }
         g.put(r.width - right.count, r.y, right, .header)
     }
 
-    func tabs(_ g: inout Grid, _ r: Rect, all: Bool) {
-        var x = r.x + 1
-        for p in Pane.allCases.dropFirst() {
-            let label = "\(p.rawValue) \(p)"
+    func tabs(_ g: inout Grid, _ layout: Layout) {
+        let r = layout.tabs, all = layout.panes.count > 1
+        for (p, x, label) in layout.tabLabels {
             let role: Role = s.focus == p ? .selected : (all || s.mainPane == p ? .title : .dim)
             g.put(x, r.y, label, role, maxWidth: r.maxX - x)
-            x += label.count + 2
         }
         if s.analysing { g.put(r.maxX - 12, r.y, "computing...", .warning) }
     }
@@ -132,22 +137,30 @@ struct Renderer {
             let m = s.memory[l]
             let share = Double(m) / Double(total) * 100
             let sel = l == s.selectedLayer
-            let line = String(format: "%@L%-4d%6d %-5@%5.1f%%", sel ? String(glyphs.pointer) : " ", l, m, s.kind(ofLayer: l), share)
+            let line = String(format: "%@L%-4d%6d %-5@%5.1f%%", sel ? String(glyphs.pointer) : " ", l, m,
+                              s.kind(ofLayer: l), share)
             let role: Role = sel ? (s.focus == .layers ? .selected : .accent) : (m == 0 ? .dim : .plain)
             let n = g.put(r.x, y, line, role, maxWidth: r.width)
             let barWidth = r.width - n - 2
             if barWidth > 0 {
-                let filled = m == 0 ? 0 : Swift.max(1, Int((log2(Double(m) + 1) / maxBits * Double(barWidth)).rounded()))
-                for b in 0..<barWidth { g.set(r.x + n + 1 + b, y, b < filled ? glyphs.barFull : " ", sel ? role : .accent) }
+                let filled = m == 0 ? 0 : Swift.max(1, Int((log2(Double(m) + 1) / maxBits * Double(barWidth))
+                                                        .rounded()))
+                for b in 0..<barWidth {
+                    g.set(r.x + n + 1 + b, y, b < filled ? glyphs.barFull : " ", sel ? role : .accent)
+                }
             }
         }
         var y = r.y + Layout.layerTableTop + Swift.min(rows, L)
         let ratio = s.ratioToFull
         g.put(r.x + 1, y, "state \(formatCount(s.stateFloats)) floats", .plain, maxWidth: r.width - 1); y += 1
         var ratioText = ratio.isFinite ? String(format: "%.2f%@ full", ratio, glyphs.times) : "full model has no memory"
-        if ratio.isFinite && ratio > 0 && ratio < 1 { ratioText += String(format: " (%.1f%@ fewer)", 1 / ratio, glyphs.times) }
+        if ratio.isFinite && ratio > 0 && ratio < 1 {
+            ratioText += String(format: " (%.1f%@ fewer)", 1 / ratio, glyphs.times)
+        }
         g.put(r.x + 1, y, ratioText, .accent, maxWidth: r.width - 1); y += 1
-        g.put(r.x + 1, y, "lrm \(s.longLength) \(glyphs.dot) srm \(s.shortLength)" + (s.preset.map { " \(glyphs.dot) \($0)" } ?? ""), .dim, maxWidth: r.width - 1)
+        let preset = s.preset.map { " \(glyphs.dot) \($0)" } ?? ""
+        g.put(r.x + 1, y, "lrm \(s.longLength) \(glyphs.dot) srm \(s.shortLength)" + preset, .dim,
+              maxWidth: r.width - 1)
     }
 
     // MARK: Evaluation summary (sidebar)
@@ -159,12 +172,12 @@ struct Renderer {
         g.put(r.x + 1, r.y, " Eval \(formatBytes(s.evalBytes)) ", s.focus == .evaluation ? .selected : .title)
         var y = r.y + 1
         if let ev = s.eval {
-            let done = ev.progress.map { Double($0.bytesDone) / Double(Swift.max(1, $0.bytesTotal)) } ?? 0
+            let done = ev.progress?.fraction ?? 0
             bar(&g, r.x + 1, y, width: r.width - 7, fraction: done)
             g.put(r.x + r.width - 5, y, lpad(String(format: "%.0f%%", done * 100), 4), .accent); y += 1
-            if let p = ev.progress, p.bytesDone > 0 {
-                let eta = p.seconds / Double(p.bytesDone) * Double(p.bytesTotal - p.bytesDone)
-                g.put(r.x + 1, y, String(format: "bpc %.4f %@ ETA %@", p.bpc, glyphs.dot, formatSeconds(eta)), .plain, maxWidth: r.width - 1)
+            if let p = ev.progress, let eta = p.eta {
+                g.put(r.x + 1, y, String(format: "bpc %.4f %@ ETA %@", p.bpc, glyphs.dot, formatSeconds(eta)), .plain,
+                      maxWidth: r.width - 1)
             } else {
                 g.put(r.x + 1, y, "starting...", .dim)
             }
@@ -174,29 +187,26 @@ struct Renderer {
         }
         if let last = s.runs.last, y < r.maxY {
             var t = String(format: "last %.4f bpc", last.bpc)
-            if let b = s.runs.first(where: { $0.id == s.baseline }) { t += String(format: " %@%+.4f", glyphs.delta, last.bpc - b.bpc) }
+            if let b = s.runs.first(where: { $0.id == s.baseline }) {
+                t += String(format: " %@%+.4f", glyphs.delta, last.bpc - b.bpc)
+            }
             g.put(r.x + 1, y, t, .plain, maxWidth: r.width - 1); y += 1
         }
-        if y < r.maxY && !s.runs.isEmpty { g.put(r.x + 1, y, "\(s.runs.count) run\(s.runs.count == 1 ? "" : "s") \(glyphs.dot) 5 shows them", .dim, maxWidth: r.width - 1) }
+        if y < r.maxY && !s.runs.isEmpty {
+            let runs = "\(s.runs.count) run\(s.runs.count == 1 ? "" : "s")"
+            g.put(r.x + 1, y, "\(runs) \(glyphs.dot) 5 shows them", .dim, maxWidth: r.width - 1)
+        }
     }
 
     func bar(_ g: inout Grid, _ x: Int, _ y: Int, width: Int, fraction: Double) {
         guard width > 0 else { return }
         let filled = Int((Swift.max(0, Swift.min(1, fraction)) * Double(width)).rounded(.down))
-        for i in 0..<width { g.set(x + i, y, i < filled ? glyphs.barFull : glyphs.barEmpty, i < filled ? .accent : .dim) }
+        for i in 0..<width {
+            g.set(x + i, y, i < filled ? glyphs.barFull : glyphs.barEmpty, i < filled ? .accent : .dim)
+        }
     }
 
     // MARK: Attention
-
-    /// Probability that query q puts on key k under the head view.
-    func probability(_ a: LayerAttention, _ q: Int, _ k: Int, _ view: HeadView) -> Float {
-        let Q = a.queries, K = a.keys
-        switch view {
-        case .head(let h): return a.probabilities[(h * Q + q) * K + k]
-        case .mean: return (0..<a.heads).reduce(Float(0)) { $0 + a.probabilities[($1 * Q + q) * K + k] } / Float(a.heads)
-        case .max: return (0..<a.heads).reduce(Float(0)) { Swift.max($0, a.probabilities[($1 * Q + q) * K + k]) }
-        }
-    }
 
     func heatCell(_ top: UInt8, _ bottom: UInt8) -> Cell {
         if s.halfBlocks { return Cell(glyphs.upperHalf, .heat(top: top, bottom: bottom)) }
@@ -213,7 +223,10 @@ struct Renderer {
         let att = a.attention[s.selectedLayer]
         let M = att.memoryKeys
         let stale = s.analysisIsCurrent ? "" : " (updating)"
-        header(&g, r, " L\(s.selectedLayer) \(glyphs.dot) \(view == .mean || view == .max ? "\(view) of \(att.heads) heads" : "\(view)") \(glyphs.dot) bytes \(a.offset)-\(a.offset + a.bytes.count - 1) \(glyphs.dot) mem \(M)\(stale)",
+        let heads = view == .mean || view == .max ? "\(view) of \(att.heads) heads" : "\(view)"
+        let bytes = "bytes \(a.offset)-\(a.offset + a.bytes.count - 1)"
+        let d = glyphs.dot
+        header(&g, r, " L\(s.selectedLayer) \(d) \(heads) \(d) \(bytes) \(d) mem \(M)\(stale)",
                focused: s.focus == .attention)
         let area = Layout.heatArea(r)
         let perCell = s.halfBlocks ? 2 : 1
@@ -221,7 +234,9 @@ struct Renderer {
         let start = Swift.max(0, Swift.min(s.pan, att.keys - visible))
         let hm = Heatmap.downsample(att, head: view, reduction: s.reduction, queries: 0..<att.queries,
                                     keys: start..<(start + visible), rows: area.height * perCell, cols: area.width)
-        func lvl(_ row: Int, _ c: Int) -> UInt8 { row < hm.rows ? Heatmap.level(hm.value(row, c), top: hm.maxValue, scale: s.scale) : 0 }
+        func lvl(_ row: Int, _ c: Int) -> UInt8 {
+            row < hm.rows ? Heatmap.level(hm.value(row, c), top: hm.maxValue, scale: s.scale) : 0
+        }
         let cellRows = (hm.rows + perCell - 1) / perCell
         for y in 0..<cellRows {
             for c in 0..<hm.cols {
@@ -230,7 +245,9 @@ struct Renderer {
             }
         }
         let q = s.cursor - a.offset
-        if q >= 0 && q < att.queries, let row = hm.row(ofQuery: q) { g.set(r.x, area.y + row / perCell, glyphs.pointer, .accent) }
+        if q >= 0 && q < att.queries, let row = hm.row(ofQuery: q) {
+            g.set(r.x, area.y + row / perCell, glyphs.pointer, .accent)
+        }
         // Axis: key positions relative to the segment start, memory negative, and the boundary.
         let axisY = area.y + area.height
         for c in 0..<hm.cols { g.set(area.x + c, axisY, glyphs.horizontal, .border) }
@@ -245,14 +262,18 @@ struct Renderer {
         // Legend with numbers.
         let ly = axisY + 1
         var x = g.put(area.x, ly, String(format: "%.1e ", Heatmap.threshold(1, top: hm.maxValue, scale: s.scale)), .dim)
-        for l in 0..<16 { g[area.x + x, ly] = s.display.colors ? Cell(" ", .heat(top: UInt8(l), bottom: UInt8(l))) : Cell(glyphs.shade(UInt8(l)), .plain); x += 1 }
-        x += g.put(area.x + x, ly, String(format: " %.3f %@ %@-pool", hm.maxValue, s.scale.rawValue, s.reduction.rawValue), .dim, maxWidth: area.maxX - area.x - x)
+        for l in UInt8(0)..<16 {
+            g[area.x + x, ly] = s.display.colors ? Cell(" ", .heat(top: l, bottom: l)) : Cell(glyphs.shade(l), .plain)
+            x += 1
+        }
+        let legendTop = String(format: " %.3f %@ %@-pool", hm.maxValue, s.scale.rawValue, s.reduction.rawValue)
+        x += g.put(area.x + x, ly, legendTop, .dim, maxWidth: area.maxX - area.x - x)
         if s.zoom > 0 { g.put(area.x + x, ly, " zoom \(1 << s.zoom)x", .accent, maxWidth: area.maxX - area.x - x) }
         reads(&g, Rect(x: r.x, y: ly + 1, width: r.width, height: r.maxY - ly - 1), a, att, q, view)
     }
 
     /// The cursor query's attention drawn over the text itself: the bytes it reads, however far back.
-    func reads(_ g: inout Grid, _ r: Rect, _ a: SegmentAnalysis, _ att: LayerAttention, _ q: Int, _ view: HeadView) {
+    func reads(_ g: inout Grid, _ r: Rect, _ a: SegmentAnalysis, _ att: AttentionCapture, _ q: Int, _ view: HeadView) {
         guard r.height >= 1, q >= 0, q < att.queries else {
             g.put(r.x, r.y, " cursor is outside this segment", .dim); return
         }
@@ -260,11 +281,12 @@ struct Renderer {
         let memBytes = s.selectedLayer < a.memoryBytes.count ? a.memoryBytes[s.selectedLayer] : []
         func byte(_ k: Int) -> UInt8 { k < M ? (k < memBytes.count ? memBytes[k] : 0x20) : a.bytes[k - M] }
         let kEnd = M + q                                   // the query's own position
-        let probs = (0...kEnd).map { probability(att, q, $0, view) }
+        let probs = Heatmap.row(att, query: q, keys: 0..<(kEnd + 1), view: view)
         let top = probs.max() ?? 0
         let loss = q < a.lossBits.count ? a.lossBits[q] : .nan
         let lossText = loss.isNaN ? "" : String(format: " %@ loss %.2f bits", glyphs.dot, loss)
-        g.put(r.x, r.y, " q\(a.offset + q) '\(Glyphs.describe(a.bytes[q]))'\(lossText) \(glyphs.dot) reads:", .title, maxWidth: r.width)
+        g.put(r.x, r.y, " q\(a.offset + q) '\(Glyphs.describe(a.bytes[q]))'\(lossText) \(glyphs.dot) reads:", .title,
+              maxWidth: r.width)
         let stripRows = Swift.max(0, Swift.min(2, r.height - 2))
         let n = Swift.min(kEnd + 1, stripRows * r.width)
         for i in 0..<n {
@@ -274,7 +296,9 @@ struct Renderer {
             g.set(r.x + i % r.width, r.y + 1 + i / r.width, ch, k == kEnd ? .cursor : .shade(level))
         }
         let best = probs.indices.sorted { probs[$0] > probs[$1] }.prefix(4)
-        let list = best.map { k in String(format: "d=%d '%@' %.0f%%", kEnd - k, Glyphs.describe(byte(k)), probs[k] * 100) }
+        let list = best.map { k in
+            String(format: "d=%d '%@' %.0f%%", kEnd - k, Glyphs.describe(byte(k)), probs[k] * 100)
+        }
         g.put(r.x + 1, r.y + 1 + stripRows, list.joined(separator: " \(glyphs.dot) "), .plain, maxWidth: r.width - 1)
     }
 
@@ -318,10 +342,12 @@ struct Renderer {
         let y = labelY + 1 + Swift.min(rows, L)
         if y < r.maxY {
             g.put(r.x + 1, y, String(format: "L%d: mean %.1f, %.1f%% beyond the segment (mem %d)",
-                                     s.selectedLayer, p.meanDistance, p.beyondSegment * 100, s.memory[s.selectedLayer]), .plain, maxWidth: r.width - 1)
+                                     s.selectedLayer, p.meanDistance, p.beyondSegment * 100, s.memory[s.selectedLayer]),
+                  .plain, maxWidth: r.width - 1)
         }
         if y + 1 < r.maxY {
-            g.put(r.x + 1, y + 1, "bins 0, 1, 2-3, 4-7, ... \(glyphs.boundary) segment length \(s.model.segmentLength)", .dim, maxWidth: r.width - 1)
+            g.put(r.x + 1, y + 1, "bins 0, 1, 2-3, 4-7, ... \(glyphs.boundary) segment length \(s.model.segmentLength)",
+                  .dim, maxWidth: r.width - 1)
         }
     }
 
@@ -340,7 +366,8 @@ struct Renderer {
         header(&g, r, info, focused: s.focus == .text)
         let top = textTopLine(s, area: area)
         let current = s.analysisIsCurrent
-        let visible = Swift.min(s.text.count, top * area.width)..<Swift.min(s.text.count, (top + area.height) * area.width)
+        let visible = Swift.min(s.text.count, top * area.width)
+            ..< Swift.min(s.text.count, (top + area.height) * area.width)
         let hits = searchHits(visible)
         for row in 0..<area.height {
             for col in 0..<area.width {
@@ -368,7 +395,9 @@ struct Renderer {
         guard let q = s.search, !q.isEmpty else { return marks }
         let needle = Array(q.utf8), m = needle.count
         for i in Swift.max(0, range.lowerBound - m + 1)..<range.upperBound where occurs(needle, in: s.text, at: i) {
-            for k in Swift.max(i, range.lowerBound)..<Swift.min(i + m, range.upperBound) { marks[k - range.lowerBound] = true }
+            for k in Swift.max(i, range.lowerBound)..<Swift.min(i + m, range.upperBound) {
+                marks[k - range.lowerBound] = true
+            }
         }
         return marks
     }
@@ -376,24 +405,28 @@ struct Renderer {
     // MARK: Evaluation
 
     func evaluation(_ g: inout Grid, _ r: Rect) {
-        header(&g, r, " bpc over \(formatBytes(s.evalBytes)) from byte 0 \(glyphs.dot) e run \(glyphs.dot) < > size \(glyphs.dot) p pin", focused: s.focus == .evaluation)
+        let d = glyphs.dot
+        header(&g, r, " bpc over \(formatBytes(s.evalBytes)) from byte 0 \(d) e run \(d) < > size \(d) p pin",
+               focused: s.focus == .evaluation)
         if let ev = s.eval {
             let p = ev.progress
-            let done = p.map { Double($0.bytesDone) / Double(Swift.max(1, $0.bytesTotal)) } ?? 0
+            let done = p?.fraction ?? 0
             bar(&g, r.x + 1, r.y + 1, width: Swift.min(20, r.width / 3), fraction: done)
             var t = String(format: " %3.0f%%", done * 100)
-            if let p, p.bytesDone > 0 {
-                let eta = p.seconds / Double(p.bytesDone) * Double(p.bytesTotal - p.bytesDone)
+            if let p, let eta = p.eta {
                 t += String(format: " ETA %@ %@ bpc %.4f %@ %@/s", formatSeconds(eta), glyphs.dot, p.bpc, glyphs.dot,
-                            formatBytes(Int(Double(p.bytesDone) / Swift.max(p.seconds, 1e-9))))
+                            formatBytes(Int(Double(p.done) / Swift.max(p.seconds, 1e-9))))
             }
             g.put(r.x + 1 + Swift.min(20, r.width / 3), r.y + 1, t, .plain, maxWidth: r.width - 22)
         } else {
-            g.put(r.x + 1, r.y + 1, "idle \(glyphs.dot) memory \(MemoryPlan.compact(s.memory))", .dim, maxWidth: r.width - 1)
+            g.put(r.x + 1, r.y + 1, "idle \(glyphs.dot) memory \(MemorySpec.compact(s.memory))", .dim,
+                  maxWidth: r.width - 1)
         }
-        g.put(r.x, r.y + 2, "   #  memory          state  ratio    bpc   \(glyphs.delta)base", .title, maxWidth: r.width)
+        g.put(r.x, r.y + 2, "   #  memory          state  ratio    bpc   \(glyphs.delta)base", .title,
+              maxWidth: r.width)
         guard !s.runs.isEmpty else {
-            g.put(r.x + 1, r.y + 3, "no runs yet: e evaluates with the current memory", .dim, maxWidth: r.width - 1); return
+            g.put(r.x + 1, r.y + 3, "no runs yet: e evaluates with the current memory", .dim, maxWidth: r.width - 1)
+            return
         }
         let n = runRows(r)
         let sel = s.selectedRun ?? s.runs.count - 1
@@ -404,11 +437,15 @@ struct Renderer {
             let ratio = MemoryPlan.ratio(run.memory, to: s.model.defaultMemory)
             let delta = base.map { String(format: "%+.4f", run.bpc - $0.bpc) } ?? ""
             let mark = run.id == s.baseline ? String(glyphs.baselinePoint) : " "
-            let line = String(format: "%@%@%3d  %@ %6@ %5.2f %7.4f %8@", first + j == sel ? String(glyphs.pointer) : " ", mark, run.id,
-                              pad(String(MemoryPlan.compact(run.memory).prefix(14)), 14), formatCount(run.stateFloats), ratio, run.bpc, delta)
-            g.put(r.x, r.y + Layout.runTableTop + j, line, first + j == sel && s.focus == .evaluation ? .selected : .plain, maxWidth: r.width)
+            let memory = pad(String(MemorySpec.compact(run.memory).prefix(14)), 14)
+            let pointer = first + j == sel ? String(glyphs.pointer) : " "
+            let line = String(format: "%@%@%3d  %@ %6@ %5.2f %7.4f %8@", pointer, mark, run.id, memory,
+                              formatCount(run.stateFloats), ratio, run.bpc, delta)
+            let role: Role = first + j == sel && s.focus == .evaluation ? .selected : .plain
+            g.put(r.x, r.y + Layout.runTableTop + j, line, role, maxWidth: r.width)
         }
-        chart(&g, Rect(x: r.x, y: r.y + Layout.runTableTop + n + 1, width: r.width, height: r.maxY - (r.y + Layout.runTableTop + n + 1)))
+        let chartTop = r.y + Layout.runTableTop + n + 1
+        chart(&g, Rect(x: r.x, y: chartTop, width: r.width, height: r.maxY - chartTop))
     }
 
     /// bpc against memory-state size (log x), one point per run.
@@ -432,7 +469,8 @@ struct Renderer {
             let px = plotX + Int(((xs[i] - x0) / (x1 - x0) * Double(plotW - 1)).rounded())
             let py = r.y + plotH - 1 - Int(((ys[i] - y0) / (y1 - y0) * Double(plotH - 1)).rounded())
             let isBase = run.id == s.baseline
-            g.set(px, py, isBase ? glyphs.baselinePoint : glyphs.point, i == sel ? .selected : (isBase ? .warning : .accent))
+            let role: Role = i == sel ? .selected : (isBase ? .warning : .accent)
+            g.set(px, py, isBase ? glyphs.baselinePoint : glyphs.point, role)
         }
     }
 
@@ -440,8 +478,14 @@ struct Renderer {
 
     func box(_ g: inout Grid, _ r: Rect, title: String) {
         g.fill(r, " ", .plain)
-        for x in r.x..<r.maxX { g.set(x, r.y, glyphs.horizontal, .border); g.set(x, r.maxY - 1, glyphs.horizontal, .border) }
-        for y in r.y..<r.maxY { g.set(r.x, y, glyphs.vertical, .border); g.set(r.maxX - 1, y, glyphs.vertical, .border) }
+        for x in r.x..<r.maxX {
+            g.set(x, r.y, glyphs.horizontal, .border)
+            g.set(x, r.maxY - 1, glyphs.horizontal, .border)
+        }
+        for y in r.y..<r.maxY {
+            g.set(r.x, y, glyphs.vertical, .border)
+            g.set(r.maxX - 1, y, glyphs.vertical, .border)
+        }
         g.put(r.x + 2, r.y, " \(title) ", .title)
     }
 
@@ -470,6 +514,11 @@ struct Renderer {
         box(&g, r, title: "Quit")
         g.put(r.x + 3, r.y + 2, text, .warning)
     }
+}
+
+extension EvalProgress {
+    /// Seconds left at the rate so far; nil before the first byte.
+    var eta: Double? { done > 0 ? seconds / Double(done) * Double(total - done) : nil }
 }
 
 func formatSeconds(_ t: Double) -> String {

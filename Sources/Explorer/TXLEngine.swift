@@ -12,56 +12,52 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
         self.modelName = name
     }
 
-    public var layerCount: Int { model.config.nLayer }
-    public var headCount: Int { model.config.nHead }
-    public var dModel: Int { model.config.dModel }
-    public var segmentLength: Int { model.config.tgtLen }
-    public var defaultMemory: [Int] { model.config.defaultMemory }
+    public var config: Config { model.config }
     public var maxMemory: Int { 8192 }
 
-    /// Segments run before the one shown: enough to fill every layer's memory once. The explorer trades exactness
-    /// far back for latency; `memscope attention --at` carries memory from the start of the text.
+    /// Segments run before the one shown: enough to fill every layer's memory once. The explorer trades
+    /// exactness far back for latency; `memscope attention --at` carries memory from the start of the text.
     public func warmupSegments(memory: [Int]) -> Int {
         let T = segmentLength
         return ((memory.max() ?? 0) + T - 1) / T
     }
 
-    public func analyse(text: [UInt8], offset: Int, memory: [Int], cancelled: @Sendable () -> Bool) throws -> SegmentAnalysis {
+    public func analyse(text: [UInt8], offset: Int, memory: [Int], cancelled: @Sendable () -> Bool) throws
+        -> SegmentAnalysis {
         let options = RunOptions(config: model.config, memory: memory)
         let offset = min(max(0, offset), max(0, text.count - 2))
         let seg: SegmentAttention
         do {
             seg = try withoutActuallyEscaping(cancelled) { cancelled in
-                try Evaluator.attention(model: model, text: text, offset: offset, options: options, segment: segmentLength,
-                                        warmup: warmupSegments(memory: memory), progress: { _ in !cancelled() })
+                try Evaluator.attention(model: model, text: text, offset: offset, options: options,
+                                        segment: segmentLength, warmup: warmupSegments(memory: memory),
+                                        progress: { _ in !cancelled() })
             }
         } catch AnalysisError.cancelled {
             throw CancellationError()
         }
         if cancelled() { throw CancellationError() }
-        let attention = seg.captures.sorted { $0.layer < $1.layer }.map {
-            LayerAttention(layer: $0.layer, heads: $0.heads, queries: $0.queries, keys: $0.keys, memoryKeys: $0.memoryKeys,
-                           probabilities: $0.probabilities)
-        }
         let memoryBytes = seg.memoryBefore.map { m in Array(text[max(0, seg.start - m)..<seg.start]) }
         let lossBits = seg.logProbs.map { -$0 / Float(M_LN2) }
-        return SegmentAnalysis(offset: seg.start, bytes: seg.inputs, memoryBytes: memoryBytes, lossBits: lossBits, attention: attention)
+        return SegmentAnalysis(offset: seg.start, bytes: seg.inputs, memoryBytes: memoryBytes, lossBits: lossBits,
+                               attention: seg.captures.sorted { $0.layer < $1.layer })
     }
 
-    public func evaluate(text: [UInt8], start: Int, bytes: Int, memory: [Int], progress: @Sendable (EvalProgress) -> Void,
+    public func evaluate(text: [UInt8], start: Int, bytes: Int, memory: [Int],
+                         progress: @Sendable (EvalProgress) -> Void,
                          cancelled: @Sendable () -> Bool) throws -> EvalResult {
         let lo = min(max(0, start), text.count), hi = min(text.count, lo + max(0, bytes))
         let options = RunOptions(config: model.config, memory: memory)
         do {
-            let r = try withoutActuallyEscaping(cancelled) { cancelled in
+            return try withoutActuallyEscaping(cancelled) { cancelled in
                 try withoutActuallyEscaping(progress) { progress in
-                    try Evaluator.evaluate(model: model, text: Array(text[lo..<hi]), options: options, segment: segmentLength) { p in
-                        progress(EvalProgress(bytesDone: p.done, bytesTotal: p.total, bits: p.bits, seconds: p.seconds))
+                    try Evaluator.evaluate(model: model, text: Array(text[lo..<hi]), options: options,
+                                           segment: segmentLength) { p in
+                        progress(p)
                         return !cancelled()
                     }
                 }
             }
-            return EvalResult(bytes: r.predicted, bpc: r.bpc, seconds: r.seconds, memory: memory)
         } catch AnalysisError.cancelled {
             throw CancellationError()
         }

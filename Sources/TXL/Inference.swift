@@ -37,47 +37,6 @@ public struct AttentionCapture: Sendable {
     public func probability(head h: Int, query q: Int, key k: Int) -> Float { probabilities[(h * queries + q) * keys + k] }
 }
 
-/// Per layer, the keys and values of the last `lengths[l]` positions of each stream, then room for one segment.
-/// A value: copying it snapshots the memory (the storage is copied on the next write).
-public struct KVMemory: @unchecked Sendable {
-    public internal(set) var lengths: [Int]
-    var storage: KVStorage
-
-    init(layers: Int, batch: Int, capacity: [Int], width: Int) {
-        lengths = Array(repeating: 0, count: layers)
-        storage = KVStorage(batch: batch, capacity: capacity, width: width)
-    }
-
-    /// Storage this value alone owns, for writing.
-    mutating func unique() -> KVStorage {
-        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
-        return storage
-    }
-}
-
-/// Per layer: keys [B, capacity, A], then values [B, capacity, A].
-final class KVStorage: @unchecked Sendable {
-    let batch: Int, capacity: [Int], width: Int
-    let layers: [UnsafeMutableBufferPointer<Float>]
-
-    init(batch: Int, capacity: [Int], width: Int) {
-        self.batch = batch; self.capacity = capacity; self.width = width
-        layers = capacity.map { cap in
-            let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(2 * batch * cap * width, 1))
-            p.initialize(repeating: 0)
-            return p
-        }
-    }
-
-    func copy() -> KVStorage {
-        let c = KVStorage(batch: batch, capacity: capacity, width: width)
-        for (d, s) in zip(c.layers, layers) { _ = d.update(fromContentsOf: s) }
-        return c
-    }
-
-    deinit { for p in layers { p.deallocate() } }
-}
-
 public struct StepOutput: Sendable {
     /// Natural-log probability of each target, batch-major [B, t].
     public let logProbs: [Float]
@@ -94,37 +53,42 @@ public final class Inference: @unchecked Sendable {
     /// Longest segment a step may take.
     public let segment: Int
     public let options: RunOptions
-    public var memory: KVMemory
+    /// Each layer's memory as projected keys and values, [k | v] rows of width 2A.
+    public var memory: Memory
     let workers: Int
 
-    let rTables: [UnsafeMutableBufferPointer<Float>]   // per layer [M_i + T, A]: r_net(position embedding) by distance
-    let x, xa, qkv, vec, attnOut, ff, logits, logprob: UnsafeMutableBufferPointer<Float>
+    let rTables: [UnsafeMutableBufferPointer<Float>]   // per layer [M_l + T, A]: r_net(position embedding) by distance
+    let x, xn, q, vec, z, a, logits, logprob: UnsafeMutableBufferPointer<Float>
     let probs, bd, qb: [UnsafeMutableBufferPointer<Float>]   // per worker scratch: [T, maxK], [T, maxK], [T, D]
 
     public init(model: TransformerXL, batch: Int, segment: Int, options: RunOptions) throws {
         let c = model.config
         guard batch >= 1 && batch <= 4096 else { throw ModelError.badInput("batch \(batch) is out of range 1...4096") }
-        guard segment >= 1 && segment <= Config.maxLength else { throw ModelError.badInput("segment length \(segment) is out of range 1...\(Config.maxLength)") }
+        guard segment >= 1 && segment <= Config.maxLength else {
+            throw ModelError.badInput("segment length \(segment) is out of range 1...\(Config.maxLength)")
+        }
         try options.validate(layers: c.nLayer)
         self.model = model; self.batch = batch; self.segment = segment; self.options = options
         let B = batch, T = segment, C = c.dModel, A = c.dAttn, F = c.dInner, V = c.nToken, D = c.dHead
         let caps = options.memory.map { $0 + T }
         workers = max(1, min(Inference.threads, 64))
-        // Refuse absurd sizes up front rather than die allocating: activations, per-worker scores, position tables, memory.
+        // Refuse absurd sizes up front rather than die allocating: activations, per-worker scores, position tables,
+        // memory.
         let maxK = caps.max() ?? T
-        let floats = Double(B * T) * Double(4 * C + 4 * A + F + V + 1) + Double(workers) * Double(T) * Double(2 * maxK + D)
+        let floats = Double(B * T) * Double(3 * C + 2 * A + F + V + 1) + Double(workers) * Double(T) * Double(2 * maxK + D)
             + Double(caps.reduce(0, +)) * Double(A + C) + 2 * Double(B) * Double(caps.reduce(0, +)) * Double(A)
         let budget = Double(ProcessInfo.processInfo.physicalMemory) * 0.75
         guard floats * 4 <= budget else {
-            throw ModelError.badInput(String(format: "batch %d x segment %d with memory up to %d needs %.1f GB of working memory; this machine has %.1f GB",
-                                             B, T, maxK - T, floats * 4 / 1e9, Double(ProcessInfo.processInfo.physicalMemory) / 1e9))
+            throw ModelError.badInput(String(format: "batch %d x segment %d with memory up to %d needs %.1f GB of working "
+                                             + "memory; this machine has %.1f GB", B, T, maxK - T, floats * 4 / 1e9,
+                                             Double(ProcessInfo.processInfo.physicalMemory) / 1e9))
         }
-        memory = KVMemory(layers: c.nLayer, batch: B, capacity: caps, width: A)
+        memory = Memory(limits: options.memory, batch: B, width: 2 * A, segment: T)
         func alloc(_ n: Int) -> UnsafeMutableBufferPointer<Float> {
             let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(n, 1)); p.initialize(repeating: 0); return p
         }
-        x = alloc(B * T * C); xa = alloc(B * T * C); qkv = alloc(B * T * 3 * A); vec = alloc(B * T * A)
-        attnOut = alloc(B * T * C); ff = alloc(B * T * F); logits = alloc(B * T * V); logprob = alloc(B * T)
+        x = alloc(B * T * C); xn = alloc(B * T * C); q = alloc(B * T * A); vec = alloc(B * T * A)
+        z = alloc(B * T * C); a = alloc(B * T * F); logits = alloc(B * T * V); logprob = alloc(B * T)
         probs = (0..<workers).map { _ in alloc(T * maxK) }
         bd = (0..<workers).map { _ in alloc(T * maxK) }
         qb = (0..<workers).map { _ in alloc(T * D) }
@@ -139,13 +103,11 @@ public final class Inference: @unchecked Sendable {
     }
 
     deinit {
-        for b in [x, xa, qkv, vec, attnOut, ff, logits, logprob] + probs + bd + qb + rTables { b.deallocate() }
+        for b in [x, xn, q, vec, z, a, logits, logprob] + probs + bd + qb + rTables { b.deallocate() }
     }
 
     /// Forgets all memory, as at the start of a text.
-    public func reset() {
-        memory.lengths = Array(repeating: 0, count: memory.lengths.count)
-    }
+    public func reset() { memory.reset() }
 
     /// Runs `body(w)` for w in 0..<workers, on as many threads, with OpenBLAS single-threaded inside.
     func parallel(_ body: (Int) -> Void) {
@@ -161,121 +123,124 @@ public final class Inference: @unchecked Sendable {
     @inline(__always)
     func share(_ n: Int, _ w: Int) -> Range<Int> { (n * w / workers)..<(n * (w + 1) / workers) }
 
-    /// Runs one segment of t <= segment bytes per stream. inputs and targets are batch-major [B, t].
+    /// The forward pass for one segment of t <= segment bytes per stream: the embedding, then each layer's attention
+    /// and feed-forward blocks, then the tied output layer. inputs and targets are batch-major [B, t].
     /// `capture` names the layers whose attention (stream 0) is returned.
     public func step(inputs: [UInt8], targets: [UInt8], capture: Set<Int> = []) -> StepOutput {
-        let c = model.config, w = model.weights
-        let B = batch, t = inputs.count / batch, N = B * t
-        precondition(t >= 1 && t <= segment && inputs.count == N && targets.count == N, "step: bad segment shape")
-        let C = c.dModel, H = c.nHead, D = c.dHead, A = c.dAttn, F = c.dInner, V = c.nToken, L = c.nLayer
-        let scale = 1 / Float(D).squareRoot(), eps = c.layerNormEps, pre = c.preLnorm
-        let x = x.baseAddress!, xa = xa.baseAddress!, qkv = qkv.baseAddress!, vec = vec.baseAddress!
-        let attnOut = attnOut.baseAddress!, ff = ff.baseAddress!, logits = logits.baseAddress!, logprob = logprob.baseAddress!
-        let kv = memory.unique()
-        let mlens = memory.lengths
-        let caps = kv.capacity
+        let N = inputs.count, t = N / batch
+        precondition(t >= 1 && t <= segment && N == batch * t && targets.count == N, "step: bad segment shape")
         let savedThreads = BLAS.threads
         if workers > 1 { BLAS.threads = 1 }
         defer { if workers > 1 { BLAS.threads = savedThreads } }
 
-        // Attention block's input projections for rows n of layer l; keys and values also go to the layer's memory.
-        func project(_ l: Int, _ rows: Range<Int>) {
-            let lw = w.layers[l], n0 = rows.lowerBound, n = rows.count
-            if n == 0 { return }
-            // Pre-LN normalises the block's input; memory positions were normalised when they were current.
-            if pre { LayerNorm.forward(xa + n0 * C, mean: nil, rstd: nil, x + n0 * C, lw.ln1w, lw.ln1b, N: n, C: C, eps: eps) }
-            Linear.forward(qkv + n0 * 3 * A, (pre ? xa : x) + n0 * C, lw.qkv, nil, N: n, I: C, O: 3 * A)
-            let cap = caps[l], kp = kv.layers[l].baseAddress!, vp = kp + B * cap * A
-            for r in rows {
-                let b = r / t, i = r % t
-                let src = qkv + r * 3 * A, row = (b * cap + mlens[l] + i) * A
-                (kp + row).update(from: src + A, count: A)
-                (vp + row).update(from: src + 2 * A, count: A)
-            }
+        embed(inputs)
+        var captures: [AttentionCapture] = []
+        for l in 0..<model.config.nLayer {
+            if let a = attentionBlock(l, t: t, capture: capture.contains(l)) { captures.append(a) }
+            feedForwardBlock(l, rows: N)
         }
+        output(targets)
+        return StepOutput(logProbs: Array(logprob[0..<N]), attention: captures)
+    }
 
-        // Embedding, scaled by sqrt(d_model) as in the reference's AdaptiveEmbedding; then layer 0's projections.
-        let embScale = Float(C).squareRoot()
+    /// x = word_emb(inputs) * sqrt(d_model), as the reference's AdaptiveEmbedding.
+    func embed(_ inputs: [UInt8]) {
+        let C = model.config.dModel, scale = Float(C).squareRoot(), emb = model.weights.emb, x = x.baseAddress!
         inputs.withUnsafeBufferPointer { inp in
             parallel { k in
-                let rows = share(N, k)
-                for n in rows {
-                    let e = w.emb + Int(inp[n]) * C, y = x + n * C
-                    for i in 0..<C { y[i] = e[i] * embScale }
+                for n in share(inp.count, k) {
+                    let e = emb + Int(inp[n]) * C, y = x + n * C
+                    for i in 0..<C { y[i] = e[i] * scale }
                 }
-                project(0, rows)
             }
         }
+    }
 
-        var captures: [AttentionCapture] = []
-        for l in 0..<L {
-            let lw = w.layers[l]
-            let M = options.memory[l], mlen = mlens[l], klen = mlen + t, cap = caps[l]
-            let kp = kv.layers[l].baseAddress!, vp = kp + B * cap * A, r = rTables[l].baseAddress!
-            let captured = capture.contains(l) ? UnsafeMutableBufferPointer<Float>.allocate(capacity: H * t * klen) : nil
-            // One task per (stream, head), spread over the workers, each with its own scratch.
-            parallel { k in
-                var task = k
-                while task < B * H {
-                    let b = task / H, h = task % H
-                    let p = probs[k].baseAddress!
-                    RelativeAttention.forward(vec + b * t * A + h * D, ldo: A, probs: p, bd: bd[k].baseAddress!, qb: qb[k].baseAddress!,
-                                              q: qkv + b * t * 3 * A + h * D, ldq: 3 * A,
-                                              k: kp + b * cap * A + h * D, v: vp + b * cap * A + h * D, ldkv: A,
-                                              r: r + h * D, ldr: A, rw: w.rwBias + h * D, rr: w.rrBias + h * D,
-                                              t: t, mlen: mlen, D: D, window: options.sameLength ? M : 0, scale: scale)
-                    if b == 0, let captured { (captured.baseAddress! + h * t * klen).update(from: p, count: t * klen) }
-                    task += workers
-                }
+    /// Layer l's attention block, x = block(x). The segment's keys and values join the layer's memory, which is
+    /// then trimmed to its length. Returns stream 0's attention when `capture` is set.
+    func attentionBlock(_ l: Int, t: Int, capture: Bool) -> AttentionCapture? {
+        let c = model.config, w = model.weights, lw = w.layers[l]
+        let B = batch, N = B * t, C = c.dModel, H = c.nHead, D = c.dHead, A = c.dAttn
+        let x = x.baseAddress!, xn = xn.baseAddress!, q = q.baseAddress!, vec = vec.baseAddress!, z = z.baseAddress!
+        memory.makeUnique()
+        let mlen = memory.lengths[l], klen = mlen + t, r = rTables[l].baseAddress!
+        let pre = c.preLnorm, window = options.sameLength ? memory.limits[l] : 0, scale = 1 / Float(D).squareRoot()
+        // Stream b's memory rows, then its segment's: [k | v] rows of width 2A, `stride` floats between streams.
+        let kvBase = memory.row(l, stream: 0, 0), stride = memory.stride(l) * 2 * A
+        // q for the segment; [k | v] straight into the memory, after its mlen rows. Pre-LN normalises first (memory
+        // rows were normalised when they were current).
+        parallel { k in
+            let rows = share(N, k), n0 = rows.lowerBound
+            if rows.isEmpty { return }
+            if pre {
+                LayerNorm.forward(xn + n0 * C, mean: nil, rstd: nil, x + n0 * C, lw.ln1w, lw.ln1b, N: rows.count, C: C,
+                                  eps: c.layerNormEps)
             }
-            if let captured {
-                captures.append(AttentionCapture(layer: l, heads: H, queries: t, keys: klen, memoryKeys: mlen, probabilities: Array(captured)))
-                captured.deallocate()
-            }
-            // Keep the last M positions of each stream at the front of its rows.
-            let keep = min(M, klen), drop = klen - keep
-            memory.lengths[l] = keep
-            targets.withUnsafeBufferPointer { tg in
-                parallel { k in
-                    if drop > 0 && keep > 0 {
-                        for b in stride(from: k, to: B, by: workers) {
-                            let base = b * cap * A
-                            (kp + base).update(from: kp + base + drop * A, count: keep * A)
-                            (vp + base).update(from: vp + base + drop * A, count: keep * A)
-                        }
-                    }
-                    let rows = share(N, k), n0 = rows.lowerBound, n = rows.count
-                    if n == 0 { return }
-                    let xr = x + n0 * C, xar = xa + n0 * C, out = attnOut + n0 * C, ffr = ff + n0 * F
-                    Linear.forward(out, vec + n0 * A, lw.o, nil, N: n, I: A, O: C)
-                    if pre {
-                        VectorMath.addBias(xr, nil, residual: out, N: n, O: C)
-                        LayerNorm.forward(xar, mean: nil, rstd: nil, xr, lw.ln2w, lw.ln2b, N: n, C: C, eps: eps)
-                    } else {
-                        VectorMath.addBias(out, nil, residual: xr, N: n, O: C)
-                        LayerNorm.forward(xr, mean: nil, rstd: nil, out, lw.ln1w, lw.ln1b, N: n, C: C, eps: eps)
-                    }
-                    // Position-wise feed-forward: CoreNet = Linear, ReLU, (Dropout), Linear, (Dropout).
-                    Linear.forward(ffr, pre ? xar : xr, lw.ff1w, nil, N: n, I: C, O: F)
-                    VectorMath.addBiasReLU(ffr, lw.ff1b, N: n, O: F)
-                    Linear.forward(out, ffr, lw.ff2w, nil, N: n, I: F, O: C)
-                    if pre {
-                        VectorMath.addBias(xr, lw.ff2b, residual: out, N: n, O: C)
-                    } else {
-                        VectorMath.addBias(out, lw.ff2b, residual: xr, N: n, O: C)
-                        LayerNorm.forward(xr, mean: nil, rstd: nil, out, lw.ln2w, lw.ln2b, N: n, C: C, eps: eps)
-                    }
-                    if l + 1 < L {
-                        project(l + 1, rows)
-                    } else {
-                        // Tied output layer.
-                        Linear.forward(logits + n0 * V, xr, w.emb, w.outBias, N: n, I: C, O: V)
-                        Output.logSoftmax(logprob + n0, logits: logits + n0 * V, targets: tg.baseAddress! + n0, N: n, V: V, keepProbs: false)
-                    }
-                }
+            let src = pre ? xn : x
+            AttentionBlock.query(q + n0 * A, src + n0 * C, lw, N: rows.count, C: C, A: A)
+            var n = n0
+            while n < rows.upperBound {  // a stream's rows are contiguous in memory
+                let b = n / t, i = n % t, count = min(rows.upperBound, (b + 1) * t) - n
+                AttentionBlock.keyValue(kvBase + b * stride + (mlen + i) * 2 * A, src + n * C, lw, N: count, C: C, A: A)
+                n += count
             }
         }
-        return StepOutput(logProbs: Array(self.logprob[0..<N]), attention: captures)
+        let captured = capture ? UnsafeMutableBufferPointer<Float>.allocate(capacity: H * t * klen) : nil
+        // One task per (stream, head), spread over the workers, each with its own scratch.
+        parallel { k in
+            var task = k
+            while task < B * H {
+                let b = task / H, h = task % H, p = probs[k].baseAddress!, kv = kvBase + b * stride + h * D
+                RelativeAttention.forward(vec + b * t * A + h * D, ldo: A, probs: p, bd: bd[k].baseAddress!,
+                                          qb: qb[k].baseAddress!, q: q + b * t * A + h * D, ldq: A,
+                                          k: kv, v: kv + A, ldkv: 2 * A, r: r + h * D, ldr: A,
+                                          rw: w.rwBias + h * D, rr: w.rrBias + h * D,
+                                          t: t, mlen: mlen, D: D, window: window, scale: scale)
+                if b == 0, let captured { (captured.baseAddress! + h * t * klen).update(from: p, count: t * klen) }
+                task += workers
+            }
+        }
+        memory.trim(layer: l, appended: t)
+        parallel { k in
+            let rows = share(N, k), n0 = rows.lowerBound
+            if rows.isEmpty { return }
+            AttentionBlock.output(x + n0 * C, z: z + n0 * C, mean: nil, rstd: nil, zMask: nil, x + n0 * C,
+                                  vec + n0 * A, lw, N: rows.count, C: C, A: A, preLnorm: pre, eps: c.layerNormEps,
+                                  drop: nil)
+        }
+        guard let captured else { return nil }
+        defer { captured.deallocate() }
+        return AttentionCapture(layer: l, heads: H, queries: t, keys: klen, memoryKeys: mlen,
+                                probabilities: Array(captured))
+    }
+
+    /// Layer l's feed-forward block, x = block(x), row-parallel.
+    func feedForwardBlock(_ l: Int, rows N: Int) {
+        let c = model.config, lw = model.weights.layers[l], C = c.dModel, F = c.dInner
+        let x = x.baseAddress!, xn = xn.baseAddress!, z = z.baseAddress!, a = a.baseAddress!
+        parallel { k in
+            let rows = share(N, k), n0 = rows.lowerBound
+            if rows.isEmpty { return }
+            let s = FeedForwardBlock.Saved(xn: xn + n0 * C, mean: nil, rstd: nil, a: a + n0 * F, u: nil, uMask: nil,
+                                           z: z + n0 * C, zMask: nil, out: x + n0 * C)
+            FeedForwardBlock.forward(s, x + n0 * C, lw, N: rows.count, C: C, F: F, preLnorm: c.preLnorm,
+                                     eps: c.layerNormEps, drop: nil)
+        }
+    }
+
+    /// The tied output layer and log-softmax: logprob[n] = log p(targets[n]).
+    func output(_ targets: [UInt8]) {
+        let c = model.config, w = model.weights, C = c.dModel, V = c.nToken
+        let x = x.baseAddress!, logits = logits.baseAddress!, logprob = logprob.baseAddress!
+        targets.withUnsafeBufferPointer { tg in
+            parallel { k in
+                let rows = share(tg.count, k), n0 = rows.lowerBound
+                if rows.isEmpty { return }
+                Linear.forward(logits + n0 * V, x + n0 * C, w.emb, w.outBias, N: rows.count, I: C, O: V)
+                Output.logSoftmax(logprob + n0, logits: logits + n0 * V, targets: tg.baseAddress! + n0, N: rows.count,
+                                  V: V, keepProbs: false)
+            }
+        }
     }
 }
 

@@ -5,6 +5,18 @@ import Foundation
 
 
 public enum MemorySpec {
+    /// The long-range length `full` and placements use when --lrm is not given: the model's default evaluation
+    /// memory (its longest layer). The same in every command and the explorer.
+    public static func defaultLong(_ c: Config) -> Int { c.defaultMemory.max() ?? 0 }
+
+    /// The default evaluation memory `memscope train` records in a new model: 4 x the segment in every layer.
+    public static func defaultEvalLength(segment: Int) -> Int { 4 * segment }
+
+    /// Memory length per layer for `model`: --lrm defaults to `defaultLong`, --srm to the segment length.
+    public static func parse(_ text: String, config c: Config, segment: Int, lrm: Int? = nil, srm: Int? = nil) throws -> [Int] {
+        try parse(text, layers: c.nLayer, lrm: lrm ?? defaultLong(c), srm: srm ?? segment)
+    }
+
     /// Memory length per layer, bottom layer first.
     public static func parse(_ text: String, layers: Int, lrm: Int, srm: Int) throws -> [Int] {
         let s = text.trimmingCharacters(in: .whitespaces).lowercased()

@@ -1,5 +1,5 @@
 // The one list of parameters: names (the reference PyTorch state_dict's), shapes, and flat storage.
-// It drives allocation, zeroing, counts, checkpoint I/O, the optimizer and the gradient checks.
+// It drives allocation, zeroing, counts, checkpoint I/O, the optimizer, the typed views and the gradient checks.
 
 public struct ParameterSpec: Sendable, Equatable {
     public let name: String
@@ -7,30 +7,63 @@ public struct ParameterSpec: Sendable, Equatable {
     public var count: Int { shape.reduce(1, *) }
     /// Layer norm gains start at 1, everything else is drawn at random or zero.
     public var isLayerNormWeight: Bool { name.hasSuffix("layer_norm.weight") }
-    public var isBias: Bool { name.hasSuffix(".bias") || name.hasSuffix("_bias") }
 }
 
 public enum ParameterTable {
-    public static func specs(for c: Config) -> [ParameterSpec] {
-        let C = c.dModel, A = c.dAttn, F = c.dInner
-        var s = [ParameterSpec(name: "word_emb.emb_layers.0.weight", shape: [c.nToken, C]),
-                 ParameterSpec(name: "r_w_bias", shape: [c.nHead, c.dHead]),
-                 ParameterSpec(name: "r_r_bias", shape: [c.nHead, c.dHead])]
-        for l in 0..<c.nLayer {
-            let p = "layers.\(l)."
-            s += [ParameterSpec(name: p + "dec_attn.qkv_net.weight", shape: [3 * A, C]),
-                  ParameterSpec(name: p + "dec_attn.r_net.weight", shape: [A, C]),
-                  ParameterSpec(name: p + "dec_attn.o_net.weight", shape: [C, A]),
-                  ParameterSpec(name: p + "dec_attn.layer_norm.weight", shape: [C]),
-                  ParameterSpec(name: p + "dec_attn.layer_norm.bias", shape: [C]),
-                  ParameterSpec(name: p + "pos_ff.CoreNet.0.weight", shape: [F, C]),
-                  ParameterSpec(name: p + "pos_ff.CoreNet.0.bias", shape: [F]),
-                  ParameterSpec(name: p + "pos_ff.CoreNet.3.weight", shape: [C, F]),
-                  ParameterSpec(name: p + "pos_ff.CoreNet.3.bias", shape: [C]),
-                  ParameterSpec(name: p + "pos_ff.layer_norm.weight", shape: [C]),
-                  ParameterSpec(name: p + "pos_ff.layer_norm.bias", shape: [C])]
+    /// Model-wide parameters, each name written once.
+    public enum Global: String, CaseIterable, Sendable {
+        case embedding = "word_emb.emb_layers.0.weight"  // [V, C], also the output layer (tied)
+        case rwBias = "r_w_bias"                         // [H, D], shared by all layers
+        case rrBias = "r_r_bias"                         // [H, D]
+        case outBias = "crit.out_layers.0.bias"          // [V]
+
+        func shape(_ c: Config) -> [Int] {
+            switch self {
+            case .embedding: return [c.nToken, c.dModel]
+            case .rwBias, .rrBias: return [c.nHead, c.dHead]
+            case .outBias: return [c.nToken]
+            }
         }
-        s.append(ParameterSpec(name: "crit.out_layers.0.bias", shape: [c.nToken]))
+    }
+
+    /// Parameters of each layer, under `layers.N.`.
+    public enum Layer: String, CaseIterable, Sendable {
+        case qkv = "dec_attn.qkv_net.weight"     // [3A, C], rows q, k, v
+        case r = "dec_attn.r_net.weight"         // [A, C]
+        case o = "dec_attn.o_net.weight"         // [C, A]
+        case ln1w = "dec_attn.layer_norm.weight" // [C]
+        case ln1b = "dec_attn.layer_norm.bias"
+        case ff1w = "pos_ff.CoreNet.0.weight"    // [F, C]
+        case ff1b = "pos_ff.CoreNet.0.bias"      // [F]
+        case ff2w = "pos_ff.CoreNet.3.weight"    // [C, F]
+        case ff2b = "pos_ff.CoreNet.3.bias"      // [C]
+        case ln2w = "pos_ff.layer_norm.weight"   // [C]
+        case ln2b = "pos_ff.layer_norm.bias"
+
+        func shape(_ c: Config) -> [Int] {
+            let C = c.dModel, A = c.dAttn, F = c.dInner
+            switch self {
+            case .qkv: return [3 * A, C]
+            case .r: return [A, C]
+            case .o: return [C, A]
+            case .ln1w, .ln1b, .ff2b, .ln2w, .ln2b: return [C]
+            case .ff1w: return [F, C]
+            case .ff1b: return [F]
+            case .ff2w: return [C, F]
+            }
+        }
+    }
+
+    public static func name(_ p: Global) -> String { p.rawValue }
+    public static func name(layer l: Int, _ p: Layer) -> String { "layers.\(l)." + p.rawValue }
+
+    /// In the reference's state_dict order: embedding, r biases, each layer, output bias.
+    public static func specs(for c: Config) -> [ParameterSpec] {
+        var s = [Global.embedding, .rwBias, .rrBias].map { ParameterSpec(name: name($0), shape: $0.shape(c)) }
+        for l in 0..<c.nLayer {
+            s += Layer.allCases.map { ParameterSpec(name: name(layer: l, $0), shape: $0.shape(c)) }
+        }
+        s.append(ParameterSpec(name: name(.outBias), shape: Global.outBias.shape(c)))
         return s
     }
 
@@ -75,32 +108,31 @@ public final class ParameterStore: @unchecked Sendable {
     }
 }
 
-/// Typed views into a `ParameterStore`, obtained once so kernels never look names up.
+/// Typed views of one layer's parameters (see `ParameterTable.Layer` for names and shapes).
 public struct LayerWeights {
-    public let qkv, r, o: UnsafeMutablePointer<Float>          // [3A, C], [A, C], [C, A]
-    public let ln1w, ln1b: UnsafeMutablePointer<Float>         // attention block's norm [C]
+    public let qkv, r, o: UnsafeMutablePointer<Float>               // [3A, C], [A, C], [C, A]
+    public let ln1w, ln1b: UnsafeMutablePointer<Float>              // attention block's norm [C]
     public let ff1w, ff1b, ff2w, ff2b: UnsafeMutablePointer<Float>  // [F, C], [F], [C, F], [C]
-    public let ln2w, ln2b: UnsafeMutablePointer<Float>         // feed-forward block's norm [C]
+    public let ln2w, ln2b: UnsafeMutablePointer<Float>              // feed-forward block's norm [C]
+
+    init(_ s: ParameterStore, layer l: Int) {
+        func p(_ k: ParameterTable.Layer) -> UnsafeMutablePointer<Float> { s.pointer(ParameterTable.name(layer: l, k)) }
+        qkv = p(.qkv); r = p(.r); o = p(.o); ln1w = p(.ln1w); ln1b = p(.ln1b)
+        ff1w = p(.ff1w); ff1b = p(.ff1b); ff2w = p(.ff2w); ff2b = p(.ff2b); ln2w = p(.ln2w); ln2b = p(.ln2b)
+    }
 }
 
+/// Typed views into a `ParameterStore` (weights or gradients), obtained once so kernels never look names up.
 public struct Weights {
-    public let emb: UnsafeMutablePointer<Float>       // [V, C], also the output layer (tied)
+    public let emb: UnsafeMutablePointer<Float>             // [V, C], also the output layer (tied)
     public let rwBias, rrBias: UnsafeMutablePointer<Float>  // [H, D], shared by all layers
-    public let outBias: UnsafeMutablePointer<Float>   // [V]
+    public let outBias: UnsafeMutablePointer<Float>         // [V]
     public let layers: [LayerWeights]
 
     public init(_ s: ParameterStore, layers n: Int) {
-        emb = s.pointer("word_emb.emb_layers.0.weight")
-        rwBias = s.pointer("r_w_bias"); rrBias = s.pointer("r_r_bias")
-        outBias = s.pointer("crit.out_layers.0.bias")
-        layers = (0..<n).map { l in
-            let p = "layers.\(l)."
-            return LayerWeights(qkv: s.pointer(p + "dec_attn.qkv_net.weight"), r: s.pointer(p + "dec_attn.r_net.weight"),
-                                o: s.pointer(p + "dec_attn.o_net.weight"),
-                                ln1w: s.pointer(p + "dec_attn.layer_norm.weight"), ln1b: s.pointer(p + "dec_attn.layer_norm.bias"),
-                                ff1w: s.pointer(p + "pos_ff.CoreNet.0.weight"), ff1b: s.pointer(p + "pos_ff.CoreNet.0.bias"),
-                                ff2w: s.pointer(p + "pos_ff.CoreNet.3.weight"), ff2b: s.pointer(p + "pos_ff.CoreNet.3.bias"),
-                                ln2w: s.pointer(p + "pos_ff.layer_norm.weight"), ln2b: s.pointer(p + "pos_ff.layer_norm.bias"))
-        }
+        emb = s.pointer(ParameterTable.name(.embedding))
+        rwBias = s.pointer(ParameterTable.name(.rwBias)); rrBias = s.pointer(ParameterTable.name(.rrBias))
+        outBias = s.pointer(ParameterTable.name(.outBias))
+        layers = (0..<n).map { LayerWeights(s, layer: $0) }
     }
 }

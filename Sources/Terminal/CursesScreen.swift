@@ -1,6 +1,7 @@
 // The curses adapter, the only file that imports CNcurses: terminal setup and restore, colours,
 // blit(grid) and key decoding. Every call happens on the UI thread.
 import CNcurses
+import CTerminalGuard
 import Explorer
 import Foundation
 
@@ -18,15 +19,26 @@ final class CursesScreen {
 
     init(options: TerminalOptions) throws {
         // Locale first, or ncursesw prints UTF-8 as junk; fall back to C.UTF-8 where LANG is unset.
+        func codesetIsUTF8() -> Bool { String(cString: nl_langinfo(nl_item(CODESET))).uppercased().contains("UTF") }
         var utf8 = false
-        if setlocale(LC_ALL, "") != nil, String(cString: nl_langinfo(nl_item(CODESET))).uppercased().contains("UTF") { utf8 = true }
-        if !utf8, setlocale(LC_ALL, "C.UTF-8") != nil, String(cString: nl_langinfo(nl_item(CODESET))).uppercased().contains("UTF") { utf8 = true }
+        if setlocale(LC_ALL, "") != nil, codesetIsUTF8() { utf8 = true }
+        if !utf8, setlocale(LC_ALL, "C.UTF-8") != nil, codesetIsUTF8() { utf8 = true }
         if getenv("ESCDELAY") == nil { set_escdelay(25) }
+        let term = ProcessInfo.processInfo.environment["TERM"] ?? "unset"
+        // The shell's terminal mode, for the fatal-signal handler to put back.
+        terminal_guard_save(STDIN_FILENO)
         guard let scr = newterm(nil, shim_stdout(), shim_stdin()) else {
-            throw TerminalError("cannot start the terminal (TERM=\(ProcessInfo.processInfo.environment["TERM"] ?? "unset"))")
+            throw TerminalError("cannot start the terminal (TERM=\(term))")
+        }
+        set_term(scr)
+        // A terminal that cannot move the cursor (TERM=dumb) would get a scrolling mess: refuse it.
+        guard shim_tigetstr("cup") != nil else {
+            endwin()
+            delscreen(scr)
+            throw TerminalError("TERM=\(term) cannot move the cursor; the explorer needs a terminal such as xterm"
+                                + " (for scripts use `memscope eval`)")
         }
         screen = scr
-        set_term(scr)
         open = true
         raw(); noecho(); nonl()
         keypad(shim_stdscr(), true)
@@ -36,16 +48,16 @@ final class CursesScreen {
         // COLORS is only known after start_color(); never start it when colour is off anyway.
         let off = options.resolve(terminalColors: 256, hasColors: true, environment: env) == .none
         if !off && has_colors() { start_color(); use_default_colors() }
-        mode = off ? .none : options.resolve(terminalColors: Int(shim_colors()), hasColors: has_colors(), environment: env)
+        mode = off ? .none
+            : options.resolve(terminalColors: Int(shim_colors()), hasColors: has_colors(), environment: env)
         mouse = options.mouse
-        var codes = KeyCodes()
-        codes.down = Int(shim_key_down()); codes.up = Int(shim_key_up()); codes.left = Int(shim_key_left()); codes.right = Int(shim_key_right())
-        codes.home = Int(shim_key_home()); codes.end = Int(shim_key_end()); codes.backspace = Int(shim_key_backspace())
-        codes.f0 = Int(shim_key_f0()); codes.delete = Int(shim_key_dc()); codes.shiftDown = Int(shim_key_sf()); codes.shiftUp = Int(shim_key_sr())
-        codes.pageDown = Int(shim_key_npage()); codes.pageUp = Int(shim_key_ppage()); codes.enter = Int(shim_key_enter())
-        codes.backTab = Int(shim_key_btab()); codes.shiftLeft = Int(shim_key_sleft()); codes.shiftRight = Int(shim_key_sright())
-        codes.mouse = Int(shim_key_mouse()); codes.resize = Int(shim_key_resize())
-        decoder = KeyDecoder(codes: codes)
+        decoder = KeyDecoder(codes: KeyCodes(
+            down: Int(shim_key_down()), up: Int(shim_key_up()), left: Int(shim_key_left()),
+            right: Int(shim_key_right()), home: Int(shim_key_home()), end: Int(shim_key_end()),
+            backspace: Int(shim_key_backspace()), delete: Int(shim_key_dc()), f0: Int(shim_key_f0()),
+            shiftDown: Int(shim_key_sf()), shiftUp: Int(shim_key_sr()), shiftLeft: Int(shim_key_sleft()),
+            shiftRight: Int(shim_key_sright()), pageDown: Int(shim_key_npage()), pageUp: Int(shim_key_ppage()),
+            enter: Int(shim_key_enter()), backTab: Int(shim_key_btab()), resize: Int(shim_key_resize())))
 
         let label: String
         switch mode {
@@ -59,6 +71,20 @@ final class CursesScreen {
             mousemask(shim_all_mouse_events(), nil)
             mouseinterval(0)
         }
+        installFatalSignalGuard()
+    }
+
+    /// What a fatal signal's handler writes before it restores the terminal mode: mouse reporting off
+    /// (xterm's modes, which ncurses turns on), attributes reset, the cursor shown, keypad mode and the
+    /// alternate screen left (from terminfo).
+    private func installFatalSignalGuard() {
+        var bytes: [UInt8] = mouse ? Array("\u{1B}[?1006l\u{1B}[?1003l\u{1B}[?1002l\u{1B}[?1000l".utf8) : []
+        for cap in ["sgr0", "cnorm", "rmkx", "rmcup"] {
+            if let s = shim_tigetstr(cap) { bytes += Array(String(cString: s).utf8) }
+        }
+        bytes.withUnsafeBufferPointer { b in
+            b.withMemoryRebound(to: CChar.self) { terminal_guard_install(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        }
     }
 
     /// Restores the terminal; safe to call more than once.
@@ -70,6 +96,7 @@ final class CursesScreen {
         endwin()
         if let s = screen { delscreen(s); screen = nil }
         fflush(shim_stdout())
+        terminal_guard_uninstall()
     }
 
     deinit { close() }
@@ -80,7 +107,8 @@ final class CursesScreen {
 
     /// 256 colours: a 16-step inferno-like ramp from the xterm cube; 8 colours: six base colours.
     private static let ramp256: [Int16] = [16, 17, 54, 55, 90, 91, 126, 161, 167, 202, 208, 214, 220, 221, 227, 230]
-    private static let ramp8: [Int16] = [Int16(COLOR_BLACK), Int16(COLOR_BLUE), Int16(COLOR_MAGENTA), Int16(COLOR_RED), Int16(COLOR_YELLOW), Int16(COLOR_WHITE)]
+    private static let ramp8: [Int16] = [COLOR_BLACK, COLOR_BLUE, COLOR_MAGENTA, COLOR_RED, COLOR_YELLOW, COLOR_WHITE]
+        .map { Int16($0) }
 
     private func setUpColors() {
         let ramp = mode == .c256 ? CursesScreen.ramp256 : CursesScreen.ramp8
@@ -103,7 +131,8 @@ final class CursesScreen {
 
     private func style(_ role: Role) -> (attr_t, Int16) {
         if let c = attrCache[role] { return c }
-        let normal = shim_a_normal(), bold = shim_a_bold(), rev = shim_a_reverse(), dim = shim_a_dim(), ul = shim_a_underline()
+        let normal = shim_a_normal(), bold = shim_a_bold(), rev = shim_a_reverse(), dim = shim_a_dim()
+        let ul = shim_a_underline()
         var out: (attr_t, Int16) = (normal, 0)
         if display.colors {
             let base = uiPairBase
@@ -179,35 +208,12 @@ final class CursesScreen {
             guard getmouse(&ev) == OK else { return nil }
             let x = Int(ev.x), y = Int(ev.y)
             if ev.bstate & shim_button4_pressed() != 0 { return .mouse(MouseEvent(.wheelUp, x: x, y: y)) }
-            if shim_button5_pressed() != 0 && ev.bstate & shim_button5_pressed() != 0 { return .mouse(MouseEvent(.wheelDown, x: x, y: y)) }
+            if shim_button5_pressed() != 0 && ev.bstate & shim_button5_pressed() != 0 {
+                return .mouse(MouseEvent(.wheelDown, x: x, y: y))
+            }
             if ev.bstate & shim_button1_pressed() != 0 { return .mouse(MouseEvent(.click, x: x, y: y)) }
             return nil
         }
         return decoder.decode(Int(ch), isKeyCode: isKeyCode)
-    }
-}
-
-/// Signals that must end the session cleanly: SIGINT (from outside; Ctrl-C itself arrives as a key in
-/// raw mode), SIGTERM, SIGHUP. Dispatch sources, since a C handler can neither capture state nor allocate.
-final class SignalWatch: @unchecked Sendable {
-    private let lock = NSLock()
-    private var received: [Int32] = []
-    private var sources: [DispatchSourceSignal] = []
-
-    init(_ signals: [Int32]) {
-        for sig in signals {
-            shim_ignore_signal(sig)
-            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            src.setEventHandler { [weak self] in self?.lock.withLock { self?.received.append(sig) } }
-            src.resume()
-            sources.append(src)
-        }
-    }
-
-    func take() -> [Int32] { lock.withLock { let r = received; received = []; return r } }
-
-    func cancel() {
-        for s in sources { s.cancel() }
-        sources = []
     }
 }

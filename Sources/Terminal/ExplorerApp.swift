@@ -1,11 +1,13 @@
 // The explorer's UI loop: read a key, reduce, apply the effect (ask the workers, export, quit),
 // drain the workers' mailbox, redraw. The terminal is restored on every way out.
+import Analysis
 import Explorer
 import Foundation
 
 public enum ExplorerApp {
     /// Runs the explorer until the user quits or a signal ends it. Throws only when the terminal
-    /// cannot be set up; the terminal is restored before this returns or throws.
+    /// cannot be set up; the terminal is restored before this returns or throws. SIGTERM and SIGHUP end
+    /// the process by the same signal once the terminal is restored (exit status 143 and 129).
     public static func run(engine: any ExplorerEngine, text: [UInt8], textName: String, initialMemory: [Int],
                            options: TerminalOptions) throws {
         let signals = SignalWatch([SIGINT, SIGTERM, SIGHUP])
@@ -13,10 +15,12 @@ public enum ExplorerApp {
         let screen = try CursesScreen(options: options)
         defer { screen.close() }
 
-        var state = AppState(model: ModelInfo(engine), text: text, textName: textName, memory: initialMemory, display: screen.display)
+        var state = AppState(model: ModelInfo(engine), text: text, textName: textName, memory: initialMemory,
+                             display: screen.display)
         state.size = screen.size
         let controller = Controller(engine: engine, text: text)
         var quit = false
+        var endingSignal: Int32? = nil
         var dirty = true
         var lastDraw = Date.distantPast
         var pendingProgress = false
@@ -35,7 +39,8 @@ public enum ExplorerApp {
             case nil: break
             }
             if let pane = e.export {
-                apply(reduce(&state, Export.write(pane, state: state, directory: options.exportDirectory)))
+                let result = Export.write(pane, state: state, directory: options.exportDirectory)
+                apply(reduce(&state, .worker(result)))
             }
             if e.quit { quit = true }
         }
@@ -55,11 +60,11 @@ public enum ExplorerApp {
             var keyed = false
             if let key {
                 keyed = true
-                if case .resize = key { apply(reduce(&state, .resize(screen.size))) }
+                if case .resize = key { apply(reduce(&state, .general(.resize(screen.size)))) }
                 else if let a = action(for: key, in: state) { apply(reduce(&state, a)) }
             }
             for a in controller.drain() {
-                let onlyProgress: Bool = { if case .evalProgress = a { return true }; return false }()
+                let onlyProgress: Bool = { if case .worker(.evalProgress) = a { return true }; return false }()
                 let e = reduce(&state, a)
                 if onlyProgress && !keyed && Date().timeIntervalSince(lastDraw) < 0.066 {
                     var e2 = e; e2.redraw = false; apply(e2)
@@ -68,9 +73,19 @@ public enum ExplorerApp {
             }
             if pendingProgress && Date().timeIntervalSince(lastDraw) >= 0.066 { dirty = true; pendingProgress = false }
             for sig in signals.take() {
-                if sig == SIGINT { apply(reduce(&state, .interrupt)) } else { quit = true }
+                if sig == SIGINT {
+                    apply(reduce(&state, .general(.interrupt)))
+                } else {
+                    endingSignal = sig
+                    quit = true
+                }
             }
         }
         controller.cancelEvaluation()
+        if let sig = endingSignal {
+            screen.close()
+            signals.cancel()
+            SignalWatch.exit(bySignal: sig)
+        }
     }
 }

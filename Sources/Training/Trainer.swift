@@ -1,6 +1,7 @@
 // The training loop: B contiguous streams with carried memory, Adam, validation, atomic checkpoints, exact resume
 // (reference: train.py with LMOrderedIterator; checkpoints hold the optimizer, memory, data position and RNG).
 import Foundation
+import Analysis
 import TXL
 
 public struct TrainSettings: Codable, Sendable, Equatable {
@@ -61,7 +62,9 @@ public struct LogLine: Sendable {
     public let eta: Double
     public var bpc: Float { loss / Float(M_LN2) }
     public var text: String {
-        "step \(step)/\(steps) | loss \(String(format: "%.4f", loss)) | bpc \(String(format: "%.4f", bpc)) | lr \(String(format: "%.2e", lr)) | \(Int(bytesPerSecond)) B/s | \(Trainer.clock(elapsed)) elapsed | ETA \(Trainer.clock(eta))"
+        "step \(step)/\(steps) | loss \(String(format: "%.4f", loss)) | bpc \(String(format: "%.4f", bpc)) | "
+            + "lr \(String(format: "%.2e", lr)) | \(Int(bytesPerSecond)) B/s | \(formatDuration(elapsed)) elapsed | "
+            + "ETA \(formatDuration(eta))"
     }
 }
 
@@ -105,7 +108,7 @@ public final class Trainer: @unchecked Sendable {
             extra.append(("optim.v." + s.name, s.shape, UnsafeBufferPointer(adam.v.buffer(s))))
         }
         // Memory states are kept alive in `mems` while the writer copies them.
-        let mems = pass.memory.states
+        let mems = (0..<model.config.nLayer).map { pass.memory.packed(layer: $0) }
         try mems.enumerated().map { ($0.offset, $0.element) }.withUnsafeMemory { views in
             for (l, view) in views {
                 extra.append(("optim.memory.\(l)", [settings.batch, settings.memory[l], model.config.dModel], view))
@@ -179,17 +182,9 @@ public final class Trainer: @unchecked Sendable {
     public func validate() throws -> Double {
         let n = min(settings.evalBytes, valid.count)
         guard n >= 2 else { return .nan }
-        let run = try Inference(model: model, batch: 1, segment: settings.segment,
-                                options: RunOptions(config: model.config, memory: settings.memory))
-        var bits = 0.0, count = 0, pos = 0
-        while pos + 1 < n {
-            let t = min(settings.segment, n - 1 - pos)
-            let out = run.step(inputs: Array(valid[pos..<(pos + t)]), targets: Array(valid[(pos + 1)...(pos + t)]))
-            for lp in out.logProbs { bits -= Double(lp) }
-            count += t
-            pos += t
-        }
-        return bits / Double(count) / M_LN2
+        return try Evaluator.evaluate(model: model, text: Array(valid.prefix(n)),
+                                      options: RunOptions(config: model.config, memory: settings.memory),
+                                      segment: settings.segment).bpc
     }
 
     /// Trains to `schedule.steps` (or until `shouldStop`), saving to `checkpoint` every saveEvery steps and at the end.
@@ -236,12 +231,6 @@ public final class Trainer: @unchecked Sendable {
         }
         if lastSaveStep != state.step { try save(to: checkpoint, extraMetadata: metadata()) }
         return true
-    }
-
-    public static func clock(_ s: Double) -> String {
-        guard s.isFinite else { return "?" }
-        let t = Int(s.rounded())
-        return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t % 3600 / 60))m" : "\(t / 60)m\(String(format: "%02d", t % 60))s"
     }
 }
 

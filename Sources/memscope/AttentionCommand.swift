@@ -31,17 +31,12 @@ struct AttentionCommand: ParsableCommand {
         guard at >= 0 && at < bytes.count - 1 else { throw Failure("--at \(at) is outside the text's \(bytes.count - 1) predicting bytes") }
         let seg = try Evaluator.attention(model: m, text: bytes, offset: at, options: options, segment: T, layers: [layer])
         guard let cap = seg.captures.first else { throw Failure("no attention captured for layer \(layer)") }
-        let att = LayerAttention(layer: layer, heads: cap.heads, queries: cap.queries, keys: cap.keys, memoryKeys: cap.memoryKeys,
-                                 probabilities: cap.probabilities)
-        // Only `layer` is captured: place it at its index so the exporters can address it.
-        let layers = (0..<m.config.nLayer).map { $0 == layer ? att : LayerAttention(layer: $0, heads: 0, queries: 0, keys: 0, memoryKeys: 0, probabilities: []) }
-        let analysis = SegmentAnalysis(offset: seg.start, bytes: seg.inputs, memoryBytes: seg.memoryBefore.map { _ in [] },
-                                       lossBits: seg.logProbs.map { -$0 / Float(M_LN2) }, attention: layers)
+        let att = cap
         let view: HeadView = head.map { .head($0) } ?? .mean
         let body: String
         switch ext {
-        case "json": body = Export.attentionJSON(analysis, layer: layer)
-        case "csv": body = Export.heatmapCSV(analysis, layer: layer, head: view)
+        case "json": body = Export.attentionJSON(att, offset: seg.start)
+        case "csv": body = Export.heatmapCSV(att, offset: seg.start, head: view)
         default:
             let v = Heatmap.downsample(att, head: view, reduction: .max, queries: 0..<att.queries, keys: 0..<att.keys,
                                        rows: min(att.queries, 256), cols: min(att.keys, 512))

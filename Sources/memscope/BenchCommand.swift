@@ -10,15 +10,9 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Eval bytes/s and GFLOP/s for a model size, beside the machine's sgemm GFLOP/s. A benchmark, not a test.")
 
-    @Option(help: "Layers.") var layers = 8
-    @Option(name: .customLong("d-model"), help: "Model width.") var dModel = 256
-    @Option(help: "Attention heads.") var heads = 4
-    @Option(name: .customLong("d-head"), help: "Width of one head.") var dHead = 64
-    @Option(name: .customLong("d-inner"), help: "Feed-forward width.") var dInner = 1024
-    @Option(help: "Segment length.") var segment = 128
+    @OptionGroup var shape: ShapeOptions
     @Option(help: ArgumentHelp("Memory per layer (the --mem grammar; lrm = this N for placements).", valueName: "spec")) var mem = "512"
     @Option(help: ArgumentHelp("Long-range length for a --mem placement.", valueName: "n")) var lrm = 512
-    @Flag(name: .customLong("same-length"), help: "Sliding-window masking.") var sameLength = false
     @Option(help: ArgumentHelp("Batch sizes to measure, comma-separated.", valueName: "list")) var batch = "1,8"
     @Option(help: "Seconds of timed segments per batch size.") var seconds = 3.0
     @Option(help: "Threads (OpenBLAS and the runtime's own).") var threads = ProcessInfo.processInfo.activeProcessorCount
@@ -58,11 +52,8 @@ struct BenchCommand: ParsableCommand {
         guard !batches.isEmpty else { throw Failure("--batch is empty") }
         guard seconds > 0 && seconds <= 3600 else { throw Failure("--seconds \(seconds) is out of range (0, 3600]") }
         guard threads >= 1 && threads <= 256 else { throw Failure("--threads \(threads) is out of range 1...256") }
-        guard segment >= 1 && segment <= 8192 else { throw Failure("--segment \(segment) is out of range 1...8192") }
-        guard dModel % 2 == 0 else { throw Failure("--d-model \(dModel) must be even (sin and cos halves)") }
-        let config = Config(nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
-                            memLens: Array(repeating: 0, count: max(layers, 1)), sameLength: sameLength)
-        do { try config.validate() } catch { throw Failure("\(error)") }
+        let layers = shape.layers, segment = shape.segment, sameLength = shape.sameLength
+        let config = try shape.config(memory: Array(repeating: 0, count: max(layers, 1)))
         let params = Double(config.nLayer) * Double(config.dModel) * Double(4 * config.dAttn + 2 * config.dInner) + Double(256 * config.dModel)
         guard params * 4 <= Double(ProcessInfo.processInfo.physicalMemory) / 2 else {
             throw Failure(String(format: "a model of %.2g parameters does not fit in this machine's memory", params))
@@ -93,7 +84,8 @@ struct BenchCommand: ParsableCommand {
         if json {
             let obj: [String: Any] = [
                 "train": trainRows.map { ["batch": $0.batch, "steps": $0.steps, "seconds": $0.seconds, "bytes_per_second": $0.bytesPerSecond] },
-                "config": ["layers": layers, "d_model": dModel, "heads": heads, "d_head": dHead, "d_inner": dInner,
+                "config": ["layers": layers, "d_model": config.dModel, "heads": config.nHead, "d_head": config.dHead,
+                           "d_inner": config.dInner,
                            "segment": segment, "memory": memory, "same_length": sameLength],
                 "parameters": model.parameterCount, "threads": threads, "blas": BLAS.description,
                 "flops_per_byte": flops, "sgemm_gflops": sgemm,
@@ -106,7 +98,7 @@ struct BenchCommand: ParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
             return
         }
-        print("model    \(layers) layers, d_model \(dModel), \(heads) heads of \(dHead), d_inner \(dInner), random weights (\(model.parameterCount) parameters)")
+        print("model    \(layers) layers, d_model \(config.dModel), \(config.nHead) heads of \(config.dHead), d_inner \(config.dInner), random weights (\(model.parameterCount) parameters)")
         print("run      segment \(segment), memory \(MemorySpec.compact(memory))\(sameLength ? ", same-length" : ""), \(threads) thread\(threads == 1 ? "" : "s"), \(BLAS.description)")
         print(String(format: "flops    %.0f per byte (%.2f MFLOP: qkv, attention over the visible keys, o, feed-forward, output; 2 per multiply-add)", flops, flops / 1e6))
         print(String(format: "sgemm    %.1f GFLOP/s (1024^3, best seen in this run)", sgemm))

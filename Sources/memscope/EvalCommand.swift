@@ -45,7 +45,7 @@ struct EvalCommand: ParsableCommand {
                 "memory": r.memory, "memory_floats": r.memoryFloats, "segment": r.segment, "batch": r.batch, "model": path,
                 "same_length": options.sameLength, "clamp": options.clampLen, "offset": offset, "text": source,
             ]
-            if let splitSHA { obj["split"] = self.source.split; obj["corpus"] = self.source.corpus; obj["split_sha256"] = splitSHA }
+            if let splitSHA { obj["split"] = self.source.split?.rawValue; obj["corpus"] = self.source.corpus; obj["split_sha256"] = splitSHA }
             obj["text_bytes"] = slice.count
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

@@ -29,8 +29,8 @@ struct ExploreCommand: ParsableCommand {
     @Option(help: "Initial memory: a preset (full, none, first:K, last:K, interleaved:K), one length, one per layer, or L0-3:64,L4-11:512.")
     var mem: String?
 
-    @Option(help: "Colours: auto, 256, 8 or none (NO_COLOR is honoured; default: auto).")
-    var color: String?
+    @Option(help: "Colours (NO_COLOR is honoured; default: auto).")
+    var color: ColorMode?
 
     @Flag(inversion: .prefixedNo, help: "ASCII glyphs only, for terminals without block elements (default: off).")
     var ascii: Bool?
@@ -42,9 +42,6 @@ struct ExploreCommand: ParsableCommand {
     var exportDir: String?
 
     func validate() throws {
-        if let color, ColorMode(rawValue: color) == nil {
-            throw ValidationError("--color must be auto, 256, 8 or none, not \(color)")
-        }
         if text != nil && split != nil { throw ValidationError("give --text or --split, not both") }
     }
 
@@ -57,8 +54,8 @@ struct ExploreCommand: ParsableCommand {
         let config: ExplorerConfig
         do { config = try ExplorerConfig.load(path: ExplorerConfig.path(environment: env), home: env["HOME"]) }
         catch let e as ConfigError { throw Failure(e.description) }
-        let colorName = color ?? config.color ?? "auto"
-        guard let colorMode = ColorMode(rawValue: colorName) else {
+        let colorName = config.color ?? "auto"
+        guard let colorMode = color ?? ColorMode(rawValue: colorName) else {
             throw Failure("color = \(colorName) in the config file: use auto, 256, 8 or none")
         }
         let engine = try makeEngine(model: model ?? config.model)
@@ -66,8 +63,8 @@ struct ExploreCommand: ParsableCommand {
         var memory = engine.defaultMemory
         if let mem = mem ?? config.mem {
             do {
-                memory = try MemoryPlan.parse(mem, layers: engine.layerCount, long: engine.defaultMemory.max() ?? 0,
-                                              short: min(engine.segmentLength, engine.defaultMemory.max() ?? 0), maxMemory: engine.maxMemory)
+                memory = try MemoryPlan.parse(mem, layers: engine.layerCount, long: MemorySpec.defaultLong(engine.config),
+                                              short: engine.segmentLength, maxMemory: engine.maxMemory)
             } catch { throw Failure("\(self.mem != nil ? "--mem" : "mem in the config file"): \(error)") }
         }
         let options = TerminalOptions(color: colorMode, ascii: ascii ?? config.ascii ?? false, mouse: mouse ?? config.mouse ?? true,
@@ -80,7 +77,20 @@ struct ExploreCommand: ParsableCommand {
     }
 
     private func loadText(split: String) throws -> ([UInt8], String) {
-        if let text { return (try readTextFile(text), (text as NSString).lastPathComponent) }
+        if let text {
+            let name = (text as NSString).lastPathComponent
+            // A pipe may have no writer yet: wait for one with q and Ctrl-C still working.
+            if FIFOText.isFIFO(text) {
+                let outcome: FIFOText.Outcome
+                do { outcome = try FIFOText.read(text) } catch let e as TerminalError { throw Failure(e.description) }
+                switch outcome {
+                case .text(let bytes): return (bytes, name)
+                case .quit: throw ExitCode.success
+                case .interrupted: throw ExitCode(130)
+                }
+            }
+            return (try readTextFile(text), name)
+        }
         guard let which = Split(rawValue: split) else { throw Failure("--split \(split): use train, valid or test") }
         let store = CorpusStore()
         if !store.isPrepared() {
@@ -100,3 +110,5 @@ func makeEngine(model: String?) throws -> any ExplorerEngine {
     let path = try ModelOptions.locate(model)
     return TXLEngine(model: try TransformerXL(path: path), name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension)
 }
+
+extension ColorMode: ExpressibleByArgument {}

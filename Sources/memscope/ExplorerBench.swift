@@ -17,11 +17,12 @@ enum ExplorerBench {
         let bytes: [UInt8] = text.text == nil && text.split == nil ? try CorpusStore().load(.test) : try text.load(command: "bench").bytes
         var state = AppState(model: ModelInfo(engine), text: bytes, textName: "bench", memory: nil, display: Display())
         let size = Size(width: 120, height: 40)
-        _ = reduce(&state, .resize(size))
+        _ = reduce(&state, .general(.resize(size)))
         func analyse(at offset: Int, memory: [Int]) throws -> Double {
             let t = now()
             let a = try engine.analyse(text: bytes, offset: offset, memory: memory, cancelled: { false })
-            _ = reduce(&state, .analysisReady(request: state.analysisRequest, a, DistanceProfile.all(a), memory: memory))
+            _ = reduce(&state, .worker(.analysisReady(request: state.analysisRequest, a, DistanceProfile.all(a),
+                                                         memory: memory)))
             _ = render(state, size: size)
             return now() - t
         }
@@ -34,14 +35,14 @@ enum ExplorerBench {
         for i in 0..<7 {
             var memory = engine.defaultMemory
             memory[i % memory.count] /= 2
-            _ = reduce(&state, .setAllMemory(memory))
+            _ = reduce(&state, .layers(.setAll(memory)))
             updates.append(try analyse(at: offset, memory: memory))
         }
         // A key press: reduce and render a frame, at 120x40 and 80x24.
         var frames: [Double] = [], small: [Double] = []
         for i in 0..<40 {
             let t = now()
-            _ = reduce(&state, i % 2 == 0 ? .nextLayer : .previousLayer)
+            _ = reduce(&state, .layers(i % 2 == 0 ? .next : .previous))
             _ = render(state, size: size)
             frames.append(now() - t)
             let t2 = now()

@@ -9,6 +9,7 @@ struct MemScope: ParsableCommand {
         abstract: "Explore how much memory each layer of a Transformer-XL needs (Rae & Razavi, 2020).",
         version: "0.1.0",
         subcommands: [ExploreCommand.self, EvalCommand.self, AttentionCommand.self, InfoCommand.self, VerifyCommand.self, BenchCommand.self,
+                      SweepCommand.self,
                       TrainCommand.self, DataCommand.self],
         defaultSubcommand: ExploreCommand.self
     )

@@ -3,6 +3,7 @@ import ArgumentParser
 import Corpus
 import Foundation
 import TXL
+import Training
 
 struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Model checkpoint (.safetensors); default Assets/models/default.safetensors.", valueName: "path"))
@@ -11,7 +12,8 @@ struct ModelOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Memory per layer: N, N1,N2,... (bottom first), full, none, first:K, last:K or interleaved:K.", valueName: "spec"))
     var mem: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Long-range memory length for placements and `full` (default: the model's training memory).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Long-range memory length for placements and `full` (default: the model's default "
+                                                        + "evaluation memory).", valueName: "n"))
     var lrm: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Short-range memory length for placements (default: the segment length).", valueName: "n"))
@@ -73,7 +75,7 @@ struct ModelOptions: ParsableArguments {
         if let clamp, clamp < -1 || clamp > Config.maxLength { throw Failure("--clamp \(clamp) is out of range -1...\(Config.maxLength)") }
         var memory: [Int]? = nil
         if let mem {
-            memory = try MemorySpec.parse(mem, layers: c.nLayer, lrm: lrm ?? (c.memLens.max() ?? 0), srm: srm ?? T)
+            memory = try MemorySpec.parse(mem, config: c, segment: T, lrm: lrm, srm: srm)
         } else if lrm != nil || srm != nil {
             throw Failure("--lrm and --srm set the lengths of a --mem placement (first:K, last:K, interleaved:K or full); give --mem too")
         }
@@ -88,8 +90,8 @@ struct TextOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Text file to read (any bytes).", valueName: "file"))
     var text: String?
 
-    @Option(help: ArgumentHelp("A split of a prepared corpus (see `memscope data`): test or valid.", valueName: "split"))
-    var split: String?
+    @Option(help: ArgumentHelp("A split of a prepared corpus (see `memscope data`).", valueName: "split"))
+    var split: HeldOutSplit?
 
     @Option(help: ArgumentHelp("Corpus of --split.", valueName: "name"))
     var corpus: String = KernelDocs.corpusName
@@ -101,12 +103,78 @@ struct TextOptions: ParsableArguments {
         case (let file?, nil):
             return (try readTextFile(file, limit: limit), file, nil)
         case (nil, let name?):
-            guard let s = Split(rawValue: name), s != .train else { throw Failure("--split \"\(name)\": use test or valid") }
             let store = CorpusStore()
-            let bytes = try store.load(s, corpus: corpus)
-            return (bytes, "\(corpus) \(name) split", try store.manifest(corpus: corpus).splits[s].sha256)
+            let bytes = try store.load(name.split, corpus: corpus)
+            return (bytes, "\(corpus) \(name.rawValue) split", try store.manifest(corpus: corpus).splits[name.split].sha256)
         case (nil, nil): throw Failure("\(command): give --text FILE or --split test|valid")
         case (_?, _?): throw Failure("\(command): give --text or --split, not both")
         }
+    }
+}
+
+/// The model's shape, for commands that make a new model (`train`, `bench`).
+struct ShapeOptions: ParsableArguments {
+    @Option(help: "Layers.") var layers = 6
+    @Option(name: .customLong("d-model"), help: "Model width.") var dModel = 256
+    @Option(help: "Attention heads.") var heads = 4
+    @Option(name: .customLong("d-head"), help: "Width of each head.") var dHead = 64
+    @Option(name: .customLong("d-inner"), help: "Feed-forward width.") var dInner = 1024
+    @Option(help: "Segment length.") var segment = 128
+    @Flag(name: .customLong("pre-lnorm"), help: "Layer norm before each block instead of after.") var preLnorm = false
+    @Flag(name: .customLong("same-length"), help: "Every query sees exactly its layer's memory length of keys.")
+    var sameLength = false
+    @Option(parsing: .unconditional, help: "Clamp relative distances at N (-1 = off).") var clamp = -1
+
+    func validate() throws {
+        guard (1...Config.maxLength).contains(segment) else {
+            throw ValidationError("--segment \(segment) is out of range 1...\(Config.maxLength)")
+        }
+    }
+
+    /// The config with these shapes, training memory `memory` and default evaluation memory `evalMemory`.
+    func config(memory: [Int], evalMemory: [Int]? = nil) throws -> Config {
+        let c = Config(nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
+                       memLens: memory, sameLength: sameLength, clampLen: clamp, preLnorm: preLnorm,
+                       evalMemLens: evalMemory)
+        do { try c.validate() } catch { throw Failure("\(error)") }
+        return c
+    }
+}
+
+/// A held-out split of a prepared corpus.
+enum HeldOutSplit: String, ExpressibleByArgument, CaseIterable {
+    case test, valid
+    var split: Split { self == .test ? .test : .valid }
+}
+
+/// Optimisation and reporting flags of a training run, shared by `train` and `sweep train`.
+struct OptimisationOptions: ParsableArguments {
+    @Option(help: "Parallel streams per step.") var batch = 16
+    @Option(help: ArgumentHelp("Optimiser steps (default: 1000; may change on --resume).", valueName: "n"))
+    var steps: Int?
+    @Option(help: "Peak learning rate (Adam).") var lr: Float = 1e-3
+    @Option(help: "Linear warm-up steps.") var warmup = 100
+    @Option(name: .customLong("min-lr"), help: "Learning rate at the end of the cosine decay.") var minLR: Float = 0
+    @Option(help: "Gradient-norm clipping (0 = off).") var clip: Float = 0.25
+    @Option(help: "Dropout on hidden states.") var dropout: Float = 0
+    @Option(help: "Dropout on attention probabilities.") var dropatt: Float = 0
+    @Option(help: "Threads (OpenBLAS and the runtime's own).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("log-every"), help: "Steps between progress lines.") var logEvery = 50
+    @Option(name: .customLong("eval-every"), help: "Steps between validation runs.") var evalEvery = 500
+    @Option(name: .customLong("eval-bytes"), help: "Validation bytes per run.") var evalBytes = 65536
+    @Option(name: .customLong("save-every"), help: "Steps between checkpoints.") var saveEvery = 200
+
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads) is out of range 1...256") }
+        if let steps, steps < 1 { throw ValidationError("--steps \(steps): nothing to train; give at least 1") }
+    }
+
+    /// Training settings for a run of `segment` bytes a stream with training memory `memory`.
+    func settings(segment: Int, memory: [Int], seed: UInt64) -> TrainSettings {
+        var s = TrainSettings(batch: batch, segment: segment, memory: memory,
+                              schedule: Schedule(lr: lr, warmup: warmup, steps: steps ?? 1000, minLR: minLR))
+        s.clip = clip; s.dropout = dropout; s.dropatt = dropatt; s.seed = seed
+        s.logEvery = logEvery; s.evalEvery = evalEvery; s.evalBytes = evalBytes; s.saveEvery = saveEvery
+        return s
     }
 }

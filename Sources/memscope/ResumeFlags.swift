@@ -19,34 +19,28 @@ extension TrainCommand {
     func resumeRequest(given: Set<String>, config c: Config, saved: TrainSettings, data: String) throws -> ResumeRequest {
         var r = ResumeRequest()
         func has(_ flag: String) -> Bool { given.contains(flag) }
-        if has("--layers") { r.layers = layers }
-        if has("--d-model") { r.dModel = dModel }
-        if has("--heads") { r.heads = heads }
-        if has("--d-head") { r.dHead = dHead }
-        if has("--d-inner") { r.dInner = dInner }
-        if has("--clamp") { r.clamp = clamp }
-        if has("--pre-lnorm") { r.preLnorm = preLnorm }
-        if has("--same-length") { r.sameLength = sameLength }
-        if has("--segment") { r.segment = segment }
-        let T = has("--segment") ? segment : saved.segment
+        /// The parsed value of `flag` when the command line gave it, else nil (the checkpoint's value stands).
+        func given<T>(_ flag: String, _ value: T) -> T? { has(flag) ? value : nil }
+        r.layers = given("--layers", shape.layers); r.dModel = given("--d-model", shape.dModel)
+        r.heads = given("--heads", shape.heads); r.dHead = given("--d-head", shape.dHead)
+        r.dInner = given("--d-inner", shape.dInner); r.clamp = given("--clamp", shape.clamp)
+        r.preLnorm = given("--pre-lnorm", shape.preLnorm); r.sameLength = given("--same-length", shape.sameLength)
+        r.segment = given("--segment", shape.segment)
+        let T = r.segment ?? saved.segment
         if has("--mem") || has("--lrm") || has("--srm") {
-            r.memory = try MemorySpec.parse(mem, layers: c.nLayer, lrm: lrm ?? T, srm: srm)
+            r.memory = try MemorySpec.parse(mem ?? String(T), layers: c.nLayer,
+                                           lrm: lrm ?? MemorySpec.defaultEvalLength(segment: T), srm: srm ?? T)
         }
-        if let evalMem { r.evalMemory = try MemorySpec.parse(evalMem, layers: c.nLayer, lrm: 4 * T, srm: srm) }
-        if has("--batch") { r.batch = batch }
-        if has("--lr") { r.lr = lr }
-        if has("--warmup") { r.warmup = warmup }
-        if has("--min-lr") { r.minLR = minLR }
-        if has("--clip") { r.clip = clip }
-        if has("--dropout") { r.dropout = dropout }
-        if has("--dropatt") { r.dropatt = dropatt }
-        if has("--seed") { r.seed = seed }
-        r.data = data
-        if has("--steps") { r.steps = steps }
-        if has("--log-every") { r.logEvery = logEvery }
-        if has("--eval-every") { r.evalEvery = evalEvery }
-        if has("--eval-bytes") { r.evalBytes = evalBytes }
-        if has("--save-every") { r.saveEvery = saveEvery }
+        if let evalMem {
+            r.evalMemory = try MemorySpec.parse(evalMem, layers: c.nLayer, lrm: MemorySpec.defaultEvalLength(segment: T),
+                                                srm: srm ?? T)
+        }
+        r.batch = given("--batch", optim.batch); r.lr = given("--lr", optim.lr); r.warmup = given("--warmup", optim.warmup)
+        r.minLR = given("--min-lr", optim.minLR); r.clip = given("--clip", optim.clip)
+        r.dropout = given("--dropout", optim.dropout); r.dropatt = given("--dropatt", optim.dropatt)
+        r.seed = given("--seed", seed); r.data = data; r.steps = optim.steps
+        r.logEvery = given("--log-every", optim.logEvery); r.evalEvery = given("--eval-every", optim.evalEvery)
+        r.evalBytes = given("--eval-bytes", optim.evalBytes); r.saveEvery = given("--save-every", optim.saveEvery)
         return r
     }
 

@@ -1,4 +1,5 @@
 // `memscope train`: trains a Transformer-XL with any per-layer memory arrangement, on CPU, resumable.
+import Analysis
 import ArgumentParser
 import Corpus
 import Foundation
@@ -25,40 +26,24 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Prepared corpus in the data folder (see `memscope data prepare`).")
     var corpus = "kernel-docs"
 
-    // Model shape.
-    @Option(help: "Layers.") var layers = 6
-    @Option(name: .customLong("d-model"), help: "Model width.") var dModel = 256
-    @Option(help: "Attention heads.") var heads = 4
-    @Option(name: .customLong("d-head"), help: "Width of each head.") var dHead = 64
-    @Option(name: .customLong("d-inner"), help: "Feed-forward width.") var dInner = 1024
-    @Flag(name: .customLong("pre-lnorm"), help: "Layer norm before each block instead of after.") var preLnorm = false
-    @Flag(name: .customLong("same-length"), help: "Every query sees exactly its layer's memory length of keys.") var sameLength = false
-    @Option(help: "Clamp relative distances at N (-1 = off).") var clamp = -1
+    @OptionGroup var shape: ShapeOptions
 
     // Memory.
-    @Option(help: "Segment length.") var segment = 128
-    @Option(help: "Training memory per layer: N | N1,N2,... | full | none | first:K | last:K | interleaved:K.") var mem = "full"
-    @Option(help: "Long-range memory length for placements (default: the segment length).") var lrm: Int?
-    @Option(help: "Short-range memory length for placements (default: 0).") var srm = 0
-    @Option(name: .customLong("eval-mem"), help: "Default evaluation memory stored in the checkpoint (same grammar; default: 4 x segment in every layer).") var evalMem: String?
+    @Option(help: ArgumentHelp("Training memory per layer: N | N1,N2,... | L0-3:64,... | full | none | first:K | "
+                               + "last:K | interleaved:K (default: the segment length in every layer).", valueName: "spec"))
+    var mem: String?
+    @Option(help: ArgumentHelp("Long-range memory length for `full` and placements (default: the default evaluation "
+                               + "memory, 4 x segment).", valueName: "n"))
+    var lrm: Int?
+    @Option(help: ArgumentHelp("Short-range memory length for placements (default: the segment length).", valueName: "n"))
+    var srm: Int?
+    @Option(name: .customLong("eval-mem"), help: ArgumentHelp("Default evaluation memory stored in the checkpoint (same "
+                                                              + "grammar; default: 4 x segment in every layer).",
+                                                              valueName: "spec"))
+    var evalMem: String?
 
-    // Optimisation.
-    @Option(help: "Parallel streams per step.") var batch = 16
-    @Option(help: "Optimiser steps.") var steps = 1000
-    @Option(help: "Peak learning rate (Adam).") var lr: Float = 1e-3
-    @Option(help: "Linear warm-up steps.") var warmup = 100
-    @Option(name: .customLong("min-lr"), help: "Learning rate at the end of the cosine decay.") var minLR: Float = 0
-    @Option(help: "Gradient-norm clipping (0 = off).") var clip: Float = 0.25
-    @Option(help: "Dropout on hidden states.") var dropout: Float = 0
-    @Option(help: "Dropout on attention probabilities.") var dropatt: Float = 0
     @Option(help: "Random seed (initialisation, dropout).") var seed: UInt64 = 1
-    @Option(help: "OpenBLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
-
-    // Reporting.
-    @Option(name: .customLong("log-every"), help: "Steps between progress lines.") var logEvery = 50
-    @Option(name: .customLong("eval-every"), help: "Steps between validation runs.") var evalEvery = 500
-    @Option(name: .customLong("eval-bytes"), help: "Validation bytes per run.") var evalBytes = 65536
-    @Option(name: .customLong("save-every"), help: "Steps between checkpoints.") var saveEvery = 200
+    @OptionGroup var optim: OptimisationOptions
 
     func loadData() throws -> (train: [UInt8], valid: [UInt8], source: String) {
         if let text {
@@ -73,9 +58,16 @@ struct TrainCommand: ParsableCommand {
                 "\(corpus) train \(manifest.splits.train.sha256.prefix(16)) valid \(manifest.splits.valid.sha256.prefix(16))")
     }
 
+    func validate() throws {
+        for (name, v) in [("--lrm", lrm), ("--srm", srm)] {
+            if let v, !(0...Config.maxLength).contains(v) {
+                throw ValidationError("\(name) \(v) is out of range 0...\(Config.maxLength)")
+            }
+        }
+    }
+
     func run() throws {
-        guard threads >= 1 && threads <= 256 else { throw Failure("--threads \(threads) is out of range 1...256") }
-        BLAS.threads = threads
+        BLAS.threads = optim.threads
         let outDir = (out as NSString).deletingLastPathComponent
         guard FileManager.default.isWritableFile(atPath: outDir.isEmpty ? "." : outDir) else {
             throw Failure("--out \(out): the folder \(outDir.isEmpty ? "." : outDir) does not exist or is not writable")
@@ -97,20 +89,14 @@ struct TrainCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: out) {
                 throw Failure("--out \(out) already exists; pass --resume to continue it or choose another path")
             }
-            guard (1...65536).contains(segment) else { throw Failure("--segment \(segment) is out of range 1...65536") }
-            let long = lrm ?? segment
-            let memory = try MemorySpec.parse(mem, layers: layers, lrm: long, srm: srm)
-            let evalMemory = try evalMem.map { try MemorySpec.parse($0, layers: layers, lrm: 4 * segment, srm: srm) }
-                ?? Array(repeating: 4 * segment, count: layers)
-            let config = Config(nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
-                                memLens: memory, sameLength: sameLength, clampLen: clamp, preLnorm: preLnorm, evalMemLens: evalMemory)
-            try config.validate()
-            model = TransformerXL(config: config)
+            let T = shape.segment, layers = shape.layers
+            let long = lrm ?? MemorySpec.defaultEvalLength(segment: T), short = srm ?? T
+            let memory = try MemorySpec.parse(mem ?? String(T), layers: layers, lrm: long, srm: short)
+            let evalMemory = try MemorySpec.parse(evalMem ?? "full", layers: layers,
+                                                  lrm: MemorySpec.defaultEvalLength(segment: T), srm: short)
+            model = TransformerXL(config: try shape.config(memory: memory, evalMemory: evalMemory))
             model.initialise(seed: seed)
-            settings = TrainSettings(batch: batch, segment: segment, memory: memory,
-                                     schedule: Schedule(lr: lr, warmup: warmup, steps: steps, minLR: minLR))
-            settings.clip = clip; settings.dropout = dropout; settings.dropatt = dropatt; settings.seed = seed
-            settings.logEvery = logEvery; settings.evalEvery = evalEvery; settings.evalBytes = evalBytes; settings.saveEvery = saveEvery
+            settings = optim.settings(segment: T, memory: memory, seed: seed)
         }
         let trainer = try Trainer(model: model, settings: settings, train: data.train, valid: data.valid, resume: resumeFile)
         let c = model.config
@@ -120,19 +106,12 @@ struct TrainCommand: ParsableCommand {
         if resume { print("resuming at step \(trainer.state.step) of \(settings.schedule.steps)") }
         fflush(nil)
 
-        let stop = StopFlag()
-        let sources = [SIGINT, SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { stop.set() }
-            s.resume()
-            return s
-        }
-        defer { sources.forEach { $0.cancel() } }
+        let signals = SignalWatch([SIGINT, SIGTERM, SIGHUP])
+        defer { signals.cancel() }
         let command = CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
         let finished = try trainer.run(checkpoint: out, metadata: { ["train_command": command, "train_data": data.source] },
-                                       log: { print($0); fflush(nil) }, shouldStop: { stop.isSet })
-        if !finished { throw ExitCode(130) }
+                                       log: { print($0); fflush(nil) }, shouldStop: { signals.anyReceived })
+        if !finished { throw ExitCode(128 + (signals.first ?? SIGINT)) }
         if let export {
             let st = trainer.state
             model.metadata = [:]  // the training state stays in the checkpoint
@@ -143,14 +122,6 @@ struct TrainCommand: ParsableCommand {
             ])
             print("exported the model to \(export)")
         }
-        print("done: \(trainer.state.step) steps, \(trainer.state.bytesSeen) bytes seen, \(Trainer.clock(trainer.state.seconds)) training time; saved \(out)")
+        print("done: \(trainer.state.step) steps, \(trainer.state.bytesSeen) bytes seen, \(formatDuration(trainer.state.seconds)) training time; saved \(out)")
     }
-}
-
-/// Set from a signal handler's queue, read by the training loop.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }

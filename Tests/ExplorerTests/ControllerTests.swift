@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Analysis
 @testable import Explorer
 
 @Suite struct ControllerTests {
@@ -18,7 +19,9 @@ import Testing
         let e = FakeEngine()
         let c = Controller(engine: e, text: sampleText())
         for r in 1...20 { c.requestAnalysis(request: r, offset: 100, memory: [r, r, r, r]) }
-        let got = wait(c) { $0.contains { if case .analysisReady(20, _, _, _) = $0 { return true }; return false } }
+        let got = wait(c) {
+            $0.contains { if case .worker(.analysisReady(20, _, _, _)) = $0 { return true }; return false }
+        }
         var s = makeState(e)
         s.analysisRequest = 20
         for a in got { _ = reduce(&s, a) }
@@ -34,13 +37,15 @@ import Testing
         c.startEvaluation(request: 1, start: 0, bytes: 512, memory: slow.defaultMemory)
         Thread.sleep(forTimeInterval: 0.03)
         c.startEvaluation(request: 2, start: 0, bytes: 256, memory: [0, 0, 0, 0])   // cancels run 1
-        let got = wait(c) { $0.contains { if case .evalFinished(2, _) = $0 { return true }; return false } }
-        #expect(!got.contains { if case .evalFinished(1, _) = $0 { return true }; return false })
-        let result = got.compactMap { a -> EvalResult? in if case .evalFinished(2, let r) = a { return r }; return nil }.first
-        #expect(result?.bytes == 256 && result?.memory == [0, 0, 0, 0])
+        let got = wait(c) { $0.contains { if case .worker(.evalFinished(2, _)) = $0 { return true }; return false } }
+        #expect(!got.contains { if case .worker(.evalFinished(1, _)) = $0 { return true }; return false })
+        let result = got.compactMap { a -> EvalResult? in
+            if case .worker(.evalFinished(2, let r)) = a { return r }; return nil
+        }.first
+        #expect(result?.predicted == 256 && result?.memory == [0, 0, 0, 0])
         c.startEvaluation(request: 3, start: 0, bytes: 512, memory: slow.defaultMemory)
         c.cancelEvaluation()
         Thread.sleep(forTimeInterval: 0.25)
-        #expect(!c.drain().contains { if case .evalFinished(3, _) = $0 { return true }; return false })
+        #expect(!c.drain().contains { if case .worker(.evalFinished(3, _)) = $0 { return true }; return false })
     }
 }

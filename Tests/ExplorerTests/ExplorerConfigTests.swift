@@ -34,7 +34,8 @@ import Testing
             do { _ = try ExplorerConfig.parse(text, file: "cfg", home: nil); return "" }
             catch { return "\(error)" }
         }
-        #expect(message("color = 8\ncolour = 8") == "cfg:2: unknown key \"colour\" (known: model, split, mem, color, ascii, mouse, export-dir)")
+        #expect(message("color = 8\ncolour = 8")
+                == "cfg:2: unknown key \"colour\" (known: model, split, mem, color, ascii, mouse, export-dir)")
         #expect(message("ascii") == "cfg:1: expected `key = value`, got \"ascii\"")
         #expect(message("mouse = maybe") == "cfg:1: mouse must be true or false, not \"maybe\"")
         #expect(message("model =   ") == "cfg:1: model has no value")

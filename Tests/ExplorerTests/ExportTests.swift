@@ -3,10 +3,9 @@ import Testing
 @testable import Explorer
 
 @Suite struct ExportTests {
-    let analysis = SegmentAnalysis(offset: 100, bytes: Array("ab".utf8), memoryBytes: [Array("xy".utf8)], lossBits: [1.5, .nan], attention: [tinyAttention()])
 
     @Test func heatmapCSVIsTheFullMatrix() {
-        let csv = Export.heatmapCSV(analysis, layer: 0, head: .head(0))
+        let csv = Export.heatmapCSV(tinyAttention(), offset: 100, head: .head(0))
         let lines = csv.split(separator: "\n")
         #expect(lines[0] == "query,-2,-1,0,1")
         #expect(lines[1] == "100,0.5,0.25,0.25,0")
@@ -15,7 +14,7 @@ import Testing
     }
 
     @Test func attentionJSONHasTheSpecFields() throws {
-        let json = Export.attentionJSON(analysis, layer: 0)
+        let json = Export.attentionJSON(tinyAttention(), offset: 100)
         let obj = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
         #expect(obj["layer"] as? Int == 0 && obj["offset"] as? Int == 100)
         let p = obj["probabilities"] as! [[[Double]]]
@@ -25,7 +24,8 @@ import Testing
     }
 
     @Test func heatmapSVG() {
-        let v = Heatmap.downsample(tinyAttention(), head: .mean, reduction: .max, queries: 0..<2, keys: 0..<4, rows: 2, cols: 4)
+        let v = Heatmap.downsample(tinyAttention(), head: .mean, reduction: .max, queries: 0..<2, keys: 0..<4,
+                                   rows: 2, cols: 4)
         let svg = Export.heatmapSVG(v, title: "L0 <mean>", memoryKeys: 2, scale: .log)
         #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
         #expect(svg.hasSuffix("</svg>\n"))
@@ -64,7 +64,8 @@ import Testing
     @Test func paneFilesAndWriting() throws {
         var s = analysed(makeState())
         #expect(Export.files(for: .evaluation, state: s).isEmpty)
-        #expect(Export.files(for: .attention, state: s).map(\.0) == ["memscope-attention-L0-at0.csv", "memscope-attention-L0-at0.svg"])
+        #expect(Export.files(for: .attention, state: s).map(\.0)
+                == ["memscope-attention-L0-at0.csv", "memscope-attention-L0-at0.svg"])
         #expect(Export.files(for: .distance, state: s).count == 2)
         #expect(Export.files(for: .text, state: s)[0].1.hasPrefix("offset,byte,loss_bits\n0,84,"))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("memscope-export-\(getpid())").path
@@ -72,9 +73,30 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let a = Export.write(.layers, state: s, directory: dir)
         guard case .exported(let paths) = a else { Issue.record("\(a)"); return }
-        #expect(try String(contentsOfFile: paths[0], encoding: .utf8).hasPrefix("layer,memory,kind,share,state_floats\n0,64,long,0.25,1024\n"))
-        _ = reduce(&s, a)
+        #expect(try String(contentsOfFile: paths[0], encoding: .utf8)
+                    .hasPrefix("layer,memory,kind,share,state_floats\n0,64,long,0.25,1024\n"))
+        _ = reduce(&s, .worker(a))
         #expect(s.message == "wrote \(dir)/memscope-layers.csv")
-        if case .exportFailed = Export.write(.evaluation, state: s, directory: dir) {} else { Issue.record("expected a failure") }
+        if case .exportFailed = Export.write(.evaluation, state: s, directory: dir) {} else {
+            Issue.record("expected a failure")
+        }
+    }
+
+    /// Issue 8, finding 12: an export failure names the file and the problem in words.
+    @Test func exportFailuresNameTheFileAndTheReason() throws {
+        let s = analysed(makeState())
+        let missing = "/nonexistent-memscope-\(getpid())/exports"
+        guard case .exportFailed(let m1) = Export.write(.layers, state: s, directory: missing) else {
+            Issue.record("wrote into a missing directory"); return
+        }
+        #expect(m1 == "cannot create \(missing)/memscope-layers.csv: No such file or directory")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("memscope-file-\(getpid())").path
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        guard case .exportFailed(let m2) = Export.write(.layers, state: s, directory: file) else {
+            Issue.record("wrote below a plain file"); return
+        }
+        #expect(m2 == "cannot create \(file)/memscope-layers.csv: Not a directory")
+        #expect(!m2.contains("could not be completed"))
     }
 }

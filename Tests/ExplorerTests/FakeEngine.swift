@@ -1,7 +1,9 @@
 // A deterministic synthetic engine for the explorer's tests: attention decays with distance at a
 // per-layer, per-head rate, so memory lengths visibly change the heatmap, profiles and loss.
 import Foundation
+@testable import Analysis
 @testable import Explorer
+@testable import TXL
 
 struct FakeEngine: ExplorerEngine {
     var modelName = "fake-4L"
@@ -11,6 +13,10 @@ struct FakeEngine: ExplorerEngine {
     var segmentLength = 32
     var defaultMemory = [64, 64, 64, 64]
     var maxMemory = 256
+    var config: Config {
+        Config(nLayer: layerCount, nHead: headCount, dModel: dModel, dHead: dModel / headCount, dInner: 4 * dModel,
+               tgtLen: segmentLength, memLens: defaultMemory)
+    }
     /// Seconds to sleep per segment in evaluate (to test cancellation and progress).
     var delay: Double = 0
 
@@ -20,7 +26,7 @@ struct FakeEngine: ExplorerEngine {
         let start = segmentStart(offset)
         let bytes = Array(text[start..<min(start + segmentLength, text.count)])
         let Q = bytes.count
-        var layers: [LayerAttention] = []
+        var layers: [AttentionCapture] = []
         var memBytes: [[UInt8]] = []
         for l in 0..<layerCount {
             if cancelled() { throw CancellationError() }
@@ -40,7 +46,8 @@ struct FakeEngine: ExplorerEngine {
                     for k in 0...(M + q) { p[(h * Q + q) * K + k] /= sum }
                 }
             }
-            layers.append(LayerAttention(layer: l, heads: headCount, queries: Q, keys: K, memoryKeys: M, probabilities: p))
+            layers.append(AttentionCapture(layer: l, heads: headCount, queries: Q, keys: K, memoryKeys: M,
+                                           probabilities: p))
             memBytes.append(Array(text[(start - M)..<start]))
         }
         let loss = (0..<Q).map { q -> Float in
@@ -67,15 +74,16 @@ struct FakeEngine: ExplorerEngine {
             }
             done += n
             if delay > 0 { Thread.sleep(forTimeInterval: delay) }
-            progress(EvalProgress(bytesDone: done, bytesTotal: bytes, bits: bits, seconds: Date().timeIntervalSince(t0)))
+            progress(EvalProgress(done: done, total: bytes, seconds: Date().timeIntervalSince(t0), bits: bits))
         }
-        return EvalResult(bytes: bytes, bpc: bits / Double(bytes), seconds: 2.5, memory: memory)
+        return evalResult(bytes: bytes, bpc: bits / Double(bytes), seconds: 2.5, memory: memory, dModel: dModel)
     }
 }
 
 /// A fixed text of `n` bytes with newlines, tabs and a non-ASCII byte.
 func sampleText(_ n: Int = 512) -> [UInt8] {
-    let base = Array("The quick brown fox jumps over the lazy dog.\n\tMemory is \u{e9}verything; attention looks back.\n".utf8)
+    let base = Array(("The quick brown fox jumps over the lazy dog.\n"
+                      + "\tMemory is \u{e9}verything; attention looks back.\n").utf8)
     return (0..<n).map { base[$0 % base.count] }
 }
 
@@ -88,6 +96,12 @@ func analysed(_ s0: AppState, _ e: FakeEngine = FakeEngine()) -> AppState {
     var s = s0
     s.analysisRequest += 1
     let a = try! e.analyse(text: s.text, offset: s.cursor, memory: s.memory, cancelled: { false })
-    _ = reduce(&s, .analysisReady(request: s.analysisRequest, a, DistanceProfile.all(a), memory: s.memory))
+    _ = reduce(&s, .worker(.analysisReady(request: s.analysisRequest, a, DistanceProfile.all(a), memory: s.memory)))
     return s
+}
+
+/// An evaluation result as Analysis's Evaluator reports it: `bytes` predicted at `bpc`.
+func evalResult(bytes: Int, bpc: Double, seconds: Double, memory: [Int], dModel: Int = 16) -> EvalResult {
+    EvalResult(bits: bpc * Double(bytes), predicted: bytes, seconds: seconds, memory: memory, segment: 32, batch: 1,
+               memoryFloats: memory.reduce(0, +) * dModel)
 }

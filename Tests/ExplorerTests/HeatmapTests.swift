@@ -1,9 +1,10 @@
 import Testing
 @testable import Explorer
+@testable import TXL
 
 /// One head, 2 queries, memory 2: keys [m0 m1 q0 q1]; query 0 sees 3 keys, query 1 all 4.
-func tinyAttention() -> LayerAttention {
-    LayerAttention(layer: 0, heads: 2, queries: 2, keys: 4, memoryKeys: 2, probabilities: [
+func tinyAttention() -> AttentionCapture {
+    AttentionCapture(layer: 0, heads: 2, queries: 2, keys: 4, memoryKeys: 2, probabilities: [
         0.5, 0.25, 0.25, 0,     0.1, 0.2, 0.3, 0.4,      // head 0
         0.1, 0.1, 0.8, 0,       0.3, 0.2, 0.1, 0.4,      // head 1
     ])
@@ -11,7 +12,8 @@ func tinyAttention() -> LayerAttention {
 
 @Suite struct HeatmapTests {
     @Test func fullResolutionMeanOfHeads() {
-        let v = Heatmap.downsample(tinyAttention(), head: .mean, reduction: .mean, queries: 0..<2, keys: 0..<4, rows: 10, cols: 10)
+        let v = Heatmap.downsample(tinyAttention(), head: .mean, reduction: .mean, queries: 0..<2, keys: 0..<4,
+                                   rows: 10, cols: 10)
         #expect(v.rows == 2 && v.cols == 4)
         #expect(abs(v.value(0, 0) - 0.3) < 1e-6)
         #expect(v.value(0, 3).isNaN)            // masked: the future key
@@ -44,7 +46,8 @@ func tinyAttention() -> LayerAttention {
         let a = try! e.analyse(text: sampleText(4096), offset: 3000, memory: e.defaultMemory, cancelled: { false })
         let att = a.attention[3]
         #expect(att.keys == 2064 && att.memoryKeys == 2000)
-        let v = Heatmap.downsample(att, head: .mean, reduction: .max, queries: 0..<64, keys: 0..<att.keys, rows: 28, cols: 48)
+        let v = Heatmap.downsample(att, head: .mean, reduction: .max, queries: 0..<64, keys: 0..<att.keys,
+                                   rows: 28, cols: 48)
         #expect(v.rows == 28 && v.cols == 48 && v.keyStarts.last == 2064)
         #expect(v.column(ofKey: 2000) == 46)
     }
@@ -83,8 +86,11 @@ func tinyAttention() -> LayerAttention {
     @Test func moreMemoryLooksFurther() {
         let e = FakeEngine()
         let text = sampleText()
-        let short = DistanceProfile.all(try! e.analyse(text: text, offset: 300, memory: [8, 8, 8, 8], cancelled: { false }))
-        let long = DistanceProfile.all(try! e.analyse(text: text, offset: 300, memory: [8, 8, 8, 256], cancelled: { false }))
+        func profiles(_ memory: [Int]) -> [DistanceProfile] {
+            DistanceProfile.all(try! e.analyse(text: text, offset: 300, memory: memory, cancelled: { false }))
+        }
+        let short = profiles([8, 8, 8, 8])
+        let long = profiles([8, 8, 8, 256])
         #expect(long[3].meanDistance > short[3].meanDistance)
         #expect(long[3].beyondSegment > short[3].beyondSegment)
         #expect(long[0].bins.count == long[3].bins.count)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Analysis
 @testable import Explorer
 
 /// The state the golden screens show: the fake model, cursor at byte 100, one finished run.
@@ -7,8 +8,9 @@ func goldenState(display: Display = Display()) -> AppState {
     var s = makeState(display: display)
     s.cursor = 100
     s = analysed(s)
-    _ = reduce(&s, .startEval)
-    _ = reduce(&s, .evalFinished(request: s.evalRequest, EvalResult(bytes: 512, bpc: 1.8125, seconds: 2.5, memory: s.memory)))
+    _ = reduce(&s, .eval(.start))
+    _ = reduce(&s, .worker(.evalFinished(request: s.evalRequest, evalResult(bytes: 512, bpc: 1.8125, seconds: 2.5,
+                                                                             memory: s.memory))))
     s.message = nil
     return s
 }
@@ -22,7 +24,8 @@ func dump(_ name: String, _ g: Grid) {
 @Suite struct RenderTests {
     /// Without colour the heatmap's characters carry the data, so the golden text shows it.
     @Test func golden80x24() {
-        let g = render(goldenState(display: Display(colors: false, ascii: false, label: "no colour")), size: Size(width: 80, height: 24))
+        let g = render(goldenState(display: Display(colors: false, ascii: false, label: "no colour")),
+                       size: Size(width: 80, height: 24))
         dump("80x24", g)
         #expect(g.width == 80 && g.height == 24)
         #expect(g.text == golden80x24Text)
@@ -48,7 +51,7 @@ func dump(_ name: String, _ g: Grid) {
     @Test func memoryChangeIsVisible() {
         var s = goldenState()
         s.selectedLayer = 3
-        _ = reduce(&s, .doubleMemory)
+        _ = reduce(&s, .layers(.double))
         let before = render(s, size: Size(width: 80, height: 24))
         #expect(before.line(5).contains("L3      128 long"))
         #expect(before.line(1).contains("computing..."))
@@ -61,7 +64,7 @@ func dump(_ name: String, _ g: Grid) {
     @Test func everyPaneRendersAtTheMinimumSize() {
         for p in Pane.allCases {
             var s = goldenState()
-            _ = reduce(&s, .focus(p))
+            _ = reduce(&s, .general(.focus(p)))
             let g = render(s, size: Size(width: 80, height: 24))
             dump("pane\(p.rawValue)", g)
             #expect(g.line(23).contains("? help"))
@@ -76,10 +79,12 @@ func dump(_ name: String, _ g: Grid) {
     }
 
     @Test func asciiAndNoColourUseOnlySafeGlyphs() {
-        let ascii = render(goldenState(display: Display(colors: true, ascii: true, label: "8 colours")), size: Size(width: 80, height: 24))
+        let ascii = render(goldenState(display: Display(colors: true, ascii: true, label: "8 colours")),
+                           size: Size(width: 80, height: 24))
         dump("ascii", ascii)
         #expect(ascii.text.unicodeScalars.allSatisfy { $0.isASCII })
-        let mono = render(goldenState(display: Display(colors: false, ascii: false, label: "no colour")), size: Size(width: 80, height: 24))
+        let mono = render(goldenState(display: Display(colors: false, ascii: false, label: "no colour")),
+                          size: Size(width: 80, height: 24))
         dump("mono", mono)
         // Without colour the heatmap shades by glyph, one query row per cell row.
         #expect(mono.text.contains("█") || mono.text.contains("▓"))
@@ -88,19 +93,21 @@ func dump(_ name: String, _ g: Grid) {
 
     @Test func helpOverlayListsKeysAndScrolls() {
         var s = goldenState()
-        _ = reduce(&s, .toggleHelp)
+        _ = reduce(&s, .general(.toggleHelp))
         let g = render(s, size: Size(width: 80, height: 24))
         dump("help", g)
         #expect(g.text.contains("help (this list)") && g.text.contains("more: j"))
-        for _ in 0..<60 { _ = reduce(&s, .move(.down)) }
+        for _ in 0..<40 { _ = reduce(&s, action(for: .char("j"), in: s)!) }
+        #expect(render(s, size: Size(width: 80, height: 24)).text.contains("pin the selected run"))
+        for _ in 0..<200 { _ = reduce(&s, action(for: .down, in: s)!) }
         let end = render(s, size: Size(width: 80, height: 24))
-        #expect(end.text.contains("pin the selected run"))
+        #expect(end.text.contains("Commands (:)") && end.text.contains("quit, as q"))
         #expect(reduce(&s, action(for: .escape, in: s)!).redraw && s.overlay == nil)
     }
 
     @Test func textPaneShowsStandInsForControlAndNonASCIIBytes() {
         var s = goldenState()
-        _ = reduce(&s, .focus(.text))
+        _ = reduce(&s, .general(.focus(.text)))
         let g = render(s, size: Size(width: 80, height: 24))
         #expect(g.text.contains("⏎⇥Memory is ¤¤verything"))
         #expect(Glyphs.describe(0xC3) == "\\xC3" && Glyphs.describe(10) == "\\n")
@@ -110,15 +117,19 @@ func dump(_ name: String, _ g: Grid) {
         func marked(_ s: AppState) -> String {
             let g = render(s, size: Size(width: 80, height: 24))
             var out = ""
-            for y in 0..<g.height { for x in 0..<g.width where g[x, y].role == .match || g[x, y].role == .cursor { out.unicodeScalars.append(g[x, y].char) } }
+            for y in 0..<g.height {
+                for x in 0..<g.width where g[x, y].role == .match || g[x, y].role == .cursor {
+                    out.unicodeScalars.append(g[x, y].char)
+                }
+            }
             return out
         }
         var s = goldenState()
-        _ = reduce(&s, .focus(.text))
+        _ = reduce(&s, .general(.focus(.text)))
         #expect(marked(s).count == 1)  // the cursor alone
-        _ = reduce(&s, .openSearch)
-        for c in "Memory" { _ = reduce(&s, .inputCharacter(c)) }
-        _ = reduce(&s, .inputSubmit)
+        _ = reduce(&s, .input(.open(.search)))
+        for c in "Memory" { _ = reduce(&s, .input(.character(c))) }
+        _ = reduce(&s, .input(.submit))
         // Every byte of every visible hit is marked (the cursor sits on the first byte of one).
         let m = marked(s)
         #expect(m.count >= 6 && m.count % 6 == 0)
@@ -127,8 +138,8 @@ func dump(_ name: String, _ g: Grid) {
 
     @Test func inputLineReplacesTheStatusBar() {
         var s = goldenState()
-        _ = reduce(&s, .openCommandLine)
-        for c in "mem 3 1" { _ = reduce(&s, .inputCharacter(c)) }
+        _ = reduce(&s, .input(.open(.command)))
+        for c in "mem 3 1" { _ = reduce(&s, .input(.character(c))) }
         #expect(render(s, size: Size(width: 80, height: 24)).line(23).hasPrefix(":mem 3 1 "))
     }
 
@@ -136,7 +147,8 @@ func dump(_ name: String, _ g: Grid) {
     /// the UI target is under 50 ms per key press.
     @Test func renderHandlesAModelSizedSegment() {
         // A model-sized segment: 512 queries over 2048 memory keys, 8 heads.
-        let e = FakeEngine(layerCount: 2, headCount: 8, segmentLength: 512, defaultMemory: [2048, 2048], maxMemory: 4096)
+        let e = FakeEngine(layerCount: 2, headCount: 8, segmentLength: 512, defaultMemory: [2048, 2048],
+                           maxMemory: 4096)
         var s = AppState(model: ModelInfo(e), text: sampleText(8192), textName: "t", memory: nil)
         s.cursor = 4000
         s = analysed(s, e)

@@ -7,10 +7,12 @@ import Analysis
 
 @Suite struct TXLEngineTests {
     func engine() -> TXLEngine {
-        let c = Config(nLayer: 2, nHead: 2, dModel: 8, dHead: 4, dInner: 16, tgtLen: 8, memLens: [8, 8], evalMemLens: [16, 4])
+        let c = Config(nLayer: 2, nHead: 2, dModel: 8, dHead: 4, dInner: 16, tgtLen: 8, memLens: [8, 8],
+                       evalMemLens: [16, 4])
         return TXLEngine(model: Benchmark.randomModel(c), name: "tiny")
     }
-    let text = Array("Transformer-XL keeps a memory of past activations at every layer; MemScope cuts it layer by layer.".utf8)
+    let text = Array(("Transformer-XL keeps a memory of past activations at every layer; "
+                      + "MemScope cuts it layer by layer.").utf8)
 
     @Test func analysisOfASegmentDeepInTheText() throws {
         let e = engine()
@@ -33,9 +35,11 @@ import Analysis
 
     @Test func evaluationMatchesTheEvaluator() throws {
         let e = engine()
-        let r = try e.evaluate(text: text, start: 10, bytes: 60, memory: [16, 4], progress: { _ in }, cancelled: { false })
-        let ref = try Evaluator.evaluate(model: e.model, text: Array(text[10..<70]), options: RunOptions(config: e.model.config, memory: [16, 4]), segment: 8)
-        #expect(r.bytes == 59 && abs(r.bpc - ref.bpc) < 1e-9)
+        let r = try e.evaluate(text: text, start: 10, bytes: 60, memory: [16, 4], progress: { _ in },
+                               cancelled: { false })
+        let options = RunOptions(config: e.model.config, memory: [16, 4])
+        let ref = try Evaluator.evaluate(model: e.model, text: Array(text[10..<70]), options: options, segment: 8)
+        #expect(r.predicted == 59 && abs(r.bpc - ref.bpc) < 1e-9)
         #expect(throws: CancellationError.self) {
             try e.evaluate(text: text, start: 0, bytes: 80, memory: [16, 4], progress: { _ in }, cancelled: { true })
         }

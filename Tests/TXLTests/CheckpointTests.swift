@@ -1,9 +1,9 @@
 // The safetensors reader on truncated and hostile files, the writer, checkpoints, config validation, the --mem grammar.
 import Foundation
 import TXL
-import XCTest
+import Testing
 
-final class SafetensorsTests: XCTestCase {
+@Suite struct SafetensorsTests {
     /// A file from a raw header string and data bytes.
     func file(header: String, data: [UInt8] = [], length: UInt64? = nil) -> [UInt8] {
         let h = [UInt8](header.utf8)
@@ -11,18 +11,22 @@ final class SafetensorsTests: XCTestCase {
         return (0..<8).map { UInt8((n >> (8 * UInt64($0))) & 0xff) } + h + data
     }
 
-    func assertRejected(_ bytes: [UInt8], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertThrowsError(try SafetensorsFile(bytes: bytes, path: "x.safetensors"), file: file, line: line) { e in
-            guard case ModelError.checkpoint(let path, let problem) = e else { return XCTFail("not a checkpoint error: \(e)", file: file, line: line) }
-            XCTAssertEqual(path, "x.safetensors", file: file, line: line)
-            XCTAssertTrue(problem.contains(fragment), "\"\(problem)\" lacks \"\(fragment)\"", file: file, line: line)
-            XCTAssertFalse(problem.contains("\n"), "one line", file: file, line: line)
+    func assertRejected(_ bytes: [UInt8], _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let e = #expect(throws: ModelError.self, sourceLocation: sourceLocation) {
+            try SafetensorsFile(bytes: bytes, path: "x.safetensors")
         }
+        guard case .checkpoint(let path, let problem)? = e else {
+            Issue.record("not a checkpoint error: \(String(describing: e))", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(path == "x.safetensors", sourceLocation: sourceLocation)
+        #expect(problem.contains(fragment), "\"\(problem)\" lacks \"\(fragment)\"", sourceLocation: sourceLocation)
+        #expect(!problem.contains("\n"), "one line", sourceLocation: sourceLocation)
     }
 
-    func testHostileAndTruncatedHeaders() {
+    @Test func hostileAndTruncatedHeaders() {
         let ok = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
-        XCTAssertNoThrow(try SafetensorsFile(bytes: file(header: ok, data: [UInt8](repeating: 0, count: 8))))
+        #expect(throws: Never.self) { try SafetensorsFile(bytes: file(header: ok, data: [UInt8](repeating: 0, count: 8))) }
         assertRejected([1, 2, 3], "too short")
         assertRejected(file(header: ok, length: UInt64.max), "implausible")
         assertRejected(file(header: ok, length: 1 << 40), "implausible")
@@ -45,7 +49,7 @@ final class SafetensorsTests: XCTestCase {
         assertRejected(file(header: #"{"a":7}"#), "not an object")
     }
 
-    func testWriterRoundTripAndDtypes() throws {
+    @Test func writerRoundTripAndDtypes() throws {
         var w = SafetensorsWriter(metadata: ["note": "hello"])
         w.add("x", shape: [2, 3], floats: [1, -2, 3.5, 0, 1e-8, -7])
         // 1.5 and -2 as float16 (0x3E00, 0xC000) and bfloat16 (0x3FC0, 0xC000), little-endian.
@@ -53,19 +57,19 @@ final class SafetensorsTests: XCTestCase {
         w.add("b", dtype: .bf16, shape: [2], raw: [0xC0, 0x3F, 0x00, 0xC0])
         w.add("i", dtype: .i32, shape: [1], raw: [5, 0, 0, 0])
         let bytes = w.encode()
-        XCTAssertEqual(bytes.count % 4, 0)
+        #expect(bytes.count % 4 == 0)
         let f = try SafetensorsFile(bytes: bytes)
-        XCTAssertEqual(f.metadata, ["note": "hello"])
-        XCTAssertEqual(try f.floats("x", shape: [2, 3]), [1, -2, 3.5, 0, 1e-8, -7])
-        XCTAssertEqual(try f.floats("h"), [1.5, -2])
-        XCTAssertEqual(try f.floats("b"), [1.5, -2])
-        XCTAssertEqual(try f.ints("i"), [5])
-        XCTAssertThrowsError(try f.floats("x", shape: [3, 2]))
-        XCTAssertThrowsError(try f.floats("missing"))
-        XCTAssertThrowsError(try f.ints("x"))
+        #expect(f.metadata == ["note": "hello"])
+        #expect(try f.floats("x", shape: [2, 3]) == [1, -2, 3.5, 0, 1e-8, -7])
+        #expect(try f.floats("h") == [1.5, -2])
+        #expect(try f.floats("b") == [1.5, -2])
+        #expect(try f.ints("i") == [5])
+        #expect(throws: (any Error).self) { try f.floats("x", shape: [3, 2]) }
+        #expect(throws: (any Error).self) { try f.floats("missing") }
+        #expect(throws: (any Error).self) { try f.ints("x") }
     }
 
-    func testCheckpointRoundTripAndStrictLoading() throws {
+    @Test func checkpointRoundTripAndStrictLoading() throws {
         let m = tinyModel(layers: 2, segment: 8)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("memscope-tests-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -73,10 +77,10 @@ final class SafetensorsTests: XCTestCase {
         let path = dir.appendingPathComponent("m.safetensors").path
         try m.save(to: path, metadata: ["step": "3"])
         let back = try TransformerXL(path: path)
-        XCTAssertEqual(back.config, m.config)
-        XCTAssertEqual(back.metadata["step"], "3")
-        XCTAssertEqual(Array(back.params.storage), Array(m.params.storage))
-        XCTAssertEqual(back.parameterCount, ParameterTable.count(for: m.config))
+        #expect(back.config == m.config)
+        #expect(back.metadata["step"] == "3")
+        #expect(Array(back.params.storage) == Array(m.params.storage))
+        #expect(back.parameterCount == ParameterTable.count(for: m.config))
 
         // A missing tensor, an extra one, a wrong shape, a bad config: each named.
         let f = try SafetensorsFile(path: path)
@@ -90,10 +94,10 @@ final class SafetensorsTests: XCTestCase {
             try w.write(to: p)
             return p
         }
-        func expect(_ p: String, _ fragment: String, line: UInt = #line) {
-            XCTAssertThrowsError(try TransformerXL(path: p), line: line) { e in
-                XCTAssertTrue("\(e)".contains(fragment), "\"\(e)\" lacks \"\(fragment)\"", line: line)
-            }
+        func expect(_ p: String, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            let e = #expect(throws: (any Error).self, sourceLocation: sourceLocation) { try TransformerXL(path: p) }
+            #expect("\(e.map { "\($0)" } ?? "")".contains(fragment), "\"\(String(describing: e))\" lacks \"\(fragment)\"",
+                    sourceLocation: sourceLocation)
         }
         expect(try rewrite { e, _ in e.removeAll { $0.0 == "r_w_bias" } }, "missing tensors r_w_bias")
         expect(try rewrite { e, _ in e.append(("crit.out_layers.0.weight", [1], [0])) }, "unexpected tensors crit.out_layers.0.weight")
@@ -110,53 +114,53 @@ final class SafetensorsTests: XCTestCase {
     }
 }
 
-final class ConfigTests: XCTestCase {
-    func testValidation() throws {
+@Suite struct ConfigTests {
+    @Test func validation() throws {
         let good = tinyModel().config
-        XCTAssertNoThrow(try good.validate())
+        #expect(throws: Never.self) { try good.validate() }
         var c = good; c.nLayer = 0
-        XCTAssertThrowsError(try c.validate())
+        #expect(throws: (any Error).self) { try c.validate() }
         c = good; c.nToken = 300
-        XCTAssertThrowsError(try c.validate())
+        #expect(throws: (any Error).self) { try c.validate() }
         c = good; c.memLens = [1]
-        XCTAssertThrowsError(try c.validate())
+        #expect(throws: (any Error).self) { try c.validate() }
         c = good; c.memLens = [-1, 2]
-        XCTAssertThrowsError(try c.validate())
+        #expect(throws: (any Error).self) { try c.validate() }
         c = good; c.activation = "gelu"
-        XCTAssertThrowsError(try c.validate())
+        #expect(throws: (any Error).self) { try c.validate() }
         c = good; c.tieWeight = false
-        XCTAssertThrowsError(try c.validate())
+        #expect(throws: (any Error).self) { try c.validate() }
         c = good; c.evalMemLens = [1, 2, 3]
-        XCTAssertThrowsError(try c.validate())
-        XCTAssertEqual(try Config.fromJSON(good.json()), good)
-        XCTAssertThrowsError(try Config.fromJSON(#"{"n_layer": 2}"#)) { e in XCTAssertTrue("\(e)".contains("missing key")) }
-        XCTAssertThrowsError(try Config.fromJSON(#"{"n_layer": "two"}"#))
+        #expect(throws: (any Error).self) { try c.validate() }
+        #expect(try Config.fromJSON(good.json()) == good)
+        let e = #expect(throws: (any Error).self) { try Config.fromJSON(#"{"n_layer": 2}"#) }
+        #expect("\(String(describing: e))".contains("missing key"))
+        #expect(throws: (any Error).self) { try Config.fromJSON(#"{"n_layer": "two"}"#) }
         c = good; c.evalMemLens = [3, 4]
-        XCTAssertEqual(c.defaultMemory, [3, 4])
+        #expect(c.defaultMemory == [3, 4])
     }
 
-    func testMemorySpecGrammar() throws {
+    @Test func memorySpecGrammar() throws {
         func p(_ s: String, layers: Int = 8, lrm: Int = 512, srm: Int = 128) throws -> [Int] {
             try MemorySpec.parse(s, layers: layers, lrm: lrm, srm: srm)
         }
-        XCTAssertEqual(try p("64"), Array(repeating: 64, count: 8))
-        XCTAssertEqual(try p("0,1,2,3,4,5,6,7"), Array(0..<8))
-        XCTAssertEqual(try p(" 1, 2 ,3", layers: 3), [1, 2, 3])
-        XCTAssertEqual(try p("full"), Array(repeating: 512, count: 8))
-        XCTAssertEqual(try p("none"), Array(repeating: 0, count: 8))
-        XCTAssertEqual(try p("first:2"), [512, 512] + Array(repeating: 128, count: 6))
-        XCTAssertEqual(try p("last:1"), Array(repeating: 128, count: 7) + [512])
-        XCTAssertEqual(try p("interleaved:2"), [128, 128, 128, 512, 128, 128, 128, 512])
-        XCTAssertEqual(try p("interleaved:4", lrm: 9, srm: 1), [1, 9, 1, 9, 1, 9, 1, 9])
-        XCTAssertEqual(try p("first:0"), Array(repeating: 128, count: 8))
-        XCTAssertEqual(try p("LAST:8"), Array(repeating: 512, count: 8))
+        #expect(try p("64") == Array(repeating: 64, count: 8))
+        #expect(try p("0,1,2,3,4,5,6,7") == Array(0..<8))
+        #expect(try p(" 1, 2 ,3", layers: 3) == [1, 2, 3])
+        #expect(try p("full") == Array(repeating: 512, count: 8))
+        #expect(try p("none") == Array(repeating: 0, count: 8))
+        #expect(try p("first:2") == [512, 512] + Array(repeating: 128, count: 6))
+        #expect(try p("last:1") == Array(repeating: 128, count: 7) + [512])
+        #expect(try p("interleaved:2") == [128, 128, 128, 512, 128, 128, 128, 512])
+        #expect(try p("interleaved:4", lrm: 9, srm: 1) == [1, 9, 1, 9, 1, 9, 1, 9])
+        #expect(try p("first:0") == Array(repeating: 128, count: 8))
+        #expect(try p("LAST:8") == Array(repeating: 512, count: 8))
         for (bad, fragment) in [("", "empty"), ("1,2", "gives 2 lengths"), ("-3", "out of range"), ("99999999", "out of range"),
                                 ("abc", "not a length"), ("1,,2", "not a length"), ("first:x", "must be a number"),
                                 ("first:9", "K is 9"), ("first:-1", "K is -1"), ("middle:2", "unknown placement")] {
-            XCTAssertThrowsError(try p(bad), "\"\(bad)\"") { e in
-                XCTAssertTrue("\(e)".contains(fragment), "\"\(bad)\": \"\(e)\" lacks \"\(fragment)\"")
-            }
+            let e = #expect(throws: (any Error).self, "\"\(bad)\"") { try p(bad) }
+            #expect("\(String(describing: e))".contains(fragment), "\"\(bad)\": \"\(String(describing: e))\" lacks \"\(fragment)\"")
         }
-        XCTAssertEqual(MemorySpec.compact([64, 64, 64, 512]), "L0-2:64 L3:512")
+        #expect(MemorySpec.compact([64, 64, 64, 512]) == "L0-2:64 L3:512")
     }
 }

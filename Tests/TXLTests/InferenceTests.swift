@@ -1,9 +1,9 @@
 // The inference pass: segments with memory against one long causal pass, streams, threads, capture, parity fixtures.
 import Foundation
 import TXL
-import XCTest
+import Testing
 
-final class InferenceTests: XCTestCase {
+@Suite struct InferenceTests {
     /// Log-probs of `text` (batch 1) run in segments of `segment` with `options`.
     func run(_ m: TransformerXL, _ text: [UInt8], segment: Int, options: RunOptions) throws -> [Float] {
         let inf = try Inference(model: m, batch: 1, segment: segment, options: options)
@@ -18,7 +18,7 @@ final class InferenceTests: XCTestCase {
     }
 
     /// With memory at least as long as the text in every layer, segments with memory are one long causal pass.
-    func testSegmentsWithMemoryEqualOneLongPass() throws {
+    @Test func segmentsWithMemoryEqualOneLongPass() throws {
         var r = Rand(10)
         let text = r.bytes(25)
         for (sameLength, clamp, pre) in [(false, -1, false), (false, 5, true), (true, -1, false)] {
@@ -32,7 +32,7 @@ final class InferenceTests: XCTestCase {
     }
 
     /// Without memory each segment starts afresh: segment 2 of a run equals that segment run alone.
-    func testNoMemoryForgets() throws {
+    @Test func noMemoryForgets() throws {
         var r = Rand(11)
         let text = r.bytes(17)
         let m = tinyModel(layers: 2, segment: 8)
@@ -42,23 +42,25 @@ final class InferenceTests: XCTestCase {
         assertClose(Array(all[8...]), second, tol: 1e-6, "memory 0")
         // And memory does matter when given.
         let withMem = try run(m, text, segment: 8, options: RunOptions(config: m.config, memory: [8, 8]))
-        XCTAssertGreaterThan(zip(withMem[8...], second).map { abs($0 - $1) }.max()!, 1e-4)
+        #expect(zip(withMem[8...], second).map { abs($0 - $1) }.max()! > 1e-4)
     }
 
-    /// Layer i with memory M_i sees exactly its last M_i inputs: a layer's memory longer than needed changes nothing.
-    func testPerLayerMemoryIsIndependent() throws {
+    /// Layer i keeps exactly its last M_i inputs: a length beyond what the layer has seen changes nothing, until
+    /// there is more to keep; then only the segments after that point change.
+    @Test func perLayerMemoryKeepsExactlyItsLength() throws {
         var r = Rand(12)
         let text = r.bytes(33)
         let m = tinyModel(layers: 3, segment: 8)
         let a = try run(m, text, segment: 8, options: RunOptions(config: m.config, memory: [0, 4, 8]))
         let b = try run(m, text, segment: 8, options: RunOptions(config: m.config, memory: [0, 4, 9]))
-        let c = try run(m, text, segment: 8, options: RunOptions(config: m.config, memory: [0, 5, 8]))
-        XCTAssertNotEqual(a, b)
-        XCTAssertNotEqual(a, c)
-        XCTAssertEqual(a.count, 32)
+        #expect(a.count == 32 && b.count == 32)
+        // Segments 1 and 2: layer 2 has at most 8 inputs to keep, so 8 and 9 are the same memory.
+        assertClose(Array(a[0..<16]), Array(b[0..<16]), tol: 1e-6, "memory 8 and 9 before the 9th input")
+        // Segment 3: memory 9 keeps one more input, and the predictions move.
+        #expect(zip(a[16...], b[16...]).map { abs($0 - $1) }.max()! > 1e-4)
     }
 
-    func testBatchStreamsAreIndependentAndThreadsAgree() throws {
+    @Test func batchStreamsAreIndependentAndThreadsAgree() throws {
         var r = Rand(13)
         let m = tinyModel(layers: 2, heads: 3, segment: 6)
         let o = RunOptions(config: m.config, memory: [6, 3])
@@ -83,27 +85,27 @@ final class InferenceTests: XCTestCase {
         }
     }
 
-    func testAttentionCapture() throws {
+    @Test func attentionCapture() throws {
         var r = Rand(14)
         let m = tinyModel(layers: 2, segment: 8)
         let inf = try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, memory: [8, 8]))
         let text = r.bytes(17)
-        XCTAssertTrue(inf.step(inputs: Array(text[0..<8]), targets: Array(text[1...8])).attention.isEmpty, "no capture unless asked")
+        #expect(inf.step(inputs: Array(text[0..<8]), targets: Array(text[1...8])).attention.isEmpty, "no capture unless asked")
         let out = inf.step(inputs: Array(text[8..<16]), targets: Array(text[9...16]), capture: [1])
-        XCTAssertEqual(out.attention.count, 1)
+        #expect(out.attention.count == 1)
         let a = out.attention[0]
-        XCTAssertEqual([a.layer, a.heads, a.queries, a.keys, a.memoryKeys], [1, 2, 8, 16, 8])
+        #expect([a.layer, a.heads, a.queries, a.keys, a.memoryKeys] as [Int] == [1, 2, 8, 16, 8])
         for h in 0..<a.heads {
             for q in 0..<a.queries {
                 let row = (0..<a.keys).map { a.probability(head: h, query: q, key: $0) }
-                XCTAssertEqual(row.reduce(0, +), 1, accuracy: 1e-5)
-                for k in 0..<a.keys where a.distance(query: q, key: k) < 0 { XCTAssertEqual(row[k], 0) }
+                #expect(abs(row.reduce(0, +) - 1) <= 1e-5)
+                for k in 0..<a.keys where a.distance(query: q, key: k) < 0 { #expect(row[k] == 0) }
             }
         }
-        XCTAssertEqual(a.distance(query: 0, key: 0), 8)
+        #expect(a.distance(query: 0, key: 0) == 8)
     }
 
-    func testMemorySnapshotIsAValue() throws {
+    @Test func memorySnapshotIsAValue() throws {
         var r = Rand(15)
         let m = tinyModel(layers: 2, segment: 8)
         let o = RunOptions(config: m.config, memory: [8, 8])
@@ -114,33 +116,29 @@ final class InferenceTests: XCTestCase {
         let first = inf.step(inputs: Array(text[8..<16]), targets: Array(text[9...16])).logProbs
         inf.memory = snapshot
         let again = inf.step(inputs: Array(text[8..<16]), targets: Array(text[9...16])).logProbs
-        XCTAssertEqual(first, again, "restoring a snapshot replays the same segment")
-        XCTAssertEqual(inf.memory.lengths, [8, 8])
+        #expect(first == again, "restoring a snapshot replays the same segment")
+        #expect(inf.memory.lengths == [8, 8])
         inf.reset()
-        XCTAssertEqual(inf.memory.lengths, [0, 0])
+        #expect(inf.memory.lengths == [0, 0])
     }
 
-    func testBadRunSettingsThrow() {
+    @Test func badRunSettingsThrow() {
         let m = tinyModel(layers: 2, segment: 8)
-        XCTAssertThrowsError(try Inference(model: m, batch: 0, segment: 8, options: RunOptions(config: m.config)))
-        XCTAssertThrowsError(try Inference(model: m, batch: 1, segment: 0, options: RunOptions(config: m.config)))
-        XCTAssertThrowsError(try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, memory: [1])))
-        XCTAssertThrowsError(try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, memory: [-1, 2])))
-        XCTAssertThrowsError(try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, memory: [0, 2], sameLength: true)))
-        XCTAssertThrowsError(try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, clampLen: -5)))
+        #expect(throws: (any Error).self) { try Inference(model: m, batch: 0, segment: 8, options: RunOptions(config: m.config)) }
+        #expect(throws: (any Error).self) { try Inference(model: m, batch: 1, segment: 0, options: RunOptions(config: m.config)) }
+        #expect(throws: (any Error).self) { try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, memory: [1])) }
+        #expect(throws: (any Error).self) { try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, memory: [-1, 2])) }
+        #expect(throws: (any Error).self) { try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, memory: [0, 2], sameLength: true)) }
+        #expect(throws: (any Error).self) { try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, clampLen: -5)) }
     }
 
     /// The reference fixtures, from $MEMSCOPE_FIXTURES (default ../shared/fixtures); skipped where absent.
-    func testFixtureParity() throws {
-        let folder = ProcessInfo.processInfo.environment["MEMSCOPE_FIXTURES"] ?? "../shared/fixtures"
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".safetensors") }.sorted()
-        guard !files.isEmpty else {
-            throw XCTSkip("no parity fixtures in \(folder) (set MEMSCOPE_FIXTURES=DIR); skipping the reference comparison")
-        }
-        for f in files {
-            let fx = try Fixture(path: folder + "/" + f)
+    @Test(.enabled(if: Fixtures.present, "no parity fixtures (set MEMSCOPE_FIXTURES=DIR)"))
+    func fixtureParity() throws {
+        for f in Fixtures.files {
+            let fx = try Fixture(path: Fixtures.folder + "/" + f)
             let delta = try fx.maxForwardDelta()
-            XCTAssertLessThanOrEqual(delta, 1e-4, "\(f): max |delta log-prob| \(delta)")
+            #expect(delta <= 1e-4, "\(f): max |delta log-prob| \(delta)")
         }
     }
 }

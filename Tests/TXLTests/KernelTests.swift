@@ -1,10 +1,10 @@
 // Each forward kernel against a naive twin on odd shapes; masks and relative shifts on hand-checked cases.
 import Foundation
 import TXL
-import XCTest
+import Testing
 
-final class KernelTests: XCTestCase {
-    func testGemmMatchesNaiveWithTransposesAndLeadingDims() {
+@Suite struct KernelTests {
+    @Test func gemmMatchesNaiveWithTransposesAndLeadingDims() {
         var r = Rand(1)
         for (m, n, k) in [(1, 1, 1), (3, 5, 7), (17, 9, 13), (33, 65, 31)] {
             for transA in [false, true] {
@@ -29,7 +29,7 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    func testLayerNormMatchesNaive() {
+    @Test func layerNormMatchesNaive() {
         var r = Rand(2)
         let N = 7, C = 13
         let x = r.floats(N * C, 3), w = r.floats(C), b = r.floats(C)
@@ -45,14 +45,14 @@ final class KernelTests: XCTestCase {
         assertClose(y, want, tol: 1e-5, "layer norm")
     }
 
-    func testVectorExpAndSoftmax() {
+    @Test func vectorExpAndSoftmax() {
         var xs: [Float] = [-87, -50, -10.5, -1, -0.3, 0, 1e-4, 0.7, 3, 10, 42, 88]
         var r = Rand(3)
         xs += r.floats(37, 20)
         for i in stride(from: 0, to: xs.count - 8, by: 8) {
             let v = SIMD8<Float>((0..<8).map { xs[i + $0] })
             let e = VectorMath.exp(v)
-            for l in 0..<8 { XCTAssertEqual(e[l], expf(v[l]), accuracy: 4e-7 * expf(v[l]), "exp(\(v[l]))") }
+            for l in 0..<8 { #expect(abs(e[l] - expf(v[l])) <= 4e-7 * expf(v[l]), "exp(\(v[l]))") }
         }
         for n in [1, 5, 8, 19] {
             var x = r.floats(n, 30)
@@ -64,40 +64,40 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    func testBiasReLUAndResidual() {
+    @Test func biasReLUAndResidual() {
         var r = Rand(4)
         let N = 3, O = 11
         let y0 = r.floats(N * O), bias = r.floats(O), res = r.floats(N * O)
         var y = y0
         VectorMath.addBiasReLU(&y, bias, N: N, O: O)
-        XCTAssertEqual(y, (0..<(N * O)).map { max(0, y0[$0] + bias[$0 % O]) })
+        #expect(y == (0..<(N * O)).map { max(0, y0[$0] + bias[$0 % O]) })
         y = y0
         VectorMath.addBias(&y, bias, residual: res, N: N, O: O)
-        XCTAssertEqual(y, (0..<(N * O)).map { (y0[$0] + bias[$0 % O]) + res[$0] })
+        #expect(y == (0..<(N * O)).map { (y0[$0] + bias[$0 % O]) + res[$0] })
     }
 
-    func testVisibleKeys() {
+    @Test func visibleKeys() {
         // Transformer-XL: query i sees all memory and the segment up to itself.
-        XCTAssertEqual(RelativeAttention.visible(query: 0, mlen: 0, window: 0), 0...0)
-        XCTAssertEqual(RelativeAttention.visible(query: 2, mlen: 3, window: 0), 0...5)
+        #expect(RelativeAttention.visible(query: 0, mlen: 0, window: 0) == 0...0)
+        #expect(RelativeAttention.visible(query: 2, mlen: 3, window: 0) == 0...5)
         // Same length: exactly the last `window` keys, itself included.
-        XCTAssertEqual(RelativeAttention.visible(query: 0, mlen: 3, window: 3), 1...3)
-        XCTAssertEqual(RelativeAttention.visible(query: 2, mlen: 3, window: 3), 3...5)
-        XCTAssertEqual(RelativeAttention.visible(query: 0, mlen: 0, window: 4), 0...0)
+        #expect(RelativeAttention.visible(query: 0, mlen: 3, window: 3) == 1...3)
+        #expect(RelativeAttention.visible(query: 2, mlen: 3, window: 3) == 3...5)
+        #expect(RelativeAttention.visible(query: 0, mlen: 0, window: 4) == 0...0)
     }
 
-    func testPositionalEncodingClampsAndHalves() {
+    @Test func positionalEncodingClampsAndHalves() {
         let C = 6, n = 9
         var pe = [Float](repeating: 0, count: n * C), clamped = pe
         PositionalEncoding.table(&pe, distances: n, C: C, clampLen: -1)
         PositionalEncoding.table(&clamped, distances: n, C: C, clampLen: 4)
-        XCTAssertEqual(Array(pe[0..<C]), [0, 0, 0, 1, 1, 1])          // distance 0: sin 0 then cos 0
-        XCTAssertEqual(pe[1 * C], sinf(1), accuracy: 1e-6)              // distance 1, frequency 1
-        for d in 0..<n { XCTAssertEqual(Array(clamped[(d * C)..<((d + 1) * C)]), Array(pe[(min(d, 4) * C)..<((min(d, 4) + 1) * C)])) }
+        #expect(Array(pe[0..<C]) == [0, 0, 0, 1, 1, 1])          // distance 0: sin 0 then cos 0
+        #expect(abs(pe[1 * C] - sinf(1)) <= 1e-6)              // distance 1, frequency 1
+        for d in 0..<n { #expect(Array(clamped[(d * C)..<((d + 1) * C)]) == Array(pe[(min(d, 4) * C)..<((min(d, 4) + 1) * C)])) }
     }
 
     /// The relative shift by hand: with k = 0 and q = 0, scores are rr . R[distance]; R[d] = d gives score = d * scale.
-    func testRelativeShiftByHand() {
+    @Test func relativeShiftByHand() {
         let t = 2, mlen = 1, klen = 3, D = 1
         let q: [Float] = [0, 0], k: [Float] = [0, 0, 0], v: [Float] = [10, 20, 30]
         let R: [Float] = [0, 1, 2], rw: [Float] = [0], rr: [Float] = [1]
@@ -111,7 +111,7 @@ final class KernelTests: XCTestCase {
         // Query 1 sits at key 2: distances 2, 1, 0.
         let z1 = expf(2) + expf(1) + 1
         assertClose(Array(probs[3..<6]), [expf(2) / z1, expf(1) / z1, 1 / z1], tol: 1e-6, "query 1")
-        XCTAssertEqual(vec[0], (10 * expf(1) + 20) / z0, accuracy: 1e-4)
+        #expect(abs(vec[0] - (10 * expf(1) + 20) / z0) <= 1e-4)
         // Same length with a window of 2: query 1 drops key 0.
         RelativeAttention.forward(&vec, ldo: D, probs: &probs, bd: &bd, qb: &qb, q: q, ldq: D, k: k, v: v, ldkv: D,
                                   r: R, ldr: D, rw: rw, rr: rr, t: t, mlen: mlen, D: D, window: 2, scale: 1)
@@ -146,7 +146,7 @@ final class KernelTests: XCTestCase {
         return (vec, probs)
     }
 
-    func testRelativeAttentionMatchesNaive() {
+    @Test func relativeAttentionMatchesNaive() {
         var rnd = Rand(5)
         // (t, mlen, D, window): no memory, memory, odd head width, same-length windows shorter and longer than t.
         for (t, mlen, D, window) in [(5, 0, 3, 0), (7, 11, 5, 0), (9, 4, 17, 0), (6, 10, 4, 4), (5, 3, 6, 8), (3, 0, 2, 2)] {
@@ -165,7 +165,7 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    func testClampedAttentionUsesClampedDistances() {
+    @Test func clampedAttentionUsesClampedDistances() {
         // With clamp c, R rows beyond c repeat row c; attention through a clamped table equals the naive one on it.
         let C = 8, cap = 12
         var pe = [Float](repeating: 0, count: cap * C)

@@ -1,6 +1,7 @@
 // Shared helpers for the runtime tests: deterministic random numbers and tiny models.
+import Foundation
 import TXL
-import XCTest
+import Testing
 
 /// Deterministic random numbers (TXL's generator), so failures reproduce.
 struct Rand {
@@ -15,9 +16,11 @@ struct Rand {
 
 /// A tiny model with random weights large enough that attention is far from uniform.
 func tinyModel(layers: Int = 2, heads: Int = 2, dModel: Int = 12, dHead: Int = 5, dInner: Int = 20, segment: Int = 8,
-               memory: [Int]? = nil, sameLength: Bool = false, clamp: Int = -1, preLnorm: Bool = false, seed: UInt64 = 3) -> TransformerXL {
+               memory: [Int]? = nil, sameLength: Bool = false, clamp: Int = -1, preLnorm: Bool = false,
+               seed: UInt64 = 3) -> TransformerXL {
     let c = Config(nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
-                   memLens: memory ?? Array(repeating: segment, count: layers), sameLength: sameLength, clampLen: clamp, preLnorm: preLnorm)
+                   memLens: memory ?? Array(repeating: segment, count: layers), sameLength: sameLength, clampLen: clamp,
+                   preLnorm: preLnorm)
     let m = TransformerXL(config: c)
     var r = Rand(seed)
     for s in m.params.specs {
@@ -27,12 +30,22 @@ func tinyModel(layers: Int = 2, heads: Int = 2, dModel: Int = 12, dHead: Int = 5
     return m
 }
 
-func assertClose(_ a: [Float], _ b: [Float], tol: Float, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.count, b.count, "\(what): count", file: file, line: line)
+func assertClose(_ a: [Float], _ b: [Float], tol: Float, _ what: String,
+                 sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(a.count == b.count, "\(what): count", sourceLocation: sourceLocation)
     var worst: Float = 0, at = 0
     for i in 0..<min(a.count, b.count) {
         let d = abs(a[i] - b[i]) / max(1, abs(b[i]))
         if !(d <= worst) { worst = d.isNaN ? .infinity : d; at = i }
     }
-    XCTAssertLessThanOrEqual(worst, tol, "\(what): worst relative delta at \(at): \(a.isEmpty ? 0 : a[at]) vs \(b.isEmpty ? 0 : b[at])", file: file, line: line)
+    #expect(worst <= tol, "\(what): worst relative delta at \(at): \(a.isEmpty ? 0 : a[at]) vs \(b.isEmpty ? 0 : b[at])",
+            sourceLocation: sourceLocation)
+}
+
+/// The reference fixtures' folder, $MEMSCOPE_FIXTURES (default ../shared/fixtures), and its files; empty where absent.
+enum Fixtures {
+    static let folder = ProcessInfo.processInfo.environment["MEMSCOPE_FIXTURES"] ?? "../shared/fixtures"
+    static let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+        .filter { $0.hasSuffix(".safetensors") }.sorted()
+    static let present = !files.isEmpty
 }

@@ -1,0 +1,254 @@
+// Hugging Face Transformer-XL checkpoints: parity of the reference forward with transformers 4.57.6 on the
+// fixtures of scripts/make-hf-fixtures.py, the word tokenizer, and one-line errors for bad folders.
+import Foundation
+import Testing
+import TXL
+
+enum HFFixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/hf").path
+    static let names = ["div4-same-length", "div2-untied", "div1-short-memory", "no-clusters"]
+    static func path(_ name: String) -> String { root + "/" + name }
+
+    struct Expected: Decodable {
+        let segment: Int
+        let last_segment: Int
+        let texts: [String]
+        let token_ids: [[Int]]
+        let log_probs: [[Double]]
+    }
+
+    static func expected(_ name: String) throws -> Expected {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path(name) + "/expected.json"))
+        return try JSONDecoder().decode(Expected.self, from: data)
+    }
+
+    /// A scratch copy of a fixture folder, removed by the caller.
+    static func copy(_ name: String) throws -> String {
+        let dir = NSTemporaryDirectory() + "memscope-hf-\(name)-\(UUID().uuidString)"
+        try FileManager.default.copyItem(atPath: path(name), toPath: dir)
+        return dir
+    }
+
+    /// The worst |Δ log-prob| of the reference forward against the fixture, overall and in the last segment.
+    static func parity(_ model: HFCheckpoint, _ e: Expected) throws -> (all: Double, last: Double, count: Int) {
+        let run = try HFReference(model: model)
+        var worst = 0.0, worstLast = 0.0, count = 0
+        for (ids, want) in zip(e.token_ids, e.log_probs) {
+            let got = try run.logProbs(stream: ids, segment: e.segment)
+            #expect(got.count == want.count)
+            for (i, (g, w)) in zip(got, want).enumerated() {
+                let d = abs(Double(g) - w)
+                let delta = d.isNaN ? .infinity : d
+                worst = max(worst, delta)
+                if i >= want.count - e.last_segment { worstLast = max(worstLast, delta) }
+                count += 1
+            }
+        }
+        return (worst, worstLast, count)
+    }
+}
+
+@Suite struct HFParityTests {
+    @Test(arguments: HFFixtures.names)
+    func parityWithHuggingFace(name: String) throws {
+        let model = try HFCheckpoint(directory: HFFixtures.path(name))
+        let e = try HFFixtures.expected(name)
+        // The tokenizer gives the fixture's ids from its text (an unknown word included).
+        for (text, ids) in zip(e.texts, e.token_ids) {
+            let got = try model.vocabulary.encode(text)
+            #expect(Array(got.prefix(ids.count)) == ids, "\(name): tokenizer")
+        }
+        let p = try HFFixtures.parity(model, e)
+        print("hf parity \(name): max |Δ log-prob| \(String(format: "%.2e", p.all)) nats over \(p.count) tokens, "
+              + "last partial segment \(String(format: "%.2e", p.last))")
+        #expect(p.all <= 1e-4, "\(name): max |Δ log-prob| \(p.all)")
+        #expect(p.last <= 1e-4, "\(name): last segment max |Δ log-prob| \(p.last)")
+    }
+
+    /// The fixtures can catch a wrong mapping: reversing the head's cluster columns (the reference PyTorch code's
+    /// order) moves the log-probabilities by far more than the tolerance.
+    @Test func fixturesCatchReversedClusterColumns() throws {
+        let good = try HFCheckpoint(directory: HFFixtures.path("div4-same-length"))
+        let s = good.softmax, w = s.width(0), tails = s.clusters.count - 1
+        var cw = s.clusterWeight, cb = s.clusterBias
+        for i in 0..<tails {
+            cb[i] = s.clusterBias[tails - 1 - i]
+            for k in 0..<w { cw[i * w + k] = s.clusterWeight[(tails - 1 - i) * w + k] }
+        }
+        let wrong = AdaptiveSoftmax(dModel: s.dModel, ends: s.ends, clusters: s.clusters, clusterWeight: cw, clusterBias: cb)
+        let hidden = (0..<(3 * s.dModel)).map { Float(sin(Double($0))) }
+        let targets = [s.ends[1], s.ends[2], s.ends[3]]   // the first word of each tail cluster
+        let a = s.logProbs(hidden, targets: targets), b = wrong.logProbs(hidden, targets: targets)
+        let d = zip(a, b).map { abs($0 - $1) }.max()!
+        #expect(d > 1e-2, "reversed cluster columns change log-probs by only \(d)")
+    }
+
+    /// float16 and bfloat16 files load (converted to float32) and stay close to the float32 results.
+    @Test(arguments: [DType.f16, DType.bf16])
+    func halfPrecisionWeights(dtype: DType) throws {
+        let dir = try HFFixtures.copy("div4-same-length")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/model.safetensors"
+        let f = try SafetensorsFile(path: file)
+        var w = SafetensorsWriter()
+        for (name, t) in f.tensors {
+            let x = try f.floats(name)
+            let raw: [UInt8] = x.flatMap { v -> [UInt8] in
+                let bits: UInt16 = dtype == .f16 ? Float16(v).bitPattern : UInt16(v.bitPattern >> 16)
+                return [UInt8(bits & 0xff), UInt8(bits >> 8)]
+            }
+            w.add(name, dtype: dtype, shape: t.shape, raw: raw)
+        }
+        try w.write(to: file)
+        let model = try HFCheckpoint(directory: dir)
+        let emb = model.embedding.tables[0][0...3]
+        let full = try f.floats("transformer.word_emb.emb_layers.0.weight")[0...3]
+        for (a, b) in zip(emb, full) {
+            #expect(a == (dtype == .f16 ? Float(Float16(b)) : Float(bitPattern: b.bitPattern & 0xffff_0000)))
+        }
+        let p = try HFFixtures.parity(model, try HFFixtures.expected("div4-same-length"))
+        #expect(p.all > 0 && p.all < 0.5, "\(dtype): max |Δ log-prob| \(p.all)")
+    }
+}
+
+@Suite struct HFErrorTests {
+    /// The error, as the executable would print it.
+    func message(_ body: () throws -> Void) -> String {
+        do { try body() } catch { return "\(error)" }
+        return "no error"
+    }
+
+    func expectOneLine(_ m: String, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(!m.contains("\n"), "one line: \(m)", sourceLocation: sourceLocation)
+        for f in fragments { #expect(m.contains(f), "\"\(m)\" lacks \"\(f)\"", sourceLocation: sourceLocation) }
+    }
+
+    @Test func missingTensor() throws {
+        let dir = try HFFixtures.copy("div4-same-length")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/model.safetensors"
+        let f = try SafetensorsFile(path: file)
+        var w = SafetensorsWriter()
+        for (name, t) in f.tensors where name != "transformer.layers.1.dec_attn.r_r_bias" {
+            w.add(name, shape: t.shape, floats: try f.floats(name))
+        }
+        try w.write(to: file)
+        expectOneLine(message { _ = try HFCheckpoint(directory: dir) },
+                      "model.safetensors", "missing tensor \"transformer.layers.1.dec_attn.r_r_bias\"")
+    }
+
+    @Test func tiedTensorsAreLeftOutButUntiedAreRequired() throws {
+        let dir = try HFFixtures.copy("div4-same-length")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Saying the output weights are not tied makes the (absent) crit.out_layers.0.weight required.
+        let cfg = dir + "/config.json"
+        var d = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cfg))) as! [String: Any]
+        d["tie_word_embeddings"] = false
+        try JSONSerialization.data(withJSONObject: d).write(to: URL(fileURLWithPath: cfg))
+        expectOneLine(message { _ = try HFCheckpoint(directory: dir) },
+                      "model.safetensors", "crit.out_layers.0.weight", "tie_word_embeddings false")
+    }
+
+    @Test(arguments: [
+        ("attn_type", "1", "only 0"),
+        ("pre_lnorm", "true", "post-LN"),
+        ("d_model", "\"wide\"", "not an integer"),
+        ("n_layer", "0", "outside 1..."),
+        ("cutoffs", "[300, 100]", "each must be above"),
+        ("tie_projs", "[false, true]", "one per cluster"),
+        ("div_val", "1000", "width"),
+        ("same_length", "1", "not true or false"),
+    ] as [(field: String, json: String, fragment: String)])
+    func badConfigField(_ c: (field: String, json: String, fragment: String)) throws {
+        let (field, json, fragment) = c
+        let dir = try HFFixtures.copy("div4-same-length")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cfg = dir + "/config.json"
+        var d = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cfg))) as! [String: Any]
+        d[field] = try JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed)
+        try JSONSerialization.data(withJSONObject: d).write(to: URL(fileURLWithPath: cfg))
+        expectOneLine(message { _ = try HFCheckpoint(directory: dir) }, "config.json", "\"\(field)\"", fragment)
+    }
+
+    @Test func missingConfigField() throws {
+        let dir = try HFFixtures.copy("div2-untied")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cfg = dir + "/config.json"
+        var d = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cfg))) as! [String: Any]
+        d["n_head"] = nil
+        try JSONSerialization.data(withJSONObject: d).write(to: URL(fileURLWithPath: cfg))
+        expectOneLine(message { _ = try HFCheckpoint(directory: dir) }, "config.json", "\"n_head\" is missing")
+    }
+
+    @Test(arguments: [
+        (#"{"unk_idx": 0}"#, "\"idx2sym\" is missing"),
+        (#"{"idx2sym": "the"}"#, "\"idx2sym\" is not a non-empty list"),
+        (#"{"idx2sym": ["<eos>", "a", "a"]}"#, "\"idx2sym\" has \"a\" twice"),
+        (#"{"idx2sym": ["<eos>", "a"], "unk_idx": 7}"#, "\"unk_idx\" is 7"),
+        (#"{"idx2sym": ["a", "b"]}"#, "\"eos\" names \"<eos>\""),
+        (#"{"idx2sym": ["<eos>"], "delimiter": ","}"#, "\"delimiter\""),
+        ("[1, 2]", "not a JSON object"),
+    ])
+    func badVocabulary(json: String, fragment: String) throws {
+        let dir = try HFFixtures.copy("div4-same-length")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try json.write(toFile: dir + "/vocab.json", atomically: true, encoding: .utf8)
+        expectOneLine(message { _ = try HFCheckpoint(directory: dir) }, "vocab.json", fragment)
+    }
+
+    @Test func vocabularySizeMustMatchConfig() throws {
+        let dir = try HFFixtures.copy("no-clusters")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try #"{"idx2sym": ["<eos>", "<unk>", "x"]}"#.write(toFile: dir + "/vocab.json", atomically: true, encoding: .utf8)
+        expectOneLine(message { _ = try HFCheckpoint(directory: dir) }, "vocab.json", "idx2sym", "vocab_size is 300")
+    }
+
+    @Test func missingFiles() throws {
+        let dir = try HFFixtures.copy("no-clusters")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.removeItem(atPath: dir + "/vocab.json")
+        expectOneLine(message { _ = try HFCheckpoint(directory: dir) }, "vocab.json", "convert-hf.py")
+        try FileManager.default.removeItem(atPath: dir + "/model.safetensors")
+        expectOneLine(message { _ = try HFCheckpoint(directory: dir) }, "model.safetensors", "no such file")
+        expectOneLine(message { _ = try HFCheckpoint(directory: dir + "/nope") }, "nope", "not a directory")
+    }
+
+    @Test func unexpectedTensorIsReported() throws {
+        let dir = try HFFixtures.copy("no-clusters")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/model.safetensors"
+        let f = try SafetensorsFile(path: file)
+        var w = SafetensorsWriter()
+        for (name, t) in f.tensors { w.add(name, shape: t.shape, floats: try f.floats(name)) }
+        w.add("transformer.layers.9.extra", shape: [1], floats: [1])
+        try w.write(to: file)
+        expectOneLine(message { _ = try HFCheckpoint(directory: dir) }, "model.safetensors", "transformer.layers.9.extra")
+    }
+}
+
+@Suite struct WordVocabularyTests {
+    let v = try! WordVocabulary(json: Data(#"{"idx2sym": ["<eos>", "the", "<unk>", "cat", "@-@"]}"#.utf8))
+
+    @Test func linesAndEos() throws {
+        #expect(try v.encode("") == [])
+        #expect(try v.encode("the cat\n") == [1, 3, 0])
+        #expect(try v.encode("the  cat") == [1, 3, 0])                     // a last line without a break
+        #expect(try v.encode("the\n\ncat\n") == [1, 0, 0, 3, 0])            // an empty line is one <eos>
+        #expect(try v.encode("the\r\ncat\rthe\n") == [1, 0, 3, 0, 1, 0])    // \r\n and \r end lines too
+        #expect(try v.encode(" the\tcat @-@ dog \n") == [1, 3, 4, 2, 0])    // unknown -> <unk>
+    }
+
+    @Test func noUnknownWordWithoutUnk() throws {
+        let strict = try WordVocabulary(json: Data(#"{"idx2sym": ["<eos>", "a"]}"#.utf8), path: "v.json")
+        #expect(strict.unk == nil)
+        #expect(throws: ModelError.badInput("word \"b\" is not in the vocabulary (v.json), which has no <unk>")) {
+            try strict.encode("a b")
+        }
+    }
+
+    @Test func lowerCase() throws {
+        let lc = try WordVocabulary(json: Data(#"{"idx2sym": ["<eos>", "a", "<unk>"], "lower_case": true}"#.utf8))
+        #expect(try lc.encode("A a") == [1, 1, 0])
+    }
+}
