@@ -5,7 +5,7 @@ import PackageDescription
 // -Ounchecked would drop overflow checks too; plain -O keeps them, and the hot loops use raw pointers.
 let package = Package(
     name: "MemScope",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],  // SignalWatch uses the Synchronization module
     products: [
         .executable(name: "memscope", targets: ["memscope"]),
     ],

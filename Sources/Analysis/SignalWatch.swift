@@ -1,46 +1,56 @@
-// Signals that must end a long run cleanly (SIGINT, SIGTERM, SIGHUP), for the trainer and the explorer:
-// dispatch sources, since a C signal handler can neither capture state nor allocate.
+// Signals that must end a long run cleanly (SIGINT, SIGTERM, SIGHUP), for the trainer and the explorer.
+// The handler only sets a bit with a lock-free atomic operation (async-signal-safe); the run polls `take()`.
 import Foundation
+import Synchronization
 
-public final class SignalWatch: @unchecked Sendable {
-    private let lock = NSLock()
-    private var received: [Int32] = []
-    private var any = false
-    private var firstReceived: Int32?
-    private var sources: [DispatchSourceSignal] = []
+public final class SignalWatch: Sendable {
+    /// Bit s: signal s arrived and has not been taken. Set by the handler, cleared by take().
+    private static let pending = Atomic<UInt64>(0)
+    /// Bit s: signal s arrived since a watch on it began.
+    private static let arrived = Atomic<UInt64>(0)
+    /// The first watched signal to arrive since the last watch began, or 0.
+    private static let firstArrived = Atomic<Int32>(0)
     private let signals: [Int32]
+    private let mask: UInt64
 
-    /// Replaces the default action of each signal (ending the process) with a record of its arrival.
+    /// Replaces the action of each signal (0 < signal < 64) with a record of its arrival.
     public init(_ signals: [Int32]) {
+        precondition(signals.allSatisfy { $0 > 0 && $0 < 64 }, "signal numbers are 1...63")
         self.signals = signals
-        for sig in signals {
-            signal(sig, SIG_IGN)
-            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            src.setEventHandler { [weak self] in
-                guard let self else { return }
-                self.lock.withLock {
-                    self.received.append(sig); self.any = true
-                    if self.firstReceived == nil { self.firstReceived = sig }
-                }
-            }
-            src.resume()
-            sources.append(src)
+        mask = signals.reduce(UInt64(0)) { $0 | 1 << UInt64($1) }
+        // Both bit sets are initialised here, not lazily inside a handler.
+        SignalWatch.pending.bitwiseAnd(~mask, ordering: .sequentiallyConsistent)
+        SignalWatch.arrived.bitwiseAnd(~mask, ordering: .sequentiallyConsistent)
+        SignalWatch.firstArrived.store(0, ordering: .sequentiallyConsistent)
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { sig in
+            let bit = UInt64(1) << UInt64(sig)
+            SignalWatch.pending.bitwiseOr(bit, ordering: .sequentiallyConsistent)
+            SignalWatch.arrived.bitwiseOr(bit, ordering: .sequentiallyConsistent)
+            _ = SignalWatch.firstArrived.compareExchange(expected: 0, desired: sig, ordering: .sequentiallyConsistent)
         }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = Int32(SA_RESTART)
+        for sig in signals { sigaction(sig, &action, nil) }
     }
 
-    /// Signals received since the last call, oldest first.
-    public func take() -> [Int32] { lock.withLock { let r = received; received = []; return r } }
+    /// Signals received since the last call, in the order the watch was given them.
+    public func take() -> [Int32] {
+        let got = SignalWatch.pending.bitwiseAnd(~mask, ordering: .sequentiallyConsistent).oldValue & mask
+        return signals.filter { got & (1 << UInt64($0)) != 0 }
+    }
 
-    /// The first signal that arrived, if any (`take` does not reset it); a run stopped by it exits 128 + its number.
-    public var first: Int32? { lock.withLock { firstReceived } }
+    /// Whether any watched signal has arrived since the watch began (`take` does not reset it).
+    public var anyReceived: Bool { SignalWatch.arrived.load(ordering: .sequentiallyConsistent) & mask != 0 }
 
-    /// Whether any signal has arrived since the watch began (`take` does not reset it).
-    public var anyReceived: Bool { lock.withLock { any } }
+    /// The first watched signal that arrived, if any; a run it stopped exits 128 + its number.
+    public var first: Int32? {
+        let sig = SignalWatch.firstArrived.load(ordering: .sequentiallyConsistent)
+        return sig != 0 && mask & (1 << UInt64(sig)) != 0 ? sig : nil
+    }
 
     /// Stops watching and gives each signal its default action back.
     public func cancel() {
-        for s in sources { s.cancel() }
-        sources = []
         for sig in signals { signal(sig, SIG_DFL) }
     }
 
@@ -55,6 +65,4 @@ public final class SignalWatch: @unchecked Sendable {
         raise(sig)
         _exit(128 + sig)   // only if the signal could not be delivered
     }
-
-    deinit { for s in sources { s.cancel() } }
 }

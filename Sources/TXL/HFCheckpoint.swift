@@ -3,24 +3,18 @@
 import Foundation
 
 /// One decoder layer (transformers' RelPartialLearnableDecoderLayer), post-LN.
-public struct HFLayer: Sendable {
-    public let qkv: [Float]            // [3A, C], rows q, then k, then v; no bias
-    public let out: [Float]            // [C, A]; no bias
-    public let r: [Float]              // [A, C]: r_net, position embedding to per-head keys; no bias
-    public let rwBias, rrBias: [Float] // [H, D] each
-    public let ln1w, ln1b: [Float]     // [C]: after attention
-    public let ff1: [Float], ff1b: [Float]  // [F, C], [F]
-    public let ff2: [Float], ff2b: [Float]  // [C, F], [C]
-    public let ln2w, ln2b: [Float]     // [C]: after the feed-forward
-}
-
-public struct HFCheckpoint: Sendable {
+public struct HFCheckpoint: @unchecked Sendable {
     public let directory: String
     public let config: HFConfig
     public let vocabulary: WordVocabulary
     public let embedding: AdaptiveEmbedding
     public let softmax: AdaptiveSoftmax
-    public let layers: [HFLayer]
+    /// Each layer's weights in MemScope's parameter table: a Hugging Face name is "transformer." + its name.
+    public let layerParams: ParameterStore
+    /// Typed views of `layerParams`, for the blocks (AttentionBlock, FeedForwardBlock).
+    public let layers: [LayerWeights]
+    /// Each layer's r_w_bias and r_r_bias [H, D]: its own with untie_r, else the model's shared pair.
+    public let rwBias, rrBias: [[Float]]
 
     /// Whether `directory` looks like a Hugging Face model folder (it has a config.json).
     public static func isFolder(_ directory: String) -> Bool {
@@ -117,24 +111,25 @@ public struct HFCheckpoint: Sendable {
         softmax = AdaptiveSoftmax(dModel: C, ends: ends, clusters: clusters, clusterWeight: clusterWeight, clusterBias: clusterBias)
 
         // Layers. Without untie_r the model has one pair of biases (stored under the model or under any layer).
-        var layers: [HFLayer] = []
+        let shapes = Config(nLayer: c.nLayer, nHead: H, dModel: C, dHead: D, dInner: F, tgtLen: 1,
+                            memLens: Array(repeating: 0, count: c.nLayer))
+        let specs = (0..<c.nLayer).flatMap { l in
+            ParameterTable.Layer.allCases.map { ParameterSpec(name: ParameterTable.name(layer: l, $0), shape: $0.shape(shapes)) }
+        }
+        let store = ParameterStore(specs: specs)
+        var rw: [[Float]] = [], rr: [[Float]] = []
         for l in 0..<c.nLayer {
-            let p = "transformer.layers.\(l)."
             func bias(_ kind: String) throws -> [Float] {
-                let own = p + "dec_attn.\(kind)"
+                let own = "transformer.layers.\(l).dec_attn.\(kind)"
                 if c.untieR || f.tensors[own] != nil { return try take(own, [H, D], why: c.untieR ? " (config.json: untie_r true)" : "") }
                 return try take("transformer.\(kind)", [H, D], why: " (config.json: untie_r false)")
             }
-            layers.append(HFLayer(
-                qkv: try take(p + "dec_attn.qkv_net.weight", [3 * A, C]),
-                out: try take(p + "dec_attn.o_net.weight", [C, A]),
-                r: try take(p + "dec_attn.r_net.weight", [A, C]),
-                rwBias: try bias("r_w_bias"), rrBias: try bias("r_r_bias"),
-                ln1w: try take(p + "dec_attn.layer_norm.weight", [C]), ln1b: try take(p + "dec_attn.layer_norm.bias", [C]),
-                ff1: try take(p + "pos_ff.CoreNet.0.weight", [F, C]), ff1b: try take(p + "pos_ff.CoreNet.0.bias", [F]),
-                ff2: try take(p + "pos_ff.CoreNet.3.weight", [C, F]), ff2b: try take(p + "pos_ff.CoreNet.3.bias", [C]),
-                ln2w: try take(p + "pos_ff.layer_norm.weight", [C]), ln2b: try take(p + "pos_ff.layer_norm.bias", [C])))
+            rw.append(try bias("r_w_bias")); rr.append(try bias("r_r_bias"))
+            for spec in specs where spec.name.hasPrefix("layers.\(l).") {
+                _ = store.buffer(spec).update(fromContentsOf: try take("transformer." + spec.name, spec.shape))
+            }
         }
+        _ = A
         if !c.untieR {
             // Shared biases may also be stored once more under the model; they are the same tensor.
             used.insert("transformer.r_w_bias"); used.insert("transformer.r_r_bias")
@@ -145,6 +140,7 @@ public struct HFCheckpoint: Sendable {
             let more = extra.count > 1 ? " and \(extra.count - 1) more" : ""
             throw ModelError.checkpoint(path: f.path, problem: "unexpected tensor \"\(first)\"\(more) for this config.json")
         }
-        self.directory = directory; self.config = c; self.vocabulary = vocabulary; self.layers = layers
+        self.directory = directory; self.config = c; self.vocabulary = vocabulary
+        layerParams = store; layers = (0..<c.nLayer).map { LayerWeights(store, layer: $0) }; rwBias = rw; rrBias = rr
     }
 }

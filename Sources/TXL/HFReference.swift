@@ -36,52 +36,44 @@ public final class HFReference {
         let eps = c.layerNormEps, scale = 1 / Float(D).squareRoot()
         var x = [Float](repeating: 0, count: t * C)                       // [t, C]
         model.embedding.forward(&x, tokens: inputs)
+        // Scratch for the longest key range any layer sees.
+        let maxK = mems.map { $0.count / C }.max()! + t
+        let work = UnsafeMutableBufferPointer<Float>.allocate(capacity: 2 * t * A + 2 * t * C + t * F + maxK * (3 * A + C)
+                                                                      + 2 * t * maxK + t * D)
+        work.initialize(repeating: 0)
+        defer { work.deallocate() }
+        var next = work.baseAddress!
+        func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { next += n }; return next }
+        let q = take(t * A), vec = take(t * A), h = take(t * C), z = take(t * C), a = take(t * F)
+        let kv = take(maxK * 2 * A), r = take(maxK * A), pos = take(maxK * C)
+        let probs = take(t * maxK), bd = take(t * maxK), qb = take(t * D)
         for (l, lw) in model.layers.enumerated() {
             let m = mems[l].count / C, klen = m + t
             let cat = mems[l] + x                                          // [klen, C]: memory, then the segment
             mems[l] = Array(cat.suffix(memory[l] * C))
-            var qkv = [Float](repeating: 0, count: klen * 3 * A)           // [klen, 3A]
-            Linear.forward(&qkv, cat, lw.qkv, nil, N: klen, I: C, O: 3 * A)
-            var pos = [Float](repeating: 0, count: klen * C)               // [klen, C] by distance
-            PositionalEncoding.table(&pos, distances: klen, C: C, clampLen: c.clampLen)
-            var r = [Float](repeating: 0, count: klen * A)                 // [klen, A]
-            Linear.forward(&r, pos, lw.r, nil, N: klen, I: C, O: A)
-            var vec = [Float](repeating: 0, count: t * A)                  // [t, A]
-            let probs = UnsafeMutablePointer<Float>.allocate(capacity: t * klen)   // [t, klen]
-            let bd = UnsafeMutablePointer<Float>.allocate(capacity: t * klen)      // [t, klen]
-            let qb = UnsafeMutablePointer<Float>.allocate(capacity: t * D)         // [t, D]
-            defer { probs.deallocate(); bd.deallocate(); qb.deallocate() }
-            vec.withUnsafeMutableBufferPointer { vb in
-                qkv.withUnsafeBufferPointer { kvb in
-                    r.withUnsafeBufferPointer { rb in
-                        lw.rwBias.withUnsafeBufferPointer { rwb in
-                            lw.rrBias.withUnsafeBufferPointer { rrb in
-                                let kv = kvb.baseAddress!
-                                for h in 0..<H {
-                                    RelativeAttention.forward(vb.baseAddress! + h * D, ldo: A, probs: probs, bd: bd, qb: qb,
-                                                              q: kv + m * 3 * A + h * D, ldq: 3 * A,
-                                                              k: kv + A + h * D, v: kv + 2 * A + h * D, ldkv: 3 * A,
-                                                              r: rb.baseAddress! + h * D, ldr: A,
-                                                              rw: rwb.baseAddress! + h * D, rr: rrb.baseAddress! + h * D,
-                                                              t: t, mlen: m, D: D, window: c.sameLength ? memory[l] : 0,
-                                                              scale: scale)
-                                }
-                            }
-                        }
+            PositionalEncoding.table(pos, distances: klen, C: C, clampLen: c.clampLen)   // [klen, C] by distance
+            Linear.forward(r, pos, lw.r, nil, N: klen, I: C, O: A)                    // [klen, A]
+            // The same blocks as MemScope's own models: AttentionBlock, then FeedForwardBlock (post-LN).
+            cat.withUnsafeBufferPointer { cb in
+                AttentionBlock.query(q, cb.baseAddress! + m * C, lw, N: t, C: C, A: A)
+                AttentionBlock.keyValue(kv, cb.baseAddress!, lw, N: klen, C: C, A: A)
+                h.update(from: cb.baseAddress! + m * C, count: t * C)          // the block's input, x
+            }
+            model.rwBias[l].withUnsafeBufferPointer { rw in
+                model.rrBias[l].withUnsafeBufferPointer { rr in
+                    for hd in 0..<H {
+                        RelativeAttention.forward(vec + hd * D, ldo: A, probs: probs, bd: bd, qb: qb, q: q + hd * D, ldq: A,
+                                                  k: kv + hd * D, v: kv + A + hd * D, ldkv: 2 * A, r: r + hd * D, ldr: A,
+                                                  rw: rw.baseAddress! + hd * D, rr: rr.baseAddress! + hd * D,
+                                                  t: t, mlen: m, D: D, window: c.sameLength ? memory[l] : 0, scale: scale)
                     }
                 }
             }
-            // Post-LN: y = LN(x + attention), x' = LN(y + FF(y)).
-            var y = [Float](repeating: 0, count: t * C)
-            Linear.forward(&y, vec, lw.out, nil, N: t, I: A, O: C)
-            for i in 0..<(t * C) { y[i] += x[i] }
-            LayerNorm.forward(&x, mean: nil, rstd: nil, y, lw.ln1w, lw.ln1b, N: t, C: C, eps: eps)
-            var ff = [Float](repeating: 0, count: t * F)
-            Linear.forward(&ff, x, lw.ff1, lw.ff1b, N: t, I: C, O: F)
-            ReLU.forward(&ff, count: t * F)
-            Linear.forward(&y, ff, lw.ff2, lw.ff2b, N: t, I: F, O: C)
-            for i in 0..<(t * C) { y[i] += x[i] }
-            LayerNorm.forward(&x, mean: nil, rstd: nil, y, lw.ln2w, lw.ln2b, N: t, C: C, eps: eps)
+            AttentionBlock.output(h, z: z, mean: nil, rstd: nil, zMask: nil, h, vec, lw, N: t, C: C, A: A,
+                                  preLnorm: false, eps: eps, drop: nil)
+            let s = FeedForwardBlock.Saved(xn: nil, mean: nil, rstd: nil, a: a, u: nil, uMask: nil, z: z, zMask: nil, out: h)
+            FeedForwardBlock.forward(s, h, lw, N: t, C: C, F: F, preLnorm: false, eps: eps, drop: nil)
+            x = Array(UnsafeBufferPointer(start: h, count: t * C))
         }
         return model.softmax.logProbs(x, targets: targets)
     }

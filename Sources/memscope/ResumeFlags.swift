@@ -20,12 +20,12 @@ extension TrainCommand {
         var r = ResumeRequest()
         func has(_ flag: String) -> Bool { given.contains(flag) }
         /// The parsed value of `flag` when the command line gave it, else nil (the checkpoint's value stands).
-        func given<T>(_ flag: String, _ value: T) -> T? { has(flag) ? value : nil }
-        r.layers = given("--layers", shape.layers); r.dModel = given("--d-model", shape.dModel)
-        r.heads = given("--heads", shape.heads); r.dHead = given("--d-head", shape.dHead)
-        r.dInner = given("--d-inner", shape.dInner); r.clamp = given("--clamp", shape.clamp)
-        r.preLnorm = given("--pre-lnorm", shape.preLnorm); r.sameLength = given("--same-length", shape.sameLength)
-        r.segment = given("--segment", shape.segment)
+        func ifGiven<T>(_ flag: String, _ value: T) -> T? { has(flag) ? value : nil }
+        r.layers = ifGiven("--layers", shape.layers); r.dModel = ifGiven("--d-model", shape.dModel)
+        r.heads = ifGiven("--heads", shape.heads); r.dHead = ifGiven("--d-head", shape.dHead)
+        r.dInner = ifGiven("--d-inner", shape.dInner); r.clamp = ifGiven("--clamp", shape.clamp)
+        r.preLnorm = ifGiven("--pre-lnorm", shape.preLnorm); r.sameLength = ifGiven("--same-length", shape.sameLength)
+        r.segment = ifGiven("--segment", shape.segment)
         let T = r.segment ?? saved.segment
         if has("--mem") || has("--lrm") || has("--srm") {
             r.memory = try MemorySpec.parse(mem ?? String(T), layers: c.nLayer,
@@ -35,12 +35,12 @@ extension TrainCommand {
             r.evalMemory = try MemorySpec.parse(evalMem, layers: c.nLayer, lrm: MemorySpec.defaultEvalLength(segment: T),
                                                 srm: srm ?? T)
         }
-        r.batch = given("--batch", optim.batch); r.lr = given("--lr", optim.lr); r.warmup = given("--warmup", optim.warmup)
-        r.minLR = given("--min-lr", optim.minLR); r.clip = given("--clip", optim.clip)
-        r.dropout = given("--dropout", optim.dropout); r.dropatt = given("--dropatt", optim.dropatt)
-        r.seed = given("--seed", seed); r.data = data; r.steps = optim.steps
-        r.logEvery = given("--log-every", optim.logEvery); r.evalEvery = given("--eval-every", optim.evalEvery)
-        r.evalBytes = given("--eval-bytes", optim.evalBytes); r.saveEvery = given("--save-every", optim.saveEvery)
+        r.batch = ifGiven("--batch", optim.batch); r.lr = ifGiven("--lr", optim.lr); r.warmup = ifGiven("--warmup", optim.warmup)
+        r.minLR = ifGiven("--min-lr", optim.minLR); r.clip = ifGiven("--clip", optim.clip)
+        r.dropout = ifGiven("--dropout", optim.dropout); r.dropatt = ifGiven("--dropatt", optim.dropatt)
+        r.seed = ifGiven("--seed", seed); r.data = data; r.steps = optim.steps
+        r.logEvery = ifGiven("--log-every", optim.logEvery); r.evalEvery = ifGiven("--eval-every", optim.evalEvery)
+        r.evalBytes = ifGiven("--eval-bytes", optim.evalBytes); r.saveEvery = ifGiven("--save-every", optim.saveEvery)
         return r
     }
 

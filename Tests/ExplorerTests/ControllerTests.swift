@@ -30,7 +30,7 @@ import Testing
         #expect(got.count < 20)                  // superseded requests were dropped or cancelled
     }
 
-    @Test func evaluationProgressesAndCancels() {
+    @Test func evaluationReportsOnlyTheLatestRunAndCancels() {
         var slow = FakeEngine()
         slow.delay = 0.01
         let c = Controller(engine: slow, text: sampleText())

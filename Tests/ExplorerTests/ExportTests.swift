@@ -23,7 +23,7 @@ import Testing
         #expect(d == [[2, 1, 0, -1], [3, 2, 1, 0]])
     }
 
-    @Test func heatmapSVG() {
+    @Test func heatmapSVGHasARectPerBinALegendAndTheBoundary() {
         let v = Heatmap.downsample(tinyAttention(), head: .mean, reduction: .max, queries: 0..<2, keys: 0..<4,
                                    rows: 2, cols: 4)
         let svg = Export.heatmapSVG(v, title: "L0 <mean>", memoryKeys: 2, scale: .log)
@@ -34,7 +34,7 @@ import Testing
         #expect(svg.contains("<line"))
     }
 
-    @Test func distanceCSVAndSVG() {
+    @Test func distanceCSVHasARowPerLayerAndSVGTheMeans() {
         let p = DistanceProfile(tinyAttention())
         let csv = Export.distanceCSV([p], memory: [2])
         let lines = csv.split(separator: "\n")
@@ -44,7 +44,7 @@ import Testing
         #expect(svg.hasPrefix("<svg") && svg.contains("mean 1.0"))
     }
 
-    @Test func runsCSVAndJSON() throws {
+    @Test func runsCSVAndJSONCarryTheDeltaToTheBaseline() throws {
         let runs = [Run(id: 1, memory: [64, 64], stateFloats: 2048, bytes: 1000, bpc: 1.25, seconds: 2),
                     Run(id: 2, memory: [0, 64], stateFloats: 1024, bytes: 1000, bpc: 1.5, seconds: 2)]
         let csv = Export.runsCSV(runs, baseline: 1, defaultMemory: [64, 64])
@@ -61,7 +61,7 @@ import Testing
         #expect(r.count == 2 && r[1]["memory"] as? [Int] == [0, 64] && r[1]["delta_to_baseline"] as? Double == 0.25)
     }
 
-    @Test func paneFilesAndWriting() throws {
+    @Test func eachPaneNamesItsFilesAndWriteReportsThePaths() throws {
         var s = analysed(makeState())
         #expect(Export.files(for: .evaluation, state: s).isEmpty)
         #expect(Export.files(for: .attention, state: s).map(\.0)

@@ -11,7 +11,7 @@ func tinyAttention() -> AttentionCapture {
 }
 
 @Suite struct HeatmapTests {
-    @Test func fullResolutionMeanOfHeads() {
+    @Test func fullResolutionMeanOfHeadsMasksFutureKeys() {
         let v = Heatmap.downsample(tinyAttention(), head: .mean, reduction: .mean, queries: 0..<2, keys: 0..<4,
                                    rows: 10, cols: 10)
         #expect(v.rows == 2 && v.cols == 4)
@@ -21,7 +21,7 @@ func tinyAttention() -> AttentionCapture {
         #expect(abs(v.maxValue - 0.525) < 1e-6)
     }
 
-    @Test func minMeanMaxOverBins() {
+    @Test func minMeanAndMaxOverBinsIgnoreMaskedKeys() {
         let a = tinyAttention()
         let mx = Heatmap.downsample(a, head: .head(0), reduction: .max, queries: 0..<2, keys: 0..<4, rows: 1, cols: 2)
         #expect(mx.rows == 1 && mx.cols == 2)
@@ -52,7 +52,7 @@ func tinyAttention() -> AttentionCapture {
         #expect(v.column(ofKey: 2000) == 46)
     }
 
-    @Test func levels() {
+    @Test func levelsRiseWithValueOnLogAndLinearScales() {
         #expect(Heatmap.level(0, top: 1, scale: .log) == 0)
         #expect(Heatmap.level(.nan, top: 1, scale: .log) == 0)
         #expect(Heatmap.level(1, top: 1, scale: .log) == 15)

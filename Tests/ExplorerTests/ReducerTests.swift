@@ -101,7 +101,7 @@ import Testing
         #expect(reduce(&s, .general(.interrupt)).quit)
     }
 
-    @Test func commandLineAppliesOrReports() {
+    @Test func commandLineAppliesACommandOrReportsItsError() {
         var s = makeState()
         _ = reduce(&s, .input(.open(.command)))
         for c in "mem 3 128" { _ = reduce(&s, .input(.character(c))) }

@@ -23,7 +23,7 @@ func dump(_ name: String, _ g: Grid) {
 
 @Suite struct RenderTests {
     /// Without colour the heatmap's characters carry the data, so the golden text shows it.
-    @Test func golden80x24() {
+    @Test func golden80x24MatchesTheSavedScreen() {
         let g = render(goldenState(display: Display(colors: false, ascii: false, label: "no colour")),
                        size: Size(width: 80, height: 24))
         dump("80x24", g)
@@ -48,7 +48,7 @@ func dump(_ name: String, _ g: Grid) {
         #expect(g.text == golden40x10Text)
     }
 
-    @Test func memoryChangeIsVisible() {
+    @Test func memoryChangeShowsInTheTableAndAfterAnalysisInTheHeader() {
         var s = goldenState()
         s.selectedLayer = 3
         _ = reduce(&s, .layers(.double))
