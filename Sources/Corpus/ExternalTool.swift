@@ -36,6 +36,7 @@ struct ExternalTool {
         Interruption.shared.add(child: process.processIdentifier)
         process.waitUntilExit()
         Interruption.shared.remove(child: process.processIdentifier)
+        Interruption.shared.waitIfInterrupted()
         let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {

@@ -74,8 +74,18 @@ public final class Interruption: @unchecked Sendable {
         }
     }
 
+    private var signalled = false
+
+    /// Called when a tool ended: if a signal ended it, wait here for the handler to finish the process by that signal,
+    /// rather than report the tool's failure.
+    func waitIfInterrupted() {
+        lock.lock(); let s = signalled; lock.unlock()
+        if s { while true { pause() } }
+    }
+
     func interrupted(by sig: Int32) {
         lock.lock()
+        signalled = true
         let kids = children, folders = paths
         lock.unlock()
         for pid in kids {
@@ -87,7 +97,13 @@ public final class Interruption: @unchecked Sendable {
         }
         for path in folders { try? FileManager.default.removeItem(atPath: path) }
         FileHandle.standardError.write(Data("memscope: interrupted (signal \(sig)); removed the work files\n".utf8))
+        // End by the same signal. libdispatch keeps it blocked in its threads, so unblock it first; _exit if it returns.
         signal(sig, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, sig)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         raise(sig)
+        _exit(128 + sig)
     }
 }

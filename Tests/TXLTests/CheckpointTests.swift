@@ -35,14 +35,14 @@ import Testing
         assertRejected(file(header: "[1, 2, 3]"), "not a JSON object")
         assertRejected(file(header: ok), "outside the file")                       // data missing
         assertRejected(file(header: ok, data: [0, 0, 0]), "outside the file")      // data truncated
-        assertRejected(file(header: #"{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)), "unsupported dtype F64")
+        assertRejected(file(header: #"{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)), "unsupported dtype \"F64\"")
         assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)), "needs 12 bytes")
         assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)), "bad shape")
         assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#, data: [UInt8](repeating: 0, count: 8)), "outside")
         assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}}"#, data: [UInt8](repeating: 0, count: 8)), "outside")
         assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[2]}}"#), "lacks shape or data_offsets")
         assertRejected(file(header: #"{"a":{"shape":[2],"data_offsets":[0,8]}}"#), "no dtype")
-        assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)), "needs")
+        assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)), "its byte count overflows")
         assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
                             data: [UInt8](repeating: 0, count: 12)), "overlap")
         assertRejected(file(header: #"{"__metadata__":{"k":3}}"#), "not a string")
@@ -100,7 +100,7 @@ import Testing
                     sourceLocation: sourceLocation)
         }
         expect(try rewrite { e, _ in e.removeAll { $0.0 == "r_w_bias" } }, "missing tensors r_w_bias")
-        expect(try rewrite { e, _ in e.append(("crit.out_layers.0.weight", [1], [0])) }, "unexpected tensors crit.out_layers.0.weight")
+        expect(try rewrite { e, _ in e.append(("crit.out_layers.0.weight", [1], [0])) }, "unexpected tensors \"crit.out_layers.0.weight\"")
         expect(try rewrite { e, _ in
             let i = e.firstIndex { $0.0 == "r_r_bias" }!
             e[i] = ("r_r_bias", [e[i].2.count], e[i].2)
