@@ -33,7 +33,8 @@ public struct HFCheckpoint: Sendable {
         func file(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
-            throw ModelError.checkpoint(path: directory, problem: "not a directory (a Hugging Face model folder is expected)")
+            throw ModelError.checkpoint(path: directory,
+                                        problem: "not a directory (a Hugging Face model folder is expected)")
         }
         let config = try HFConfig(path: file("config.json"))
         let weightsPath = file("model.safetensors")
@@ -44,17 +45,20 @@ public struct HFCheckpoint: Sendable {
         }
         let vocabPath = file("vocab.json")
         guard FileManager.default.fileExists(atPath: vocabPath) else {
-            throw ModelError.checkpoint(path: vocabPath, problem: "no such file; scripts/convert-hf.py writes it from vocab.pkl")
+            throw ModelError.checkpoint(path: vocabPath,
+                                        problem: "no such file; scripts/convert-hf.py writes it from vocab.pkl")
         }
         let vocabulary = try WordVocabulary(path: vocabPath)
         guard vocabulary.count == config.vocabSize else {
             throw ModelError.checkpoint(path: vocabPath, problem: "field \"idx2sym\" has \(vocabulary.count) words, "
                                         + "but config.json's vocab_size is \(config.vocabSize)")
         }
-        try self.init(config: config, vocabulary: vocabulary, weights: SafetensorsFile(path: weightsPath), directory: directory)
+        try self.init(config: config, vocabulary: vocabulary, weights: SafetensorsFile(path: weightsPath),
+                      directory: directory)
     }
 
-    public init(config c: HFConfig, vocabulary: WordVocabulary, weights f: SafetensorsFile, directory: String = ".") throws {
+    public init(config c: HFConfig, vocabulary: WordVocabulary, weights f: SafetensorsFile,
+                directory: String = ".") throws {
         var used = Set<String>()
         func take(_ name: String, _ shape: [Int], why: String = "") throws -> [Float] {
             guard f.tensors[name] != nil else {
@@ -114,7 +118,8 @@ public struct HFCheckpoint: Sendable {
         let tails = ends.count - 2, w0 = c.embeddingWidth(0)
         let clusterWeight = tails > 0 ? try take("crit.cluster_weight", [tails, w0]) : []
         let clusterBias = tails > 0 ? try take("crit.cluster_bias", [tails]) : []
-        softmax = AdaptiveSoftmax(dModel: C, ends: ends, clusters: clusters, clusterWeight: clusterWeight, clusterBias: clusterBias)
+        softmax = AdaptiveSoftmax(dModel: C, ends: ends, clusters: clusters,
+                                  clusterWeight: clusterWeight, clusterBias: clusterBias)
 
         // Layers. Without untie_r the model has one pair of biases (stored under the model or under any layer).
         var layers: [HFLayer] = []
@@ -122,7 +127,9 @@ public struct HFCheckpoint: Sendable {
             let p = "transformer.layers.\(l)."
             func bias(_ kind: String) throws -> [Float] {
                 let own = p + "dec_attn.\(kind)"
-                if c.untieR || f.tensors[own] != nil { return try take(own, [H, D], why: c.untieR ? " (config.json: untie_r true)" : "") }
+                if c.untieR || f.tensors[own] != nil {
+                    return try take(own, [H, D], why: c.untieR ? " (config.json: untie_r true)" : "")
+                }
                 return try take("transformer.\(kind)", [H, D], why: " (config.json: untie_r false)")
             }
             layers.append(HFLayer(
@@ -130,7 +137,8 @@ public struct HFCheckpoint: Sendable {
                 out: try take(p + "dec_attn.o_net.weight", [C, A]),
                 r: try take(p + "dec_attn.r_net.weight", [A, C]),
                 rwBias: try bias("r_w_bias"), rrBias: try bias("r_r_bias"),
-                ln1w: try take(p + "dec_attn.layer_norm.weight", [C]), ln1b: try take(p + "dec_attn.layer_norm.bias", [C]),
+                ln1w: try take(p + "dec_attn.layer_norm.weight", [C]),
+                ln1b: try take(p + "dec_attn.layer_norm.bias", [C]),
                 ff1: try take(p + "pos_ff.CoreNet.0.weight", [F, C]), ff1b: try take(p + "pos_ff.CoreNet.0.bias", [F]),
                 ff2: try take(p + "pos_ff.CoreNet.3.weight", [C, F]), ff2b: try take(p + "pos_ff.CoreNet.3.bias", [C]),
                 ln2w: try take(p + "pos_ff.layer_norm.weight", [C]), ln2b: try take(p + "pos_ff.layer_norm.bias", [C])))
@@ -143,7 +151,8 @@ public struct HFCheckpoint: Sendable {
         let extra = f.tensors.keys.filter { !used.contains($0) }.sorted()
         if let first = extra.first {
             let more = extra.count > 1 ? " and \(extra.count - 1) more" : ""
-            throw ModelError.checkpoint(path: f.path, problem: "unexpected tensor \"\(first)\"\(more) for this config.json")
+            throw ModelError.checkpoint(path: f.path,
+                                        problem: "unexpected tensor \"\(first)\"\(more) for this config.json")
         }
         self.directory = directory; self.config = c; self.vocabulary = vocabulary; self.layers = layers
     }

@@ -14,7 +14,8 @@ public final class HFReference {
         let memory = memory ?? Array(repeating: c.memLen, count: c.nLayer)
         try MemorySpec.check(memory, layers: c.nLayer, what: "memory")
         if c.sameLength, let i = memory.firstIndex(of: 0) {
-            throw ModelError.badMemory("same_length needs memory in every layer, but layer \(i) has 0 (a window of no keys)")
+            throw ModelError.badMemory(
+                "same_length needs memory in every layer, but layer \(i) has 0 (a window of no keys)")
         }
         self.model = model; self.memory = memory
         mems = Array(repeating: [], count: c.nLayer)
@@ -27,7 +28,8 @@ public final class HFReference {
     public func step(inputs: [Int], targets: [Int]) throws -> [Float] {
         let c = model.config, V = c.vocabSize
         guard !inputs.isEmpty, inputs.count == targets.count else {
-            throw ModelError.badInput("a segment needs as many targets as inputs (\(inputs.count) and \(targets.count)), at least one")
+            throw ModelError.badInput(
+                "a segment needs as many targets as inputs (\(inputs.count) and \(targets.count)), at least one")
         }
         if let bad = (inputs + targets).first(where: { $0 < 0 || $0 >= V }) {
             throw ModelError.badInput("token id \(bad) is outside the vocabulary 0..<\(V)")
@@ -58,11 +60,13 @@ public final class HFReference {
                             lw.rrBias.withUnsafeBufferPointer { rrb in
                                 let kv = kvb.baseAddress!
                                 for h in 0..<H {
-                                    RelativeAttention.forward(vb.baseAddress! + h * D, ldo: A, probs: probs, bd: bd, qb: qb,
+                                    RelativeAttention.forward(vb.baseAddress! + h * D, ldo: A,
+                                                              probs: probs, bd: bd, qb: qb,
                                                               q: kv + m * 3 * A + h * D, ldq: 3 * A,
                                                               k: kv + A + h * D, v: kv + 2 * A + h * D, ldkv: 3 * A,
                                                               r: rb.baseAddress! + h * D, ldr: A,
-                                                              rw: rwb.baseAddress! + h * D, rr: rrb.baseAddress! + h * D,
+                                                              rw: rwb.baseAddress! + h * D,
+                                                              rr: rrb.baseAddress! + h * D,
                                                               t: t, mlen: m, D: D, window: c.sameLength ? memory[l] : 0,
                                                               scale: scale)
                                 }
