@@ -133,7 +133,8 @@ def convert_vocab(folder):
 
 
 def write_safetensors(tensors, path):
-    """safetensors by hand: u64 header length, JSON header, raw little-endian bytes (format: huggingface/safetensors)."""
+    """safetensors by hand: u64 header length, JSON header, raw little-endian bytes
+    (format: huggingface/safetensors)."""
     import torch  # noqa: F401  (only reached from convert_weights)
     names = {
         "torch.float32": "F32", "torch.float16": "F16", "torch.bfloat16": "BF16",

@@ -215,7 +215,8 @@ def make(spec, out_root, seed):
     logp = torch.cat(logps, dim=1)                                # [B, need - 1]
     assert torch.isfinite(logp).all()
     expected = {
-        "made_by": f"scripts/make-hf-fixtures.py with transformers {transformers.__version__}, torch {torch.__version__}",
+        "made_by": f"scripts/make-hf-fixtures.py with transformers {transformers.__version__}, "
+                   f"torch {torch.__version__}",
         "segment": tgt_len, "segments": segments + (1 if partial else 0), "last_segment": partial or tgt_len,
         "texts": texts,
         "token_ids": streams,

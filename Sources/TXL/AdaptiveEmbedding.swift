@@ -12,11 +12,13 @@ public struct AdaptiveEmbedding: Sendable {
     public var widths: [Int] { tables.indices.map { tables[$0].count / (ends[$0 + 1] - ends[$0]) } }
 
     public init(dModel: Int, ends: [Int], tables: [[Float]], projections: [[Float]?]) {
-        precondition(ends.count == tables.count + 1 && projections.count == tables.count, "AdaptiveEmbedding: cluster counts")
+        precondition(ends.count == tables.count + 1 && projections.count == tables.count,
+                     "AdaptiveEmbedding: cluster counts")
         self.dModel = dModel; self.ends = ends; self.tables = tables; self.projections = projections
         for (i, w) in widths.enumerated() {
             precondition(tables[i].count == (ends[i + 1] - ends[i]) * w, "AdaptiveEmbedding: table \(i) size")
-            precondition(projections[i].map { $0.count == dModel * w } ?? (w == dModel), "AdaptiveEmbedding: projection \(i)")
+            precondition(projections[i].map { $0.count == dModel * w } ?? (w == dModel),
+                         "AdaptiveEmbedding: projection \(i)")
         }
     }
 

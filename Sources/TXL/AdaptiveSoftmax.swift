@@ -31,15 +31,18 @@ public struct AdaptiveSoftmax: Sendable {
         for (i, c) in clusters.enumerated() {
             let n = ends[i + 1] - ends[i], w = width(i)
             precondition(w >= 1 && c.weight.count == n * w && c.bias.count == n, "AdaptiveSoftmax: cluster \(i) sizes")
-            precondition(c.projection.map { $0.count == dModel * w } ?? (w == dModel), "AdaptiveSoftmax: projection \(i)")
+            precondition(c.projection.map { $0.count == dModel * w } ?? (w == dModel),
+                         "AdaptiveSoftmax: projection \(i)")
         }
-        precondition(clusterBias.count == tails && clusterWeight.count == tails * width(0), "AdaptiveSoftmax: cluster logits")
+        precondition(clusterBias.count == tails && clusterWeight.count == tails * width(0),
+                     "AdaptiveSoftmax: cluster logits")
     }
 
     /// d_i, the width cluster i's logits are computed in.
     public func width(_ i: Int) -> Int { clusters[i].weight.count / (ends[i + 1] - ends[i]) }
 
-    /// Natural-log probability of each target [T] given hidden states [T, d_model]. Only each target's cluster is scored.
+    /// Natural-log probability of each target [T] given hidden states [T, d_model].
+    /// Only each target's cluster is scored.
     public func logProbs(_ hidden: UnsafePointer<Float>, targets: [Int]) -> [Float] {
         let T = targets.count, tails = clusters.count - 1
         var out = [Float](repeating: 0, count: T)

@@ -1,5 +1,6 @@
 // A Hugging Face Transformer-XL config.json (transformers' TransfoXLConfig), read field by field.
-// Accepts the old key names of the original checkpoints too (n_token, tie_weight) and refuses unsupported settings by name.
+// Accepts the old key names of the original checkpoints too (n_token, tie_weight); refuses unsupported settings
+// by name.
 import Foundation
 
 public struct HFConfig: Sendable, Equatable {
@@ -40,13 +41,19 @@ public struct HFConfig: Sendable, Equatable {
     public var dAttn: Int { nHead * dHead }
 
     public init(path: String) throws {
-        try self.init(json: try JSONValue.contents(of: path, missing: "cannot be read (no such file?)"), path: path)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelError.checkpoint(path: path, problem: "cannot be read (no such file?)")
+        }
+        try self.init(json: data, path: path)
     }
 
     public init(json data: Data, path: String = "config.json") throws {
-        func fail(_ field: String, _ s: String) -> ModelError { .checkpoint(path: path, problem: "field \"\(field)\" \(s)") }
+        func fail(_ field: String, _ s: String) -> ModelError {
+            .checkpoint(path: path, problem: "field \"\(field)\" \(s)")
+        }
         let d = try JSONValue.object(data, path: path)
-        func int(_ key: String, _ alt: String? = nil, default def: Int? = nil, min lo: Int = 1, max hi: Int = 1 << 24) throws -> Int {
+        func int(_ key: String, _ alt: String? = nil, default def: Int? = nil,
+                 min lo: Int = 1, max hi: Int = 1 << 24) throws -> Int {
             let k = d[key] != nil || alt == nil ? key : alt!
             guard let v = d[k] else {
                 if let def { return def }
@@ -63,17 +70,25 @@ public struct HFConfig: Sendable, Equatable {
             return b
         }
         if let t = d["model_type"] {
-            guard case .string("transfo-xl") = t else { throw fail("model_type", "is \(t); only \"transfo-xl\" is supported") }
+            guard case .string("transfo-xl") = t else {
+                throw fail("model_type", "is \(t); only \"transfo-xl\" is supported")
+            }
         }
         // Settings this runtime does not implement, refused by name.
         let attnType = try int("attn_type", default: 0, min: 0, max: 3)
         guard attnType == 0 else {
             throw fail("attn_type", "is \(attnType); only 0 (Transformer-XL relative attention) is supported")
         }
-        guard try !bool("pre_lnorm", default: false) else { throw fail("pre_lnorm", "is true; only post-LN models are supported") }
+        guard try !bool("pre_lnorm", default: false) else {
+            throw fail("pre_lnorm", "is true; only post-LN models are supported")
+        }
         let sample = try int("sample_softmax", default: -1, min: Int.min, max: Int.max)
-        guard sample <= 0 else { throw fail("sample_softmax", "is \(sample); only -1 (the full adaptive softmax) is supported") }
-        guard try bool("adaptive", default: true) else { throw fail("adaptive", "is false; only the adaptive softmax is supported") }
+        guard sample <= 0 else {
+            throw fail("sample_softmax", "is \(sample); only -1 (the full adaptive softmax) is supported")
+        }
+        guard try bool("adaptive", default: true) else {
+            throw fail("adaptive", "is false; only the adaptive softmax is supported")
+        }
 
         vocabSize = try int("vocab_size", "n_token")
         dModel = try int("d_model")
@@ -90,7 +105,9 @@ public struct HFConfig: Sendable, Equatable {
         tieWeight = try bool("tie_word_embeddings", "tie_weight", default: true)
         tgtLen = try int("tgt_len", default: 128)
         if let e = d["layer_norm_epsilon"] ?? d["layer_norm_eps"] {
-            guard let x = e.number, x > 0, x < 1 else { throw fail("layer_norm_epsilon", "is not a number in (0, 1): \(e)") }
+            guard let x = e.number, x > 0, x < 1 else {
+                throw fail("layer_norm_epsilon", "is not a number in (0, 1): \(e)")
+            }
             layerNormEps = Float(x)
         } else {
             layerNormEps = 1e-5
@@ -105,7 +122,8 @@ public struct HFConfig: Sendable, Equatable {
         var last = 0
         for x in cutoffs {
             guard x > last && x < vocabSize else {
-                throw fail("cutoffs", "is \(cutoffs); each must be above the one before and below vocab_size \(vocabSize)")
+                throw fail("cutoffs",
+                           "is \(cutoffs); each must be above the one before and below vocab_size \(vocabSize)")
             }
             last = x
         }
@@ -125,34 +143,20 @@ public struct HFConfig: Sendable, Equatable {
 
         if divVal > 1 {
             for i in 0...cutoffs.count where embeddingWidth(i) < 1 {
-                throw fail("div_val", "is \(divVal): cluster \(i)'s embedding width d_embed / div_val^\(i) is 0 (d_embed \(dEmbed))")
+                throw fail("div_val", "is \(divVal): cluster \(i)'s width d_embed \(dEmbed) / div_val^\(i) is 0")
             }
         }
         if sameLength && memLen == 0 {
             throw fail("same_length", "is true with mem_len 0: Hugging Face then masks every key")
         }
-        guard dModel % 2 == 0 else { throw fail("d_model", "is \(dModel); the sinusoid position embedding needs an even width") }
+        guard dModel % 2 == 0 else {
+            throw fail("d_model", "is \(dModel); the sinusoid position embedding needs an even width")
+        }
     }
 }
 
 /// A JSON value as read from config.json and vocab.json: booleans, integers and other numbers kept apart.
 enum JSONValue: Decodable, Sendable, Equatable, CustomStringConvertible {
-    /// The bytes of the JSON file at `path`; `missing` says what is wrong when it cannot be read.
-    static func contents(of path: String, missing: String) throws -> Data {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelError.checkpoint(path: path, problem: missing)
-        }
-        return data
-    }
-
-    /// The top-level object of a JSON document, or a one-line error naming the file.
-    static func object(_ data: Data, path: String) throws -> [String: JSONValue] {
-        guard case .object(let d)? = try? JSONDecoder().decode(JSONValue.self, from: data) else {
-            throw ModelError.checkpoint(path: path, problem: "not a JSON object")
-        }
-        return d
-    }
-
     case null, bool(Bool), int(Int), double(Double), string(String), array([JSONValue]), object([String: JSONValue])
 
     init(from decoder: Decoder) throws {
@@ -164,6 +168,14 @@ enum JSONValue: Decodable, Sendable, Equatable, CustomStringConvertible {
         else if let s = try? c.decode(String.self) { self = .string(s) }
         else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
         else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    /// The top-level object of a JSON file, or a one-line error naming the file.
+    static func object(_ data: Data, path: String) throws -> [String: JSONValue] {
+        guard case .object(let d)? = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+            throw ModelError.checkpoint(path: path, problem: "not a JSON object")
+        }
+        return d
     }
 
     var number: Double? {

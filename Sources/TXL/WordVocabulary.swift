@@ -16,14 +16,22 @@ public struct WordVocabulary: Sendable, Equatable {
     public var count: Int { words.count }
 
     public init(path: String) throws {
-        try self.init(json: try JSONValue.contents(of: path, missing: "cannot be read (no such file?); scripts/convert-hf.py writes it from vocab.pkl"), path: path)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelError.checkpoint(
+                path: path, problem: "cannot be read (no such file?); scripts/convert-hf.py writes it from vocab.pkl")
+        }
+        try self.init(json: data, path: path)
     }
 
     public init(json data: Data, path: String = "vocab.json") throws {
-        func fail(_ field: String, _ s: String) -> ModelError { .checkpoint(path: path, problem: "field \"\(field)\" \(s)") }
+        func fail(_ field: String, _ s: String) -> ModelError {
+            .checkpoint(path: path, problem: "field \"\(field)\" \(s)")
+        }
         let d = try JSONValue.object(data, path: path)
         guard let list = d["idx2sym"] else { throw fail("idx2sym", "is missing") }
-        guard case .array(let items) = list, !items.isEmpty else { throw fail("idx2sym", "is not a non-empty list of strings") }
+        guard case .array(let items) = list, !items.isEmpty else {
+            throw fail("idx2sym", "is not a non-empty list of strings")
+        }
         let words = try items.enumerated().map { i, x -> String in
             guard case .string(let s) = x else { throw fail("idx2sym", "holds \(x) at \(i), not a string") }
             return s
@@ -54,7 +62,7 @@ public struct WordVocabulary: Sendable, Equatable {
         case let v?: throw fail("lower_case", "is not true or false: \(v)")
         }
         if let v = d["delimiter"], v != .null {
-            // Transformer-XL's WikiText-103 vocabulary splits on whitespace (delimiter None); others are not implemented.
+            // Transformer-XL's WikiText-103 vocabulary splits on whitespace (delimiter None); no other is implemented.
             guard case .string(let s) = v, !s.isEmpty, s.allSatisfy(\.isWhitespace) else {
                 throw fail("delimiter", "is \(v); only whitespace splitting (null) is supported")
             }

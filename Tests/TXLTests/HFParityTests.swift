@@ -30,6 +30,14 @@ enum HFFixtures {
         return dir
     }
 
+    /// Rewrites a copied fixture's config.json.
+    static func editConfig(_ dir: String, _ change: (inout [String: Any]) -> Void) throws {
+        let url = URL(fileURLWithPath: dir + "/config.json")
+        var d = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        change(&d)
+        try JSONSerialization.data(withJSONObject: d).write(to: url)
+    }
+
     /// The worst |Δ log-prob| of the reference forward against the fixture, overall and in the last segment.
     static func parity(_ model: HFCheckpoint, _ e: Expected) throws -> (all: Double, last: Double, count: Int) {
         let run = try HFReference(model: model)
@@ -76,7 +84,8 @@ enum HFFixtures {
             cb[i] = s.clusterBias[tails - 1 - i]
             for k in 0..<w { cw[i * w + k] = s.clusterWeight[(tails - 1 - i) * w + k] }
         }
-        let wrong = AdaptiveSoftmax(dModel: s.dModel, ends: s.ends, clusters: s.clusters, clusterWeight: cw, clusterBias: cb)
+        let wrong = AdaptiveSoftmax(dModel: s.dModel, ends: s.ends, clusters: s.clusters,
+                                    clusterWeight: cw, clusterBias: cb)
         let hidden = (0..<(3 * s.dModel)).map { Float(sin(Double($0))) }
         let targets = [s.ends[1], s.ends[2], s.ends[3]]   // the first word of each tail cluster
         let a = s.logProbs(hidden, targets: targets), b = wrong.logProbs(hidden, targets: targets)
@@ -142,10 +151,7 @@ enum HFFixtures {
         let dir = try HFFixtures.copy("div4-same-length")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // Saying the output weights are not tied makes the (absent) crit.out_layers.0.weight required.
-        let cfg = dir + "/config.json"
-        var d = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cfg))) as! [String: Any]
-        d["tie_word_embeddings"] = false
-        try JSONSerialization.data(withJSONObject: d).write(to: URL(fileURLWithPath: cfg))
+        try HFFixtures.editConfig(dir) { $0["tie_word_embeddings"] = false }
         expectOneLine(message { _ = try HFCheckpoint(directory: dir) },
                       "model.safetensors", "crit.out_layers.0.weight", "tie_word_embeddings false")
     }
@@ -164,20 +170,15 @@ enum HFFixtures {
         let (field, json, fragment) = c
         let dir = try HFFixtures.copy("div4-same-length")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let cfg = dir + "/config.json"
-        var d = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cfg))) as! [String: Any]
-        d[field] = try JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed)
-        try JSONSerialization.data(withJSONObject: d).write(to: URL(fileURLWithPath: cfg))
+        let value = try JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed)
+        try HFFixtures.editConfig(dir) { $0[field] = value }
         expectOneLine(message { _ = try HFCheckpoint(directory: dir) }, "config.json", "\"\(field)\"", fragment)
     }
 
     @Test func missingConfigField() throws {
         let dir = try HFFixtures.copy("div2-untied")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let cfg = dir + "/config.json"
-        var d = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cfg))) as! [String: Any]
-        d["n_head"] = nil
-        try JSONSerialization.data(withJSONObject: d).write(to: URL(fileURLWithPath: cfg))
+        try HFFixtures.editConfig(dir) { $0["n_head"] = nil }
         expectOneLine(message { _ = try HFCheckpoint(directory: dir) }, "config.json", "\"n_head\" is missing")
     }
 
@@ -200,7 +201,8 @@ enum HFFixtures {
     @Test func vocabularySizeMustMatchConfig() throws {
         let dir = try HFFixtures.copy("no-clusters")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try #"{"idx2sym": ["<eos>", "<unk>", "x"]}"#.write(toFile: dir + "/vocab.json", atomically: true, encoding: .utf8)
+        try #"{"idx2sym": ["<eos>", "<unk>", "x"]}"#
+            .write(toFile: dir + "/vocab.json", atomically: true, encoding: .utf8)
         expectOneLine(message { _ = try HFCheckpoint(directory: dir) }, "vocab.json", "idx2sym", "vocab_size is 300")
     }
 
@@ -223,7 +225,8 @@ enum HFFixtures {
         for (name, t) in f.tensors { w.add(name, shape: t.shape, floats: try f.floats(name)) }
         w.add("transformer.layers.9.extra", shape: [1], floats: [1])
         try w.write(to: file)
-        expectOneLine(message { _ = try HFCheckpoint(directory: dir) }, "model.safetensors", "transformer.layers.9.extra")
+        expectOneLine(message { _ = try HFCheckpoint(directory: dir) },
+                      "model.safetensors", "transformer.layers.9.extra")
     }
 }
 
