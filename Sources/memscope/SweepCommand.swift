@@ -36,8 +36,10 @@ final class SignalStop: @unchecked Sendable {
     var exitCode: ExitCode { lock.lock(); defer { lock.unlock() }; return ExitCode(128 + (signalNumber ?? SIGINT)) }
 }
 
+/// The command as typed, with the executable called `memscope` wherever it was run from.
 func commandLine() -> String {
-    CommandLine.arguments.map { $0.contains(" ") || $0.isEmpty ? "'\($0)'" : $0 }.joined(separator: " ")
+    (["memscope"] + CommandLine.arguments.dropFirst()).map { $0.contains(" ") || $0.isEmpty ? "'\($0)'" : $0 }
+        .joined(separator: " ")
 }
 
 /// Library errors become one-line failures.
