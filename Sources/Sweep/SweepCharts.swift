@@ -164,6 +164,8 @@ public enum SweepCharts {
     /// Each placement family keeps its colour in every chart.
     static let familyColor = ["first": "#1f77b4", "last": "#d62728", "interleaved": "#2ca02c", "full": "#9467bd",
                               "none": "#ff7f0e"]
+    /// A lighter shade for a family's second line (last:2 beside last:1).
+    static let familyColor2 = ["first": "#6baed6", "last": "#fc9272", "interleaved": "#74c476"]
 
     /// The srm (and lrm) most placement cells share: the paper's figure compares placements at one short length.
     static func reference(_ records: [SweepRecord]) -> (lrm: Int, srm: Int?) {
@@ -209,7 +211,7 @@ public enum SweepCharts {
         for p in bySRM.keys.sorted() where Set(bySRM[p]!.compactMap(\.srm)).count > 1 {
             let fam = bySRM[p]![0].family
             s2.append(ChartSeries(name: p, style: .means, points: bySRM[p]!.map { (x: Double($0.srm!), y: $0.testBPC) },
-                                  color: used.insert(fam).inserted ? familyColor[fam] : nil))
+                                  color: used.insert(fam).inserted ? familyColor[fam] : familyColor2[fam]))
         }
         if !s2.isEmpty {
             let full = records.filter { $0.placement == "full" && $0.lrm == ref.lrm }
