@@ -15,8 +15,10 @@ public struct ChartSeries: Sendable {
     public var name: String
     public var style: Style
     public var points: [(x: Double, y: Double)]
-    public init(name: String, style: Style, points: [(x: Double, y: Double)]) {
-        self.name = name; self.style = style; self.points = points
+    /// A fixed colour (placements keep theirs across charts); nil takes the palette's next.
+    public var color: String?
+    public init(name: String, style: Style, points: [(x: Double, y: Double)], color: String? = nil) {
+        self.name = name; self.style = style; self.points = points; self.color = color
     }
 }
 
@@ -103,7 +105,7 @@ public struct Chart: Sendable {
         // Series (clipped to the plot) and legend.
         out += "<clipPath id=\"plot\"><rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(pw))\" height=\"\(n(ph))\"/></clipPath>\n"
         for (i, s) in series.enumerated() {
-            let c = Chart.palette[i % Chart.palette.count]
+            let c = s.color ?? Chart.palette[i % Chart.palette.count]
             let ly = top + 8 + Double(i) * 20, lx = left + pw + 14
             switch s.style {
             case .reference:
@@ -159,6 +161,12 @@ public struct Chart: Sendable {
 extension ChartSeries.Style: Equatable {}
 
 public enum SweepCharts {
+    /// Each placement family keeps its colour in every chart.
+    static let familyColor = ["first": "#1f77b4", "last": "#d62728", "interleaved": "#2ca02c", "full": "#9467bd",
+                              "none": "#ff7f0e"]
+    /// A lighter shade for a family's second line (last:2 beside last:1).
+    static let familyColor2 = ["first": "#6baed6", "last": "#fc9272", "interleaved": "#74c476"]
+
     /// The srm (and lrm) most placement cells share: the paper's figure compares placements at one short length.
     static func reference(_ records: [SweepRecord]) -> (lrm: Int, srm: Int?) {
         func mode<T: Hashable & Comparable>(_ xs: [T]) -> T? {
@@ -182,11 +190,14 @@ public enum SweepCharts {
         var s1: [ChartSeries] = []
         for fam in families {
             let pts = atRef.filter { $0.placement.hasPrefix(fam + ":") }.map { (x: Double($0.longLayers), y: $0.testBPC) }
-            if !pts.isEmpty { s1.append(ChartSeries(name: fam, style: .means, points: pts)) }
+            if !pts.isEmpty { s1.append(ChartSeries(name: fam, style: .means, points: pts, color: familyColor[fam])) }
         }
         for p in ["full", "none"] {
             let pts = atRef.filter { $0.placement == p }.map { (x: Double($0.longLayers), y: $0.testBPC) }
-            if !pts.isEmpty { s1.append(ChartSeries(name: p == "full" ? "full (all \(layers) long)" : "none (all short)", style: .reference, points: pts)) }
+            if !pts.isEmpty {
+                s1.append(ChartSeries(name: p == "full" ? "full (all \(layers) long)" : "none (all short)", style: .reference,
+                                      points: pts, color: familyColor[p]))
+            }
         }
         var c1 = Chart(title: "Test bpc by number of long-range layers (lrm \(ref.lrm), srm \(ref.srm.map(String.init) ?? "-"))",
                        xLabel: "long-range layers (of \(layers))", yLabel: "test bpc", series: s1)
@@ -196,13 +207,19 @@ public enum SweepCharts {
         // 2. Short-range length, for arrangements trained or evaluated at several.
         var s2: [ChartSeries] = []
         let bySRM = Dictionary(grouping: records.filter { $0.lrm == ref.lrm && $0.srm != nil && $0.placement != "none" }, by: \.placement)
+        var used = Set<String>()
         for p in bySRM.keys.sorted() where Set(bySRM[p]!.compactMap(\.srm)).count > 1 {
-            s2.append(ChartSeries(name: p, style: .means, points: bySRM[p]!.map { (x: Double($0.srm!), y: $0.testBPC) }))
+            let fam = bySRM[p]![0].family
+            s2.append(ChartSeries(name: p, style: .means, points: bySRM[p]!.map { (x: Double($0.srm!), y: $0.testBPC) },
+                                  color: used.insert(fam).inserted ? familyColor[fam] : familyColor2[fam]))
         }
         if !s2.isEmpty {
             let full = records.filter { $0.placement == "full" && $0.lrm == ref.lrm }
-            if !full.isEmpty { s2.append(ChartSeries(name: "full", style: .reference, points: full.map { (x: Double($0.srm ?? 0), y: $0.testBPC) })) }
-            let xs = records.compactMap(\.srm).map(Double.init)
+            let xs = s2.flatMap { $0.points.map(\.x) }
+            if !full.isEmpty {
+                s2.append(ChartSeries(name: "full", style: .reference, points: full.map { (x: xs.max() ?? 0, y: $0.testBPC) },
+                                      color: familyColor["full"]))
+            }
             var c2 = Chart(title: "Test bpc by short-range length of the other layers (lrm \(ref.lrm))",
                            xLabel: "short-range memory length (srm)", yLabel: "test bpc", series: s2)
             c2.integerX = true; c2.xDomain = xs
@@ -213,7 +230,7 @@ public enum SweepCharts {
         var s3: [ChartSeries] = []
         for fam in ["full", "none"] + families {
             let pts = records.filter { $0.family == fam }.map { (x: Double($0.memoryFloats), y: $0.testBPC) }
-            if !pts.isEmpty { s3.append(ChartSeries(name: fam, style: .means, points: pts)) }
+            if !pts.isEmpty { s3.append(ChartSeries(name: fam, style: .means, points: pts, color: familyColor[fam])) }
         }
         out.append(("chart-memory-state.svg", Chart(title: "Test bpc by memory state", xLabel: "memory state (floats per stream)",
                                                     yLabel: "test bpc", series: s3).svg()))

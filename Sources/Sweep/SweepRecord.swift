@@ -2,6 +2,7 @@
 // the replication's table quotes (mean and spread of test bpc over the seeds of one arrangement).
 import Foundation
 import TXL
+import Training
 
 public struct LearningPoint: Codable, Sendable, Equatable {
     public var step: Int
@@ -144,7 +145,7 @@ public enum SweepTables {
                        r.seed.map(String.init) ?? "-", r.memory.map(String.init).joined(separator: " "),
                        grouped(r.memoryFloats)]
             if trained {
-                row += [r.steps.map(String.init) ?? "", r.trainSeconds.map(clock) ?? "", f4(r.validBPC)]
+                row += [r.steps.map(String.init) ?? "", r.trainSeconds.map(Trainer.clock) ?? "", f4(r.validBPC)]
             }
             row.append(f4(r.testBPC))
             if hasLong { row.append(f4(r.longTestBPC)) }
@@ -175,10 +176,5 @@ public enum SweepTables {
             out.append(ch)
         }
         return out
-    }
-
-    static func clock(_ s: Double) -> String {
-        let t = Int(s.rounded())
-        return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t % 3600 / 60))m" : "\(t / 60)m\(String(format: "%02d", t % 60))s"
     }
 }

@@ -14,8 +14,10 @@ struct SweepCommand: ParsableCommand {
         subcommands: [SweepTrainCommand.self, SweepEvalCommand.self])
 }
 
+/// The command as typed, with the executable called `memscope` wherever it was run from.
 func commandLine() -> String {
-    CommandLine.arguments.map { $0.contains(" ") || $0.isEmpty ? "'\($0)'" : $0 }.joined(separator: " ")
+    (["memscope"] + CommandLine.arguments.dropFirst()).map { $0.contains(" ") || $0.isEmpty ? "'\($0)'" : $0 }
+        .joined(separator: " ")
 }
 
 /// Library errors become one-line failures.
