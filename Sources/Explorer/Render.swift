@@ -176,7 +176,7 @@ struct Renderer {
             bar(&g, r.x + 1, y, width: r.width - 7, fraction: done)
             g.put(r.x + r.width - 5, y, lpad(String(format: "%.0f%%", done * 100), 4), .accent); y += 1
             if let p = ev.progress, let eta = p.eta {
-                g.put(r.x + 1, y, String(format: "bpc %.4f %@ ETA %@", p.bpc, glyphs.dot, formatSeconds(eta)), .plain,
+                g.put(r.x + 1, y, String(format: "bpc %.4f %@ ETA %@", p.bpc, glyphs.dot, formatDuration(eta)), .plain,
                       maxWidth: r.width - 1)
             } else {
                 g.put(r.x + 1, y, "starting...", .dim)
@@ -414,7 +414,7 @@ struct Renderer {
             bar(&g, r.x + 1, r.y + 1, width: Swift.min(20, r.width / 3), fraction: done)
             var t = String(format: " %3.0f%%", done * 100)
             if let p, let eta = p.eta {
-                t += String(format: " ETA %@ %@ bpc %.4f %@ %@/s", formatSeconds(eta), glyphs.dot, p.bpc, glyphs.dot,
+                t += String(format: " ETA %@ %@ bpc %.4f %@ %@/s", formatDuration(eta), glyphs.dot, p.bpc, glyphs.dot,
                             formatBytes(Int(Double(p.done) / Swift.max(p.seconds, 1e-9))))
             }
             g.put(r.x + 1 + Swift.min(20, r.width / 3), r.y + 1, t, .plain, maxWidth: r.width - 22)
@@ -519,11 +519,4 @@ struct Renderer {
 extension EvalProgress {
     /// Seconds left at the rate so far; nil before the first byte.
     var eta: Double? { done > 0 ? seconds / Double(done) * Double(total - done) : nil }
-}
-
-func formatSeconds(_ t: Double) -> String {
-    guard t.isFinite else { return "?" }
-    if t < 60 { return String(format: "%.0fs", t) }
-    if t < 3600 { return String(format: "%dm%02ds", Int(t) / 60, Int(t) % 60) }
-    return String(format: "%dh%02dm", Int(t) / 3600, Int(t) / 60 % 60)
 }

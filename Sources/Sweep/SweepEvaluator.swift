@@ -82,7 +82,7 @@ public final class SweepEvaluator {
                         lastPrint = Date()
                         let perCell = ran > 0 ? Date().timeIntervalSince(start) / Double(ran) : p.seconds / max(p.fraction, 1e-9)
                         let left = perCell * (1 - p.fraction) + perCell * Double(todo - ran - 1)
-                        log("\(tag) | \(Int(p.fraction * 100))% | bpc \(String(format: "%.4f", p.bpc)) | sweep ETA \(Trainer.clock(left))")
+                        log("\(tag) | \(Int(p.fraction * 100))% | bpc \(String(format: "%.4f", p.bpc)) | sweep ETA \(formatDuration(left))")
                     }
                     return !shouldStop()
                 }

@@ -1,5 +1,6 @@
 // One finished cell of a sweep as results.json, results.csv and results.md hold it, and the seed statistics
 // the replication's table quotes (mean and spread of test bpc over the seeds of one arrangement).
+import Analysis
 import Foundation
 import TXL
 import Training
@@ -145,7 +146,7 @@ public enum SweepTables {
                        r.seed.map(String.init) ?? "-", r.memory.map(String.init).joined(separator: " "),
                        grouped(r.memoryFloats)]
             if trained {
-                row += [r.steps.map(String.init) ?? "", r.trainSeconds.map(Trainer.clock) ?? "", f4(r.validBPC)]
+                row += [r.steps.map(String.init) ?? "", r.trainSeconds.map(formatDuration) ?? "", f4(r.validBPC)]
             }
             row.append(f4(r.testBPC))
             if hasLong { row.append(f4(r.longTestBPC)) }

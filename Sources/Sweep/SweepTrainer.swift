@@ -228,7 +228,7 @@ public final class SweepTrainer {
                 let sweepLeft = cellLeft + Double(cellsAfter * total) * (secondsPerStep ?? 0) + evalLeft
                 let rate = Double(settings.batch * settings.segment) / max(perStep, 1e-9)
                 say("\(tag) | step \(step)/\(total) | bpc \(String(format: "%.4f", bpc)) | \(Int(rate)) B/s | "
-                    + "cell ETA \(Trainer.clock(cellLeft)) | sweep ETA \(Trainer.clock(sweepLeft))")
+                    + "cell ETA \(formatDuration(cellLeft)) | sweep ETA \(formatDuration(sweepLeft))")
                 windowStart = Date(); windowSteps = 0; lossSum = 0; lossCount = 0
             }
             if step % settings.evalEvery == 0 || step == total {

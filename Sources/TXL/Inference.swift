@@ -72,17 +72,11 @@ public final class Inference: @unchecked Sendable {
         let B = batch, T = segment, C = c.dModel, A = c.dAttn, F = c.dInner, V = c.nToken, D = c.dHead
         let caps = options.memory.map { $0 + T }
         workers = max(1, min(Inference.threads, 64))
-        // Refuse absurd sizes up front rather than die allocating: activations, per-worker scores, position tables,
-        // memory.
+        // Refuse absurd sizes up front rather than die allocating (MemoryBudget has the same terms as below).
         let maxK = caps.max() ?? T
-        let floats = Double(B * T) * Double(3 * C + 2 * A + F + V + 1) + Double(workers) * Double(T) * Double(2 * maxK + D)
-            + Double(caps.reduce(0, +)) * Double(A + C) + 2 * Double(B) * Double(caps.reduce(0, +)) * Double(A)
-        let budget = Double(ProcessInfo.processInfo.physicalMemory) * 0.75
-        guard floats * 4 <= budget else {
-            throw ModelError.badInput(String(format: "batch %d x segment %d with memory up to %d needs %.1f GB of working "
-                                             + "memory; this machine has %.1f GB", B, T, maxK - T, floats * 4 / 1e9,
-                                             Double(ProcessInfo.processInfo.physicalMemory) / 1e9))
-        }
+        try MemoryBudget.check(MemoryBudget.inferenceBytes(config: c, batch: B, segment: T, memory: options.memory,
+                                                           workers: workers),
+                               for: "batch \(B) x segment \(T) with memory up to \(maxK - T)")
         memory = Memory(limits: options.memory, batch: B, width: 2 * A, segment: T)
         func alloc(_ n: Int) -> UnsafeMutableBufferPointer<Float> {
             let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(n, 1)); p.initialize(repeating: 0); return p

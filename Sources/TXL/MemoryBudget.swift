@@ -40,7 +40,7 @@ public enum MemoryBudget {
         let C = Double(c.dModel), A = Double(c.dAttn), F = Double(c.dInner), V = Double(c.nToken), D = Double(c.dHead)
         let caps = memory.map { Double($0 + T) }, maxK = caps.max() ?? Double(T), bt = Double(B) * Double(T)
         let total = caps.reduce(0, +)
-        let floats = bt * (4 * C + 4 * A + F + V + 1) + Double(workers) * Double(T) * (2 * maxK + D)
+        let floats = bt * (3 * C + 2 * A + F + V + 1) + Double(workers) * Double(T) * (2 * maxK + D)
             + total * (A + C) + 2 * Double(B) * total * A
         return floats * 4 + parameterBytes(c)
     }

@@ -84,16 +84,11 @@ final class ProgressBar {
         let rate = p.seconds > 0 ? Double(p.done) / p.seconds : 0
         let eta = rate > 0 ? Double(p.total - p.done) / rate : 0
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = String(format: "\r[%@] %3.0f%% %.0f B/s ETA %@ bpc %.3f ", bar, p.fraction * 100, rate, clock(eta), p.bpc)
+        let line = String(format: "\r[%@] %3.0f%% %.0f B/s ETA %@ bpc %.3f ", bar, p.fraction * 100, rate, formatDuration(eta), p.bpc)
         FileHandle.standardError.write(Data(line.utf8))
     }
 
     func finish() {
         if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-    }
-
-    func clock(_ s: Double) -> String {
-        let t = Int(s.rounded())
-        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
     }
 }
