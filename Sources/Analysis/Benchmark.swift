@@ -19,10 +19,10 @@ public enum Benchmark {
         for M in memory {
             // Query i sees M + i + 1 keys (Transformer-XL) or a window of M keys (same-length); averaged over the segment.
             let keys = (0..<T).reduce(0.0) { $0 + Double(sameLength ? min(M, M + $1 + 1) : M + $1 + 1) } / Double(T)
-            total += 2 * C * 3 * A        // q, k, v
-            total += 3 * 2 * A * keys     // (q+u)k, (q+v)R, P v, over all heads
-            total += 2 * A * C            // o
-            total += 2 * 2 * C * F        // feed-forward
+            total += 2 * C * 3 * A  // q, k, v
+            total += 3 * 2 * A * keys  // (q+u)k, (q+v)R, P v, over all heads
+            total += 2 * A * C  // o
+            total += 2 * 2 * C * F  // feed-forward
         }
         return total
     }
@@ -36,9 +36,14 @@ public enum Benchmark {
         var reps = 0
         repeat {
             let t0 = now()
-            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                BLAS.gemm(cp.baseAddress!, ldc: n, ap.baseAddress!, lda: n, bp.baseAddress!, ldb: n, m: n, n: n, k: n)
-            } } }
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        BLAS.gemm(
+                            cp.baseAddress!, ldc: n, ap.baseAddress!, lda: n, bp.baseAddress!, ldb: n, m: n, n: n, k: n)
+                    }
+                }
+            }
             let dt = now() - t0
             best = max(best, 2 * Double(n * n * n) / dt / 1e9)
             reps += 1
@@ -54,8 +59,10 @@ public enum Benchmark {
     }
 
     /// Bytes/s of `Inference.step` at `batch` streams of random bytes, after warm-up segments that fill every memory.
-    public static func throughput(model: TransformerXL, options: RunOptions, segment T: Int, batch B: Int, seconds: Double) throws -> Throughput {
-        let run = try Evaluator.inference(model: model, batch: B, segment: T, options: options)   // within the memory budget
+    public static func throughput(
+        model: TransformerXL, options: RunOptions, segment T: Int, batch B: Int, seconds: Double
+    ) throws -> Throughput {
+        let run = try Evaluator.inference(model: model, batch: B, segment: T, options: options)  // within the memory budget
         var rng = Random(seed: 7)
         func segmentBytes() -> ([UInt8], [UInt8]) {
             let x = (0..<(B * T)).map { _ in UInt8(truncatingIfNeeded: 32 + rng.next() % 95) }

@@ -47,18 +47,23 @@ public enum Evaluator {
     /// The last (count mod batch) bytes are not used. Each stream predicts all its bytes but the first.
     public static func streamLength(bytes count: Int, batch: Int) throws -> Int {
         guard batch >= 1 else { throw AnalysisError.badRequest("batch \(batch) must be at least 1") }
-        guard count >= 2 else { throw AnalysisError.badRequest("the text has \(count) byte\(count == 1 ? "" : "s"); bpc needs at least 2") }
+        guard count >= 2 else {
+            throw AnalysisError.badRequest("the text has \(count) byte\(count == 1 ? "" : "s"); bpc needs at least 2")
+        }
         let length = count / batch
         guard length >= 2 else {
-            throw AnalysisError.badRequest("batch \(batch) splits \(count) bytes into streams of \(length); each needs at least 2 bytes")
+            throw AnalysisError.badRequest(
+                "batch \(batch) splits \(count) bytes into streams of \(length); each needs at least 2 bytes")
         }
         return length
     }
 
     /// Evaluates `text` with `batch` streams. `progress` is called after every segment; returning false stops
     /// the run with `AnalysisError.cancelled`.
-    public static func evaluate(model: TransformerXL, text: [UInt8], options: RunOptions, segment: Int, batch: Int = 1,
-                                progress: ((EvalProgress) -> Bool)? = nil) throws -> EvalResult {
+    public static func evaluate(
+        model: TransformerXL, text: [UInt8], options: RunOptions, segment: Int, batch: Int = 1,
+        progress: ((EvalProgress) -> Bool)? = nil
+    ) throws -> EvalResult {
         let L = try streamLength(bytes: text.count, batch: batch)
         // A segment longer than a stream runs as one shorter segment: size the buffers by what is run.
         let run = try inference(model: model, batch: batch, segment: min(segment, L - 1), options: options)
@@ -80,8 +85,9 @@ public enum Evaluator {
             var sum = 0.0
             for lp in out.logProbs { sum += Double(lp) }
             if !sum.isFinite {
-                throw nonFinite(model: model, text: text, options: options, segment: segment, streams: B, length: L,
-                                at: pos, logProbs: out.logProbs, step: t)
+                throw nonFinite(
+                    model: model, text: text, options: options, segment: segment, streams: B, length: L,
+                    at: pos, logProbs: out.logProbs, step: t)
             }
             nats -= sum
             pos += t; done += B * t
@@ -89,27 +95,34 @@ public enum Evaluator {
                 throw AnalysisError.cancelled
             }
         }
-        return EvalResult(bits: nats / M_LN2, predicted: total, seconds: elapsed(), memory: options.memory, segment: segment,
-                          batch: B, memoryFloats: options.memoryFloats(dModel: model.config.dModel))
+        return EvalResult(
+            bits: nats / M_LN2, predicted: total, seconds: elapsed(), memory: options.memory, segment: segment,
+            batch: B, memoryFloats: options.memoryFloats(dModel: model.config.dModel))
     }
 
     /// An `Inference` whose estimated peak fits the memory this process may use (MemoryBudget).
     static func inference(model: TransformerXL, batch: Int, segment: Int, options: RunOptions) throws -> Inference {
-        guard batch >= 1 && batch <= 4096 else { throw AnalysisError.badRequest("batch \(batch) is out of range 1...4096") }
+        guard batch >= 1 && batch <= 4096 else {
+            throw AnalysisError.badRequest("batch \(batch) is out of range 1...4096")
+        }
         guard segment >= 1 && segment <= Config.maxLength else {
             throw AnalysisError.badRequest("segment length \(segment) is out of range 1...\(Config.maxLength)")
         }
         try options.validate(layers: model.config.nLayer)
-        let bytes = MemoryBudget.inferenceBytes(config: model.config, batch: batch, segment: segment, memory: options.memory,
-                                                workers: max(1, min(Inference.threads, 64)))
-        try MemoryBudget.check(bytes, for: "batch \(batch) x segment \(segment) with memory up to \(options.memory.max() ?? 0)")
+        let bytes = MemoryBudget.inferenceBytes(
+            config: model.config, batch: batch, segment: segment, memory: options.memory,
+            workers: max(1, min(Inference.threads, 64)))
+        try MemoryBudget.check(
+            bytes, for: "batch \(batch) x segment \(segment) with memory up to \(options.memory.max() ?? 0)")
         return try Inference(model: model, batch: batch, segment: segment, options: options)
     }
 
     /// What is non-finite in a step's output, first layer first: "attention in layer L" or "log-probability".
     static func firstNonFinite(_ out: StepOutput, layers: [Int]) -> String? {
         for l in layers {
-            if let cap = out.attention.first(where: { $0.layer == l }), cap.probabilities.contains(where: { !$0.isFinite }) {
+            if let cap = out.attention.first(where: { $0.layer == l }),
+                cap.probabilities.contains(where: { !$0.isFinite })
+            {
                 return "attention in layer \(l)"
             }
         }
@@ -118,8 +131,10 @@ public enum Evaluator {
 
     /// The error for a segment whose loss is not finite: reruns the first bad stream alone up to that segment with
     /// every layer's attention captured, to name the first layer where it appears.
-    static func nonFinite(model: TransformerXL, text: [UInt8], options: RunOptions, segment: Int, streams: Int, length L: Int,
-                          at pos: Int, logProbs: [Float], step t: Int) -> AnalysisError {
+    static func nonFinite(
+        model: TransformerXL, text: [UInt8], options: RunOptions, segment: Int, streams: Int, length L: Int,
+        at pos: Int, logProbs: [Float], step t: Int
+    ) -> AnalysisError {
         let stream = (logProbs.firstIndex { !$0.isFinite } ?? 0) / t
         let base = stream * L, index = pos / segment
         var place = "the output layer"
@@ -127,27 +142,34 @@ public enum Evaluator {
             var p = 0
             while p <= pos {
                 let n = min(segment, L - 1 - p)
-                let out = run.step(inputs: Array(text[(base + p)..<(base + p + n)]),
-                                   targets: Array(text[(base + p + 1)...(base + p + n)]),
-                                   capture: p == pos ? Set(0..<model.config.nLayer) : [])
+                let out = run.step(
+                    inputs: Array(text[(base + p)..<(base + p + n)]),
+                    targets: Array(text[(base + p + 1)...(base + p + n)]),
+                    capture: p == pos ? Set(0..<model.config.nLayer) : [])
                 if p == pos, let bad = firstNonFinite(out, layers: Array(0..<model.config.nLayer)) { place = bad }
                 p += n
             }
         }
         let where_ = streams == 1 ? "" : " of stream \(stream)"
-        return AnalysisError.badRequest("non-finite loss in segment \(index)\(where_) (bytes \(base + pos)..<\(base + pos + t)), "
-            + "first non-finite value: \(place); the model's weights overflow float32 on this text")
+        return AnalysisError.badRequest(
+            "non-finite loss in segment \(index)\(where_) (bytes \(base + pos)..<\(base + pos + t)), "
+                + "first non-finite value: \(place); the model's weights overflow float32 on this text")
     }
 
     /// The segment (batch 1, segments counted from the start of `text`) whose inputs hold byte `offset`: its attention
     /// for `layers` (all when nil) and its log-probs. Memories are carried from the start of the text, or, with
     /// `warmup`, from that many segments before it (the explorer's bounded latency). For the explorer and `memscope attention`.
-    public static func attention(model: TransformerXL, text: [UInt8], offset: Int, options: RunOptions, segment: Int,
-                                 layers: Set<Int>? = nil, warmup: Int? = nil,
-                                 progress: ((EvalProgress) -> Bool)? = nil) throws -> SegmentAttention {
-        guard text.count >= 2 else { throw AnalysisError.badRequest("the text has \(text.count) bytes; attention needs at least 2") }
+    public static func attention(
+        model: TransformerXL, text: [UInt8], offset: Int, options: RunOptions, segment: Int,
+        layers: Set<Int>? = nil, warmup: Int? = nil,
+        progress: ((EvalProgress) -> Bool)? = nil
+    ) throws -> SegmentAttention {
+        guard text.count >= 2 else {
+            throw AnalysisError.badRequest("the text has \(text.count) bytes; attention needs at least 2")
+        }
         guard offset >= 0 && offset < text.count - 1 else {
-            throw AnalysisError.badRequest("offset \(offset) is outside the text's predicting bytes 0..<\(text.count - 1)")
+            throw AnalysisError.badRequest(
+                "offset \(offset) is outside the text's predicting bytes 0..<\(text.count - 1)")
         }
         if let layers, let bad = layers.first(where: { $0 < 0 || $0 >= model.config.nLayer }) {
             throw AnalysisError.badRequest("layer \(bad) is outside the model's layers 0..<\(model.config.nLayer)")
@@ -159,14 +181,17 @@ public enum Evaluator {
         for s in (warmup.map { max(0, target - $0) } ?? 0)...target {
             let lo = s * segment, hi = min(lo + segment, text.count - 1)
             let memoryBefore = run.memory.lengths
-            let out = run.step(inputs: Array(text[lo..<hi]), targets: Array(text[(lo + 1)...hi]), capture: s == target ? wanted : [])
+            let out = run.step(
+                inputs: Array(text[lo..<hi]), targets: Array(text[(lo + 1)...hi]), capture: s == target ? wanted : [])
             if let bad = firstNonFinite(out, layers: wanted.sorted()) {
-                throw AnalysisError.badRequest("non-finite \(bad) in segment \(s) (bytes \(lo)..<\(hi)): "
-                    + "the model's weights overflow float32 on this text")
+                throw AnalysisError.badRequest(
+                    "non-finite \(bad) in segment \(s) (bytes \(lo)..<\(hi)): "
+                        + "the model's weights overflow float32 on this text")
             }
             if s == target {
-                return SegmentAttention(start: lo, inputs: Array(text[lo..<hi]), logProbs: out.logProbs,
-                                        memoryBefore: memoryBefore, captures: out.attention)
+                return SegmentAttention(
+                    start: lo, inputs: Array(text[lo..<hi]), logProbs: out.logProbs,
+                    memoryBefore: memoryBefore, captures: out.attention)
             }
             let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if let progress, !progress(EvalProgress(done: hi, total: end, seconds: secs, bits: 0)) {

@@ -63,6 +63,6 @@ public final class SignalWatch: Sendable {
         sigaddset(&set, sig)
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
         raise(sig)
-        _exit(128 + sig)   // only if the signal could not be delivered
+        _exit(128 + sig)  // only if the signal could not be delivered
     }
 }

@@ -23,8 +23,10 @@ public struct CorpusPreparer: Sendable {
     public let progress: PrepareProgress
     let environment: [String: String]
 
-    public init(store: CorpusStore, environment: [String: String] = ProcessInfo.processInfo.environment,
-                progress: @escaping PrepareProgress = { _, _ in }) {
+    public init(
+        store: CorpusStore, environment: [String: String] = ProcessInfo.processInfo.environment,
+        progress: @escaping PrepareProgress = { _, _ in }
+    ) {
         self.store = store
         self.environment = environment
         self.progress = progress
@@ -51,7 +53,8 @@ public struct CorpusPreparer: Sendable {
             try? FileManager.default.removeItem(at: work)
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         } catch {
-            throw .writeFailed(path: work.path, reason: "cannot create the work folder (\(CorpusError.reason(of: error)))")
+            throw .writeFailed(
+                path: work.path, reason: "cannot create the work folder (\(CorpusError.reason(of: error)))")
         }
         Interruption.shared.add(path: work.path)
         defer {
@@ -72,8 +75,9 @@ public struct CorpusPreparer: Sendable {
         let debs = ((try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? [])
             .filter { $0.hasPrefix(KernelDocs.packageName + "_") && $0.hasSuffix(".deb") }
         guard debs.count == 1, let debName = debs.first else {
-            throw .toolFailed(command: "apt-get download \(KernelDocs.packageName)", status: 0,
-                              output: "expected one \(KernelDocs.packageName)_*.deb in \(work.path), found \(debs.count)")
+            throw .toolFailed(
+                command: "apt-get download \(KernelDocs.packageName)", status: 0,
+                output: "expected one \(KernelDocs.packageName)_*.deb in \(work.path), found \(debs.count)")
         }
         let deb = work.appendingPathComponent(debName)
         progress(.download, 1)
@@ -101,8 +105,9 @@ public struct CorpusPreparer: Sendable {
         }
         let plan = SplitPlan.ninetyFiveFive(total: bytes.count)
         return try save(corpus: KernelDocs.corpusName, bytes: bytes, plan: plan) { splits in
-            Manifest(corpus: KernelDocs.corpusName, source: "kernel-docs", package: package,
-                     order: KernelDocs.order, fileCount: files.count, totalBytes: bytes.count, splits: splits)
+            Manifest(
+                corpus: KernelDocs.corpusName, source: "kernel-docs", package: package,
+                order: KernelDocs.order, fileCount: files.count, totalBytes: bytes.count, splits: splits)
         }
     }
 
@@ -115,8 +120,9 @@ public struct CorpusPreparer: Sendable {
         }
         let input = URL(fileURLWithPath: path).standardizedFileURL.path
         return try save(corpus: "enwik8", bytes: bytes, plan: .enwik8) { splits in
-            Manifest(corpus: "enwik8", source: "enwik8", input: input, fileCount: 1,
-                     totalBytes: bytes.count, splits: splits)
+            Manifest(
+                corpus: "enwik8", source: "enwik8", input: input, fileCount: 1,
+                totalBytes: bytes.count, splits: splits)
         }
     }
 
@@ -130,8 +136,9 @@ public struct CorpusPreparer: Sendable {
         let plan = SplitPlan.ninetyFiveFive(total: bytes.count)
         let input = URL(fileURLWithPath: path).standardizedFileURL.path
         return try save(corpus: corpus, bytes: bytes, plan: plan) { splits in
-            Manifest(corpus: corpus, source: "text", input: input, fileCount: 1,
-                     totalBytes: bytes.count, splits: splits)
+            Manifest(
+                corpus: corpus, source: "text", input: input, fileCount: 1,
+                totalBytes: bytes.count, splits: splits)
         }
     }
 
@@ -141,7 +148,8 @@ public struct CorpusPreparer: Sendable {
         let base = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent.lowercased()
         var name = ""
         for scalar in base.unicodeScalars {
-            let allowed = ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar)
+            let allowed =
+                ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar)
             if allowed {
                 name.unicodeScalars.append(scalar)
             } else if !name.hasSuffix("-") {
@@ -167,12 +175,15 @@ public struct CorpusPreparer: Sendable {
             throw .badName(name: name, reason: "use letters, digits, '.', '_' and '-', not starting with '.'")
         }
         guard !reservedNames.contains(name) else {
-            throw .badName(name: name, reason: "'\(name)' is reserved for `--source \(name)`; choose another with --name")
+            throw .badName(
+                name: name, reason: "'\(name)' is reserved for `--source \(name)`; choose another with --name")
         }
     }
 
-    private func save(corpus: String, bytes: [UInt8], plan: SplitPlan,
-                      describe: (Manifest.Splits) -> Manifest) throws(CorpusError) -> Manifest {
+    private func save(
+        corpus: String, bytes: [UInt8], plan: SplitPlan,
+        describe: (Manifest.Splits) -> Manifest
+    ) throws(CorpusError) -> Manifest {
         progress(.write, 0)
         let manifest = try store.save(corpus: corpus, bytes: bytes, plan: plan, describe: describe)
         progress(.write, 1)

@@ -42,13 +42,21 @@ public struct CorpusStore: Sendable {
             throw .badManifest(path: url.path, reason: "not a valid manifest (\(Self.describe(error)))")
         }
         guard manifest.format == Manifest.currentFormat else {
-            throw .badManifest(path: url.path, reason: "format \(manifest.format) is not supported (expected \(Manifest.currentFormat))")
+            throw .badManifest(
+                path: url.path,
+                reason: "format \(manifest.format) is not supported (expected \(Manifest.currentFormat))")
         }
         for split in Split.allCases {
             let info = manifest.splits[split]
             // A split is a file of this corpus's folder: no path may lead outside it.
-            guard !info.file.isEmpty, !info.file.contains("/"), info.file != ".", info.file != "..", !info.file.contains("\0") else {
-                throw .badManifest(path: url.path, reason: "split \(split.rawValue) names the file \"\(info.file.prefix(80))\", not a file in \(corpusFolder(corpus).path)")
+            guard !info.file.isEmpty, !info.file.contains("/"), info.file != ".", info.file != "..",
+                !info.file.contains("\0")
+            else {
+                throw .badManifest(
+                    path: url.path,
+                    reason:
+                        "split \(split.rawValue) names the file \"\(info.file.prefix(80))\", not a file in \(corpusFolder(corpus).path)"
+                )
             }
             guard info.bytes >= 0 && info.bytes <= maxTextBytes else {
                 throw .badManifest(path: url.path, reason: "split \(split.rawValue) has \(info.bytes) bytes")
@@ -60,7 +68,8 @@ public struct CorpusStore: Sendable {
     static func describe(_ error: Error) -> String {
         switch error {
         case DecodingError.keyNotFound(let key, _): return "missing key \(key.stringValue)"
-        case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx), DecodingError.dataCorrupted(let ctx):
+        case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx),
+            DecodingError.dataCorrupted(let ctx):
             let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
             return path.isEmpty ? "not a JSON object" : "bad value at \(path)"
         default: return "not JSON"
@@ -75,17 +84,21 @@ public struct CorpusStore: Sendable {
             throw .missingSplit(corpus: corpus, split: split.rawValue, path: url.path)
         }
         if let kind = irregularKind(url.path) {
-            throw .unreadable(path: url.path, reason: "is \(kind), not a regular file; run `\(CorpusError.prepareCommand(for: corpus))` again")
+            throw .unreadable(
+                path: url.path,
+                reason: "is \(kind), not a regular file; run `\(CorpusError.prepareCommand(for: corpus))` again")
         }
         let bytes = try readBytes(url.path, limit: info.bytes + 1)
         guard bytes.count == info.bytes else {
-            throw .damagedSplit(corpus: corpus, path: url.path,
-                                problem: "\(bytes.count) bytes, manifest says \(info.bytes)")
+            throw .damagedSplit(
+                corpus: corpus, path: url.path,
+                problem: "\(bytes.count) bytes, manifest says \(info.bytes)")
         }
         let sha = Digest.sha256Hex(bytes)
         guard sha == info.sha256 else {
-            throw .damagedSplit(corpus: corpus, path: url.path,
-                                problem: "sha256 \(sha.prefix(16))..., manifest says \(info.sha256.prefix(16))...")
+            throw .damagedSplit(
+                corpus: corpus, path: url.path,
+                problem: "sha256 \(sha.prefix(16))..., manifest says \(info.sha256.prefix(16))...")
         }
         return bytes
     }
@@ -99,7 +112,8 @@ public struct CorpusStore: Sendable {
             var isDirectory: ObjCBool = false
             let dir = corpusFolder(name)
             guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDirectory),
-                  isDirectory.boolValue else { continue }
+                isDirectory.boolValue
+            else { continue }
             if FileManager.default.fileExists(atPath: dir.appendingPathComponent(Self.manifestName).path) {
                 prepared.append(name)
             } else {
@@ -111,8 +125,10 @@ public struct CorpusStore: Sendable {
 
     /// Splits `bytes` by `plan` and writes the corpus, manifest last. `describe` fills in the manifest
     /// around the computed split table.
-    public func save(corpus: String, bytes: [UInt8], plan: SplitPlan,
-                     describe: (Manifest.Splits) -> Manifest) throws(CorpusError) -> Manifest {
+    public func save(
+        corpus: String, bytes: [UInt8], plan: SplitPlan,
+        describe: (Manifest.Splits) -> Manifest
+    ) throws(CorpusError) -> Manifest {
         precondition(plan.total == bytes.count, "split plan for \(plan.total) bytes, corpus has \(bytes.count)")
         let dir = corpusFolder(corpus)
         let manifestURL = dir.appendingPathComponent(Self.manifestName)
@@ -131,8 +147,9 @@ public struct CorpusStore: Sendable {
                 let slice = bytes[range]
                 let url = dir.appendingPathComponent(split.fileName)
                 temps.append((try Self.writeTemporary(Data(slice), for: url), url))
-                infos[split] = Manifest.SplitInfo(file: split.fileName, offset: range.lowerBound,
-                                                  bytes: range.count, sha256: Digest.sha256Hex(slice))
+                infos[split] = Manifest.SplitInfo(
+                    file: split.fileName, offset: range.lowerBound,
+                    bytes: range.count, sha256: Digest.sha256Hex(slice))
             }
             let manifest = describe(Manifest.Splits(train: infos[.train]!, valid: infos[.valid]!, test: infos[.test]!))
             temps.append((try Self.writeTemporary(manifest.encoded(), for: manifestURL), manifestURL))

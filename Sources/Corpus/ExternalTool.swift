@@ -7,8 +7,10 @@ struct ExternalTool {
     let purpose: String
 
     /// Runs the tool in `directory`; returns its trimmed stdout, or throws with the tail of its output.
-    func run(_ arguments: [String], in directory: URL,
-             environment: [String: String] = ProcessInfo.processInfo.environment) throws(CorpusError) -> String {
+    func run(
+        _ arguments: [String], in directory: URL,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(CorpusError) -> String {
         guard let executable = Self.find(name, path: environment["PATH"] ?? "/usr/bin:/bin") else {
             throw .toolMissing(tool: name, purpose: purpose)
         }
@@ -40,8 +42,9 @@ struct ExternalTool {
         let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            throw .toolFailed(command: command, status: process.terminationStatus,
-                              output: Self.reason(stderr.isEmpty ? stdout : stderr))
+            throw .toolFailed(
+                command: command, status: process.terminationStatus,
+                output: Self.reason(stderr.isEmpty ? stdout : stderr))
         }
         return stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -57,7 +60,9 @@ struct ExternalTool {
     /// The tool's own words, one line: its first line that says "error" (dpkg-deb and tar name the cause there, such
     /// as "No space left on device") and its last line, at most 300 characters.
     static func reason(_ text: String) -> String {
-        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
         var picked: [String] = []
         if let cause = lines.first(where: { $0.localizedCaseInsensitiveContains("error") || $0.contains("No space") }) {
             picked.append(cause)

@@ -21,16 +21,19 @@ public enum KernelDocs {
     public static func files(documentation: URL) throws(CorpusError) -> [File] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: documentation.path, isDirectory: &isDirectory),
-              isDirectory.boolValue,
-              let walker = FileManager.default.enumerator(atPath: documentation.path) else {
+            isDirectory.boolValue,
+            let walker = FileManager.default.enumerator(atPath: documentation.path)
+        else {
             throw .noDocumentation(path: documentation.path)
         }
         var files: [File] = []
         while let relative = walker.nextObject() as? String {
             guard relative.hasSuffix(".rst.gz") else { continue }
             let key = String(relative.dropLast(3))
-            files.append(File(key: key, keyHash: Digest.sha256Hex(key),
-                              url: documentation.appendingPathComponent(relative)))
+            files.append(
+                File(
+                    key: key, keyHash: Digest.sha256Hex(key),
+                    url: documentation.appendingPathComponent(relative)))
         }
         guard !files.isEmpty else { throw .noDocumentation(path: documentation.path) }
         // Hashes of distinct keys differ, so the order is total; the key breaks ties all the same.
@@ -38,7 +41,9 @@ public enum KernelDocs {
     }
 
     /// The decompressed files concatenated in order. `progress` gets the fraction of files done.
-    public static func concatenate(_ files: [File], progress: (Double) -> Void = { _ in }) throws(CorpusError) -> [UInt8] {
+    public static func concatenate(
+        _ files: [File], progress: (Double) -> Void = { _ in }
+    ) throws(CorpusError) -> [UInt8] {
         var bytes: [UInt8] = []
         for (i, file) in files.enumerated() {
             let compressed: [UInt8]

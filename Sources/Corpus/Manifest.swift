@@ -52,8 +52,10 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var totalBytes: Int
     public var splits: Splits
 
-    public init(corpus: String, source: String, package: Package? = nil, input: String? = nil,
-                order: String? = nil, fileCount: Int, totalBytes: Int, splits: Splits) {
+    public init(
+        corpus: String, source: String, package: Package? = nil, input: String? = nil,
+        order: String? = nil, fileCount: Int, totalBytes: Int, splits: Splits
+    ) {
         self.format = Manifest.currentFormat
         self.corpus = corpus; self.source = source; self.package = package; self.input = input
         self.order = order; self.fileCount = fileCount; self.totalBytes = totalBytes; self.splits = splits

@@ -35,7 +35,9 @@ public enum StaleFiles {
         var removed: [String] = []
         for name in names where name.hasPrefix(CorpusStore.workPrefix) {
             guard let pid = Int32(name.dropFirst(CorpusStore.workPrefix.count)), isDead(pid) else { continue }
-            if (try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))) != nil { removed.append(name) }
+            if (try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))) != nil {
+                removed.append(name)
+            }
         }
         return removed
     }

@@ -16,7 +16,9 @@ public func readTextFile(_ path: String, limit: Int? = nil) throws(CorpusError) 
     let bytes = try readBytes(path, limit: cap + 1)
     guard !bytes.isEmpty else { throw .emptyFile(path: path) }
     if bytes.count > cap {
-        guard limit != nil else { throw .unreadable(path: path, reason: "longer than \(maxTextBytes) bytes, the most MemScope reads") }
+        guard limit != nil else {
+            throw .unreadable(path: path, reason: "longer than \(maxTextBytes) bytes, the most MemScope reads")
+        }
         return Array(bytes[..<cap])
     }
     return bytes

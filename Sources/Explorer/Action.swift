@@ -85,15 +85,18 @@ public struct Effect: Sendable, Equatable {
     public var eval: Eval? = nil
     public var export: Pane? = nil
     public var quit = false
-    public init(redraw: Bool = false, recompute: Bool = false, eval: Eval? = nil, export: Pane? = nil,
-                quit: Bool = false) {
+    public init(
+        redraw: Bool = false, recompute: Bool = false, eval: Eval? = nil, export: Pane? = nil,
+        quit: Bool = false
+    ) {
         self.redraw = redraw; self.recompute = recompute; self.eval = eval; self.export = export; self.quit = quit
     }
     public static let none = Effect()
     public static let redraw = Effect(redraw: true)
 
     func merged(_ o: Effect) -> Effect {
-        Effect(redraw: redraw || o.redraw, recompute: recompute || o.recompute, eval: o.eval ?? eval,
-               export: o.export ?? export, quit: quit || o.quit)
+        Effect(
+            redraw: redraw || o.redraw, recompute: recompute || o.recompute, eval: o.eval ?? eval,
+            export: o.export ?? export, quit: quit || o.quit)
     }
 }

@@ -15,8 +15,11 @@ public enum Pane: Int, Sendable, CaseIterable, CustomStringConvertible {
     case layers = 1, attention, distance, text, evaluation
     public var description: String {
         switch self {
-        case .layers: return "Layers"; case .attention: return "Attention"; case .distance: return "Distance"
-        case .text: return "Text"; case .evaluation: return "Eval"
+        case .layers: return "Layers";
+        case .attention: return "Attention";
+        case .distance: return "Distance"
+        case .text: return "Text";
+        case .evaluation: return "Eval"
         }
     }
 }
@@ -35,7 +38,7 @@ public struct InputLine: Sendable, Equatable {
 public struct Display: Sendable, Equatable {
     public var colors: Bool
     public var ascii: Bool
-    public var label: String            // "256 colours", "8 colours", "no colour"
+    public var label: String  // "256 colours", "8 colours", "no colour"
     public init(colors: Bool = true, ascii: Bool = false, label: String = "256 colours") {
         self.colors = colors; self.ascii = ascii; self.label = label
     }
@@ -85,10 +88,10 @@ public struct AppState: Sendable {
 
     // Memory configuration
     public var memory: [Int]
-    public var longLength: Int            // lrm: what presets give long-range layers
-    public var shortLength: Int           // srm: what presets give short-range layers
+    public var longLength: Int  // lrm: what presets give long-range layers
+    public var shortLength: Int  // srm: what presets give short-range layers
     public var presetIndex = -1
-    public var preset: Preset? = nil      // the preset the memory came from, reapplied when lrm/srm change
+    public var preset: Preset? = nil  // the preset the memory came from, reapplied when lrm/srm change
 
     // Selection
     public var focus: Pane = .layers
@@ -97,10 +100,10 @@ public struct AppState: Sendable {
     public var headView: HeadView = .mean
     public var reduction: Reduction = .max
     public var scale: HeatScale = .log
-    public var cursor = 0                 // byte offset in the text: the query shown
-    public var zoom = 0                   // heatmap keys: all / 2^zoom
-    public var pan = 0                    // heatmap: first key shown when zoomed
-    public var helpTop = 0                // help overlay: first line shown
+    public var cursor = 0  // byte offset in the text: the query shown
+    public var zoom = 0  // heatmap keys: all / 2^zoom
+    public var pan = 0  // heatmap: first key shown when zoomed
+    public var helpTop = 0  // help overlay: first line shown
     public var selectedRun: Int? = nil
 
     // Overlays and input
@@ -111,7 +114,7 @@ public struct AppState: Sendable {
     public var messageIsError = false
 
     // Model results
-    public var analysisRequest = 0        // tag of the newest analysis asked for
+    public var analysisRequest = 0  // tag of the newest analysis asked for
     public var analysis: SegmentAnalysis? = nil
     public var analysisMemory: [Int]? = nil
     public var profiles: [DistanceProfile] = []
@@ -120,11 +123,13 @@ public struct AppState: Sendable {
     public var evalBytes: Int
     public var eval: EvalStatus? = nil
     public var runs: [Run] = []
-    public var baseline: Int? = nil       // run id pinned as the baseline
+    public var baseline: Int? = nil  // run id pinned as the baseline
     public var nextRunID = 1
 
-    public init(model: ModelInfo, text: [UInt8], textName: String, memory: [Int]? = nil,
-                display: Display = Display()) {
+    public init(
+        model: ModelInfo, text: [UInt8], textName: String, memory: [Int]? = nil,
+        display: Display = Display()
+    ) {
         self.model = model; self.text = text; self.textName = textName; self.display = display
         self.memory = memory ?? model.defaultMemory
         longLength = MemorySpec.defaultLong(model.config)  // the --lrm and --srm defaults of every command

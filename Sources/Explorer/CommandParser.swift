@@ -18,17 +18,26 @@ public enum CommandParser {
     }
 
     public static let commands: [Command] = [
-        Command(names: ["mem", "memory"], usage: "mem L N | mem SPEC",
-                help: "layer L's memory, or every layer's by the --mem grammar") { args, c throws(MemoryError) in
+        Command(
+            names: ["mem", "memory"], usage: "mem L N | mem SPEC",
+            help: "layer L's memory, or every layer's by the --mem grammar"
+        ) { args, c throws(MemoryError) in
             if args.count == 2, Int(args[0]) != nil {
                 return [.layers(.set(layer: try layer(args[0], c), length: try length(args[1], c)))]
             }
             guard !args.isEmpty else { throw .invalid(":mem takes LAYER LENGTH or a spec like L0-3:64,L4-11:512") }
-            return [.layers(.setAll(try MemoryPlan.parse(args.joined(separator: ","), layers: c.layers, long: c.long,
-                                                         short: c.short, maxMemory: c.maxMemory)))]
+            return [
+                .layers(
+                    .setAll(
+                        try MemoryPlan.parse(
+                            args.joined(separator: ","), layers: c.layers, long: c.long,
+                            short: c.short, maxMemory: c.maxMemory)))
+            ]
         },
-        Command(names: ["preset"], usage: "preset P",
-                help: "full, none, first:K, last:K or interleaved:K, with lrm and srm") { args, c throws(MemoryError) in
+        Command(
+            names: ["preset"], usage: "preset P",
+            help: "full, none, first:K, last:K or interleaved:K, with lrm and srm"
+        ) { args, c throws(MemoryError) in
             try expect(args, 1, c)
             return [.layers(.applyPreset(try Preset.parse(args[0], layers: c.layers)))]
         },
@@ -103,12 +112,15 @@ public enum CommandParser {
     }()
 
     /// Parses one command line (without the leading `:`) into the actions it stands for.
-    public static func parse(_ line: String, layers: Int, heads: Int, maxMemory: Int, textCount: Int,
-                             long: Int, short: Int) -> Result<[Action], MemoryError> {
+    public static func parse(
+        _ line: String, layers: Int, heads: Int, maxMemory: Int, textCount: Int,
+        long: Int, short: Int
+    ) -> Result<[Action], MemoryError> {
         let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard let verb = words.first?.lowercased() else { return .success([]) }
-        let context = Context(layers: layers, heads: heads, maxMemory: maxMemory, textCount: textCount,
-                              long: long, short: short, verb: verb)
+        let context = Context(
+            layers: layers, heads: heads, maxMemory: maxMemory, textCount: textCount,
+            long: long, short: short, verb: verb)
         guard let command = byName[verb] else { return .failure(.invalid("unknown command :\(verb); \(usage)")) }
         do throws(MemoryError) {
             return .success(try command.parse(Array(words.dropFirst()), context))
@@ -119,8 +131,9 @@ public enum CommandParser {
 
     /// Parses a command line against the explorer's current state.
     static func parse(_ line: String, in s: AppState) -> Result<[Action], MemoryError> {
-        parse(line, layers: s.model.layers, heads: s.model.heads, maxMemory: s.model.maxMemory,
-              textCount: s.text.count, long: s.longLength, short: s.shortLength)
+        parse(
+            line, layers: s.model.layers, heads: s.model.heads, maxMemory: s.model.maxMemory,
+            textCount: s.text.count, long: s.longLength, short: s.shortLength)
     }
 
     private static func int(_ s: String, _ what: String) throws(MemoryError) -> Int {

@@ -67,7 +67,9 @@ public final class Controller: @unchecked Sendable {
 
     /// Starts evaluation `request`; any earlier one is cancelled.
     public func startEvaluation(request: Int, start: Int, bytes: Int, memory: [Int]) {
-        lock.withLock { evalToken = request; evalRunning += 1 }
+        lock.withLock {
+            evalToken = request; evalRunning += 1
+        }
         evalQueue.async { [self] in
             defer { lock.withLock { evalRunning -= 1 } }
             let cancelled: @Sendable () -> Bool = { [self] in lock.withLock { evalToken != request } }
@@ -76,8 +78,9 @@ public final class Controller: @unchecked Sendable {
                 let progress: @Sendable (EvalProgress) -> Void = { [self] p in
                     lock.withLock { latestProgress = .worker(.evalProgress(request: request, p)) }
                 }
-                let r = try engine.evaluate(text: text, start: start, bytes: bytes, memory: memory, progress: progress,
-                                            cancelled: cancelled)
+                let r = try engine.evaluate(
+                    text: text, start: start, bytes: bytes, memory: memory, progress: progress,
+                    cancelled: cancelled)
                 if !cancelled() { post(.worker(.evalFinished(request: request, r))) }
             } catch is CancellationError {
             } catch {

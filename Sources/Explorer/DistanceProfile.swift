@@ -6,9 +6,9 @@ import TXL
 public struct DistanceProfile: Sendable, Equatable {
     public let layer: Int
     public let memoryKeys: Int
-    public let bins: [Double]           // share of attention mass per bin; sums to 1 when any mass
+    public let bins: [Double]  // share of attention mass per bin; sums to 1 when any mass
     public let meanDistance: Double
-    public let beyondSegment: Double    // share of mass on memory keys
+    public let beyondSegment: Double  // share of mass on memory keys
 
     /// Bin 0 holds distance 0, bin i >= 1 holds distances 2^(i-1) ..< 2^i.
     public static func bin(of d: Int) -> Int { d <= 0 ? 0 : Int.bitWidth - d.leadingZeroBitCount }

@@ -6,14 +6,16 @@ import TXL
 
 /// Everything the explorer shows about one segment under one memory configuration.
 public struct SegmentAnalysis: Sendable {
-    public let offset: Int                // index in the text of the segment's first byte
-    public let bytes: [UInt8]             // the segment's bytes (queries)
-    public let memoryBytes: [[UInt8]]     // per layer: the text bytes its memory keys stand for (oldest first)
-    public let lossBits: [Float]          // per query: -log2 p(next byte | ...); NaN where there is no next byte
-    public let attention: [AttentionCapture] // one per layer, bottom layer first
+    public let offset: Int  // index in the text of the segment's first byte
+    public let bytes: [UInt8]  // the segment's bytes (queries)
+    public let memoryBytes: [[UInt8]]  // per layer: the text bytes its memory keys stand for (oldest first)
+    public let lossBits: [Float]  // per query: -log2 p(next byte | ...); NaN where there is no next byte
+    public let attention: [AttentionCapture]  // one per layer, bottom layer first
 
-    public init(offset: Int, bytes: [UInt8], memoryBytes: [[UInt8]], lossBits: [Float],
-                attention: [AttentionCapture]) {
+    public init(
+        offset: Int, bytes: [UInt8], memoryBytes: [[UInt8]], lossBits: [Float],
+        attention: [AttentionCapture]
+    ) {
         self.offset = offset; self.bytes = bytes; self.memoryBytes = memoryBytes
         self.lossBits = lossBits; self.attention = attention
     }
@@ -27,11 +29,15 @@ public protocol ExplorerEngine: Sendable {
     var maxMemory: Int { get }
     /// The segment that holds text[offset], with memories carried in from earlier text.
     /// Throws CancellationError if cancelled() turns true.
-    func analyse(text: [UInt8], offset: Int, memory: [Int], cancelled: @Sendable () -> Bool) throws
+    func analyse(
+        text: [UInt8], offset: Int, memory: [Int], cancelled: @Sendable () -> Bool
+    ) throws
         -> SegmentAnalysis
     /// bpc over text[start ..< start+bytes], segment by segment, memories carried.
-    func evaluate(text: [UInt8], start: Int, bytes: Int, memory: [Int], progress: @Sendable (EvalProgress) -> Void,
-                  cancelled: @Sendable () -> Bool) throws -> EvalResult
+    func evaluate(
+        text: [UInt8], start: Int, bytes: Int, memory: [Int], progress: @Sendable (EvalProgress) -> Void,
+        cancelled: @Sendable () -> Bool
+    ) throws -> EvalResult
 }
 
 extension ExplorerEngine {

@@ -34,7 +34,8 @@ public struct ExplorerConfig: Equatable, Sendable {
     public static func load(path: String?, home: String?) throws -> ExplorerConfig {
         guard let path, FileManager.default.fileExists(atPath: path) else { return ExplorerConfig() }
         guard let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8) else {
+            let text = String(data: data, encoding: .utf8)
+        else {
             throw ConfigError("\(path): cannot be read as UTF-8 text")
         }
         return try parse(text, file: path, home: home)
@@ -43,7 +44,8 @@ public struct ExplorerConfig: Equatable, Sendable {
     public static func parse(_ text: String, file: String, home: String?) throws -> ExplorerConfig {
         var config = ExplorerConfig()
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first
+            let line =
+                raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first
                 .map(String.init) ?? ""
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }

@@ -76,7 +76,8 @@ public enum Export {
         }
         if let c = v.column(ofKey: memoryKeys) {
             let x = left + c * cw
-            out += "<line x1=\"\(x)\" y1=\"\(topY - 4)\" x2=\"\(x)\" y2=\"\(topY + v.rows * ch + 4)\" "
+            out +=
+                "<line x1=\"\(x)\" y1=\"\(topY - 4)\" x2=\"\(x)\" y2=\"\(topY + v.rows * ch + 4)\" "
                 + "stroke=\"#2a9d8f\" stroke-width=\"2\"/>\n"
             out += "<text x=\"\(x + 3)\" y=\"\(topY + v.rows * ch + 16)\">segment</text>\n"
         }
@@ -122,7 +123,8 @@ public enum Export {
         var out = (["layer", "memory", "mean_distance", "beyond_segment"] + names).joined(separator: ",") + "\n"
         for p in profiles {
             let m = p.layer < memory.count ? memory[p.layer] : p.memoryKeys
-            let fields = [String(p.layer), String(m), num(p.meanDistance), num(p.beyondSegment)]
+            let fields =
+                [String(p.layer), String(m), num(p.meanDistance), num(p.beyondSegment)]
                 + p.bins.map { num($0) }
             out += fields.joined(separator: ",") + "\n"
         }
@@ -147,9 +149,11 @@ public enum Export {
             out += "<text x=\"\(left + bins * bw + 8)\" y=\"\(base)\">\(stats)</text>\n"
         }
         let sx = left + DistanceProfile.bin(of: segmentLength) * bw - 1
-        out += "<line x1=\"\(sx)\" y1=\"\(topY)\" x2=\"\(sx)\" y2=\"\(h - 24)\" stroke=\"#2a9d8f\" "
+        out +=
+            "<line x1=\"\(sx)\" y1=\"\(topY)\" x2=\"\(sx)\" y2=\"\(h - 24)\" stroke=\"#2a9d8f\" "
             + "stroke-dasharray=\"3,3\"/>\n"
-        out += "<text x=\"\(left)\" y=\"\(h - 8)\">distance bins 0, 1, 2-3, 4-7, ... "
+        out +=
+            "<text x=\"\(left)\" y=\"\(h - 8)\">distance bins 0, 1, 2-3, 4-7, ... "
             + "(dashed: segment length \(segmentLength))</text>\n"
         return out + "</svg>\n"
     }
@@ -162,7 +166,8 @@ public enum Export {
         for r in runs {
             let delta = base.map { num(r.bpc - $0.bpc) } ?? ""
             let ratio = num(MemoryPlan.ratio(r.memory, to: defaultMemory))
-            out += "\(r.id),\"\(MemorySpec.compact(r.memory))\",\(r.stateFloats),\(ratio),\(r.bytes),"
+            out +=
+                "\(r.id),\"\(MemorySpec.compact(r.memory))\",\(r.stateFloats),\(ratio),\(r.bytes),"
                 + "\(num(r.bpc)),\(delta),\(num(r.seconds))\n"
         }
         return out
@@ -171,10 +176,12 @@ public enum Export {
     public static func runsJSON(_ runs: [Run], baseline: Int?, defaultMemory: [Int], model: String) -> String {
         let base = runs.first { $0.id == baseline }
         let items = runs.map { r -> String in
-            var f = ["\"run\": \(r.id)", "\"memory\": [\(r.memory.map(String.init).joined(separator: ", "))]",
-                     "\"state_floats\": \(r.stateFloats)",
-                     "\"ratio_to_full\": \(num(MemoryPlan.ratio(r.memory, to: defaultMemory)))",
-                     "\"bytes\": \(r.bytes)", "\"bpc\": \(num(r.bpc))", "\"seconds\": \(num(r.seconds))"]
+            var f = [
+                "\"run\": \(r.id)", "\"memory\": [\(r.memory.map(String.init).joined(separator: ", "))]",
+                "\"state_floats\": \(r.stateFloats)",
+                "\"ratio_to_full\": \(num(MemoryPlan.ratio(r.memory, to: defaultMemory)))",
+                "\"bytes\": \(r.bytes)", "\"bpc\": \(num(r.bpc))", "\"seconds\": \(num(r.seconds))",
+            ]
             if let base { f.append("\"delta_to_baseline\": \(num(r.bpc - base.bpc))") }
             return "  {" + f.joined(separator: ", ") + "}"
         }
@@ -209,28 +216,40 @@ public enum Export {
         case .attention:
             guard let a = s.analysis, s.selectedLayer < a.attention.count else { return [] }
             let att = a.attention[s.selectedLayer]
-            let v = Heatmap.downsample(att, head: s.effectiveHeadView, reduction: s.reduction, queries: 0..<att.queries,
-                                       keys: 0..<att.keys, rows: min(att.queries, 256), cols: min(att.keys, 512))
+            let v = Heatmap.downsample(
+                att, head: s.effectiveHeadView, reduction: s.reduction, queries: 0..<att.queries,
+                keys: 0..<att.keys, rows: min(att.queries, 256), cols: min(att.keys, 512))
             let name = "memscope-attention-L\(s.selectedLayer)-at\(a.offset)"
-            let title = "layer \(s.selectedLayer), \(s.effectiveHeadView), "
+            let title =
+                "layer \(s.selectedLayer), \(s.effectiveHeadView), "
                 + "bytes \(a.offset)-\(a.offset + a.bytes.count - 1), memory \(att.memoryKeys) (\(s.model.name))"
-            return [(name + ".csv", heatmapCSV(att, offset: a.offset, head: s.effectiveHeadView)),
-                    (name + ".svg", heatmapSVG(v, title: title, memoryKeys: att.memoryKeys, scale: s.scale))]
+            return [
+                (name + ".csv", heatmapCSV(att, offset: a.offset, head: s.effectiveHeadView)),
+                (name + ".svg", heatmapSVG(v, title: title, memoryKeys: att.memoryKeys, scale: s.scale)),
+            ]
         case .distance:
             guard let a = s.analysis, !s.profiles.isEmpty else { return [] }
             let name = "memscope-distance-at\(a.offset)"
             let memory = s.analysisMemory ?? s.memory
             let title = "attention by distance, \(MemorySpec.compact(memory)) (\(s.model.name))"
-            return [(name + ".csv", distanceCSV(s.profiles, memory: memory)),
-                    (name + ".svg", distanceSVG(s.profiles, segmentLength: s.model.segmentLength, title: title))]
+            return [
+                (name + ".csv", distanceCSV(s.profiles, memory: memory)),
+                (name + ".svg", distanceSVG(s.profiles, segmentLength: s.model.segmentLength, title: title)),
+            ]
         case .text:
             guard let a = s.analysis else { return [] }
             return [("memscope-loss-at\(a.offset).csv", lossCSV(a))]
         case .evaluation:
             guard !s.runs.isEmpty else { return [] }
-            return [("memscope-runs.csv", runsCSV(s.runs, baseline: s.baseline, defaultMemory: s.model.defaultMemory)),
-                    ("memscope-runs.json", runsJSON(s.runs, baseline: s.baseline, defaultMemory: s.model.defaultMemory,
-                                                    model: s.model.name))]
+            return [
+                ("memscope-runs.csv", runsCSV(s.runs, baseline: s.baseline, defaultMemory: s.model.defaultMemory)),
+                (
+                    "memscope-runs.json",
+                    runsJSON(
+                        s.runs, baseline: s.baseline, defaultMemory: s.model.defaultMemory,
+                        model: s.model.name)
+                ),
+            ]
         }
     }
 

@@ -25,8 +25,10 @@ public struct Glyphs: Sendable, Equatable {
 
     /// Shading by glyph for terminals without colour: index by level 0...15.
     public func shade(_ level: UInt8) -> Unicode.Scalar {
-        let ramp: [Unicode.Scalar] = ascii ? [" ", ".", ":", "-", "=", "+", "*", "#", "%", "@"]
-                                           : [" ", "░", "▒", "▓", "█"]
+        let ramp: [Unicode.Scalar] =
+            ascii
+            ? [" ", ".", ":", "-", "=", "+", "*", "#", "%", "@"]
+            : [" ", "░", "▒", "▓", "█"]
         return ramp[min(ramp.count - 1, (Int(level) * ramp.count + 15) / 16)]
     }
 

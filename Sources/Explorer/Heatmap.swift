@@ -6,7 +6,11 @@ import TXL
 public enum HeadView: Sendable, Equatable, CustomStringConvertible {
     case mean, max, head(Int)
     public var description: String {
-        switch self { case .mean: return "mean"; case .max: return "max"; case .head(let h): return "head \(h)" }
+        switch self {
+        case .mean: return "mean";
+        case .max: return "max";
+        case .head(let h): return "head \(h)"
+        }
     }
 }
 
@@ -15,9 +19,9 @@ public enum HeatScale: String, Sendable { case log, linear }
 
 public struct HeatmapView: Sendable, Equatable {
     public let rows: Int, cols: Int
-    public let values: [Float]            // [rows][cols]; NaN where every key in the bin is masked
-    public let queryStarts: [Int]         // first query of each row; queryStarts[rows] = end
-    public let keyStarts: [Int]           // first key of each column; keyStarts[cols] = end
+    public let values: [Float]  // [rows][cols]; NaN where every key in the bin is masked
+    public let queryStarts: [Int]  // first query of each row; queryStarts[rows] = end
+    public let keyStarts: [Int]  // first key of each column; keyStarts[cols] = end
     public let maxValue: Float
     public func value(_ r: Int, _ c: Int) -> Float { values[r * cols + c] }
     /// The column that holds `key`, if visible.
@@ -44,8 +48,10 @@ public enum Heatmap {
 
     /// What a head view shows of query q's attention on `keys`, written to v[0 ..< keys.count]: the mean or
     /// the max over heads, or one head. The one place heads are combined (heatmap, reads strip, export).
-    static func combineHeads(_ p: UnsafeBufferPointer<Float>, _ a: AttentionCapture, query q: Int, keys: Range<Int>,
-                             view: HeadView, into v: UnsafeMutableBufferPointer<Float>) {
+    static func combineHeads(
+        _ p: UnsafeBufferPointer<Float>, _ a: AttentionCapture, query q: Int, keys: Range<Int>,
+        view: HeadView, into v: UnsafeMutableBufferPointer<Float>
+    ) {
         let Q = a.queries, K = a.keys, n = keys.count
         for j in 0..<n { v[j] = 0 }
         switch view {
@@ -77,8 +83,10 @@ public enum Heatmap {
     }
 
     /// Downsamples `attention` over `queries` x `keys` into at most rows x cols bins.
-    public static func downsample(_ a: AttentionCapture, head: HeadView, reduction: Reduction,
-                                  queries: Range<Int>, keys: Range<Int>, rows: Int, cols: Int) -> HeatmapView {
+    public static func downsample(
+        _ a: AttentionCapture, head: HeadView, reduction: Reduction,
+        queries: Range<Int>, keys: Range<Int>, rows: Int, cols: Int
+    ) -> HeatmapView {
         let qs = binStarts(queries, parts: rows), ks = binStarts(keys, parts: cols)
         let R = qs.count - 1, C = ks.count - 1
         guard R > 0, C > 0 else {
@@ -131,7 +139,7 @@ public enum Heatmap {
         switch scale {
         case .linear: return UInt8(Swift.max(1, Swift.min(15, Int((r * 15).rounded(.up)))))
         case .log:
-            let t = (log10(r) + 3) / 3           // 1e-3 -> 0, 1 -> 1
+            let t = (log10(r) + 3) / 3  // 1e-3 -> 0, 1 -> 1
             if t <= 0 { return 0 }
             return UInt8(Swift.max(1, Swift.min(15, Int((t * 15).rounded(.up)))))
         }

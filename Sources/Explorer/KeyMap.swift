@@ -3,7 +3,7 @@
 
 public enum Key: Sendable, Hashable, CustomStringConvertible {
     case char(Character)
-    case ctrl(Character)                  // ctrl("c") is Ctrl-C
+    case ctrl(Character)  // ctrl("c") is Ctrl-C
     case up, down, left, right
     case shiftUp, shiftDown, shiftLeft, shiftRight
     case pageUp, pageDown, home, end
@@ -17,12 +17,24 @@ public enum Key: Sendable, Hashable, CustomStringConvertible {
         case .char(" "): return "Space"
         case .char(let c): return String(c)
         case .ctrl(let c): return "Ctrl-" + c.uppercased()
-        case .up: return "↑"; case .down: return "↓"; case .left: return "←"; case .right: return "→"
-        case .shiftUp: return "S-↑"; case .shiftDown: return "S-↓"
-        case .shiftLeft: return "S-←"; case .shiftRight: return "S-→"
-        case .pageUp: return "PgUp"; case .pageDown: return "PgDn"; case .home: return "Home"; case .end: return "End"
-        case .enter: return "Enter"; case .escape: return "Esc"; case .tab: return "Tab"; case .backTab: return "S-Tab"
-        case .backspace: return "Bksp"; case .delete: return "Del"
+        case .up: return "↑";
+        case .down: return "↓";
+        case .left: return "←";
+        case .right: return "→"
+        case .shiftUp: return "S-↑";
+        case .shiftDown: return "S-↓"
+        case .shiftLeft: return "S-←";
+        case .shiftRight: return "S-→"
+        case .pageUp: return "PgUp";
+        case .pageDown: return "PgDn";
+        case .home: return "Home";
+        case .end: return "End"
+        case .enter: return "Enter";
+        case .escape: return "Esc";
+        case .tab: return "Tab";
+        case .backTab: return "S-Tab"
+        case .backspace: return "Bksp";
+        case .delete: return "Del"
         case .function(let n): return "F\(n)"
         case .resize: return "resize"
         case .mouse: return "mouse"
@@ -91,8 +103,9 @@ public enum KeyMap {
         normal([.char("-")], .layers(.halve), "Memory", "halve it"),
         normal([.char("0")], .layers(.clear), "Memory", "clear it (0)"),
         normal([.char("=")], .layers(.copyToAll), "Memory", "copy it to all layers"),
-        normal([.char("m"), .enter], .input(.open(.memoryValue)), "Memory",
-               "type an exact length (Enter: Layers pane)"),
+        normal(
+            [.char("m"), .enter], .input(.open(.memoryValue)), "Memory",
+            "type an exact length (Enter: Layers pane)"),
         normal([.char("P")], .layers(.cyclePreset), "Memory", "next preset (full, interleaved, last, first, none)"),
         normal([.char("R")], .layers(.reset), "Memory", "back to the checkpoint's memory"),
 
@@ -121,28 +134,39 @@ public enum KeyMap {
 
     /// Keys of the overlays and the input line. In the input line any other character is typed.
     static let modal: [Binding] = [
-        Binding(mode: .input, keys: [.enter], action: .input(.submit), group: "Input line (: / m)",
-                help: "run the command / search / set the length"),
-        Binding(mode: .input, keys: [.backspace, .delete], action: .input(.backspace), group: "Input line (: / m)",
-                help: "delete the last character; on an empty line, close it"),
-        Binding(mode: .input, keys: [.escape, .ctrl("c"), .ctrl("g")], action: .general(.escape),
-                group: "Input line (: / m)", help: "close the line without running it"),
-        Binding(mode: .help, keys: [.char("?"), .function(1), .escape, .char("q")], action: .general(.escape),
-                group: "Help (this list)", help: "close it"),
-        Binding(mode: .help, keys: [.ctrl("c")], action: .general(.interrupt), group: "Help (this list)",
-                help: "cancel the running job, as outside"),
-        Binding(mode: .help, keys: [.up, .char("k")], action: .general(.scrollHelp(-1)), group: "Help (this list)",
-                help: "scroll up a line"),
-        Binding(mode: .help, keys: [.down, .char("j")], action: .general(.scrollHelp(1)), group: "Help (this list)",
-                help: "scroll down a line"),
-        Binding(mode: .help, keys: [.pageUp], action: .general(.scrollHelp(-10)), group: "Help (this list)",
-                help: "scroll up ten lines"),
-        Binding(mode: .help, keys: [.pageDown, .char(" ")], action: .general(.scrollHelp(10)),
-                group: "Help (this list)", help: "scroll down ten lines"),
-        Binding(mode: .confirmQuit, keys: [.char("y"), .char("Y"), .char("q"), .enter, .ctrl("c")],
-                action: .general(.confirmQuit(true)), group: "Quit while evaluating", help: "quit"),
-        Binding(mode: .confirmQuit, keys: [.char("n"), .char("N"), .escape], action: .general(.confirmQuit(false)),
-                group: "Quit while evaluating", help: "stay"),
+        Binding(
+            mode: .input, keys: [.enter], action: .input(.submit), group: "Input line (: / m)",
+            help: "run the command / search / set the length"),
+        Binding(
+            mode: .input, keys: [.backspace, .delete], action: .input(.backspace), group: "Input line (: / m)",
+            help: "delete the last character; on an empty line, close it"),
+        Binding(
+            mode: .input, keys: [.escape, .ctrl("c"), .ctrl("g")], action: .general(.escape),
+            group: "Input line (: / m)", help: "close the line without running it"),
+        Binding(
+            mode: .help, keys: [.char("?"), .function(1), .escape, .char("q")], action: .general(.escape),
+            group: "Help (this list)", help: "close it"),
+        Binding(
+            mode: .help, keys: [.ctrl("c")], action: .general(.interrupt), group: "Help (this list)",
+            help: "cancel the running job, as outside"),
+        Binding(
+            mode: .help, keys: [.up, .char("k")], action: .general(.scrollHelp(-1)), group: "Help (this list)",
+            help: "scroll up a line"),
+        Binding(
+            mode: .help, keys: [.down, .char("j")], action: .general(.scrollHelp(1)), group: "Help (this list)",
+            help: "scroll down a line"),
+        Binding(
+            mode: .help, keys: [.pageUp], action: .general(.scrollHelp(-10)), group: "Help (this list)",
+            help: "scroll up ten lines"),
+        Binding(
+            mode: .help, keys: [.pageDown, .char(" ")], action: .general(.scrollHelp(10)),
+            group: "Help (this list)", help: "scroll down ten lines"),
+        Binding(
+            mode: .confirmQuit, keys: [.char("y"), .char("Y"), .char("q"), .enter, .ctrl("c")],
+            action: .general(.confirmQuit(true)), group: "Quit while evaluating", help: "quit"),
+        Binding(
+            mode: .confirmQuit, keys: [.char("n"), .char("N"), .escape], action: .general(.confirmQuit(false)),
+            group: "Quit while evaluating", help: "stay"),
     ]
 
     private static let lookup: [KeyMode: [Key: Action]] = {
@@ -179,9 +203,11 @@ public struct KeyCodes: Sendable {
     public var down: Int, up: Int, left: Int, right: Int, home: Int, end: Int, backspace: Int, delete: Int
     public var f0: Int, shiftDown: Int, shiftUp: Int, shiftLeft: Int, shiftRight: Int
     public var pageDown: Int, pageUp: Int, enter: Int, backTab: Int, resize: Int
-    public init(down: Int, up: Int, left: Int, right: Int, home: Int, end: Int, backspace: Int, delete: Int,
-                f0: Int, shiftDown: Int, shiftUp: Int, shiftLeft: Int, shiftRight: Int,
-                pageDown: Int, pageUp: Int, enter: Int, backTab: Int, resize: Int) {
+    public init(
+        down: Int, up: Int, left: Int, right: Int, home: Int, end: Int, backspace: Int, delete: Int,
+        f0: Int, shiftDown: Int, shiftUp: Int, shiftLeft: Int, shiftRight: Int,
+        pageDown: Int, pageUp: Int, enter: Int, backTab: Int, resize: Int
+    ) {
         self.down = down; self.up = up; self.left = left; self.right = right; self.home = home; self.end = end
         self.backspace = backspace; self.delete = delete; self.f0 = f0
         self.shiftDown = shiftDown; self.shiftUp = shiftUp; self.shiftLeft = shiftLeft; self.shiftRight = shiftRight
@@ -199,14 +225,22 @@ public struct KeyDecoder: Sendable {
         if isKeyCode {
             let c = codes
             switch value {
-            case c.up: return .up; case c.down: return .down
-            case c.left: return .left; case c.right: return .right
-            case c.shiftUp: return .shiftUp; case c.shiftDown: return .shiftDown
-            case c.shiftLeft: return .shiftLeft; case c.shiftRight: return .shiftRight
-            case c.pageUp: return .pageUp; case c.pageDown: return .pageDown
-            case c.home: return .home; case c.end: return .end
-            case c.enter: return .enter; case c.backTab: return .backTab
-            case c.backspace: return .backspace; case c.delete: return .delete
+            case c.up: return .up;
+            case c.down: return .down
+            case c.left: return .left;
+            case c.right: return .right
+            case c.shiftUp: return .shiftUp;
+            case c.shiftDown: return .shiftDown
+            case c.shiftLeft: return .shiftLeft;
+            case c.shiftRight: return .shiftRight
+            case c.pageUp: return .pageUp;
+            case c.pageDown: return .pageDown
+            case c.home: return .home;
+            case c.end: return .end
+            case c.enter: return .enter;
+            case c.backTab: return .backTab
+            case c.backspace: return .backspace;
+            case c.delete: return .delete
             case c.resize: return .resize
             case (c.f0 + 1)...(c.f0 + 12): return .function(value - c.f0)
             default: return nil

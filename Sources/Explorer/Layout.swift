@@ -8,10 +8,10 @@ public struct Layout: Sendable, Equatable {
     public let tooSmall: Bool
     public let title: Rect
     public let status: Rect
-    public let layers: Rect          // sidebar: layer table and totals
-    public let evalSummary: Rect     // sidebar: evaluation progress
-    public let tabs: Rect            // main area: pane tabs
-    public let panes: [Pane: Rect]   // main area: the panes shown (one, or four when large)
+    public let layers: Rect  // sidebar: layer table and totals
+    public let evalSummary: Rect  // sidebar: evaluation progress
+    public let tabs: Rect  // main area: pane tabs
+    public let panes: [Pane: Rect]  // main area: the panes shown (one, or four when large)
 
     public init(size: Size, layerCount: Int, mainPane: Pane) {
         self.size = size

@@ -35,7 +35,7 @@ public enum Preset: Sendable, Equatable, CustomStringConvertible {
         default:
             throw .invalid("unknown preset \(s) (full, none, first:K, last:K, interleaved:K)")
         }
-        _ = try preset.lengths(layers: layers, long: 1, short: 0)   // K within 0...layers, as --mem checks it
+        _ = try preset.lengths(layers: layers, long: 1, short: 0)  // K within 0...layers, as --mem checks it
         return preset
     }
 
@@ -67,8 +67,11 @@ public enum MemoryPlan {
 
     /// Parses a `--mem` spec with MemorySpec's grammar, then refuses lengths above what the engine accepts
     /// (never clamps).
-    public static func parse(_ spec: String, layers: Int, long: Int, short: Int, maxMemory: Int)
-        throws(MemoryError) -> [Int] {
+    public static func parse(
+        _ spec: String, layers: Int, long: Int, short: Int, maxMemory: Int
+    )
+        throws(MemoryError) -> [Int]
+    {
         let result: [Int]
         do { result = try MemorySpec.parse(spec, layers: layers, lrm: long, srm: short) } catch {
             throw MemoryError(error)

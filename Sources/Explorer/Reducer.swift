@@ -75,7 +75,9 @@ func reduceGeneral(_ s: inout AppState, _ a: GeneralAction) -> Effect {
     case .nextPane, .previousPane:
         let all = Pane.allCases
         let i = all.firstIndex(of: s.focus)!
-        let step = { if case .nextPane = a { return 1 }; return all.count - 1 }()
+        let step = {
+            if case .nextPane = a { return 1 }; return all.count - 1
+        }()
         s.focus(all[(i + step) % all.count])
     case .focus(let p):
         s.focus(p)
@@ -189,7 +191,9 @@ func reduceHeatmap(_ s: inout AppState, _ a: HeatmapAction) -> Effect {
     case .previousHead, .nextHead:
         let views: [HeadView] = [.mean, .max] + (0..<s.model.heads).map { .head($0) }
         let i = views.firstIndex(of: s.headView) ?? 0
-        let step = { if case .nextHead = a { return 1 }; return views.count - 1 }()
+        let step = {
+            if case .nextHead = a { return 1 }; return views.count - 1
+        }()
         s.headView = views[(i + step) % views.count]
     case .cycleHeadAggregate:
         s.headView = s.headView == .mean ? .max : .mean
@@ -207,7 +211,11 @@ func reduceHeatmap(_ s: inout AppState, _ a: HeatmapAction) -> Effect {
         }
         let visible = Swift.max(1, att.keys >> s.zoom)
         let step = Swift.max(1, visible / 4)
-        let moved = s.pan + ({ if case .panLeft = a { return -step }; return step }())
+        let moved =
+            s.pan
+            + ({
+                if case .panLeft = a { return -step }; return step
+            }())
         s.pan = Swift.max(0, Swift.min(att.keys - visible, moved))
     case .cycleReduction:
         switch s.reduction {
@@ -230,7 +238,12 @@ func reduceText(_ s: inout AppState, _ a: TextAction) -> Effect {
         return moveCursor(&s, to: n)
     case .pageUp, .pageDown:
         let page = s.focus == .text ? textWidth(s) * 8 : queriesPerRow(s) * 8
-        return moveCursor(&s, to: s.cursor + ({ if case .pageUp = a { return -page }; return page }()))
+        return moveCursor(
+            &s,
+            to: s.cursor
+                + ({
+                    if case .pageUp = a { return -page }; return page
+                }()))
     case .searchNext: return search(&s, forward: true)
     case .searchPrevious: return search(&s, forward: false)
     }
@@ -447,8 +460,9 @@ func reduceWorker(_ s: inout AppState, _ r: WorkerResult) -> Effect {
     case .evalFinished(let request, let r):
         guard s.eval?.request == request else { return .none }
         s.eval = nil
-        let run = Run(id: s.nextRunID, memory: r.memory, stateFloats: r.memoryFloats, bytes: r.predicted, bpc: r.bpc,
-                      seconds: r.seconds)
+        let run = Run(
+            id: s.nextRunID, memory: r.memory, stateFloats: r.memoryFloats, bytes: r.predicted, bpc: r.bpc,
+            seconds: r.seconds)
         s.runs.append(run)
         s.nextRunID += 1
         s.selectedRun = s.runs.count - 1

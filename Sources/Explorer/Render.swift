@@ -40,9 +40,11 @@ public func render(_ s: AppState, size: Size) -> Grid {
 }
 
 private func drawTooSmall(_ g: inout Grid, _ size: Size) {
-    let lines = ["terminal too small",
-                 "\(Layout.minimum.width)x\(Layout.minimum.height) needed, this is \(size.width)x\(size.height)",
-                 "enlarge it, or q to quit"]
+    let lines = [
+        "terminal too small",
+        "\(Layout.minimum.width)x\(Layout.minimum.height) needed, this is \(size.width)x\(size.height)",
+        "enlarge it, or q to quit",
+    ]
     let top = Swift.max(0, (size.height - lines.count) / 2)
     for (i, l) in lines.enumerated() {
         g.put(Swift.max(0, (size.width - l.count) / 2), top + i, l, i == 0 ? .warning : .plain)
@@ -98,12 +100,15 @@ struct Renderer {
         } else {
             let bpc = s.lastBPC.map { String(format: "%.4f", $0) } ?? "-"
             var rate = "-"
-            if let p = s.eval?.progress, p.seconds > 0 { rate = formatBytes(Int(Double(p.done) / p.seconds)) + "/s" }
-            else if let run = s.runs.last, run.seconds > 0 {
+            if let p = s.eval?.progress, p.seconds > 0 {
+                rate = formatBytes(Int(Double(p.done) / p.seconds)) + "/s"
+            } else if let run = s.runs.last, run.seconds > 0 {
                 rate = formatBytes(Int(Double(run.bytes) / run.seconds)) + "/s"
             }
             let sep = " \(glyphs.vertical) "
-            left = " " + [s.model.name, MemorySpec.compact(s.memory), "bpc \(bpc)", rate, s.display.label]
+            left =
+                " "
+                + [s.model.name, MemorySpec.compact(s.memory), "bpc \(bpc)", rate, s.display.label]
                 .joined(separator: sep)
         }
         g.put(0, r.y, left, role, maxWidth: r.width - right.count)
@@ -137,14 +142,21 @@ struct Renderer {
             let m = s.memory[l]
             let share = Double(m) / Double(total) * 100
             let sel = l == s.selectedLayer
-            let line = String(format: "%@L%-4d%6d %-5@%5.1f%%", sel ? String(glyphs.pointer) : " ", l, m,
-                              s.kind(ofLayer: l), share)
+            let line = String(
+                format: "%@L%-4d%6d %-5@%5.1f%%", sel ? String(glyphs.pointer) : " ", l, m,
+                s.kind(ofLayer: l), share)
             let role: Role = sel ? (s.focus == .layers ? .selected : .accent) : (m == 0 ? .dim : .plain)
             let n = g.put(r.x, y, line, role, maxWidth: r.width)
             let barWidth = r.width - n - 2
             if barWidth > 0 {
-                let filled = m == 0 ? 0 : Swift.max(1, Int((log2(Double(m) + 1) / maxBits * Double(barWidth))
-                                                        .rounded()))
+                let filled =
+                    m == 0
+                    ? 0
+                    : Swift.max(
+                        1,
+                        Int(
+                            (log2(Double(m) + 1) / maxBits * Double(barWidth))
+                                .rounded()))
                 for b in 0..<barWidth {
                     g.set(r.x + n + 1 + b, y, b < filled ? glyphs.barFull : " ", sel ? role : .accent)
                 }
@@ -159,8 +171,9 @@ struct Renderer {
         }
         g.put(r.x + 1, y, ratioText, .accent, maxWidth: r.width - 1); y += 1
         let preset = s.preset.map { " \(glyphs.dot) \($0)" } ?? ""
-        g.put(r.x + 1, y, "lrm \(s.longLength) \(glyphs.dot) srm \(s.shortLength)" + preset, .dim,
-              maxWidth: r.width - 1)
+        g.put(
+            r.x + 1, y, "lrm \(s.longLength) \(glyphs.dot) srm \(s.shortLength)" + preset, .dim,
+            maxWidth: r.width - 1)
     }
 
     // MARK: Evaluation summary (sidebar)
@@ -176,8 +189,9 @@ struct Renderer {
             bar(&g, r.x + 1, y, width: r.width - 7, fraction: done)
             g.put(r.x + r.width - 5, y, lpad(String(format: "%.0f%%", done * 100), 4), .accent); y += 1
             if let p = ev.progress, let eta = p.eta {
-                g.put(r.x + 1, y, String(format: "bpc %.4f %@ ETA %@", p.bpc, glyphs.dot, formatDuration(eta)), .plain,
-                      maxWidth: r.width - 1)
+                g.put(
+                    r.x + 1, y, String(format: "bpc %.4f %@ ETA %@", p.bpc, glyphs.dot, formatDuration(eta)), .plain,
+                    maxWidth: r.width - 1)
             } else {
                 g.put(r.x + 1, y, "starting...", .dim)
             }
@@ -226,14 +240,16 @@ struct Renderer {
         let heads = view == .mean || view == .max ? "\(view) of \(att.heads) heads" : "\(view)"
         let bytes = "bytes \(a.offset)-\(a.offset + a.bytes.count - 1)"
         let d = glyphs.dot
-        header(&g, r, " L\(s.selectedLayer) \(d) \(heads) \(d) \(bytes) \(d) mem \(M)\(stale)",
-               focused: s.focus == .attention)
+        header(
+            &g, r, " L\(s.selectedLayer) \(d) \(heads) \(d) \(bytes) \(d) mem \(M)\(stale)",
+            focused: s.focus == .attention)
         let area = Layout.heatArea(r)
         let perCell = s.halfBlocks ? 2 : 1
         let visible = Swift.max(1, att.keys >> s.zoom)
         let start = Swift.max(0, Swift.min(s.pan, att.keys - visible))
-        let hm = Heatmap.downsample(att, head: view, reduction: s.reduction, queries: 0..<att.queries,
-                                    keys: start..<(start + visible), rows: area.height * perCell, cols: area.width)
+        let hm = Heatmap.downsample(
+            att, head: view, reduction: s.reduction, queries: 0..<att.queries,
+            keys: start..<(start + visible), rows: area.height * perCell, cols: area.width)
         func lvl(_ row: Int, _ c: Int) -> UInt8 {
             row < hm.rows ? Heatmap.level(hm.value(row, c), top: hm.maxValue, scale: s.scale) : 0
         }
@@ -280,13 +296,14 @@ struct Renderer {
         let M = att.memoryKeys
         let memBytes = s.selectedLayer < a.memoryBytes.count ? a.memoryBytes[s.selectedLayer] : []
         func byte(_ k: Int) -> UInt8 { k < M ? (k < memBytes.count ? memBytes[k] : 0x20) : a.bytes[k - M] }
-        let kEnd = M + q                                   // the query's own position
+        let kEnd = M + q  // the query's own position
         let probs = Heatmap.row(att, query: q, keys: 0..<(kEnd + 1), view: view)
         let top = probs.max() ?? 0
         let loss = q < a.lossBits.count ? a.lossBits[q] : .nan
         let lossText = loss.isNaN ? "" : String(format: " %@ loss %.2f bits", glyphs.dot, loss)
-        g.put(r.x, r.y, " q\(a.offset + q) '\(Glyphs.describe(a.bytes[q]))'\(lossText) \(glyphs.dot) reads:", .title,
-              maxWidth: r.width)
+        g.put(
+            r.x, r.y, " q\(a.offset + q) '\(Glyphs.describe(a.bytes[q]))'\(lossText) \(glyphs.dot) reads:", .title,
+            maxWidth: r.width)
         let stripRows = Swift.max(0, Swift.min(2, r.height - 2))
         let n = Swift.min(kEnd + 1, stripRows * r.width)
         for i in 0..<n {
@@ -341,13 +358,17 @@ struct Renderer {
         let p = s.profiles[Swift.min(s.selectedLayer, L - 1)]
         let y = labelY + 1 + Swift.min(rows, L)
         if y < r.maxY {
-            g.put(r.x + 1, y, String(format: "L%d: mean %.1f, %.1f%% beyond the segment (mem %d)",
-                                     s.selectedLayer, p.meanDistance, p.beyondSegment * 100, s.memory[s.selectedLayer]),
-                  .plain, maxWidth: r.width - 1)
+            g.put(
+                r.x + 1, y,
+                String(
+                    format: "L%d: mean %.1f, %.1f%% beyond the segment (mem %d)",
+                    s.selectedLayer, p.meanDistance, p.beyondSegment * 100, s.memory[s.selectedLayer]),
+                .plain, maxWidth: r.width - 1)
         }
         if y + 1 < r.maxY {
-            g.put(r.x + 1, y + 1, "bins 0, 1, 2-3, 4-7, ... \(glyphs.boundary) segment length \(s.model.segmentLength)",
-                  .dim, maxWidth: r.width - 1)
+            g.put(
+                r.x + 1, y + 1, "bins 0, 1, 2-3, 4-7, ... \(glyphs.boundary) segment length \(s.model.segmentLength)",
+                .dim, maxWidth: r.width - 1)
         }
     }
 
@@ -366,8 +387,8 @@ struct Renderer {
         header(&g, r, info, focused: s.focus == .text)
         let top = textTopLine(s, area: area)
         let current = s.analysisIsCurrent
-        let visible = Swift.min(s.text.count, top * area.width)
-            ..< Swift.min(s.text.count, (top + area.height) * area.width)
+        let visible =
+            Swift.min(s.text.count, top * area.width)..<Swift.min(s.text.count, (top + area.height) * area.width)
         let hits = searchHits(visible)
         for row in 0..<area.height {
             for col in 0..<area.width {
@@ -406,24 +427,28 @@ struct Renderer {
 
     func evaluation(_ g: inout Grid, _ r: Rect) {
         let d = glyphs.dot
-        header(&g, r, " bpc over \(formatBytes(s.evalBytes)) from byte 0 \(d) e run \(d) < > size \(d) p pin",
-               focused: s.focus == .evaluation)
+        header(
+            &g, r, " bpc over \(formatBytes(s.evalBytes)) from byte 0 \(d) e run \(d) < > size \(d) p pin",
+            focused: s.focus == .evaluation)
         if let ev = s.eval {
             let p = ev.progress
             let done = p?.fraction ?? 0
             bar(&g, r.x + 1, r.y + 1, width: Swift.min(20, r.width / 3), fraction: done)
             var t = String(format: " %3.0f%%", done * 100)
             if let p, let eta = p.eta {
-                t += String(format: " ETA %@ %@ bpc %.4f %@ %@/s", formatDuration(eta), glyphs.dot, p.bpc, glyphs.dot,
-                            formatBytes(Int(Double(p.done) / Swift.max(p.seconds, 1e-9))))
+                t += String(
+                    format: " ETA %@ %@ bpc %.4f %@ %@/s", formatDuration(eta), glyphs.dot, p.bpc, glyphs.dot,
+                    formatBytes(Int(Double(p.done) / Swift.max(p.seconds, 1e-9))))
             }
             g.put(r.x + 1 + Swift.min(20, r.width / 3), r.y + 1, t, .plain, maxWidth: r.width - 22)
         } else {
-            g.put(r.x + 1, r.y + 1, "idle \(glyphs.dot) memory \(MemorySpec.compact(s.memory))", .dim,
-                  maxWidth: r.width - 1)
+            g.put(
+                r.x + 1, r.y + 1, "idle \(glyphs.dot) memory \(MemorySpec.compact(s.memory))", .dim,
+                maxWidth: r.width - 1)
         }
-        g.put(r.x, r.y + 2, "   #  memory          state  ratio    bpc   \(glyphs.delta)base", .title,
-              maxWidth: r.width)
+        g.put(
+            r.x, r.y + 2, "   #  memory          state  ratio    bpc   \(glyphs.delta)base", .title,
+            maxWidth: r.width)
         guard !s.runs.isEmpty else {
             g.put(r.x + 1, r.y + 3, "no runs yet: e evaluates with the current memory", .dim, maxWidth: r.width - 1)
             return
@@ -439,8 +464,9 @@ struct Renderer {
             let mark = run.id == s.baseline ? String(glyphs.baselinePoint) : " "
             let memory = pad(String(MemorySpec.compact(run.memory).prefix(14)), 14)
             let pointer = first + j == sel ? String(glyphs.pointer) : " "
-            let line = String(format: "%@%@%3d  %@ %6@ %5.2f %7.4f %8@", pointer, mark, run.id, memory,
-                              formatCount(run.stateFloats), ratio, run.bpc, delta)
+            let line = String(
+                format: "%@%@%3d  %@ %6@ %5.2f %7.4f %8@", pointer, mark, run.id, memory,
+                formatCount(run.stateFloats), ratio, run.bpc, delta)
             let role: Role = first + j == sel && s.focus == .evaluation ? .selected : .plain
             g.put(r.x, r.y + Layout.runTableTop + j, line, role, maxWidth: r.width)
         }

@@ -22,16 +22,20 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
         return ((memory.max() ?? 0) + T - 1) / T
     }
 
-    public func analyse(text: [UInt8], offset: Int, memory: [Int], cancelled: @Sendable () -> Bool) throws
-        -> SegmentAnalysis {
+    public func analyse(
+        text: [UInt8], offset: Int, memory: [Int], cancelled: @Sendable () -> Bool
+    ) throws
+        -> SegmentAnalysis
+    {
         let options = RunOptions(config: model.config, memory: memory)
         let offset = min(max(0, offset), max(0, text.count - 2))
         let seg: SegmentAttention
         do {
             seg = try withoutActuallyEscaping(cancelled) { cancelled in
-                try Evaluator.attention(model: model, text: text, offset: offset, options: options,
-                                        segment: segmentLength, warmup: warmupSegments(memory: memory),
-                                        progress: { _ in !cancelled() })
+                try Evaluator.attention(
+                    model: model, text: text, offset: offset, options: options,
+                    segment: segmentLength, warmup: warmupSegments(memory: memory),
+                    progress: { _ in !cancelled() })
             }
         } catch AnalysisError.cancelled {
             throw CancellationError()
@@ -39,20 +43,25 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
         if cancelled() { throw CancellationError() }
         let memoryBytes = seg.memoryBefore.map { m in Array(text[max(0, seg.start - m)..<seg.start]) }
         let lossBits = seg.logProbs.map { -$0 / Float(M_LN2) }
-        return SegmentAnalysis(offset: seg.start, bytes: seg.inputs, memoryBytes: memoryBytes, lossBits: lossBits,
-                               attention: seg.captures.sorted { $0.layer < $1.layer })
+        return SegmentAnalysis(
+            offset: seg.start, bytes: seg.inputs, memoryBytes: memoryBytes, lossBits: lossBits,
+            attention: seg.captures.sorted { $0.layer < $1.layer })
     }
 
-    public func evaluate(text: [UInt8], start: Int, bytes: Int, memory: [Int],
-                         progress: @Sendable (EvalProgress) -> Void,
-                         cancelled: @Sendable () -> Bool) throws -> EvalResult {
+    public func evaluate(
+        text: [UInt8], start: Int, bytes: Int, memory: [Int],
+        progress: @Sendable (EvalProgress) -> Void,
+        cancelled: @Sendable () -> Bool
+    ) throws -> EvalResult {
         let lo = min(max(0, start), text.count), hi = min(text.count, lo + max(0, bytes))
         let options = RunOptions(config: model.config, memory: memory)
         do {
             return try withoutActuallyEscaping(cancelled) { cancelled in
                 try withoutActuallyEscaping(progress) { progress in
-                    try Evaluator.evaluate(model: model, text: Array(text[lo..<hi]), options: options,
-                                           segment: segmentLength) { p in
+                    try Evaluator.evaluate(
+                        model: model, text: Array(text[lo..<hi]), options: options,
+                        segment: segmentLength
+                    ) { p in
                         progress(p)
                         return !cancelled()
                     }

@@ -50,7 +50,8 @@ public struct SweepCell: Codable, Sendable, Equatable, Hashable {
         }
         guard let k = Int(parts[1]), k >= 1 else { throw SweepError.bad("placement \"\(p)\": K must be a number >= 1") }
         guard k <= layers else {
-            throw SweepError.bad("placement \"\(p)\" does not fit the model: K is \(k) but the model has \(layers) layers")
+            throw SweepError.bad(
+                "placement \"\(p)\" does not fit the model: K is \(k) but the model has \(layers) layers")
         }
     }
 
@@ -84,18 +85,23 @@ public struct SweepCell: Codable, Sendable, Equatable, Hashable {
     public static func parsePlacements(_ text: String, layers: Int) throws -> [String] {
         let items = text.lowercased().split(separator: ",", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces) }
-        guard !items.isEmpty, !items.contains("") else { throw SweepError.bad("--placements \"\(text)\": an empty item") }
+        guard !items.isEmpty, !items.contains("") else {
+            throw SweepError.bad("--placements \"\(text)\": an empty item")
+        }
         for p in items { try checkPlacement(p, layers: layers) }
         return items
     }
 
     /// A comma list of non-negative integers for --srm, --lrm, --seeds.
     public static func parseInts(_ text: String, flag: String, range: ClosedRange<Int>) throws -> [Int] {
-        let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         var out: [Int] = []
         for i in items {
             guard let v = Int(i), range.contains(v) else {
-                throw SweepError.bad("\(flag) \"\(text)\": \"\(i)\" is not a number in \(range.lowerBound)...\(range.upperBound)")
+                throw SweepError.bad(
+                    "\(flag) \"\(text)\": \"\(i)\" is not a number in \(range.lowerBound)...\(range.upperBound)")
             }
             if !out.contains(v) { out.append(v) }
         }
@@ -118,7 +124,9 @@ public struct SweepCell: Codable, Sendable, Equatable, Hashable {
 
     /// `--cells full/s1,last:1/s1,last:1/srm16/s1`: an explicit, ordered list. Each item is a placement, then
     /// optionally `srmN` and `sN`; a missing srm is `defaultSRM`, a missing seed `defaultSeed`.
-    public static func parseCells(_ text: String, layers: Int, lrm: Int, defaultSRM: Int, defaultSeed: UInt64) throws -> [SweepCell] {
+    public static func parseCells(
+        _ text: String, layers: Int, lrm: Int, defaultSRM: Int, defaultSeed: UInt64
+    ) throws -> [SweepCell] {
         var out: [SweepCell] = []
         for raw in text.lowercased().split(separator: ",", omittingEmptySubsequences: false) {
             let item = raw.trimmingCharacters(in: .whitespaces)
@@ -132,7 +140,8 @@ public struct SweepCell: Codable, Sendable, Equatable, Hashable {
                 } else if extra.hasPrefix("s"), let v = UInt64(extra.dropFirst()) {
                     seed = v
                 } else {
-                    throw SweepError.bad("--cells item \"\(item)\": \"\(extra)\" is neither srmN nor sN (e.g. last:1/srm16/s2)")
+                    throw SweepError.bad(
+                        "--cells item \"\(item)\": \"\(extra)\" is neither srmN nor sN (e.g. last:1/srm16/s2)")
                 }
             }
             let c = SweepCell(placement: p, lrm: lrm, srm: srm, seed: seed)

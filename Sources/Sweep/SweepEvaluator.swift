@@ -8,7 +8,8 @@ import Training
 
 public final class SweepEvaluator {
     /// Evaluates `text` at `memory`; tests replace it to see what each cell is given.
-    public typealias Evaluate = (_ text: [UInt8], _ memory: [Int], _ progress: @escaping (EvalProgress) -> Bool) throws -> EvalResult
+    public typealias Evaluate = (_ text: [UInt8], _ memory: [Int], _ progress: @escaping (EvalProgress) -> Bool) throws
+        -> EvalResult
 
     public let cells: [SweepCell]
     let model: TransformerXL
@@ -38,34 +39,45 @@ public final class SweepEvaluator {
         return out
     }
 
-    public init(model: TransformerXL, modelPath: String, cells: [SweepCell], text: [UInt8], textDescription: String, offset: Int,
-                splitSHA256: String?, folder: SweepFolder, command: String, log: @escaping (String) -> Void,
-                shouldStop: @escaping () -> Bool, evaluate: Evaluate? = nil) throws {
+    public init(
+        model: TransformerXL, modelPath: String, cells: [SweepCell], text: [UInt8], textDescription: String,
+        offset: Int,
+        splitSHA256: String?, folder: SweepFolder, command: String, log: @escaping (String) -> Void,
+        shouldStop: @escaping () -> Bool, evaluate: Evaluate? = nil
+    ) throws {
         guard !cells.isEmpty else { throw SweepError.bad("the sweep has no cells") }
         guard text.count >= 2 else { throw SweepError.bad("the text has \(text.count) bytes; bpc needs at least 2") }
         for c in cells {
             let memory = try c.memory(layers: model.config.nLayer)
-            do { try RunOptions(config: model.config, memory: memory).validate(layers: model.config.nLayer) }
-            catch let e as ModelError { throw SweepError.bad("cell \(c.name(withLRM: true)): \(e.description)") }
+            do { try RunOptions(config: model.config, memory: memory).validate(layers: model.config.nLayer) } catch let
+                e as ModelError
+            { throw SweepError.bad("cell \(c.name(withLRM: true)): \(e.description)") }
         }
         self.model = model; self.modelPath = modelPath; self.cells = cells; self.text = text; self.offset = offset
         self.splitSHA256 = splitSHA256; self.folder = folder; self.command = command; self.log = log
         self.shouldStop = shouldStop
         textSHA = Digest.sha256Hex(text)
-        header = ["kind": "eval", "model": modelPath, "model_config": model.config.json(), "text": textDescription,
-                  "text_sha256": textSHA, "text_bytes": "\(text.count)", "offset": "\(offset)", "segment": "\(model.config.tgtLen)",
-                  "cells": cells.map { $0.name(withLRM: true) }.joined(separator: ",")]
-        self.evaluate = evaluate ?? { [model] text, memory, progress in
-            try Evaluator.evaluate(model: model, text: text, options: RunOptions(config: model.config, memory: memory),
-                                   segment: model.config.tgtLen, batch: 1, progress: progress)
-        }
+        header = [
+            "kind": "eval", "model": modelPath, "model_config": model.config.json(), "text": textDescription,
+            "text_sha256": textSHA, "text_bytes": "\(text.count)", "offset": "\(offset)",
+            "segment": "\(model.config.tgtLen)",
+            "cells": cells.map { $0.name(withLRM: true) }.joined(separator: ","),
+        ]
+        self.evaluate =
+            evaluate ?? { [model] text, memory, progress in
+                try Evaluator.evaluate(
+                    model: model, text: text, options: RunOptions(config: model.config, memory: memory),
+                    segment: model.config.tgtLen, batch: 1, progress: progress)
+            }
     }
 
     public func run() throws -> SweepOutcome {
         try folder.claim(settings: header, kind: "eval")
         var records = try folder.records()
         let done = Set(records.map(\.name))
-        log("sweep eval: \(cells.count) cells, \(done.count) finished; \(text.count) bytes, sha256 \(textSHA.prefix(16))")
+        log(
+            "sweep eval: \(cells.count) cells, \(done.count) finished; \(text.count) bytes, sha256 \(textSHA.prefix(16))"
+        )
         let start = Date()
         var ran = 0
         let todo = cells.filter { !done.contains($0.name(withLRM: true)) }.count
@@ -80,9 +92,12 @@ public final class SweepEvaluator {
                 result = try evaluate(text, memory) { [shouldStop, log] p in
                     if Date().timeIntervalSince(lastPrint) > 30 {
                         lastPrint = Date()
-                        let perCell = ran > 0 ? Date().timeIntervalSince(start) / Double(ran) : p.seconds / max(p.fraction, 1e-9)
+                        let perCell =
+                            ran > 0 ? Date().timeIntervalSince(start) / Double(ran) : p.seconds / max(p.fraction, 1e-9)
                         let left = perCell * (1 - p.fraction) + perCell * Double(todo - ran - 1)
-                        log("\(tag) | \(Int(p.fraction * 100))% | bpc \(String(format: "%.4f", p.bpc)) | sweep ETA \(formatDuration(left))")
+                        log(
+                            "\(tag) | \(Int(p.fraction * 100))% | bpc \(String(format: "%.4f", p.bpc)) | sweep ETA \(formatDuration(left))"
+                        )
                     }
                     return !shouldStop()
                 }
@@ -91,23 +106,29 @@ public final class SweepEvaluator {
                 return .stopped
             }
             ran += 1
-            var r = SweepRecord(name: name, placement: cell.placement, longLayers: cell.longLayers(layers: model.config.nLayer),
-                                lrm: cell.lrm, srm: cell.srm, seed: nil, memory: memory, memoryFloats: result.memoryFloats,
-                                testBPC: result.bpc, testBytes: text.count, testOffset: offset, textSHA256: textSHA,
-                                splitSHA256: splitSHA256, evalSeconds: result.seconds, model: modelPath)
+            var r = SweepRecord(
+                name: name, placement: cell.placement, longLayers: cell.longLayers(layers: model.config.nLayer),
+                lrm: cell.lrm, srm: cell.srm, seed: nil, memory: memory, memoryFloats: result.memoryFloats,
+                testBPC: result.bpc, testBytes: text.count, testOffset: offset, textSHA256: textSHA,
+                splitSHA256: splitSHA256, evalSeconds: result.seconds, model: modelPath)
             r.curve = nil
             records.append(r)
             let order = Dictionary(uniqueKeysWithValues: cells.enumerated().map { ($1.name(withLRM: true), $0) })
             records.sort { (order[$0.name] ?? Int.max, $0.name) < (order[$1.name] ?? Int.max, $1.name) }
             try publish(records)
-            log("\(tag): bpc \(SweepTables.f4(result.bpc)) (\(MemorySpec.compact(memory)), \(String(format: "%.0f", result.seconds)) s)")
+            log(
+                "\(tag): bpc \(SweepTables.f4(result.bpc)) (\(MemorySpec.compact(memory)), \(String(format: "%.0f", result.seconds)) s)"
+            )
         }
         try publish(records)
         return .finished
     }
 
     func publish(_ records: [SweepRecord]) throws {
-        let notes = ["Written by `\(command)`.", "", "Model: \(modelPath). Text: \(header["text"]!), sha256 \(textSHA)."]
-        try folder.publish(records, header: header, title: "Evaluation sweep", notes: notes, layers: model.config.nLayer)
+        let notes = [
+            "Written by `\(command)`.", "", "Model: \(modelPath). Text: \(header["text"]!), sha256 \(textSHA).",
+        ]
+        try folder.publish(
+            records, header: header, title: "Evaluation sweep", notes: notes, layers: model.config.nLayer)
     }
 }

@@ -25,10 +25,11 @@ public struct SweepFolder: Sendable {
     public func write(_ text: String, to name: String) throws { try write(Array(text.utf8), toPath: file(name)) }
 
     public func write(_ bytes: [UInt8], toPath p: String) throws {
-        do { try writer(bytes, p) }
-        catch let e as ModelError { throw SweepError.io(path: p, problem: e.description.replacingOccurrences(of: "\(p): ", with: "")) }
-        catch let e as SweepError { throw e }
-        catch { throw SweepError.io(path: p, problem: "cannot write (\(error.localizedDescription))") }
+        do { try writer(bytes, p) } catch let e as ModelError {
+            throw SweepError.io(path: p, problem: e.description.replacingOccurrences(of: "\(p): ", with: ""))
+        } catch let e as SweepError { throw e } catch {
+            throw SweepError.io(path: p, problem: "cannot write (\(error.localizedDescription))")
+        }
     }
 
     /// Creates the folder (and cells/), or checks that a folder already there belongs to this sweep: its sweep.json must
@@ -39,8 +40,9 @@ public struct SweepFolder: Sendable {
         if fm.fileExists(atPath: path, isDirectory: &isDir) {
             guard isDir.boolValue else { throw SweepError.bad("--out \(path) is a file, not a folder") }
         } else {
-            do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) }
-            catch { throw SweepError.io(path: path, problem: "cannot create the folder (\(error.localizedDescription))") }
+            do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+                throw SweepError.io(path: path, problem: "cannot create the folder (\(error.localizedDescription))")
+            }
         }
         let settingsPath = file(SweepFolder.settingsName)
         if let data = fm.contents(atPath: settingsPath) {
@@ -53,14 +55,20 @@ public struct SweepFolder: Sendable {
             }
             if !diffs.isEmpty {
                 let what = old["kind"] != kind ? "another kind of sweep (\(old["kind"] ?? "?"))" : "another sweep"
-                throw SweepError.bad("--out \(path) holds \(what): \(diffs.joined(separator: "; ")); "
-                                     + "rerun with the same settings to resume it, or choose another --out")
+                throw SweepError.bad(
+                    "--out \(path) holds \(what): \(diffs.joined(separator: "; ")); "
+                        + "rerun with the same settings to resume it, or choose another --out")
             }
-        } else if let stray = [SweepFolder.resultsName, "results.csv", "results.md"].first(where: { fm.fileExists(atPath: file($0)) }) {
-            throw SweepError.bad("--out \(path) holds \(stray) but no \(SweepFolder.settingsName): another program's results; choose another --out")
+        } else if let stray = [SweepFolder.resultsName, "results.csv", "results.md"].first(where: {
+            fm.fileExists(atPath: file($0))
+        }) {
+            throw SweepError.bad(
+                "--out \(path) holds \(stray) but no \(SweepFolder.settingsName): another program's results; choose another --out"
+            )
         }
-        do { try fm.createDirectory(atPath: cellsFolder, withIntermediateDirectories: true) }
-        catch { throw SweepError.io(path: cellsFolder, problem: "cannot create the folder (\(error.localizedDescription))") }
+        do { try fm.createDirectory(atPath: cellsFolder, withIntermediateDirectories: true) } catch {
+            throw SweepError.io(path: cellsFolder, problem: "cannot create the folder (\(error.localizedDescription))")
+        }
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys, .prettyPrinted]
         try write(Array(try enc.encode(settings)) + [10], toPath: settingsPath)
     }
@@ -73,8 +81,10 @@ public struct SweepFolder: Sendable {
     }
 
     /// results.json, results.csv, results.md and the charts, from every finished cell.
-    public func publish(_ records: [SweepRecord], header: [String: String], title: String, notes: [String],
-                        layers: Int) throws {
+    public func publish(
+        _ records: [SweepRecord], header: [String: String], title: String, notes: [String],
+        layers: Int
+    ) throws {
         try write(try SweepTables.json(records, header: header), toPath: file(SweepFolder.resultsName))
         try write(SweepTables.csv(records), to: "results.csv")
         try write(SweepTables.markdown(records, title: title, notes: notes), to: "results.md")

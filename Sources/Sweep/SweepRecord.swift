@@ -55,9 +55,11 @@ public struct SweepRecord: Codable, Sendable, Equatable {
         case textSHA256 = "text_sha256", splitSHA256 = "split_sha256", evalSeconds = "eval_seconds", model, curve
     }
 
-    public init(name: String, placement: String, longLayers: Int, lrm: Int, srm: Int?, seed: UInt64?, memory: [Int],
-                memoryFloats: Int, testBPC: Double, testBytes: Int, testOffset: Int, textSHA256: String,
-                splitSHA256: String?, evalSeconds: Double, model: String) {
+    public init(
+        name: String, placement: String, longLayers: Int, lrm: Int, srm: Int?, seed: UInt64?, memory: [Int],
+        memoryFloats: Int, testBPC: Double, testBytes: Int, testOffset: Int, textSHA256: String,
+        splitSHA256: String?, evalSeconds: Double, model: String
+    ) {
         self.name = name; self.placement = placement; self.longLayers = longLayers; self.lrm = lrm; self.srm = srm
         self.seed = seed; self.memory = memory; self.memoryFloats = memoryFloats; self.testBPC = testBPC
         self.testBytes = testBytes; self.testOffset = testOffset; self.textSHA256 = textSHA256
@@ -105,8 +107,9 @@ public enum SweepTables {
 
     public static func decode(_ data: Data, path: String) throws -> [SweepRecord] {
         struct File: Decodable { let cells: [SweepRecord] }
-        do { return try JSONDecoder().decode(File.self, from: data).cells }
-        catch { throw SweepError.io(path: path, problem: "is not a results file this version can read (\(error))") }
+        do { return try JSONDecoder().decode(File.self, from: data).cells } catch {
+            throw SweepError.io(path: path, problem: "is not a results file this version can read (\(error))")
+        }
     }
 
     public static func csv(_ records: [SweepRecord]) -> String {
@@ -123,7 +126,11 @@ public enum SweepTables {
                 r.longMemoryFloats.map(String.init) ?? "", f4(r.longTestBPC), String(r.testBytes), String(r.testOffset),
                 r.textSHA256, r.splitSHA256 ?? "", String(format: "%.1f", r.evalSeconds), r.model,
             ]
-            out += fields.map { $0.contains(",") || $0.contains("\"") ? "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" : $0 }
+            out +=
+                fields.map {
+                    $0.contains(",") || $0.contains("\"")
+                        ? "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" : $0
+                }
                 .joined(separator: ",") + "\n"
         }
         return out
@@ -142,9 +149,11 @@ public enum SweepTables {
         if hasLong { head.append("test bpc, long layers at lrm x\(longFactor(records))") }
         out += "| " + head.joined(separator: " | ") + " |\n|" + String(repeating: "---|", count: head.count) + "\n"
         for r in records {
-            var row = [r.name, "`\(r.placement)`", String(r.longLayers), r.srm.map(String.init) ?? "-",
-                       r.seed.map(String.init) ?? "-", r.memory.map(String.init).joined(separator: " "),
-                       grouped(r.memoryFloats)]
+            var row = [
+                r.name, "`\(r.placement)`", String(r.longLayers), r.srm.map(String.init) ?? "-",
+                r.seed.map(String.init) ?? "-", r.memory.map(String.init).joined(separator: " "),
+                grouped(r.memoryFloats),
+            ]
             if trained {
                 row += [r.steps.map(String.init) ?? "", r.trainSeconds.map(formatDuration) ?? "", f4(r.validBPC)]
             }
@@ -157,7 +166,8 @@ public enum SweepTables {
             out += "\nSeeds: test bpc per arrangement (mean, and max - min over the seeds).\n\n"
             out += "| arrangement | seeds | mean test bpc | spread | values |\n|---|---|---|---|---|\n"
             for s in stats {
-                out += "| \(s.arrangement) | \(s.values.count) | \(f4(s.mean)) | \(s.values.count > 1 ? f4(s.spread) : "-") | "
+                out +=
+                    "| \(s.arrangement) | \(s.values.count) | \(f4(s.mean)) | \(s.values.count > 1 ? f4(s.spread) : "-") | "
                 out += s.values.map { f4($0) }.joined(separator: ", ") + " |\n"
             }
         }

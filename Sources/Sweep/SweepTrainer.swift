@@ -25,13 +25,15 @@ public struct SweepTrainSettings: Codable, Sendable, Equatable {
     public init() {}
 
     public func config(memory: [Int]) -> Config {
-        Config(nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
-               memLens: memory, sameLength: sameLength, clampLen: clamp, preLnorm: preLnorm, evalMemLens: memory)
+        Config(
+            nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
+            memLens: memory, sameLength: sameLength, clampLen: clamp, preLnorm: preLnorm, evalMemLens: memory)
     }
 
     public func trainSettings(memory: [Int], seed: UInt64) -> TrainSettings {
-        var s = TrainSettings(batch: batch, segment: segment, memory: memory,
-                              schedule: Schedule(lr: lr, warmup: warmup, steps: steps, minLR: minLR))
+        var s = TrainSettings(
+            batch: batch, segment: segment, memory: memory,
+            schedule: Schedule(lr: lr, warmup: warmup, steps: steps, minLR: minLR))
         s.clip = clip; s.dropout = dropout; s.dropatt = dropatt; s.seed = seed
         s.logEvery = logEvery; s.evalEvery = evalEvery; s.evalBytes = evalBytes; s.saveEvery = saveEvery
         return s
@@ -50,7 +52,8 @@ public struct SweepTrainSettings: Codable, Sendable, Equatable {
             "kind": "train", "layers": "\(layers)", "d_model": "\(dModel)", "heads": "\(heads)", "d_head": "\(dHead)",
             "d_inner": "\(dInner)", "segment": "\(segment)", "lrm": "\(lrm)", "batch": "\(batch)", "steps": "\(steps)",
             "warmup": "\(warmup)", "lr": f(lr), "min_lr": f(minLR), "clip": f(clip), "dropout": f(dropout),
-            "dropatt": f(dropatt), "log_every": "\(logEvery)", "eval_every": "\(evalEvery)", "eval_bytes": "\(evalBytes)",
+            "dropatt": f(dropatt), "log_every": "\(logEvery)", "eval_every": "\(evalEvery)",
+            "eval_bytes": "\(evalBytes)",
             "save_every": "\(saveEvery)", "long_factor": "\(longFactor)", "data": data, "test_offset": "\(testOffset)",
             "test_bytes": "\(testBytes)", "cells": cells.map { $0.name(withLRM: false) }.joined(separator: ","),
         ]) { a, _ in a }
@@ -80,10 +83,14 @@ public final class SweepTrainer {
     var secondsPerStep: Double?
     var evalSecondsPerCell: Double?
 
-    public init(settings: SweepTrainSettings, cells: [SweepCell], folder: SweepFolder, data: SweepData, command: String,
-                log: @escaping (String) -> Void, shouldStop: @escaping () -> Bool) throws {
+    public init(
+        settings: SweepTrainSettings, cells: [SweepCell], folder: SweepFolder, data: SweepData, command: String,
+        log: @escaping (String) -> Void, shouldStop: @escaping () -> Bool
+    ) throws {
         guard !cells.isEmpty else { throw SweepError.bad("the sweep has no cells") }
-        guard settings.longFactor >= 1 else { throw SweepError.bad("--long-factor \(settings.longFactor) must be >= 1") }
+        guard settings.longFactor >= 1 else {
+            throw SweepError.bad("--long-factor \(settings.longFactor) must be >= 1")
+        }
         self.settings = settings; self.cells = cells; self.folder = folder; self.data = data
         self.command = command; self.log = log; self.shouldStop = shouldStop
         // Every cell is checked before any work: a bad placement or setting fails now, not hours in.
@@ -92,11 +99,16 @@ public final class SweepTrainer {
             let config = settings.config(memory: memory)
             do {
                 try config.validate()
-                try settings.trainSettings(memory: memory, seed: c.seed ?? 1).validate(config: config, trainBytes: data.train.count)
+                try settings.trainSettings(memory: memory, seed: c.seed ?? 1).validate(
+                    config: config, trainBytes: data.train.count)
             } catch let e as ModelError { throw SweepError.bad("cell \(c.name(withLRM: false)): \(e.description)") }
         }
-        guard data.test.count >= 2 else { throw SweepError.bad("the test text has \(data.test.count) bytes; bpc needs at least 2") }
-        guard data.valid.count >= 2 else { throw SweepError.bad("the validation text has \(data.valid.count) bytes; it needs at least 2") }
+        guard data.test.count >= 2 else {
+            throw SweepError.bad("the test text has \(data.test.count) bytes; bpc needs at least 2")
+        }
+        guard data.valid.count >= 2 else {
+            throw SweepError.bad("the validation text has \(data.valid.count) bytes; it needs at least 2")
+        }
     }
 
     var header: [String: String] { settings.dictionary(cells: cells).merging(["command": command]) { a, _ in a } }
@@ -107,8 +119,12 @@ public final class SweepTrainer {
         var records = try folder.records()
         let done = Set(records.map(\.name))
         let todo = cells.filter { !done.contains($0.name(withLRM: false)) }
-        log("sweep: \(cells.count) cells, \(cells.count - todo.count) finished, \(todo.count) to run; results in \(folder.path)")
-        log("data: \(settings.data); \(data.train.count) train, \(data.valid.count) valid, \(data.test.count) test bytes")
+        log(
+            "sweep: \(cells.count) cells, \(cells.count - todo.count) finished, \(todo.count) to run; results in \(folder.path)"
+        )
+        log(
+            "data: \(settings.data); \(data.train.count) train, \(data.valid.count) valid, \(data.test.count) test bytes"
+        )
         for (i, cell) in cells.enumerated() where !done.contains(cell.name(withLRM: false)) {
             let position = i + 1
             let after = todo.drop { $0 != cell }.dropFirst().count
@@ -118,21 +134,27 @@ public final class SweepTrainer {
             let order = Dictionary(uniqueKeysWithValues: cells.enumerated().map { ($1.name(withLRM: false), $0) })
             records.sort { (order[$0.name] ?? Int.max, $0.name) < (order[$1.name] ?? Int.max, $1.name) }
             try publish(records)
-            log("cell \(position)/\(cells.count) \(record.name): test bpc \(SweepTables.f4(record.testBPC))"
-                + (record.longTestBPC.map { " (at lrm \(record.longLRM ?? 0): \(SweepTables.f4($0)))" } ?? ""))
+            log(
+                "cell \(position)/\(cells.count) \(record.name): test bpc \(SweepTables.f4(record.testBPC))"
+                    + (record.longTestBPC.map { " (at lrm \(record.longLRM ?? 0): \(SweepTables.f4($0)))" } ?? ""))
         }
         try publish(records)
         return .finished
     }
 
     func publish(_ records: [SweepRecord]) throws {
-        let notes = ["Written by `\(command)`.", "", "Data: \(settings.data). Test text: \(settings.testBytes) bytes from offset \(settings.testOffset)."]
+        let notes = [
+            "Written by `\(command)`.", "",
+            "Data: \(settings.data). Test text: \(settings.testBytes) bytes from offset \(settings.testOffset).",
+        ]
         try folder.publish(records, header: header, title: "Training sweep", notes: notes, layers: settings.layers)
     }
 
     func cellLog(_ name: String) -> (String) -> Void {
         let path = folder.cellFile(name + ".log")
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
         let handle = FileHandle(forWritingAtPath: path)
         handle?.seekToEndOfFile()
         return { [log] line in
@@ -161,7 +183,9 @@ public final class SweepTrainer {
                     throw SweepError.bad("\(ckpt) holds a model of another shape; move it away or choose another --out")
                 }
                 trainer = try Trainer(model: model, settings: ts, train: data.train, valid: data.valid, resume: file)
-                if let c = file.metadata["sweep_curve"], let d = try? JSONDecoder().decode([LearningPoint].self, from: Data(c.utf8)) {
+                if let c = file.metadata["sweep_curve"],
+                    let d = try? JSONDecoder().decode([LearningPoint].self, from: Data(c.utf8))
+                {
                     curve = d
                 }
                 seconds = Double(file.metadata["sweep_seconds"] ?? "") ?? 0
@@ -171,47 +195,64 @@ public final class SweepTrainer {
                 model = TransformerXL(config: config)
                 model.initialise(seed: cell.seed ?? 1)
                 trainer = try Trainer(model: model, settings: ts, train: data.train, valid: data.valid)
-                say("\(tag): training \(MemorySpec.compact(memory)), seed \(cell.seed ?? 1), \(model.parameterCount) parameters, \(settings.steps) steps")
+                say(
+                    "\(tag): training \(MemorySpec.compact(memory)), seed \(cell.seed ?? 1), \(model.parameterCount) parameters, \(settings.steps) steps"
+                )
             }
-            guard try train(trainer, cell: cell, tag: tag, checkpoint: ckpt, curve: &curve, seconds: &seconds,
-                            cellsAfter: cellsAfter, say: say) else { return nil }
+            guard
+                try train(
+                    trainer, cell: cell, tag: tag, checkpoint: ckpt, curve: &curve, seconds: &seconds,
+                    cellsAfter: cellsAfter, say: say)
+            else { return nil }
             let st = trainer.state
             model.metadata = [:]
             let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
-            try model.save(to: exported, metadata: [
-                "train_command": command, "train_data": settings.data, "train_steps": String(st.step),
-                "train_bytes_seen": String(st.bytesSeen), "train_seconds": String(format: "%.0f", seconds),
-                "train_valid_bpc": curve.last { $0.validBPC != nil }?.validBPC.map { String(format: "%.4f", $0) } ?? "",
-                "sweep_cell": name, "sweep_curve": String(decoding: try enc.encode(curve), as: UTF8.self),
-            ])
+            try model.save(
+                to: exported,
+                metadata: [
+                    "train_command": command, "train_data": settings.data, "train_steps": String(st.step),
+                    "train_bytes_seen": String(st.bytesSeen), "train_seconds": String(format: "%.0f", seconds),
+                    "train_valid_bpc": curve.last { $0.validBPC != nil }?.validBPC.map { String(format: "%.4f", $0) }
+                        ?? "",
+                    "sweep_cell": name, "sweep_curve": String(decoding: try enc.encode(curve), as: UTF8.self),
+                ])
             say("\(tag): exported \(exported)")
         }
         return try evaluate(cell, name: name, model: exported, tag: tag, say: say)
     }
 
     /// The loop of `Trainer.run`, with a learning curve and the sweep's progress line. False when stopped (saved).
-    func train(_ trainer: Trainer, cell: SweepCell, tag: String, checkpoint: String, curve: inout [LearningPoint],
-               seconds: inout Double, cellsAfter: Int, say: (String) -> Void) throws -> Bool {
+    func train(
+        _ trainer: Trainer, cell: SweepCell, tag: String, checkpoint: String, curve: inout [LearningPoint],
+        seconds: inout Double, cellsAfter: Int, say: (String) -> Void
+    ) throws -> Bool {
         let total = settings.steps
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
         func save() throws {
-            let meta = ["train_command": command, "train_data": settings.data, "sweep_cell": cell.name(withLRM: false),
-                        "sweep_curve": String(decoding: try enc.encode(curve), as: UTF8.self),
-                        "sweep_seconds": String(format: "%.1f", seconds)]
-            do { try trainer.save(to: checkpoint, extraMetadata: meta) }
-            catch let e as ModelError { throw SweepError.bad(e.description) }
+            let meta = [
+                "train_command": command, "train_data": settings.data, "sweep_cell": cell.name(withLRM: false),
+                "sweep_curve": String(decoding: try enc.encode(curve), as: UTF8.self),
+                "sweep_seconds": String(format: "%.1f", seconds),
+            ]
+            do { try trainer.save(to: checkpoint, extraMetadata: meta) } catch let e as ModelError {
+                throw SweepError.bad(e.description)
+            }
         }
         var windowStart = Date(), windowSteps = 0, lossSum = 0.0, lossCount = 0
         while trainer.state.step < total {
             if shouldStop() {
                 try save()
-                say("\(tag): stopped at step \(trainer.state.step); saved \(checkpoint); rerun the same command to continue")
+                say(
+                    "\(tag): stopped at step \(trainer.state.step); saved \(checkpoint); rerun the same command to continue"
+                )
                 return false
             }
             let t0 = Date()
             let loss = trainer.step()
             guard loss.isFinite else {
-                throw SweepError.bad("\(tag): training diverged at step \(trainer.state.step) (loss \(loss)); lower --lr or raise --warmup")
+                throw SweepError.bad(
+                    "\(tag): training diverged at step \(trainer.state.step) (loss \(loss)); lower --lr or raise --warmup"
+                )
             }
             seconds += Date().timeIntervalSince(t0)
             windowSteps += 1
@@ -227,18 +268,24 @@ public final class SweepTrainer {
                 let evalLeft = (evalSecondsPerCell ?? 0) * Double(cellsAfter + 1)
                 let sweepLeft = cellLeft + Double(cellsAfter * total) * (secondsPerStep ?? 0) + evalLeft
                 let rate = Double(settings.batch * settings.segment) / max(perStep, 1e-9)
-                say("\(tag) | step \(step)/\(total) | bpc \(String(format: "%.4f", bpc)) | \(Int(rate)) B/s | "
-                    + "cell ETA \(formatDuration(cellLeft)) | sweep ETA \(formatDuration(sweepLeft))")
+                say(
+                    "\(tag) | step \(step)/\(total) | bpc \(String(format: "%.4f", bpc)) | \(Int(rate)) B/s | "
+                        + "cell ETA \(formatDuration(cellLeft)) | sweep ETA \(formatDuration(sweepLeft))")
                 windowStart = Date(); windowSteps = 0; lossSum = 0; lossCount = 0
             }
             if step % settings.evalEvery == 0 || step == total {
                 let t1 = Date()
                 let v: Double
                 do { v = try trainer.validate() } catch let e as ModelError { throw SweepError.bad(e.description) }
-                if let last = curve.last, last.step == step { curve[curve.count - 1].validBPC = v }
-                else { curve.append(LearningPoint(step: step, validBPC: v)) }
-                say("\(tag) | step \(step) | valid bpc \(String(format: "%.4f", v)) over "
-                    + "\(min(settings.evalBytes, data.valid.count)) bytes (\(String(format: "%.1f", Date().timeIntervalSince(t1))) s)")
+                if let last = curve.last, last.step == step {
+                    curve[curve.count - 1].validBPC = v
+                } else {
+                    curve.append(LearningPoint(step: step, validBPC: v))
+                }
+                say(
+                    "\(tag) | step \(step) | valid bpc \(String(format: "%.4f", v)) over "
+                        + "\(min(settings.evalBytes, data.valid.count)) bytes (\(String(format: "%.1f", Date().timeIntervalSince(t1))) s)"
+                )
                 windowStart = Date()
             }
             if step % settings.saveEvery == 0 || step == total {
@@ -250,7 +297,9 @@ public final class SweepTrainer {
     }
 
     /// Test bpc of the exported model at its trained arrangement and with the long-range layers longer.
-    func evaluate(_ cell: SweepCell, name: String, model path: String, tag: String, say: (String) -> Void) throws -> SweepRecord? {
+    func evaluate(
+        _ cell: SweepCell, name: String, model path: String, tag: String, say: (String) -> Void
+    ) throws -> SweepRecord? {
         let file = try SafetensorsFile(path: path)
         let model = try TransformerXL(file: file)
         let memory = try cell.memory(layers: settings.layers)
@@ -260,22 +309,25 @@ public final class SweepTrainer {
             say("\(tag): stopped during the evaluation; rerun the same command to evaluate it again")
             return nil
         }
-        var r = SweepRecord(name: name, placement: cell.placement, longLayers: cell.longLayers(layers: settings.layers),
-                            lrm: cell.lrm, srm: cell.srm, seed: cell.seed, memory: memory, memoryFloats: short.memoryFloats,
-                            testBPC: short.bpc, testBytes: data.test.count, testOffset: settings.testOffset,
-                            textSHA256: Digest.sha256Hex(data.test), splitSHA256: data.testSplitSHA256, evalSeconds: 0,
-                            model: "cells/\(name).safetensors")
+        var r = SweepRecord(
+            name: name, placement: cell.placement, longLayers: cell.longLayers(layers: settings.layers),
+            lrm: cell.lrm, srm: cell.srm, seed: cell.seed, memory: memory, memoryFloats: short.memoryFloats,
+            testBPC: short.bpc, testBytes: data.test.count, testOffset: settings.testOffset,
+            textSHA256: Digest.sha256Hex(data.test), splitSHA256: data.testSplitSHA256, evalSeconds: 0,
+            model: "cells/\(name).safetensors")
         let longLRM = cell.lrm * settings.longFactor
         let longMemory = try cell.memory(layers: settings.layers, lrm: longLRM)
         if longMemory == memory {
-            r.longLRM = longLRM; r.longMemory = memory; r.longMemoryFloats = short.memoryFloats; r.longTestBPC = short.bpc
+            r.longLRM = longLRM; r.longMemory = memory; r.longMemoryFloats = short.memoryFloats;
+            r.longTestBPC = short.bpc
         } else {
             say("\(tag): evaluating at \(MemorySpec.compact(longMemory))")
             guard let long = try evalOnce(model, memory: longMemory) else {
                 say("\(tag): stopped during the evaluation; rerun the same command to evaluate it again")
                 return nil
             }
-            r.longLRM = longLRM; r.longMemory = longMemory; r.longMemoryFloats = long.memoryFloats; r.longTestBPC = long.bpc
+            r.longLRM = longLRM; r.longMemory = longMemory; r.longMemoryFloats = long.memoryFloats;
+            r.longTestBPC = long.bpc
         }
         r.evalSeconds = Date().timeIntervalSince(t0)
         evalSecondsPerCell = r.evalSeconds
@@ -283,16 +335,21 @@ public final class SweepTrainer {
         r.bytesSeen = Int(model.metadata["train_bytes_seen"] ?? "")
         r.trainSeconds = Double(model.metadata["train_seconds"] ?? "")
         r.validBPC = Double(model.metadata["train_valid_bpc"] ?? "")
-        if let c = model.metadata["sweep_curve"] { r.curve = try? JSONDecoder().decode([LearningPoint].self, from: Data(c.utf8)) }
-        let card = try SweepTables.json([r], header: ["config": model.config.json(), "command": command, "data": settings.data])
+        if let c = model.metadata["sweep_curve"] {
+            r.curve = try? JSONDecoder().decode([LearningPoint].self, from: Data(c.utf8))
+        }
+        let card = try SweepTables.json(
+            [r], header: ["config": model.config.json(), "command": command, "data": settings.data])
         try folder.write(card, toPath: folder.cellFile(name + ".json"))
         return r
     }
 
     func evalOnce(_ model: TransformerXL, memory: [Int]) throws -> EvalResult? {
         do {
-            return try Evaluator.evaluate(model: model, text: data.test, options: RunOptions(config: model.config, memory: memory),
-                                          segment: settings.segment, batch: 1) { [shouldStop] _ in !shouldStop() }
+            return try Evaluator.evaluate(
+                model: model, text: data.test, options: RunOptions(config: model.config, memory: memory),
+                segment: settings.segment, batch: 1
+            ) { [shouldStop] _ in !shouldStop() }
         } catch AnalysisError.cancelled {
             return nil
         }

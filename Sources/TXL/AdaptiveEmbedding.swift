@@ -12,13 +12,15 @@ public struct AdaptiveEmbedding: Sendable {
     public var widths: [Int] { tables.indices.map { tables[$0].count / (ends[$0 + 1] - ends[$0]) } }
 
     public init(dModel: Int, ends: [Int], tables: [[Float]], projections: [[Float]?]) {
-        precondition(ends.count == tables.count + 1 && projections.count == tables.count,
-                     "AdaptiveEmbedding: cluster counts")
+        precondition(
+            ends.count == tables.count + 1 && projections.count == tables.count,
+            "AdaptiveEmbedding: cluster counts")
         self.dModel = dModel; self.ends = ends; self.tables = tables; self.projections = projections
         for (i, w) in widths.enumerated() {
             precondition(tables[i].count == (ends[i + 1] - ends[i]) * w, "AdaptiveEmbedding: table \(i) size")
-            precondition(projections[i].map { $0.count == dModel * w } ?? (w == dModel),
-                         "AdaptiveEmbedding: projection \(i)")
+            precondition(
+                projections[i].map { $0.count == dModel * w } ?? (w == dModel),
+                "AdaptiveEmbedding: projection \(i)")
         }
     }
 
@@ -39,14 +41,14 @@ public struct AdaptiveEmbedding: Sendable {
             if rows.isEmpty { continue }
             let w = widths[i], n = rows.count
             // Gather the rows of this cluster, project them together, scatter back.
-            var gathered = [Float](repeating: 0, count: n * w)   // [n, d_i]
+            var gathered = [Float](repeating: 0, count: n * w)  // [n, d_i]
             tables[i].withUnsafeBufferPointer { tab in
                 for (k, r) in rows.enumerated() {
                     let src = tab.baseAddress! + (tokens[r] - ends[i]) * w
                     for j in 0..<w { gathered[k * w + j] = src[j] }
                 }
             }
-            var projected = gathered                               // [n, d_model]
+            var projected = gathered  // [n, d_model]
             if let p = projections[i] {
                 projected = [Float](repeating: 0, count: n * C)
                 Linear.forward(&projected, gathered, p, nil, N: n, I: w, O: C)

@@ -31,11 +31,13 @@ public struct AdaptiveSoftmax: Sendable {
         for (i, c) in clusters.enumerated() {
             let n = ends[i + 1] - ends[i], w = width(i)
             precondition(w >= 1 && c.weight.count == n * w && c.bias.count == n, "AdaptiveSoftmax: cluster \(i) sizes")
-            precondition(c.projection.map { $0.count == dModel * w } ?? (w == dModel),
-                         "AdaptiveSoftmax: projection \(i)")
+            precondition(
+                c.projection.map { $0.count == dModel * w } ?? (w == dModel),
+                "AdaptiveSoftmax: projection \(i)")
         }
-        precondition(clusterBias.count == tails && clusterWeight.count == tails * width(0),
-                     "AdaptiveSoftmax: cluster logits")
+        precondition(
+            clusterBias.count == tails && clusterWeight.count == tails * width(0),
+            "AdaptiveSoftmax: cluster logits")
     }
 
     /// d_i, the width cluster i's logits are computed in.
@@ -49,8 +51,8 @@ public struct AdaptiveSoftmax: Sendable {
         if T == 0 { return out }
         // Head: every position, over the shortlist and the tail clusters' logits.
         let w0 = width(0), n0 = ends[1], H = n0 + tails
-        let hp0 = project(hidden, rows: Array(0..<T), cluster: 0)            // [T, d_0]
-        var head = [Float](repeating: 0, count: T * H)                         // [T, n_0 + tails]
+        let hp0 = project(hidden, rows: Array(0..<T), cluster: 0)  // [T, d_0]
+        var head = [Float](repeating: 0, count: T * H)  // [T, n_0 + tails]
         head.withUnsafeMutableBufferPointer { hb in
             let h = hb.baseAddress!
             BLAS.gemm(h, ldc: H, hp0, lda: w0, clusters[0].weight, ldb: w0, transB: true, m: T, n: n0, k: w0)
@@ -71,8 +73,8 @@ public struct AdaptiveSoftmax: Sendable {
             let rows = (0..<T).filter { clusterIndex(targets[$0]) == i }
             if rows.isEmpty { continue }
             let n = rows.count, w = width(i), V = ends[i + 1] - ends[i]
-            let hp = project(hidden, rows: rows, cluster: i)                  // [n, d_i]
-            var logits = [Float](repeating: 0, count: n * V)                    // [n, n_i]
+            let hp = project(hidden, rows: rows, cluster: i)  // [n, d_i]
+            var logits = [Float](repeating: 0, count: n * V)  // [n, n_i]
             logits.withUnsafeMutableBufferPointer { lb in
                 let l = lb.baseAddress!
                 Linear.forward(l, hp, clusters[i].weight, clusters[i].bias, N: n, I: w, O: V)

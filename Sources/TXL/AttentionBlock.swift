@@ -8,23 +8,29 @@ import Foundation
 
 public enum AttentionBlock {
     /// q [N, A] = src [N, C] Wq^T.
-    public static func query(_ q: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ w: LayerWeights,
-                             N: Int, C: Int, A: Int) {
+    public static func query(
+        _ q: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ w: LayerWeights,
+        N: Int, C: Int, A: Int
+    ) {
         Linear.forward(q, src, w.qkv, nil, N: N, I: C, O: A)
     }
 
     /// [k | v] [N, 2A] = src [N, C] Wkv^T.
-    public static func keyValue(_ kv: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ w: LayerWeights,
-                                N: Int, C: Int, A: Int) {
+    public static func keyValue(
+        _ kv: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ w: LayerWeights,
+        N: Int, C: Int, A: Int
+    ) {
         Linear.forward(kv, src, w.qkv + A * C, nil, N: N, I: C, O: 2 * A)
     }
 
     /// z [N, C] = drop(vec Wo^T); post-LN: z += x, h = LN1(z); pre-LN: h = x + z. h may be x.
     /// mean, rstd (post-LN) and zMask are saved for backward when given; `drop` applies dropout with its mask.
-    public static func output(_ h: UnsafeMutablePointer<Float>, z: UnsafeMutablePointer<Float>,
-                              mean: UnsafeMutablePointer<Float>?, rstd: UnsafeMutablePointer<Float>?,
-                              zMask: UnsafeMutablePointer<Float>?, _ x: UnsafePointer<Float>, _ vec: UnsafePointer<Float>,
-                              _ w: LayerWeights, N: Int, C: Int, A: Int, preLnorm: Bool, eps: Float, drop: Dropout?) {
+    public static func output(
+        _ h: UnsafeMutablePointer<Float>, z: UnsafeMutablePointer<Float>,
+        mean: UnsafeMutablePointer<Float>?, rstd: UnsafeMutablePointer<Float>?,
+        zMask: UnsafeMutablePointer<Float>?, _ x: UnsafePointer<Float>, _ vec: UnsafePointer<Float>,
+        _ w: LayerWeights, N: Int, C: Int, A: Int, preLnorm: Bool, eps: Float, drop: Dropout?
+    ) {
         Linear.forward(z, vec, w.o, nil, N: N, I: A, O: C)
         if let drop, let zMask { drop(z, zMask, N * C) }
         if preLnorm {
@@ -38,18 +44,20 @@ public enum AttentionBlock {
 
     /// Activations of one layer's block saved for backward, sized for t = segment and klen = M + segment.
     public struct Saved {
-        public let cat, catn: UnsafeMutablePointer<Float>          // [B, klen, C] [memory; x], LN1 of it (pre-LN)
-        public let ln1Mean, ln1Rstd: UnsafeMutablePointer<Float>   // [B*klen] (pre-LN) or [B*t] (post-LN)
-        public let q, kv: UnsafeMutablePointer<Float>              // [B, t, A], [B, klen, 2A]
-        public let r: UnsafeMutablePointer<Float>                  // [klen, A] position projections by distance
-        public let probs, attMask: UnsafeMutablePointer<Float>     // [B, H, t, klen]
-        public let vec: UnsafeMutablePointer<Float>                // [B, t, A]
-        public let z, zMask: UnsafeMutablePointer<Float>           // [B, t, C] x + drop(o_net) (post-LN); the mask
-        public let h: UnsafeMutablePointer<Float>                  // [B, t, C] the block's output
+        public let cat, catn: UnsafeMutablePointer<Float>  // [B, klen, C] [memory; x], LN1 of it (pre-LN)
+        public let ln1Mean, ln1Rstd: UnsafeMutablePointer<Float>  // [B*klen] (pre-LN) or [B*t] (post-LN)
+        public let q, kv: UnsafeMutablePointer<Float>  // [B, t, A], [B, klen, 2A]
+        public let r: UnsafeMutablePointer<Float>  // [klen, A] position projections by distance
+        public let probs, attMask: UnsafeMutablePointer<Float>  // [B, H, t, klen]
+        public let vec: UnsafeMutablePointer<Float>  // [B, t, A]
+        public let z, zMask: UnsafeMutablePointer<Float>  // [B, t, C] x + drop(o_net) (post-LN); the mask
+        public let h: UnsafeMutablePointer<Float>  // [B, t, C] the block's output
         public var mlen = 0
 
-        public init(alloc: (Int) -> UnsafeMutablePointer<Float>, B: Int, T: Int, M: Int, c: Config,
-                    dropout: Bool, dropatt: Bool) {
+        public init(
+            alloc: (Int) -> UnsafeMutablePointer<Float>, B: Int, T: Int, M: Int, c: Config,
+            dropout: Bool, dropatt: Bool
+        ) {
             let K = M + T, C = c.dModel, A = c.dAttn, H = c.nHead
             cat = alloc(B * K * C); catn = alloc(c.preLnorm ? B * K * C : 0)
             ln1Mean = alloc(B * K); ln1Rstd = alloc(B * K)
@@ -62,21 +70,26 @@ public enum AttentionBlock {
     /// Scratch for one (stream, head) of RelativeAttention: [t, klen] x2 and [t, D] x2.
     public struct HeadScratch {
         public let a, b, c, d: UnsafeMutablePointer<Float>
-        public init(a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>,
-                    d: UnsafeMutablePointer<Float>) { self.a = a; self.b = b; self.c = c; self.d = d }
+        public init(
+            a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>,
+            d: UnsafeMutablePointer<Float>
+        ) { self.a = a; self.b = b; self.c = c; self.d = d }
     }
 
     /// Training forward of B streams: s.cat holds [memory; x] (klen = s.mlen + t rows a stream) on entry.
     /// pos [klen, C] is the (dropped) position embedding by distance; attention dropout masks come from `dropatt`.
-    public static func forward(_ s: Saved, _ x: UnsafePointer<Float>, _ w: LayerWeights, rwBias: UnsafePointer<Float>,
-                               rrBias: UnsafePointer<Float>, pos: UnsafePointer<Float>, scratch: HeadScratch,
-                               B: Int, t: Int, window: Int, c: Config, drop: Dropout?, dropatt: Dropout?) {
+    public static func forward(
+        _ s: Saved, _ x: UnsafePointer<Float>, _ w: LayerWeights, rwBias: UnsafePointer<Float>,
+        rrBias: UnsafePointer<Float>, pos: UnsafePointer<Float>, scratch: HeadScratch,
+        B: Int, t: Int, window: Int, c: Config, drop: Dropout?, dropatt: Dropout?
+    ) {
         let C = c.dModel, H = c.nHead, D = c.dHead, A = c.dAttn, N = B * t
         let mlen = s.mlen, klen = mlen + t, scale = 1 / Float(D).squareRoot()
         let src: UnsafeMutablePointer<Float>
         if c.preLnorm {
-            LayerNorm.forward(s.catn, mean: s.ln1Mean, rstd: s.ln1Rstd, s.cat, w.ln1w, w.ln1b, N: B * klen, C: C,
-                              eps: c.layerNormEps)
+            LayerNorm.forward(
+                s.catn, mean: s.ln1Mean, rstd: s.ln1Rstd, s.cat, w.ln1w, w.ln1b, N: B * klen, C: C,
+                eps: c.layerNormEps)
             src = s.catn
         } else {
             src = s.cat
@@ -88,27 +101,31 @@ public enum AttentionBlock {
         for b in 0..<B {
             for h in 0..<H {
                 let kv = s.kv + b * klen * 2 * A + h * D
-                RelativeAttention.forward(s.vec + b * t * A + h * D, ldo: A, probs: s.probs + (b * H + h) * t * klen,
-                                          bd: scratch.b, qb: scratch.c, q: s.q + b * t * A + h * D, ldq: A,
-                                          k: kv, v: kv + A, ldkv: 2 * A, r: s.r + h * D, ldr: A,
-                                          rw: rwBias + h * D, rr: rrBias + h * D, t: t, mlen: mlen, D: D,
-                                          window: window, scale: scale,
-                                          dropMask: dropatt == nil ? nil : s.attMask + (b * H + h) * t * klen)
+                RelativeAttention.forward(
+                    s.vec + b * t * A + h * D, ldo: A, probs: s.probs + (b * H + h) * t * klen,
+                    bd: scratch.b, qb: scratch.c, q: s.q + b * t * A + h * D, ldq: A,
+                    k: kv, v: kv + A, ldkv: 2 * A, r: s.r + h * D, ldr: A,
+                    rw: rwBias + h * D, rr: rrBias + h * D, t: t, mlen: mlen, D: D,
+                    window: window, scale: scale,
+                    dropMask: dropatt == nil ? nil : s.attMask + (b * H + h) * t * klen)
             }
         }
-        output(s.h, z: s.z, mean: c.preLnorm ? nil : s.ln1Mean, rstd: c.preLnorm ? nil : s.ln1Rstd,
-               zMask: drop == nil ? nil : s.zMask, x, s.vec, w, N: N, C: C, A: A, preLnorm: c.preLnorm,
-               eps: c.layerNormEps, drop: drop)
+        output(
+            s.h, z: s.z, mean: c.preLnorm ? nil : s.ln1Mean, rstd: c.preLnorm ? nil : s.ln1Rstd,
+            zMask: drop == nil ? nil : s.zMask, x, s.vec, w, N: N, C: C, A: A, preLnorm: c.preLnorm,
+            eps: c.layerNormEps, drop: drop)
     }
 
     /// Backward of `forward`: dh [B, t, C] (overwritten) is d(h); dx [B, t, C] is set to d(x). Accumulates into g.
     /// Memory rows get no gradient (the reference's stop-gradient); in pre-LN their normalisation's weights do.
-    public static func backward(dx: UnsafeMutablePointer<Float>, _ dh: UnsafeMutablePointer<Float>, _ s: Saved,
-                                _ w: LayerWeights, _ g: LayerWeights, rwBias: UnsafePointer<Float>,
-                                rrBias: UnsafePointer<Float>, drw: UnsafeMutablePointer<Float>,
-                                drr: UnsafeMutablePointer<Float>, pos: UnsafePointer<Float>, work: BackwardScratch,
-                                scratch: HeadScratch, B: Int, t: Int, window: Int, c: Config,
-                                dropout: Bool, dropatt: Bool) {
+    public static func backward(
+        dx: UnsafeMutablePointer<Float>, _ dh: UnsafeMutablePointer<Float>, _ s: Saved,
+        _ w: LayerWeights, _ g: LayerWeights, rwBias: UnsafePointer<Float>,
+        rrBias: UnsafePointer<Float>, drw: UnsafeMutablePointer<Float>,
+        drr: UnsafeMutablePointer<Float>, pos: UnsafePointer<Float>, work: BackwardScratch,
+        scratch: HeadScratch, B: Int, t: Int, window: Int, c: Config,
+        dropout: Bool, dropatt: Bool
+    ) {
         let C = c.dModel, H = c.nHead, D = c.dHead, A = c.dAttn, N = B * t
         let mlen = s.mlen, klen = mlen + t, scale = 1 / Float(D).squareRoot()
         let dz = work.dz, dq = work.dq, dkv = work.dkv, dr = work.dr, dvec = work.dvec
@@ -119,8 +136,9 @@ public enum AttentionBlock {
         } else {
             // h = LN1(z), z = x + drop(a)
             dz.update(repeating: 0, count: N * C)
-            LayerNorm.backward(dinp: dz, dweight: g.ln1w, dbias: g.ln1b, dh, s.z, w.ln1w, mean: s.ln1Mean,
-                               rstd: s.ln1Rstd, N: N, C: C)
+            LayerNorm.backward(
+                dinp: dz, dweight: g.ln1w, dbias: g.ln1b, dh, s.z, w.ln1w, mean: s.ln1Mean,
+                rstd: s.ln1Rstd, N: N, C: C)
             dx.update(from: dz, count: N * C)
         }
         if dropout { for i in 0..<(N * C) { dz[i] *= s.zMask[i] } }
@@ -133,33 +151,37 @@ public enum AttentionBlock {
         for b in 0..<B {
             for h in 0..<H {
                 let kv = s.kv + b * klen * 2 * A + h * D, dk = dkv + b * klen * 2 * A + h * D
-                RelativeAttention.backward(dq: dq + b * t * A + h * D, ldq: A, dk: dk, dv: dk + A,
-                                           dr: dr + h * D, ldr: A, drw: drw + h * D, drr: drr + h * D,
-                                           dp: scratch.a, dbd: scratch.b, qb: scratch.c, dqb: scratch.d,
-                                           dvec + b * t * A + h * D, ldo: A, probs: s.probs + (b * H + h) * t * klen,
-                                           q: s.q + b * t * A + h * D, k: kv, v: kv + A, ldkv: 2 * A,
-                                           r: s.r + h * D, rw: rwBias + h * D, rr: rrBias + h * D,
-                                           t: t, mlen: mlen, D: D, window: window, scale: scale,
-                                           dropMask: dropatt ? s.attMask + (b * H + h) * t * klen : nil)
+                RelativeAttention.backward(
+                    dq: dq + b * t * A + h * D, ldq: A, dk: dk, dv: dk + A,
+                    dr: dr + h * D, ldr: A, drw: drw + h * D, drr: drr + h * D,
+                    dp: scratch.a, dbd: scratch.b, qb: scratch.c, dqb: scratch.d,
+                    dvec + b * t * A + h * D, ldo: A, probs: s.probs + (b * H + h) * t * klen,
+                    q: s.q + b * t * A + h * D, k: kv, v: kv + A, ldkv: 2 * A,
+                    r: s.r + h * D, rw: rwBias + h * D, rr: rrBias + h * D,
+                    t: t, mlen: mlen, D: D, window: window, scale: scale,
+                    dropMask: dropatt ? s.attMask + (b * H + h) * t * klen : nil)
             }
         }
         // r = pos Wr^T
         Linear.backward(dinp: nil, dweight: g.r, dbias: nil, dr, pos, w.r, N: klen, I: C, O: A)
         // q = src[segment] Wq^T, kv = src Wkv^T
         let src = c.preLnorm ? s.catn : s.cat
-        Linear.backward(dinp: nil, dweight: g.qkv + A * C, dbias: nil, dkv, src, w.qkv + A * C, N: B * klen, I: C, O: 2 * A)
+        Linear.backward(
+            dinp: nil, dweight: g.qkv + A * C, dbias: nil, dkv, src, w.qkv + A * C, N: B * klen, I: C, O: 2 * A)
         if c.preLnorm {
             let dsrc = work.dsrc, dcat = work.dcat
             dsrc.update(repeating: 0, count: B * klen * C)
             BLAS.gemm(dsrc, ldc: C, dkv, lda: 2 * A, w.qkv + A * C, ldb: C, m: B * klen, n: C, k: 2 * A)
             for b in 0..<B {
-                Linear.backward(dinp: dsrc + (b * klen + mlen) * C, dweight: g.qkv, dbias: nil, dq + b * t * A,
-                                src + (b * klen + mlen) * C, w.qkv, N: t, I: C, O: A)
+                Linear.backward(
+                    dinp: dsrc + (b * klen + mlen) * C, dweight: g.qkv, dbias: nil, dq + b * t * A,
+                    src + (b * klen + mlen) * C, w.qkv, N: t, I: C, O: A)
             }
             // LN1 over all klen rows; the gradient reaching memory rows is dropped.
             dcat.update(repeating: 0, count: B * klen * C)
-            LayerNorm.backward(dinp: dcat, dweight: g.ln1w, dbias: g.ln1b, dsrc, s.cat, w.ln1w, mean: s.ln1Mean,
-                               rstd: s.ln1Rstd, N: B * klen, C: C)
+            LayerNorm.backward(
+                dinp: dcat, dweight: g.ln1w, dbias: g.ln1b, dsrc, s.cat, w.ln1w, mean: s.ln1Mean,
+                rstd: s.ln1Rstd, N: B * klen, C: C)
             for b in 0..<B {
                 let d = dx + b * t * C, e = dcat + (b * klen + mlen) * C
                 for i in 0..<(t * C) { d[i] += e[i] }
@@ -167,10 +189,12 @@ public enum AttentionBlock {
         } else {
             for b in 0..<B {
                 let dxb = dx + b * t * C
-                BLAS.gemm(dxb, ldc: C, dkv + (b * klen + mlen) * 2 * A, lda: 2 * A, w.qkv + A * C, ldb: C,
-                          m: t, n: C, k: 2 * A, beta: 1)
-                Linear.backward(dinp: dxb, dweight: g.qkv, dbias: nil, dq + b * t * A, src + (b * klen + mlen) * C,
-                                w.qkv, N: t, I: C, O: A)
+                BLAS.gemm(
+                    dxb, ldc: C, dkv + (b * klen + mlen) * 2 * A, lda: 2 * A, w.qkv + A * C, ldb: C,
+                    m: t, n: C, k: 2 * A, beta: 1)
+                Linear.backward(
+                    dinp: dxb, dweight: g.qkv, dbias: nil, dq + b * t * A, src + (b * klen + mlen) * C,
+                    w.qkv, N: t, I: C, O: A)
             }
         }
     }
@@ -182,7 +206,8 @@ public enum AttentionBlock {
         public init(alloc: (Int) -> UnsafeMutablePointer<Float>, B: Int, T: Int, maxK: Int, c: Config) {
             let C = c.dModel, A = c.dAttn
             dz = alloc(B * T * C); dq = alloc(B * T * A); dkv = alloc(B * maxK * 2 * A); dr = alloc(maxK * A)
-            dvec = alloc(B * T * A); dsrc = alloc(c.preLnorm ? B * maxK * C : 0); dcat = alloc(c.preLnorm ? B * maxK * C : 0)
+            dvec = alloc(B * T * A); dsrc = alloc(c.preLnorm ? B * maxK * C : 0);
+            dcat = alloc(c.preLnorm ? B * maxK * C : 0)
         }
     }
 }
@@ -193,8 +218,10 @@ public struct Dropout {
     public let apply: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
     public let masks: (UnsafeMutablePointer<Float>, Int) -> Void
 
-    public init(apply: @escaping (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
-                masks: @escaping (UnsafeMutablePointer<Float>, Int) -> Void) {
+    public init(
+        apply: @escaping (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+        masks: @escaping (UnsafeMutablePointer<Float>, Int) -> Void
+    ) {
         self.apply = apply; self.masks = masks
     }
 

@@ -5,21 +5,26 @@ public enum BLAS {
     /// C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C, all row-major.
     /// op(A) is A[m,k] (lda >= k) or, with transA, A[k,m] transposed (lda >= m); likewise B.
     @inline(__always)
-    public static func gemm(_ c: UnsafeMutablePointer<Float>, ldc: Int,
-                            _ a: UnsafePointer<Float>, lda: Int, transA: Bool = false,
-                            _ b: UnsafePointer<Float>, ldb: Int, transB: Bool = false,
-                            m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0) {
+    public static func gemm(
+        _ c: UnsafeMutablePointer<Float>, ldc: Int,
+        _ a: UnsafePointer<Float>, lda: Int, transA: Bool = false,
+        _ b: UnsafePointer<Float>, ldb: Int, transB: Bool = false,
+        m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0
+    ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative dimension")
         if m == 0 || n == 0 { return }
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// The textbook triple loop with the same contract as `gemm`, accumulated in Double.
-    public static func naiveGemm(_ c: UnsafeMutablePointer<Float>, ldc: Int,
-                                 _ a: UnsafePointer<Float>, lda: Int, transA: Bool = false,
-                                 _ b: UnsafePointer<Float>, ldb: Int, transB: Bool = false,
-                                 m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0) {
+    public static func naiveGemm(
+        _ c: UnsafeMutablePointer<Float>, ldc: Int,
+        _ a: UnsafePointer<Float>, lda: Int, transA: Bool = false,
+        _ b: UnsafePointer<Float>, ldb: Int, transB: Bool = false,
+        m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0
+    ) {
         for i in 0..<m {
             for j in 0..<n {
                 var s = 0.0

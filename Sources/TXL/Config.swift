@@ -29,8 +29,10 @@ public struct Config: Codable, Equatable, Sendable {
         case layerNormEps = "layer_norm_eps", evalMemLens = "eval_mem_lens"
     }
 
-    public init(nLayer: Int, nHead: Int, dModel: Int, dHead: Int, dInner: Int, tgtLen: Int, memLens: [Int],
-                sameLength: Bool = false, clampLen: Int = -1, preLnorm: Bool = false, evalMemLens: [Int]? = nil) {
+    public init(
+        nLayer: Int, nHead: Int, dModel: Int, dHead: Int, dInner: Int, tgtLen: Int, memLens: [Int],
+        sameLength: Bool = false, clampLen: Int = -1, preLnorm: Bool = false, evalMemLens: [Int]? = nil
+    ) {
         self.nLayer = nLayer; self.nHead = nHead; self.dModel = dModel; self.dHead = dHead; self.dInner = dInner
         self.tgtLen = tgtLen; self.memLens = memLens; self.sameLength = sameLength; self.clampLen = clampLen
         self.preLnorm = preLnorm; self.evalMemLens = evalMemLens
@@ -65,17 +67,23 @@ public struct Config: Codable, Equatable, Sendable {
     public func validate() throws {
         func bad(_ what: String) -> ModelError { .badConfig(what) }
         guard nToken == 256 else { throw bad("n_token is \(nToken); MemScope models are byte-level (256)") }
-        for (name, v) in [("n_layer", nLayer), ("n_head", nHead), ("d_model", dModel), ("d_head", dHead),
-                          ("d_inner", dInner), ("tgt_len", tgtLen)] where v < 1 || v > Config.maxLength {
+        for (name, v) in [
+            ("n_layer", nLayer), ("n_head", nHead), ("d_model", dModel), ("d_head", dHead),
+            ("d_inner", dInner), ("tgt_len", tgtLen),
+        ] where v < 1 || v > Config.maxLength {
             throw bad("\(name) is \(v); it must be between 1 and \(Config.maxLength)")
         }
-        guard dModel % 2 == 0 else { throw bad("d_model is \(dModel); it must be even (the position encoding's sin and cos halves)") }
+        guard dModel % 2 == 0 else {
+            throw bad("d_model is \(dModel); it must be even (the position encoding's sin and cos halves)")
+        }
         guard clampLen >= -1 && clampLen <= Config.maxLength else {
             throw bad("clamp_len is \(clampLen); it must be between -1 (off) and \(Config.maxLength)")
         }
         guard tieWeight else { throw bad("tie_weight is false; only tied input/output embeddings are supported") }
         guard activation == "relu" else { throw bad("activation is \"\(activation)\"; only \"relu\" is supported") }
-        guard layerNormEps.isFinite && layerNormEps > 0 && layerNormEps < 1 else { throw bad("layer_norm_eps is \(layerNormEps)") }
+        guard layerNormEps.isFinite && layerNormEps > 0 && layerNormEps < 1 else {
+            throw bad("layer_norm_eps is \(layerNormEps)")
+        }
         try MemorySpec.check(memLens, layers: nLayer, what: "mem_lens")
         if let e = evalMemLens { try MemorySpec.check(e, layers: nLayer, what: "eval_mem_lens") }
     }
@@ -87,8 +95,9 @@ public struct Config: Codable, Equatable, Sendable {
     }
 
     public static func fromJSON(_ text: String) throws -> Config {
-        do { return try JSONDecoder().decode(Config.self, from: Data(text.utf8)) }
-        catch { throw ModelError.badConfig("txl_config is not a valid config: \(Config.describe(error))") }
+        do { return try JSONDecoder().decode(Config.self, from: Data(text.utf8)) } catch {
+            throw ModelError.badConfig("txl_config is not a valid config: \(Config.describe(error))")
+        }
     }
 
     static func describe(_ error: Error) -> String {

@@ -7,15 +7,17 @@ public enum FeedForwardBlock {
     /// Activations saved for backward (training), or scratch (inference: only a and z are needed).
     public struct Saved {
         public let xn, mean, rstd: UnsafeMutablePointer<Float>?  // [N, C] LN2(x) (pre-LN), [N], [N] (training)
-        public let a: UnsafeMutablePointer<Float>                // [N, F] relu(ff1(.)), before dropout
-        public let u, uMask: UnsafeMutablePointer<Float>?        // [N, F] drop(a), its mask (training with dropout)
-        public let z, zMask: UnsafeMutablePointer<Float>?        // [N, C] post-LN: x + drop(ff2(.)) (LN2's input); mask
-        public let out: UnsafeMutablePointer<Float>              // [N, C] the block's output
+        public let a: UnsafeMutablePointer<Float>  // [N, F] relu(ff1(.)), before dropout
+        public let u, uMask: UnsafeMutablePointer<Float>?  // [N, F] drop(a), its mask (training with dropout)
+        public let z, zMask: UnsafeMutablePointer<Float>?  // [N, C] post-LN: x + drop(ff2(.)) (LN2's input); mask
+        public let out: UnsafeMutablePointer<Float>  // [N, C] the block's output
 
-        public init(xn: UnsafeMutablePointer<Float>?, mean: UnsafeMutablePointer<Float>?,
-                    rstd: UnsafeMutablePointer<Float>?, a: UnsafeMutablePointer<Float>, u: UnsafeMutablePointer<Float>?,
-                    uMask: UnsafeMutablePointer<Float>?, z: UnsafeMutablePointer<Float>?,
-                    zMask: UnsafeMutablePointer<Float>?, out: UnsafeMutablePointer<Float>) {
+        public init(
+            xn: UnsafeMutablePointer<Float>?, mean: UnsafeMutablePointer<Float>?,
+            rstd: UnsafeMutablePointer<Float>?, a: UnsafeMutablePointer<Float>, u: UnsafeMutablePointer<Float>?,
+            uMask: UnsafeMutablePointer<Float>?, z: UnsafeMutablePointer<Float>?,
+            zMask: UnsafeMutablePointer<Float>?, out: UnsafeMutablePointer<Float>
+        ) {
             self.xn = xn; self.mean = mean; self.rstd = rstd; self.a = a; self.u = u; self.uMask = uMask
             self.z = z; self.zMask = zMask; self.out = out
         }
@@ -23,15 +25,18 @@ public enum FeedForwardBlock {
         /// Training buffers for N rows.
         public init(alloc: (Int) -> UnsafeMutablePointer<Float>, N: Int, c: Config, dropout: Bool) {
             let C = c.dModel, F = c.dInner
-            self.init(xn: c.preLnorm ? alloc(N * C) : nil, mean: alloc(N), rstd: alloc(N), a: alloc(N * F),
-                      u: dropout ? alloc(N * F) : nil, uMask: dropout ? alloc(N * F) : nil, z: alloc(N * C),
-                      zMask: dropout ? alloc(N * C) : nil, out: alloc(N * C))
+            self.init(
+                xn: c.preLnorm ? alloc(N * C) : nil, mean: alloc(N), rstd: alloc(N), a: alloc(N * F),
+                u: dropout ? alloc(N * F) : nil, uMask: dropout ? alloc(N * F) : nil, z: alloc(N * C),
+                zMask: dropout ? alloc(N * C) : nil, out: alloc(N * C))
         }
     }
 
     /// s.out [N, C] from x [N, C]; s.out may be x (inference), then s.z is scratch. Pre-LN needs s.xn.
-    public static func forward(_ s: Saved, _ x: UnsafePointer<Float>, _ w: LayerWeights, N: Int, C: Int, F: Int,
-                               preLnorm: Bool, eps: Float, drop: Dropout?) {
+    public static func forward(
+        _ s: Saved, _ x: UnsafePointer<Float>, _ w: LayerWeights, N: Int, C: Int, F: Int,
+        preLnorm: Bool, eps: Float, drop: Dropout?
+    ) {
         var src = x
         if preLnorm, let xn = s.xn {
             LayerNorm.forward(xn, mean: s.mean, rstd: s.rstd, x, w.ln2w, w.ln2b, N: N, C: C, eps: eps)
@@ -67,10 +72,12 @@ public enum FeedForwardBlock {
 
     /// Backward of `forward`: dout [N, C] is d(out), read only; dx [N, C] is set to d(x); da [N, F], dt [N, C] are
     /// scratch. Accumulates into g.
-    public static func backward(dx: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ s: Saved,
-                                _ x: UnsafePointer<Float>, _ w: LayerWeights, _ g: LayerWeights,
-                                da: UnsafeMutablePointer<Float>, dt: UnsafeMutablePointer<Float>,
-                                N: Int, C: Int, F: Int, preLnorm: Bool) {
+    public static func backward(
+        dx: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ s: Saved,
+        _ x: UnsafePointer<Float>, _ w: LayerWeights, _ g: LayerWeights,
+        da: UnsafeMutablePointer<Float>, dt: UnsafeMutablePointer<Float>,
+        N: Int, C: Int, F: Int, preLnorm: Bool
+    ) {
         if preLnorm {
             // out = x + drop(ff2(...)): x gets dout, ff2's output gets dout
             dx.update(from: dout, count: N * C)
@@ -78,8 +85,9 @@ public enum FeedForwardBlock {
         } else {
             // out = LN2(z), z = x + drop(ff2(...))
             dt.update(repeating: 0, count: N * C)
-            LayerNorm.backward(dinp: dt, dweight: g.ln2w, dbias: g.ln2b, dout, s.z!, w.ln2w, mean: s.mean!,
-                               rstd: s.rstd!, N: N, C: C)
+            LayerNorm.backward(
+                dinp: dt, dweight: g.ln2w, dbias: g.ln2b, dout, s.z!, w.ln2w, mean: s.mean!,
+                rstd: s.rstd!, N: N, C: C)
             dx.update(from: dt, count: N * C)
         }
         if let mask = s.zMask { for i in 0..<(N * C) { dt[i] *= mask[i] } }
@@ -90,8 +98,9 @@ public enum FeedForwardBlock {
         if preLnorm, let xn = s.xn {
             dt.update(repeating: 0, count: N * C)
             Linear.backward(dinp: dt, dweight: g.ff1w, dbias: g.ff1b, da, xn, w.ff1w, N: N, I: C, O: F)
-            LayerNorm.backward(dinp: dx, dweight: g.ln2w, dbias: g.ln2b, dt, x, w.ln2w, mean: s.mean!, rstd: s.rstd!,
-                               N: N, C: C)
+            LayerNorm.backward(
+                dinp: dx, dweight: g.ln2w, dbias: g.ln2b, dt, x, w.ln2w, mean: s.mean!, rstd: s.rstd!,
+                N: N, C: C)
         } else {
             Linear.backward(dinp: dx, dweight: g.ff1w, dbias: g.ff1b, da, x, w.ff1w, N: N, I: C, O: F)
         }

@@ -22,10 +22,16 @@ public struct Fixture {
         }
         let shape = info.shape
         let time = shape[0], batch = shape[1], T = m.config.tgtLen
-        guard batch >= 1 && batch <= 4096 else { throw fail("fixture.input_bytes has batch \(batch), expected 1...4096") }
-        guard time >= 2, (time - 1) % T == 0 else { throw fail("fixture.input_bytes has \(time) steps, not segments x \(T) + 1") }
+        guard batch >= 1 && batch <= 4096 else {
+            throw fail("fixture.input_bytes has batch \(batch), expected 1...4096")
+        }
+        guard time >= 2, (time - 1) % T == 0 else {
+            throw fail("fixture.input_bytes has \(time) steps, not segments x \(T) + 1")
+        }
         let raw = try f.ints("fixture.input_bytes")
-        guard raw.allSatisfy({ (0...255).contains($0) }) else { throw fail("fixture.input_bytes holds values outside 0...255") }
+        guard raw.allSatisfy({ (0...255).contains($0) }) else {
+            throw fail("fixture.input_bytes holds values outside 0...255")
+        }
         if let loss = f.tensors["grad.loss"], loss.count != 1 {
             throw fail("grad.loss has shape \(loss.shape), expected one value")
         }
@@ -51,8 +57,9 @@ public struct Fixture {
     /// Runs the inference path over all segments and returns the largest |delta log-prob| (nats).
     public func maxForwardDelta() throws -> Float {
         let c = model.config, T = c.tgtLen
-        let run = try Inference(model: model, batch: batch, segment: T,
-                                options: RunOptions(config: c, memory: c.memLens, sameLength: c.sameLength, clampLen: c.clampLen))
+        let run = try Inference(
+            model: model, batch: batch, segment: T,
+            options: RunOptions(config: c, memory: c.memLens, sameLength: c.sameLength, clampLen: c.clampLen))
         var worst: Float = 0
         for s in 0..<segments {
             let (inp, tgt) = segment(s)

@@ -27,28 +27,36 @@ public struct HFCheckpoint: @unchecked Sendable {
         func file(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
-            throw ModelError.checkpoint(path: directory, problem: "not a directory (a Hugging Face model folder is expected)")
+            throw ModelError.checkpoint(
+                path: directory, problem: "not a directory (a Hugging Face model folder is expected)")
         }
         let config = try HFConfig(path: file("config.json"))
         let weightsPath = file("model.safetensors")
         guard FileManager.default.fileExists(atPath: weightsPath) else {
-            let hint = FileManager.default.fileExists(atPath: file("pytorch_model.bin"))
+            let hint =
+                FileManager.default.fileExists(atPath: file("pytorch_model.bin"))
                 ? "; scripts/convert-hf.py converts pytorch_model.bin" : ""
             throw ModelError.checkpoint(path: weightsPath, problem: "no such file\(hint)")
         }
         let vocabPath = file("vocab.json")
         guard FileManager.default.fileExists(atPath: vocabPath) else {
-            throw ModelError.checkpoint(path: vocabPath, problem: "no such file; scripts/convert-hf.py writes it from vocab.pkl")
+            throw ModelError.checkpoint(
+                path: vocabPath, problem: "no such file; scripts/convert-hf.py writes it from vocab.pkl")
         }
         let vocabulary = try WordVocabulary(path: vocabPath)
         guard vocabulary.count == config.vocabSize else {
-            throw ModelError.checkpoint(path: vocabPath, problem: "field \"idx2sym\" has \(vocabulary.count) words, "
-                                        + "but config.json's vocab_size is \(config.vocabSize)")
+            throw ModelError.checkpoint(
+                path: vocabPath,
+                problem: "field \"idx2sym\" has \(vocabulary.count) words, "
+                    + "but config.json's vocab_size is \(config.vocabSize)")
         }
-        try self.init(config: config, vocabulary: vocabulary, weights: SafetensorsFile(path: weightsPath), directory: directory)
+        try self.init(
+            config: config, vocabulary: vocabulary, weights: SafetensorsFile(path: weightsPath), directory: directory)
     }
 
-    public init(config c: HFConfig, vocabulary: WordVocabulary, weights f: SafetensorsFile, directory: String = ".") throws {
+    public init(
+        config c: HFConfig, vocabulary: WordVocabulary, weights f: SafetensorsFile, directory: String = "."
+    ) throws {
         var used = Set<String>()
         func take(_ name: String, _ shape: [Int], why: String = "") throws -> [Float] {
             guard f.tensors[name] != nil else {
@@ -88,15 +96,20 @@ public struct HFCheckpoint: @unchecked Sendable {
             }
             let weight: [Float], bias: [Float]
             if adaptive {
-                if c.tieWeight { weight = tables[i]; used.insert("crit.out_layers.\(i).weight") } else {
+                if c.tieWeight {
+                    weight = tables[i]; used.insert("crit.out_layers.\(i).weight")
+                } else {
                     weight = try take("crit.out_layers.\(i).weight", [n, w], why: tieNote)
                 }
                 bias = try take("crit.out_layers.\(i).bias", [n])
             } else {
                 // div_val 1: one output layer over the whole vocabulary, sliced by cluster.
                 if i == 0 {
-                    if c.tieWeight { used.insert("crit.out_layers.0.weight") }
-                    else { _ = try take("crit.out_layers.0.weight", [c.vocabSize, w], why: tieNote) }
+                    if c.tieWeight {
+                        used.insert("crit.out_layers.0.weight")
+                    } else {
+                        _ = try take("crit.out_layers.0.weight", [c.vocabSize, w], why: tieNote)
+                    }
                     _ = try take("crit.out_layers.0.bias", [c.vocabSize])
                 }
                 let all = c.tieWeight ? tables[0] : try f.floats("crit.out_layers.0.weight")
@@ -108,20 +121,26 @@ public struct HFCheckpoint: @unchecked Sendable {
         let tails = ends.count - 2, w0 = c.embeddingWidth(0)
         let clusterWeight = tails > 0 ? try take("crit.cluster_weight", [tails, w0]) : []
         let clusterBias = tails > 0 ? try take("crit.cluster_bias", [tails]) : []
-        softmax = AdaptiveSoftmax(dModel: C, ends: ends, clusters: clusters, clusterWeight: clusterWeight, clusterBias: clusterBias)
+        softmax = AdaptiveSoftmax(
+            dModel: C, ends: ends, clusters: clusters, clusterWeight: clusterWeight, clusterBias: clusterBias)
 
         // Layers. Without untie_r the model has one pair of biases (stored under the model or under any layer).
-        let shapes = Config(nLayer: c.nLayer, nHead: H, dModel: C, dHead: D, dInner: F, tgtLen: 1,
-                            memLens: Array(repeating: 0, count: c.nLayer))
+        let shapes = Config(
+            nLayer: c.nLayer, nHead: H, dModel: C, dHead: D, dInner: F, tgtLen: 1,
+            memLens: Array(repeating: 0, count: c.nLayer))
         let specs = (0..<c.nLayer).flatMap { l in
-            ParameterTable.Layer.allCases.map { ParameterSpec(name: ParameterTable.name(layer: l, $0), shape: $0.shape(shapes)) }
+            ParameterTable.Layer.allCases.map {
+                ParameterSpec(name: ParameterTable.name(layer: l, $0), shape: $0.shape(shapes))
+            }
         }
         let store = ParameterStore(specs: specs)
         var rw: [[Float]] = [], rr: [[Float]] = []
         for l in 0..<c.nLayer {
             func bias(_ kind: String) throws -> [Float] {
                 let own = "transformer.layers.\(l).dec_attn.\(kind)"
-                if c.untieR || f.tensors[own] != nil { return try take(own, [H, D], why: c.untieR ? " (config.json: untie_r true)" : "") }
+                if c.untieR || f.tensors[own] != nil {
+                    return try take(own, [H, D], why: c.untieR ? " (config.json: untie_r true)" : "")
+                }
                 return try take("transformer.\(kind)", [H, D], why: " (config.json: untie_r false)")
             }
             rw.append(try bias("r_w_bias")); rr.append(try bias("r_r_bias"))
@@ -134,11 +153,12 @@ public struct HFCheckpoint: @unchecked Sendable {
             // Shared biases may also be stored once more under the model; they are the same tensor.
             used.insert("transformer.r_w_bias"); used.insert("transformer.r_r_bias")
         }
-        used.insert("transformer.pos_emb.inv_freq")   // a buffer recomputed from d_model
+        used.insert("transformer.pos_emb.inv_freq")  // a buffer recomputed from d_model
         let extra = f.tensors.keys.filter { !used.contains($0) }.sorted()
         if let first = extra.first {
             let more = extra.count > 1 ? " and \(extra.count - 1) more" : ""
-            throw ModelError.checkpoint(path: f.path, problem: "unexpected tensor \"\(first)\"\(more) for this config.json")
+            throw ModelError.checkpoint(
+                path: f.path, problem: "unexpected tensor \"\(first)\"\(more) for this config.json")
         }
         self.directory = directory; self.config = c; self.vocabulary = vocabulary
         layerParams = store; layers = (0..<c.nLayer).map { LayerWeights(store, layer: $0) }; rwBias = rw; rrBias = rr

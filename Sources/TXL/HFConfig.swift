@@ -52,8 +52,10 @@ public struct HFConfig: Sendable, Equatable {
             .checkpoint(path: path, problem: "field \"\(field)\" \(s)")
         }
         let d = try JSONValue.object(data, path: path)
-        func int(_ key: String, _ alt: String? = nil, default def: Int? = nil,
-                 min lo: Int = 1, max hi: Int = 1 << 24) throws -> Int {
+        func int(
+            _ key: String, _ alt: String? = nil, default def: Int? = nil,
+            min lo: Int = 1, max hi: Int = 1 << 24
+        ) throws -> Int {
             let k = d[key] != nil || alt == nil ? key : alt!
             guard let v = d[k] else {
                 if let def { return def }
@@ -122,8 +124,9 @@ public struct HFConfig: Sendable, Equatable {
         var last = 0
         for x in cutoffs {
             guard x > last && x < vocabSize else {
-                throw fail("cutoffs",
-                           "is \(cutoffs); each must be above the one before and below vocab_size \(vocabSize)")
+                throw fail(
+                    "cutoffs",
+                    "is \(cutoffs); each must be above the one before and below vocab_size \(vocabSize)")
             }
             last = x
         }
@@ -161,13 +164,21 @@ enum JSONValue: Decodable, Sendable, Equatable, CustomStringConvertible {
 
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int.self) { self = .int(i) }
-        else if let x = try? c.decode(Double.self) { self = .double(x) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int.self) {
+            self = .int(i)
+        } else if let x = try? c.decode(Double.self) {
+            self = .double(x)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
     }
 
     /// The top-level object of a JSON file, or a one-line error naming the file.

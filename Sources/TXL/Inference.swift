@@ -17,9 +17,12 @@ public struct RunOptions: Sendable, Equatable {
     public func validate(layers: Int) throws {
         try MemorySpec.check(memory, layers: layers, what: "memory")
         if sameLength, let i = memory.firstIndex(of: 0) {
-            throw ModelError.badMemory("--same-length needs memory in every layer, but layer \(i) has 0 (a window of no keys)")
+            throw ModelError.badMemory(
+                "--same-length needs memory in every layer, but layer \(i) has 0 (a window of no keys)")
         }
-        guard clampLen >= -1 && clampLen <= Config.maxLength else { throw ModelError.badMemory("clamp length \(clampLen) is out of range") }
+        guard clampLen >= -1 && clampLen <= Config.maxLength else {
+            throw ModelError.badMemory("clamp length \(clampLen) is out of range")
+        }
     }
 
     /// Floats of memory state per stream: sum of M_i x d_model, the count the paper compares.
@@ -34,7 +37,9 @@ public struct AttentionCapture: Sendable {
     public let memoryKeys: Int
     public let probabilities: [Float]
     public func distance(query q: Int, key k: Int) -> Int { memoryKeys + q - k }
-    public func probability(head h: Int, query q: Int, key k: Int) -> Float { probabilities[(h * queries + q) * keys + k] }
+    public func probability(head h: Int, query q: Int, key k: Int) -> Float {
+        probabilities[(h * queries + q) * keys + k]
+    }
 }
 
 public struct StepOutput: Sendable {
@@ -57,9 +62,9 @@ public final class Inference: @unchecked Sendable {
     public var memory: Memory
     let workers: Int
 
-    let rTables: [UnsafeMutableBufferPointer<Float>]   // per layer [M_l + T, A]: r_net(position embedding) by distance
+    let rTables: [UnsafeMutableBufferPointer<Float>]  // per layer [M_l + T, A]: r_net(position embedding) by distance
     let x, xn, q, vec, z, a, logits, logprob: UnsafeMutableBufferPointer<Float>
-    let probs, bd, qb: [UnsafeMutableBufferPointer<Float>]   // per worker scratch: [T, maxK], [T, maxK], [T, D]
+    let probs, bd, qb: [UnsafeMutableBufferPointer<Float>]  // per worker scratch: [T, maxK], [T, maxK], [T, D]
 
     public init(model: TransformerXL, batch: Int, segment: Int, options: RunOptions) throws {
         let c = model.config
@@ -74,12 +79,15 @@ public final class Inference: @unchecked Sendable {
         workers = max(1, min(Inference.threads, 64))
         // Refuse absurd sizes up front rather than die allocating (MemoryBudget has the same terms as below).
         let maxK = caps.max() ?? T
-        try MemoryBudget.check(MemoryBudget.inferenceBytes(config: c, batch: B, segment: T, memory: options.memory,
-                                                           workers: workers),
-                               for: "batch \(B) x segment \(T) with memory up to \(maxK - T)")
+        try MemoryBudget.check(
+            MemoryBudget.inferenceBytes(
+                config: c, batch: B, segment: T, memory: options.memory,
+                workers: workers),
+            for: "batch \(B) x segment \(T) with memory up to \(maxK - T)")
         memory = Memory(limits: options.memory, batch: B, width: 2 * A, segment: T)
         func alloc(_ n: Int) -> UnsafeMutableBufferPointer<Float> {
-            let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(n, 1)); p.initialize(repeating: 0); return p
+            let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(n, 1)); p.initialize(repeating: 0);
+            return p
         }
         x = alloc(B * T * C); xn = alloc(B * T * C); q = alloc(B * T * A); vec = alloc(B * T * A)
         z = alloc(B * T * C); a = alloc(B * T * F); logits = alloc(B * T * V); logprob = alloc(B * T)
@@ -167,8 +175,9 @@ public final class Inference: @unchecked Sendable {
             let rows = share(N, k), n0 = rows.lowerBound
             if rows.isEmpty { return }
             if pre {
-                LayerNorm.forward(xn + n0 * C, mean: nil, rstd: nil, x + n0 * C, lw.ln1w, lw.ln1b, N: rows.count, C: C,
-                                  eps: c.layerNormEps)
+                LayerNorm.forward(
+                    xn + n0 * C, mean: nil, rstd: nil, x + n0 * C, lw.ln1w, lw.ln1b, N: rows.count, C: C,
+                    eps: c.layerNormEps)
             }
             let src = pre ? xn : x
             AttentionBlock.query(q + n0 * A, src + n0 * C, lw, N: rows.count, C: C, A: A)
@@ -185,11 +194,12 @@ public final class Inference: @unchecked Sendable {
             var task = k
             while task < B * H {
                 let b = task / H, h = task % H, p = probs[k].baseAddress!, kv = kvBase + b * stride + h * D
-                RelativeAttention.forward(vec + b * t * A + h * D, ldo: A, probs: p, bd: bd[k].baseAddress!,
-                                          qb: qb[k].baseAddress!, q: q + b * t * A + h * D, ldq: A,
-                                          k: kv, v: kv + A, ldkv: 2 * A, r: r + h * D, ldr: A,
-                                          rw: w.rwBias + h * D, rr: w.rrBias + h * D,
-                                          t: t, mlen: mlen, D: D, window: window, scale: scale)
+                RelativeAttention.forward(
+                    vec + b * t * A + h * D, ldo: A, probs: p, bd: bd[k].baseAddress!,
+                    qb: qb[k].baseAddress!, q: q + b * t * A + h * D, ldq: A,
+                    k: kv, v: kv + A, ldkv: 2 * A, r: r + h * D, ldr: A,
+                    rw: w.rwBias + h * D, rr: w.rrBias + h * D,
+                    t: t, mlen: mlen, D: D, window: window, scale: scale)
                 if b == 0, let captured { (captured.baseAddress! + h * t * klen).update(from: p, count: t * klen) }
                 task += workers
             }
@@ -198,14 +208,16 @@ public final class Inference: @unchecked Sendable {
         parallel { k in
             let rows = share(N, k), n0 = rows.lowerBound
             if rows.isEmpty { return }
-            AttentionBlock.output(x + n0 * C, z: z + n0 * C, mean: nil, rstd: nil, zMask: nil, x + n0 * C,
-                                  vec + n0 * A, lw, N: rows.count, C: C, A: A, preLnorm: pre, eps: c.layerNormEps,
-                                  drop: nil)
+            AttentionBlock.output(
+                x + n0 * C, z: z + n0 * C, mean: nil, rstd: nil, zMask: nil, x + n0 * C,
+                vec + n0 * A, lw, N: rows.count, C: C, A: A, preLnorm: pre, eps: c.layerNormEps,
+                drop: nil)
         }
         guard let captured else { return nil }
         defer { captured.deallocate() }
-        return AttentionCapture(layer: l, heads: H, queries: t, keys: klen, memoryKeys: mlen,
-                                probabilities: Array(captured))
+        return AttentionCapture(
+            layer: l, heads: H, queries: t, keys: klen, memoryKeys: mlen,
+            probabilities: Array(captured))
     }
 
     /// Layer l's feed-forward block, x = block(x), row-parallel.
@@ -215,10 +227,12 @@ public final class Inference: @unchecked Sendable {
         parallel { k in
             let rows = share(N, k), n0 = rows.lowerBound
             if rows.isEmpty { return }
-            let s = FeedForwardBlock.Saved(xn: xn + n0 * C, mean: nil, rstd: nil, a: a + n0 * F, u: nil, uMask: nil,
-                                           z: z + n0 * C, zMask: nil, out: x + n0 * C)
-            FeedForwardBlock.forward(s, x + n0 * C, lw, N: rows.count, C: C, F: F, preLnorm: c.preLnorm,
-                                     eps: c.layerNormEps, drop: nil)
+            let s = FeedForwardBlock.Saved(
+                xn: xn + n0 * C, mean: nil, rstd: nil, a: a + n0 * F, u: nil, uMask: nil,
+                z: z + n0 * C, zMask: nil, out: x + n0 * C)
+            FeedForwardBlock.forward(
+                s, x + n0 * C, lw, N: rows.count, C: C, F: F, preLnorm: c.preLnorm,
+                eps: c.layerNormEps, drop: nil)
         }
     }
 
@@ -231,8 +245,9 @@ public final class Inference: @unchecked Sendable {
                 let rows = share(tg.count, k), n0 = rows.lowerBound
                 if rows.isEmpty { return }
                 Linear.forward(logits + n0 * V, x + n0 * C, w.emb, w.outBias, N: rows.count, I: C, O: V)
-                Output.logSoftmax(logprob + n0, logits: logits + n0 * V, targets: tg.baseAddress! + n0, N: rows.count,
-                                  V: V, keepProbs: false)
+                Output.logSoftmax(
+                    logprob + n0, logits: logits + n0 * V, targets: tg.baseAddress! + n0, N: rows.count,
+                    V: V, keepProbs: false)
             }
         }
     }

@@ -2,9 +2,11 @@
 
 public enum LayerNorm {
     /// out[N, C] = (inp - mean) * rstd * weight + bias. `mean`/`rstd` [N] are saved for backward when given.
-    public static func forward(_ out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>?, rstd: UnsafeMutablePointer<Float>?,
-                               _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                               N: Int, C: Int, eps: Float) {
+    public static func forward(
+        _ out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>?, rstd: UnsafeMutablePointer<Float>?,
+        _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+        N: Int, C: Int, eps: Float
+    ) {
         for n in 0..<N {
             let x = inp + n * C, y = out + n * C
             var s: Float = 0
@@ -20,9 +22,11 @@ public enum LayerNorm {
     }
 
     /// Backward of `forward`: accumulates into dinp, dweight, dbias.
-    public static func backward(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
-                                _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                                mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, N: Int, C: Int) {
+    public static func backward(
+        dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
+        _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, N: Int, C: Int
+    ) {
         for n in 0..<N {
             let x = inp + n * C, dy = dout + n * C, dx = dinp + n * C
             let m = mean[n], r = rstd[n]

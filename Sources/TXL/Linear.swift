@@ -2,8 +2,10 @@
 
 public enum Linear {
     /// out[N, O] = inp[N, I] W[O, I]^T (+ bias[O]).
-    public static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                               _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, N: Int, I: Int, O: Int) {
+    public static func forward(
+        _ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+        _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, N: Int, I: Int, O: Int
+    ) {
         BLAS.gemm(out, ldc: O, inp, lda: I, weight, ldb: I, transB: true, m: N, n: O, k: I)
         if let bias {
             for n in 0..<N {
@@ -14,9 +16,11 @@ public enum Linear {
     }
 
     /// Backward of `forward`: dinp += dout W, dweight += dout^T inp, dbias += sum over rows of dout.
-    public static func backward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
-                                _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                                N: Int, I: Int, O: Int) {
+    public static func backward(
+        dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
+        _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+        N: Int, I: Int, O: Int
+    ) {
         if let dinp {
             BLAS.gemm(dinp, ldc: I, dout, lda: O, weight, ldb: I, m: N, n: I, k: O, beta: 1)
         }

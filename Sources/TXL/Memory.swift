@@ -61,8 +61,11 @@ public struct Memory: @unchecked Sendable {
                 m.row(l, stream: b, 0).update(from: m.row(l, stream: b, drop), count: keep * m.width)
             }
             // Large copies (long memories, many streams) are spread over the cores.
-            if batch > 1 && keep * width >= 1 << 16 { DispatchQueue.concurrentPerform(iterations: batch, execute: move) }
-            else { for b in 0..<batch { move(b) } }
+            if batch > 1 && keep * width >= 1 << 16 {
+                DispatchQueue.concurrentPerform(iterations: batch, execute: move)
+            } else {
+                for b in 0..<batch { move(b) }
+            }
         }
         lengths[l] = keep
     }
@@ -72,7 +75,9 @@ public struct Memory: @unchecked Sendable {
         let M = limits[l]
         var out = [Float](repeating: 0, count: batch * M * width)
         out.withUnsafeMutableBufferPointer { o in
-            for b in 0..<batch { (o.baseAddress! + b * M * width).update(from: row(l, stream: b, 0), count: lengths[l] * width) }
+            for b in 0..<batch {
+                (o.baseAddress! + b * M * width).update(from: row(l, stream: b, 0), count: lengths[l] * width)
+            }
         }
         return out
     }
@@ -106,11 +111,12 @@ public struct Memory: @unchecked Sendable {
         private init(layers: [UnsafeMutableBufferPointer<Float>]) { self.layers = layers }
 
         func copy() -> Storage {
-            Storage(layers: layers.map { s in
-                let d = UnsafeMutableBufferPointer<Float>.allocate(capacity: s.count)
-                _ = d.initialize(fromContentsOf: s)
-                return d
-            })
+            Storage(
+                layers: layers.map { s in
+                    let d = UnsafeMutableBufferPointer<Float>.allocate(capacity: s.count)
+                    _ = d.initialize(fromContentsOf: s)
+                    return d
+                })
         }
 
         deinit { for p in layers { p.deallocate() } }

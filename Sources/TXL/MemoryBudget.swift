@@ -12,8 +12,10 @@ public enum MemoryBudget {
         }
         consider(meminfo("MemAvailable"), "memory available")
         let mapped = selfStatus("VmSize") ?? 0
-        for (resource, name) in [(__rlimit_resource_t(RLIMIT_AS.rawValue), "ulimit -v"),
-                                 (__rlimit_resource_t(RLIMIT_DATA.rawValue), "ulimit -d")] {
+        for (resource, name) in [
+            (__rlimit_resource_t(RLIMIT_AS.rawValue), "ulimit -v"),
+            (__rlimit_resource_t(RLIMIT_DATA.rawValue), "ulimit -d"),
+        ] {
             var r = rlimit()
             if getrlimit(resource, &r) == 0, r.rlim_cur != rlim_t.max {
                 consider(max(Double(r.rlim_cur) - mapped, 1), name)
@@ -29,18 +31,23 @@ public enum MemoryBudget {
     public static func check(_ bytes: Double, for what: String) throws {
         let (limit, source) = limit()
         guard bytes <= limit else {
-            throw ModelError.badInput(String(format: "%@ needs about %.2f GB of working memory; the limit is %.2f GB (%@)",
-                                             what, bytes / 1e9, limit / 1e9, source))
+            throw ModelError.badInput(
+                String(
+                    format: "%@ needs about %.2f GB of working memory; the limit is %.2f GB (%@)",
+                    what, bytes / 1e9, limit / 1e9, source))
         }
     }
 
     /// Peak bytes of an `Inference` (the same terms as its own allocation): activations, per-worker scores,
     /// position tables and the key/value memory.
-    public static func inferenceBytes(config c: Config, batch B: Int, segment T: Int, memory: [Int], workers: Int) -> Double {
+    public static func inferenceBytes(
+        config c: Config, batch B: Int, segment T: Int, memory: [Int], workers: Int
+    ) -> Double {
         let C = Double(c.dModel), A = Double(c.dAttn), F = Double(c.dInner), V = Double(c.nToken), D = Double(c.dHead)
         let caps = memory.map { Double($0 + T) }, maxK = caps.max() ?? Double(T), bt = Double(B) * Double(T)
         let total = caps.reduce(0, +)
-        let floats = bt * (3 * C + 2 * A + F + V + 1) + Double(workers) * Double(T) * (2 * maxK + D)
+        let floats =
+            bt * (3 * C + 2 * A + F + V + 1) + Double(workers) * Double(T) * (2 * maxK + D)
             + total * (A + C) + 2 * Double(B) * total * A
         return floats * 4 + parameterBytes(c)
     }

@@ -3,7 +3,6 @@
 // Placements put K long-range memories (length lrm) among short-range ones (length srm), as in Rae & Razavi (2020) §4.
 import Foundation
 
-
 public enum MemorySpec {
     /// The long-range length `full` and placements use when --lrm is not given: the model's default evaluation
     /// memory (its longest layer). The same in every command and the explorer.
@@ -13,14 +12,18 @@ public enum MemorySpec {
     public static func defaultEvalLength(segment: Int) -> Int { 4 * segment }
 
     /// Memory length per layer for `model`: --lrm defaults to `defaultLong`, --srm to the segment length.
-    public static func parse(_ text: String, config c: Config, segment: Int, lrm: Int? = nil, srm: Int? = nil) throws -> [Int] {
+    public static func parse(
+        _ text: String, config c: Config, segment: Int, lrm: Int? = nil, srm: Int? = nil
+    ) throws -> [Int] {
         try parse(text, layers: c.nLayer, lrm: lrm ?? defaultLong(c), srm: srm ?? segment)
     }
 
     /// Memory length per layer, bottom layer first.
     public static func parse(_ text: String, layers: Int, lrm: Int, srm: Int) throws -> [Int] {
         let s = text.trimmingCharacters(in: .whitespaces).lowercased()
-        guard !s.isEmpty else { throw ModelError.badMemory("empty --mem; use N, N1,N2,..., full, none, first:K, last:K or interleaved:K") }
+        guard !s.isEmpty else {
+            throw ModelError.badMemory("empty --mem; use N, N1,N2,..., full, none, first:K, last:K or interleaved:K")
+        }
         var lens: [Int]
         if s == "full" {
             lens = Array(repeating: lrm, count: layers)
@@ -35,15 +38,20 @@ public enum MemorySpec {
                 throw ModelError.badMemory("\"\(text)\": K is \(k) but the model has \(layers) layers")
             }
             guard let long = placement(kind, k: k, layers: layers) else {
-                throw ModelError.badMemory("unknown placement \"\(kind)\" in \"\(text)\"; use first:K, last:K or interleaved:K")
+                throw ModelError.badMemory(
+                    "unknown placement \"\(kind)\" in \"\(text)\"; use first:K, last:K or interleaved:K")
             }
             lens = (0..<layers).map { long.contains($0) ? lrm : srm }
         } else {
-            let parts = s.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = s.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             var values: [Int] = []
             for p in parts {
                 guard let v = Int(p) else {
-                    throw ModelError.badMemory("\"\(text)\": \"\(p)\" is not a length; use N, N1,N2,..., full, none, first:K, last:K or interleaved:K")
+                    throw ModelError.badMemory(
+                        "\"\(text)\": \"\(p)\" is not a length; use N, N1,N2,..., full, none, first:K, last:K or interleaved:K"
+                    )
                 }
                 values.append(v)
             }
@@ -51,7 +59,8 @@ public enum MemorySpec {
                 lens = Array(repeating: values[0], count: layers)
             } else {
                 guard values.count == layers else {
-                    throw ModelError.badMemory("\"\(text)\" gives \(values.count) lengths but the model has \(layers) layers")
+                    throw ModelError.badMemory(
+                        "\"\(text)\" gives \(values.count) lengths but the model has \(layers) layers")
                 }
                 lens = values
             }
@@ -67,10 +76,13 @@ public enum MemorySpec {
             let kv = item.dropFirst().split(separator: ":")
             let range = kv.first?.split(separator: "-") ?? []
             guard kv.count == 2, let value = Int(kv[1]), (1...2).contains(range.count),
-                  let lo = Int(range[0]), let hi = Int(range[range.count - 1]), lo <= hi else {
+                let lo = Int(range[0]), let hi = Int(range[range.count - 1]), lo <= hi
+            else {
                 throw ModelError.badMemory("\"\(item)\" in \"\(original)\" is not of the form L3:128 or L0-5:64")
             }
-            guard hi < layers else { throw ModelError.badMemory("\"\(item)\": layer \(hi) does not exist (layers 0-\(layers - 1))") }
+            guard hi < layers else {
+                throw ModelError.badMemory("\"\(item)\": layer \(hi) does not exist (layers 0-\(layers - 1))")
+            }
             for l in lo...hi { out[l] = value }
         }
         if let missing = out.firstIndex(where: { $0 == nil }) {

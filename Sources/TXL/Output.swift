@@ -3,8 +3,10 @@ import Foundation
 
 public enum Output {
     /// logprob[n] = log softmax(logits[n])[target[n]]. logits [N, V] are overwritten with probabilities when `keepProbs`.
-    public static func logSoftmax(_ logprob: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>,
-                                  targets: UnsafePointer<UInt8>, N: Int, V: Int, keepProbs: Bool) {
+    public static func logSoftmax(
+        _ logprob: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>,
+        targets: UnsafePointer<UInt8>, N: Int, V: Int, keepProbs: Bool
+    ) {
         for n in 0..<N {
             let x = logits + n * V
             var mx = -Float.infinity
@@ -18,8 +20,10 @@ public enum Output {
     }
 
     /// d(mean NLL)/dlogits given the probabilities: (p - onehot(target)) * scale, in place over probs.
-    public static func crossEntropyBackward(_ probs: UnsafeMutablePointer<Float>, targets: UnsafePointer<UInt8>,
-                                            N: Int, V: Int, scale: Float) {
+    public static func crossEntropyBackward(
+        _ probs: UnsafeMutablePointer<Float>, targets: UnsafePointer<UInt8>,
+        N: Int, V: Int, scale: Float
+    ) {
         for n in 0..<N {
             let p = probs + n * V
             p[Int(targets[n])] -= 1

@@ -13,9 +13,9 @@ public enum ParameterTable {
     /// Model-wide parameters, each name written once.
     public enum Global: String, CaseIterable, Sendable {
         case embedding = "word_emb.emb_layers.0.weight"  // [V, C], also the output layer (tied)
-        case rwBias = "r_w_bias"                         // [H, D], shared by all layers
-        case rrBias = "r_r_bias"                         // [H, D]
-        case outBias = "crit.out_layers.0.bias"          // [V]
+        case rwBias = "r_w_bias"  // [H, D], shared by all layers
+        case rrBias = "r_r_bias"  // [H, D]
+        case outBias = "crit.out_layers.0.bias"  // [V]
 
         func shape(_ c: Config) -> [Int] {
             switch self {
@@ -28,16 +28,16 @@ public enum ParameterTable {
 
     /// Parameters of each layer, under `layers.N.`.
     public enum Layer: String, CaseIterable, Sendable {
-        case qkv = "dec_attn.qkv_net.weight"     // [3A, C], rows q, k, v
-        case r = "dec_attn.r_net.weight"         // [A, C]
-        case o = "dec_attn.o_net.weight"         // [C, A]
-        case ln1w = "dec_attn.layer_norm.weight" // [C]
+        case qkv = "dec_attn.qkv_net.weight"  // [3A, C], rows q, k, v
+        case r = "dec_attn.r_net.weight"  // [A, C]
+        case o = "dec_attn.o_net.weight"  // [C, A]
+        case ln1w = "dec_attn.layer_norm.weight"  // [C]
         case ln1b = "dec_attn.layer_norm.bias"
-        case ff1w = "pos_ff.CoreNet.0.weight"    // [F, C]
-        case ff1b = "pos_ff.CoreNet.0.bias"      // [F]
-        case ff2w = "pos_ff.CoreNet.3.weight"    // [C, F]
-        case ff2b = "pos_ff.CoreNet.3.bias"      // [C]
-        case ln2w = "pos_ff.layer_norm.weight"   // [C]
+        case ff1w = "pos_ff.CoreNet.0.weight"  // [F, C]
+        case ff1b = "pos_ff.CoreNet.0.bias"  // [F]
+        case ff2w = "pos_ff.CoreNet.3.weight"  // [C, F]
+        case ff2b = "pos_ff.CoreNet.3.bias"  // [C]
+        case ln2w = "pos_ff.layer_norm.weight"  // [C]
         case ln2b = "pos_ff.layer_norm.bias"
 
         func shape(_ c: Config) -> [Int] {
@@ -110,10 +110,10 @@ public final class ParameterStore: @unchecked Sendable {
 
 /// Typed views of one layer's parameters (see `ParameterTable.Layer` for names and shapes).
 public struct LayerWeights {
-    public let qkv, r, o: UnsafeMutablePointer<Float>               // [3A, C], [A, C], [C, A]
-    public let ln1w, ln1b: UnsafeMutablePointer<Float>              // attention block's norm [C]
+    public let qkv, r, o: UnsafeMutablePointer<Float>  // [3A, C], [A, C], [C, A]
+    public let ln1w, ln1b: UnsafeMutablePointer<Float>  // attention block's norm [C]
     public let ff1w, ff1b, ff2w, ff2b: UnsafeMutablePointer<Float>  // [F, C], [F], [C, F], [C]
-    public let ln2w, ln2b: UnsafeMutablePointer<Float>              // feed-forward block's norm [C]
+    public let ln2w, ln2b: UnsafeMutablePointer<Float>  // feed-forward block's norm [C]
 
     init(_ s: ParameterStore, layer l: Int) {
         func p(_ k: ParameterTable.Layer) -> UnsafeMutablePointer<Float> { s.pointer(ParameterTable.name(layer: l, k)) }
@@ -124,9 +124,9 @@ public struct LayerWeights {
 
 /// Typed views into a `ParameterStore` (weights or gradients), obtained once so kernels never look names up.
 public struct Weights {
-    public let emb: UnsafeMutablePointer<Float>             // [V, C], also the output layer (tied)
+    public let emb: UnsafeMutablePointer<Float>  // [V, C], also the output layer (tied)
     public let rwBias, rrBias: UnsafeMutablePointer<Float>  // [H, D], shared by all layers
-    public let outBias: UnsafeMutablePointer<Float>         // [V]
+    public let outBias: UnsafeMutablePointer<Float>  // [V]
     public let layers: [LayerWeights]
 
     public init(_ s: ParameterStore, layers n: Int) {

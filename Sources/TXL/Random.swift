@@ -41,8 +41,8 @@ public struct Random: Sendable, Equatable {
 
     /// Standard normal (Box-Muller).
     public mutating func normal() -> Float {
-        let u1 = max(Double(next() >> 11) * (1.0 / Double(1 << 53)), 1e-300), u2 = Double(next() >> 11) * (1.0 / Double(1 << 53))
+        let u1 = max(Double(next() >> 11) * (1.0 / Double(1 << 53)), 1e-300),
+            u2 = Double(next() >> 11) * (1.0 / Double(1 << 53))
         return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
     }
 }
-

@@ -3,7 +3,6 @@
 // Queries are the last t of klen = mlen + t keys; query i sits at key position p = mlen + i, dist = p - j.
 import Foundation
 
-
 public enum RelativeAttention {
     /// Keys query i may see: j in lo...p, with p = mlen + i; a sliding window of `window` keys when window > 0.
     @inline(__always)
@@ -15,11 +14,13 @@ public enum RelativeAttention {
     /// vec[t, D] = softmax(scores) v. probs [t, klen] holds the attention probabilities afterwards (masked = 0).
     /// Scratch: bd [t, klen], qb [t, D]. r [klen, D] is indexed by distance.
     /// dropMask [t, klen] (training only): attention dropout as multipliers, 0 or 1/(1-p); probs stay undropped.
-    public static func forward(_ vec: UnsafeMutablePointer<Float>, ldo: Int, probs: UnsafeMutablePointer<Float>,
-                               bd: UnsafeMutablePointer<Float>, qb: UnsafeMutablePointer<Float>,
-                               q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldkv: Int,
-                               r: UnsafePointer<Float>, ldr: Int, rw: UnsafePointer<Float>, rr: UnsafePointer<Float>,
-                               t: Int, mlen: Int, D: Int, window: Int, scale: Float, dropMask: UnsafePointer<Float>? = nil) {
+    public static func forward(
+        _ vec: UnsafeMutablePointer<Float>, ldo: Int, probs: UnsafeMutablePointer<Float>,
+        bd: UnsafeMutablePointer<Float>, qb: UnsafeMutablePointer<Float>,
+        q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldkv: Int,
+        r: UnsafePointer<Float>, ldr: Int, rw: UnsafePointer<Float>, rr: UnsafePointer<Float>,
+        t: Int, mlen: Int, D: Int, window: Int, scale: Float, dropMask: UnsafePointer<Float>? = nil
+    ) {
         let klen = mlen + t
         // AC = (q + r_w_bias) k^T
         addBias(qb, q, ldq: ldq, rw, t: t, D: D)
@@ -47,14 +48,16 @@ public enum RelativeAttention {
 
     /// Backward of `forward`, accumulating into dq, dk, dv (stride ldkv), dr (by distance), drw, drr.
     /// Scratch: dp and dbd [t, klen], qb and dqb [t, D]. dvec is read only.
-    public static func backward(dq: UnsafeMutablePointer<Float>, ldq: Int, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
-                                dr: UnsafeMutablePointer<Float>, ldr: Int, drw: UnsafeMutablePointer<Float>, drr: UnsafeMutablePointer<Float>,
-                                dp: UnsafeMutablePointer<Float>, dbd: UnsafeMutablePointer<Float>,
-                                qb: UnsafeMutablePointer<Float>, dqb: UnsafeMutablePointer<Float>,
-                                _ dvec: UnsafePointer<Float>, ldo: Int, probs: UnsafePointer<Float>,
-                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldkv: Int,
-                                r: UnsafePointer<Float>, rw: UnsafePointer<Float>, rr: UnsafePointer<Float>,
-                                t: Int, mlen: Int, D: Int, window: Int, scale: Float, dropMask: UnsafePointer<Float>? = nil) {
+    public static func backward(
+        dq: UnsafeMutablePointer<Float>, ldq: Int, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+        dr: UnsafeMutablePointer<Float>, ldr: Int, drw: UnsafeMutablePointer<Float>, drr: UnsafeMutablePointer<Float>,
+        dp: UnsafeMutablePointer<Float>, dbd: UnsafeMutablePointer<Float>,
+        qb: UnsafeMutablePointer<Float>, dqb: UnsafeMutablePointer<Float>,
+        _ dvec: UnsafePointer<Float>, ldo: Int, probs: UnsafePointer<Float>,
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldkv: Int,
+        r: UnsafePointer<Float>, rw: UnsafePointer<Float>, rr: UnsafePointer<Float>,
+        t: Int, mlen: Int, D: Int, window: Int, scale: Float, dropMask: UnsafePointer<Float>? = nil
+    ) {
         let klen = mlen + t
         // vec = drop(P) v
         if let dropMask {
@@ -93,7 +96,10 @@ public enum RelativeAttention {
     }
 
     @inline(__always)
-    static func addBias(_ out: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, ldq: Int, _ bias: UnsafePointer<Float>, t: Int, D: Int) {
+    static func addBias(
+        _ out: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, ldq: Int, _ bias: UnsafePointer<Float>, t: Int,
+        D: Int
+    ) {
         for i in 0..<t {
             let o = out + i * D, x = q + i * ldq
             for d in 0..<D { o[d] = x[d] + bias[d] }
@@ -101,7 +107,10 @@ public enum RelativeAttention {
     }
 
     @inline(__always)
-    static func accumulate(_ dq: UnsafeMutablePointer<Float>, ldq: Int, bias: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, t: Int, D: Int) {
+    static func accumulate(
+        _ dq: UnsafeMutablePointer<Float>, ldq: Int, bias: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+        t: Int, D: Int
+    ) {
         for i in 0..<t {
             let o = dq + i * ldq, x = g + i * D
             for d in 0..<D { o[d] += x[d]; bias[d] += x[d] }

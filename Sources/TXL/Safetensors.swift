@@ -35,7 +35,8 @@ public struct SafetensorsFile: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
-                throw ModelError.checkpoint(path: path, problem: isDir.boolValue ? "is a directory, not a safetensors file" : "cannot be read")
+                throw ModelError.checkpoint(
+                    path: path, problem: isDir.boolValue ? "is a directory, not a safetensors file" : "cannot be read")
             }
             throw ModelError.checkpoint(path: path, problem: "no such file")
         }
@@ -44,7 +45,9 @@ public struct SafetensorsFile: Sendable {
 
     public init(bytes: [UInt8], path: String = "<memory>") throws {
         func fail(_ s: String) -> ModelError { .checkpoint(path: path, problem: s) }
-        guard bytes.count >= 8 else { throw fail("not a safetensors file (\(bytes.count) bytes, too short for a header)") }
+        guard bytes.count >= 8 else {
+            throw fail("not a safetensors file (\(bytes.count) bytes, too short for a header)")
+        }
         var n: UInt64 = 0
         for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
         guard n >= 2 && n <= UInt64(SafetensorsFile.maxHeader) else {
@@ -73,21 +76,28 @@ public struct SafetensorsFile: Sendable {
             guard let entry = value as? [String: Any] else { throw fail("tensor \(name) is not an object") }
             guard let dt = entry["dtype"] as? String else { throw fail("tensor \(name) has no dtype") }
             guard let dtype = DType(rawValue: dt) else {
-                throw fail("tensor \(name) has unsupported dtype \(ModelError.quote(dt)) (known: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw fail(
+                    "tensor \(name) has unsupported dtype \(ModelError.quote(dt)) (known: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
-            guard let shapeAny = entry["shape"] as? [Any], let offAny = entry["data_offsets"] as? [Any], offAny.count == 2 else {
+            guard let shapeAny = entry["shape"] as? [Any], let offAny = entry["data_offsets"] as? [Any],
+                offAny.count == 2
+            else {
                 throw fail("tensor \(name) lacks shape or data_offsets")
             }
             guard shapeAny.count <= 8 else { throw fail("tensor \(name) has \(shapeAny.count) dimensions (at most 8)") }
             let shape = try shapeAny.map { (x: Any) -> Int in
-                guard let v = SafetensorsFile.exactInt(x), v >= 0, v <= 1 << 32 else { throw fail("tensor \(name) has a bad shape") }
+                guard let v = SafetensorsFile.exactInt(x), v >= 0, v <= 1 << 32 else {
+                    throw fail("tensor \(name) has a bad shape")
+                }
                 return v
             }
             guard let b = SafetensorsFile.exactInt(offAny[0]), let e = SafetensorsFile.exactInt(offAny[1]) else {
                 throw fail("tensor \(name) has bad data_offsets")
             }
             guard b >= 0, e >= b, e <= dataSize else {
-                throw fail("tensor \(name) data [\(b), \(e)) lies outside the file's \(dataSize) data bytes (truncated?)")
+                throw fail(
+                    "tensor \(name) data [\(b), \(e)) lies outside the file's \(dataSize) data bytes (truncated?)")
             }
             // Sizes come from the file: every product is checked, in the test and in the message.
             guard let bytesNeeded = SafetensorsFile.byteCount(shape: shape, dtype: dtype) else {
@@ -110,7 +120,7 @@ public struct SafetensorsFile: Sendable {
     /// An integer from a JSON header, only when it is one exactly (no rounding of 1e30 or 2.5, no Bool).
     static func exactInt(_ x: Any) -> Int? {
         guard let n = x as? NSNumber else { return nil }
-        return Int(n.stringValue)   // "12" parses; "1e+30", "2.5" and out-of-range digits do not
+        return Int(n.stringValue)  // "12" parses; "1e+30", "2.5" and out-of-range digits do not
     }
 
     /// shape product x dtype size, or nil when it overflows Int.
@@ -126,9 +136,12 @@ public struct SafetensorsFile: Sendable {
 
     /// The named tensor as Float, converting F16/BF16/I32/I64/U8. Throws if missing or of the wrong shape.
     public func floats(_ name: String, shape expected: [Int]? = nil) throws -> [Float] {
-        guard let t = tensors[name] else { throw ModelError.checkpoint(path: path, problem: "missing tensor \(ModelError.quote(name))") }
+        guard let t = tensors[name] else {
+            throw ModelError.checkpoint(path: path, problem: "missing tensor \(ModelError.quote(name))")
+        }
         if let expected, expected != t.shape {
-            throw ModelError.checkpoint(path: path, problem: "tensor \(ModelError.quote(name)) has shape \(t.shape), expected \(expected)")
+            throw ModelError.checkpoint(
+                path: path, problem: "tensor \(ModelError.quote(name)) has shape \(t.shape), expected \(expected)")
         }
         var out = [Float](repeating: 0, count: t.count)
         bytes.withUnsafeBytes { raw in
@@ -136,9 +149,15 @@ public struct SafetensorsFile: Sendable {
             out.withUnsafeMutableBufferPointer { o in
                 for i in 0..<t.count {
                     switch t.dtype {
-                    case .f32: o[i] = Float(bitPattern: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian)
-                    case .f16: o[i] = Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian))
-                    case .bf16: o[i] = Float(bitPattern: UInt32(p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16)
+                    case .f32:
+                        o[i] = Float(bitPattern: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian)
+                    case .f16:
+                        o[i] = Float(
+                            Float16(bitPattern: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian))
+                    case .bf16:
+                        o[i] = Float(
+                            bitPattern: UInt32(p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian)
+                                << 16)
                     case .i32: o[i] = Float(Int32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
                     case .i64: o[i] = Float(Int64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
                     case .u8: o[i] = Float(p.load(fromByteOffset: i, as: UInt8.self))
@@ -151,9 +170,13 @@ public struct SafetensorsFile: Sendable {
 
     /// The named integer tensor (I32, I64 or U8) as Int, read exactly (not through Float).
     public func ints(_ name: String) throws -> [Int] {
-        guard let t = tensors[name] else { throw ModelError.checkpoint(path: path, problem: "missing tensor \(ModelError.quote(name))") }
+        guard let t = tensors[name] else {
+            throw ModelError.checkpoint(path: path, problem: "missing tensor \(ModelError.quote(name))")
+        }
         guard [.i32, .i64, .u8].contains(t.dtype) else {
-            throw ModelError.checkpoint(path: path, problem: "tensor \(ModelError.quote(name)) is \(t.dtype.rawValue), expected an integer type")
+            throw ModelError.checkpoint(
+                path: path, problem: "tensor \(ModelError.quote(name)) is \(t.dtype.rawValue), expected an integer type"
+            )
         }
         var out = [Int](repeating: 0, count: t.count)
         bytes.withUnsafeBytes { raw in
@@ -179,10 +202,13 @@ public struct SafetensorsWriter {
     public init(metadata: [String: String] = [:]) { self.metadata = metadata }
 
     public mutating func add(_ name: String, shape: [Int], floats: UnsafeBufferPointer<Float>) {
-        precondition(shape.reduce(1, *) == floats.count, "safetensors: shape \(shape) does not match \(floats.count) floats")
+        precondition(
+            shape.reduce(1, *) == floats.count, "safetensors: shape \(shape) does not match \(floats.count) floats")
         var data = [UInt8](repeating: 0, count: floats.count * 4)
         data.withUnsafeMutableBytes { raw in
-            for i in 0..<floats.count { raw.storeBytes(of: floats[i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+            for i in 0..<floats.count {
+                raw.storeBytes(of: floats[i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+            }
         }
         entries.append(Entry(name: name, dtype: .f32, shape: shape, data: data))
     }
@@ -202,7 +228,9 @@ public struct SafetensorsWriter {
         var offset = 0
         let sorted = entries.sorted { $0.name < $1.name }
         for e in sorted {
-            header[e.name] = ["dtype": e.dtype.rawValue, "shape": e.shape, "data_offsets": [offset, offset + e.data.count]] as [String: Any]
+            header[e.name] =
+                ["dtype": e.dtype.rawValue, "shape": e.shape, "data_offsets": [offset, offset + e.data.count]]
+                as [String: Any]
             offset += e.data.count
         }
         var json = [UInt8](try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]))
@@ -261,7 +289,9 @@ public enum AtomicFile {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
         var removed: [String] = []
         for name in names where name.hasPrefix(base) {
-            guard let pid = Int32(name.dropFirst(base.count)), pid > 0, pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else {
+            guard let pid = Int32(name.dropFirst(base.count)), pid > 0, pid != getpid(), kill(pid, 0) != 0,
+                errno == ESRCH
+            else {
                 continue
             }
             let full = folder.isEmpty ? name : folder + "/" + name

@@ -75,7 +75,9 @@ public enum VectorMath {
     }
 
     /// y[N, O] += bias (+ residual[N, O] when given).
-    public static func addBias(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, N: Int, O: Int) {
+    public static func addBias(
+        _ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, N: Int, O: Int
+    ) {
         for n in 0..<N {
             let row = y + n * O, res = residual.map { $0 + n * O }
             var o = 0

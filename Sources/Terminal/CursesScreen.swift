@@ -14,7 +14,7 @@ final class CursesScreen {
     private let decoder: KeyDecoder
     // Role -> (attributes, pair); heat pairs are computed.
     private var attrCache: [Role: (attr_t, Int16)] = [:]
-    private var levels = 16                    // colours in the heat ramp
+    private var levels = 16  // colours in the heat ramp
     private var uiPairBase: Int16 = 0
 
     init(options: TerminalOptions) throws {
@@ -35,8 +35,9 @@ final class CursesScreen {
         guard shim_tigetstr("cup") != nil else {
             endwin()
             delscreen(scr)
-            throw TerminalError("TERM=\(term) cannot move the cursor; the explorer needs a terminal such as xterm"
-                                + " (for scripts use `memscope eval`)")
+            throw TerminalError(
+                "TERM=\(term) cannot move the cursor; the explorer needs a terminal such as xterm"
+                    + " (for scripts use `memscope eval`)")
         }
         screen = scr
         open = true
@@ -48,16 +49,19 @@ final class CursesScreen {
         // COLORS is only known after start_color(); never start it when colour is off anyway.
         let off = options.resolve(terminalColors: 256, hasColors: true, environment: env) == .none
         if !off && has_colors() { start_color(); use_default_colors() }
-        mode = off ? .none
+        mode =
+            off
+            ? .none
             : options.resolve(terminalColors: Int(shim_colors()), hasColors: has_colors(), environment: env)
         mouse = options.mouse
-        decoder = KeyDecoder(codes: KeyCodes(
-            down: Int(shim_key_down()), up: Int(shim_key_up()), left: Int(shim_key_left()),
-            right: Int(shim_key_right()), home: Int(shim_key_home()), end: Int(shim_key_end()),
-            backspace: Int(shim_key_backspace()), delete: Int(shim_key_dc()), f0: Int(shim_key_f0()),
-            shiftDown: Int(shim_key_sf()), shiftUp: Int(shim_key_sr()), shiftLeft: Int(shim_key_sleft()),
-            shiftRight: Int(shim_key_sright()), pageDown: Int(shim_key_npage()), pageUp: Int(shim_key_ppage()),
-            enter: Int(shim_key_enter()), backTab: Int(shim_key_btab()), resize: Int(shim_key_resize())))
+        decoder = KeyDecoder(
+            codes: KeyCodes(
+                down: Int(shim_key_down()), up: Int(shim_key_up()), left: Int(shim_key_left()),
+                right: Int(shim_key_right()), home: Int(shim_key_home()), end: Int(shim_key_end()),
+                backspace: Int(shim_key_backspace()), delete: Int(shim_key_dc()), f0: Int(shim_key_f0()),
+                shiftDown: Int(shim_key_sf()), shiftUp: Int(shim_key_sr()), shiftLeft: Int(shim_key_sleft()),
+                shiftRight: Int(shim_key_sright()), pageDown: Int(shim_key_npage()), pageUp: Int(shim_key_ppage()),
+                enter: Int(shim_key_enter()), backTab: Int(shim_key_btab()), resize: Int(shim_key_resize())))
 
         let label: String
         switch mode {
@@ -117,12 +121,12 @@ final class CursesScreen {
         uiPairBase = Int16(1 + levels * levels)
         let is256 = mode == .c256
         let ui: [(Int16, Int16)] = [
-            (Int16(COLOR_WHITE), is256 ? 24 : Int16(COLOR_BLUE)),      // header
-            (Int16(COLOR_BLACK), Int16(COLOR_CYAN)),                   // selected
-            (Int16(COLOR_CYAN), -1),                                   // accent
-            (Int16(COLOR_YELLOW), -1),                                 // warning
-            (Int16(COLOR_RED), -1),                                    // error
-            (is256 ? 244 : Int16(COLOR_WHITE), -1),                    // dim, border
+            (Int16(COLOR_WHITE), is256 ? 24 : Int16(COLOR_BLUE)),  // header
+            (Int16(COLOR_BLACK), Int16(COLOR_CYAN)),  // selected
+            (Int16(COLOR_CYAN), -1),  // accent
+            (Int16(COLOR_YELLOW), -1),  // warning
+            (Int16(COLOR_RED), -1),  // error
+            (is256 ? 244 : Int16(COLOR_WHITE), -1),  // dim, border
         ]
         for (i, p) in ui.enumerated() { init_pair(uiPairBase + Int16(i), p.0, p.1) }
     }

@@ -8,15 +8,18 @@ public enum ExplorerApp {
     /// Runs the explorer until the user quits or a signal ends it. Throws only when the terminal
     /// cannot be set up; the terminal is restored before this returns or throws. SIGTERM and SIGHUP end
     /// the process by the same signal once the terminal is restored (exit status 143 and 129).
-    public static func run(engine: any ExplorerEngine, text: [UInt8], textName: String, initialMemory: [Int],
-                           options: TerminalOptions) throws {
+    public static func run(
+        engine: any ExplorerEngine, text: [UInt8], textName: String, initialMemory: [Int],
+        options: TerminalOptions
+    ) throws {
         let signals = SignalWatch([SIGINT, SIGTERM, SIGHUP])
         defer { signals.cancel() }
         let screen = try CursesScreen(options: options)
         defer { screen.close() }
 
-        var state = AppState(model: ModelInfo(engine), text: text, textName: textName, memory: initialMemory,
-                             display: screen.display)
+        var state = AppState(
+            model: ModelInfo(engine), text: text, textName: textName, memory: initialMemory,
+            display: screen.display)
         state.size = screen.size
         let controller = Controller(engine: engine, text: text)
         var quit = false
@@ -60,16 +63,23 @@ public enum ExplorerApp {
             var keyed = false
             if let key {
                 keyed = true
-                if case .resize = key { apply(reduce(&state, .general(.resize(screen.size)))) }
-                else if let a = action(for: key, in: state) { apply(reduce(&state, a)) }
+                if case .resize = key {
+                    apply(reduce(&state, .general(.resize(screen.size))))
+                } else if let a = action(for: key, in: state) {
+                    apply(reduce(&state, a))
+                }
             }
             for a in controller.drain() {
-                let onlyProgress: Bool = { if case .worker(.evalProgress) = a { return true }; return false }()
+                let onlyProgress: Bool = {
+                    if case .worker(.evalProgress) = a { return true }; return false
+                }()
                 let e = reduce(&state, a)
                 if onlyProgress && !keyed && Date().timeIntervalSince(lastDraw) < 0.066 {
                     var e2 = e; e2.redraw = false; apply(e2)
                     if e.redraw { pendingProgress = true }
-                } else { apply(e) }
+                } else {
+                    apply(e)
+                }
             }
             if pendingProgress && Date().timeIntervalSince(lastDraw) >= 0.066 { dirty = true; pendingProgress = false }
             for sig in signals.take() {

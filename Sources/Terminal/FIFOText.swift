@@ -32,9 +32,12 @@ public enum FIFOText {
 
     /// Reads the pipe at `path` until its writer closes it. While it waits, the terminal on `keys` is read
     /// key by key (no echo, Ctrl-C as a key) and its mode is restored before this returns.
-    public static func read(_ path: String, keys: Int32 = 0 /* standard input */, say: (String) -> Void = {
-        FileHandle.standardError.write(Data(($0 + "\n").utf8))
-    }) throws -> Outcome {
+    public static func read(
+        _ path: String, keys: Int32 = 0 /* standard input */,
+        say: (String) -> Void = {
+            FileHandle.standardError.write(Data(($0 + "\n").utf8))
+        }
+    ) throws -> Outcome {
         let fd = open(path, O_RDONLY | O_NONBLOCK)
         func reason() -> String { String(cString: strerror(errno)) }
         guard fd >= 0 else { throw TerminalError("cannot open the pipe \(path): \(reason())") }
@@ -52,8 +55,10 @@ public enum FIFOText {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var said = false
         while true {
-            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: keys, events: Int16(isTerminal ? POLLIN : 0), revents: 0)]
+            var fds = [
+                pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: keys, events: Int16(isTerminal ? POLLIN : 0), revents: 0),
+            ]
             let ready = poll(&fds, 2, 250)
             if ready < 0 && errno == EINTR { continue }
             guard ready >= 0 else { throw TerminalError("cannot wait on the pipe \(path): \(reason())") }
@@ -75,10 +80,11 @@ public enum FIFOText {
             let n = buffer.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
             if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
             guard n >= 0 else { throw TerminalError("cannot read the pipe \(path): \(reason())") }
-            if n == 0 { break }   // the writer closed it
+            if n == 0 { break }  // the writer closed it
             guard bytes.count + n <= limit else {
-                throw TerminalError("the pipe \(path) sent more than \(limit >> 20) MiB; the explorer keeps its text "
-                                    + "in memory: save a part to a file")
+                throw TerminalError(
+                    "the pipe \(path) sent more than \(limit >> 20) MiB; the explorer keeps its text "
+                        + "in memory: save a part to a file")
             }
             bytes += buffer[0..<n]
         }

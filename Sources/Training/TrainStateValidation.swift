@@ -11,15 +11,23 @@ extension TrainSettings {
     /// Every setting against its limits, without the model or the data. `flag` names them as the command line does.
     public func checkLimits() throws {
         func bad(_ s: String) -> ModelError { .badInput(s) }
-        guard (1...Self.maxBatch).contains(batch) else { throw bad("--batch \(batch) is out of range 1...\(Self.maxBatch)") }
-        guard (1...Self.maxSegment).contains(segment) else { throw bad("--segment \(segment) is out of range 1...\(Self.maxSegment)") }
+        guard (1...Self.maxBatch).contains(batch) else {
+            throw bad("--batch \(batch) is out of range 1...\(Self.maxBatch)")
+        }
+        guard (1...Self.maxSegment).contains(segment) else {
+            throw bad("--segment \(segment) is out of range 1...\(Self.maxSegment)")
+        }
         let s = schedule
-        guard (1...Self.maxSteps).contains(s.steps) else { throw bad("--steps \(s.steps) is out of range 1...\(Self.maxSteps)") }
+        guard (1...Self.maxSteps).contains(s.steps) else {
+            throw bad("--steps \(s.steps) is out of range 1...\(Self.maxSteps)")
+        }
         guard s.lr.isFinite && s.lr > 0 && s.lr < 1 else { throw bad("--lr \(s.lr) is out of range (0, 1)") }
         guard s.minLR.isFinite && s.minLR >= 0 && s.minLR <= s.lr else {
             throw bad("--min-lr \(s.minLR) must be between 0 and --lr \(s.lr)")
         }
-        guard (0...s.steps).contains(s.warmup) else { throw bad("--warmup \(s.warmup) must be within 0...\(s.steps) steps") }
+        guard (0...s.steps).contains(s.warmup) else {
+            throw bad("--warmup \(s.warmup) must be within 0...\(s.steps) steps")
+        }
         guard clip.isFinite && clip >= 0 else { throw bad("--clip \(clip) must be a finite number >= 0 (0 = off)") }
         guard (0..<1).contains(dropout) else { throw bad("--dropout \(dropout) must be in [0, 1)") }
         guard (0..<1).contains(dropatt) else { throw bad("--dropatt \(dropatt) must be in [0, 1)") }
@@ -27,7 +35,9 @@ extension TrainSettings {
         where !(1...Self.maxEvery).contains(v) {
             throw bad("\(name) \(v) is out of range 1...\(Self.maxEvery)")
         }
-        guard (2...Self.maxEvalBytes).contains(evalBytes) else { throw bad("--eval-bytes \(evalBytes) is out of range 2...\(Self.maxEvalBytes)") }
+        guard (2...Self.maxEvalBytes).contains(evalBytes) else {
+            throw bad("--eval-bytes \(evalBytes) is out of range 2...\(Self.maxEvalBytes)")
+        }
         guard memory.allSatisfy({ (0...Config.maxLength).contains($0) }) else {
             throw bad("--mem \(MemorySpec.compact(memory)): lengths must be within 0...\(Config.maxLength)")
         }
@@ -41,11 +51,13 @@ extension TrainSettings {
         let ks = memory.map { Double($0) + T }, maxK = ks.max() ?? T
         let dropAtt = dropatt > 0 ? 2.0 : 1.0, drop = dropout > 0 ? 1.0 : 0.0, pre = c.preLnorm ? 1.0 : 0.0
         var floats = 0.0
-        for K in ks {   // per layer, as TrainingPass allocates its saved activations
-            floats += (1 + pre) * B * K * C + 2 * B * K + B * T * A + B * K * 2 * A + K * A + dropAtt * B * H * T * K
+        for K in ks {  // per layer, as TrainingPass allocates its saved activations
+            floats +=
+                (1 + pre) * B * K * C + 2 * B * K + B * T * A + B * K * 2 * A + K * A + dropAtt * B * H * T * K
                 + B * T * A + (5 + drop + pre) * B * T * C + 2 * B * T + (1 + 2 * drop) * B * T * F
         }
-        floats += 2 * maxK * C + 8 * B * T * C + B * T * V + B * T + 2 * B * T * A + B * maxK * 2 * A + maxK * A
+        floats +=
+            2 * maxK * C + 8 * B * T * C + B * T * V + B * T + 2 * B * T * A + B * maxK * 2 * A + maxK * A
             + 2 * B * maxK * C + B * T * F + 2 * T * maxK + 2 * T * D
         floats += B * Double(memory.reduce(0, +)) * C
         let validation = MemoryBudget.inferenceBytes(config: c, batch: 1, segment: segment, memory: memory, workers: 1)
@@ -60,16 +72,24 @@ extension TrainState {
             .badInput("train_state \(field) is \(value); \(rule)")
         }
         let streamLength = trainBytes / max(settings.batch, 1)
-        guard (0...TrainSettings.maxSteps).contains(step) else { throw bad("step", step, "expected 0...\(TrainSettings.maxSteps)") }
-        guard (0...TrainSettings.maxSteps).contains(epoch) else { throw bad("epoch", epoch, "expected 0...\(TrainSettings.maxSteps)") }
+        guard (0...TrainSettings.maxSteps).contains(step) else {
+            throw bad("step", step, "expected 0...\(TrainSettings.maxSteps)")
+        }
+        guard (0...TrainSettings.maxSteps).contains(epoch) else {
+            throw bad("epoch", epoch, "expected 0...\(TrainSettings.maxSteps)")
+        }
         guard (0...streamLength).contains(position) else {
-            throw bad("position", position, "expected 0...\(streamLength) (the length of each of the \(settings.batch) streams)")
+            throw bad(
+                "position", position,
+                "expected 0...\(streamLength) (the length of each of the \(settings.batch) streams)")
         }
         let maxBytes = step.multipliedReportingOverflow(by: settings.batch * settings.segment)
         guard !maxBytes.overflow, (0...maxBytes.partialValue).contains(bytesSeen) else {
             throw bad("bytesSeen", bytesSeen, "expected 0...step x batch x segment")
         }
-        guard seconds.isFinite && seconds >= 0 && seconds < 1e10 else { throw bad("seconds", seconds, "expected a finite time >= 0") }
+        guard seconds.isFinite && seconds >= 0 && seconds < 1e10 else {
+            throw bad("seconds", seconds, "expected a finite time >= 0")
+        }
         guard rng.count == 4 else { throw bad("rng", "\(rng.count) numbers", "expected 4") }
         guard rng.contains(where: { $0 != 0 }) else { throw bad("rng", "all zero", "expected a generator state") }
         guard memoryLengths.count == config.nLayer else {
@@ -85,7 +105,8 @@ extension TrainState {
     public static func adamStep(_ text: String?, default fallback: Int) throws -> Int {
         guard let text else { return fallback }
         guard let n = Int(text), (0...TrainSettings.maxSteps).contains(n) else {
-            throw ModelError.badInput("adam_step is \(ModelError.quote(text, limit: 40)); expected 0...\(TrainSettings.maxSteps)")
+            throw ModelError.badInput(
+                "adam_step is \(ModelError.quote(text, limit: 40)); expected 0...\(TrainSettings.maxSteps)")
         }
         return n
     }
@@ -108,8 +129,10 @@ public struct ResumeRequest: Sendable, Equatable {
 
 extension TrainSettings {
     /// Flags that may differ from the checkpoint on `--resume`; they are applied.
-    public static let changeableOnResume = ["--steps", "--log-every", "--eval-every", "--eval-bytes", "--save-every",
-                                            "--threads", "--export"]
+    public static let changeableOnResume = [
+        "--steps", "--log-every", "--eval-every", "--eval-bytes", "--save-every",
+        "--threads", "--export",
+    ]
 
     /// Each given flag that contradicts the checkpoint (its settings, model config and training data), by name.
     public func resumeConflicts(with r: ResumeRequest, config c: Config, data: String?) -> [String] {
@@ -136,7 +159,9 @@ extension TrainSettings {
         check("--dropout", r.dropout, dropout)
         check("--dropatt", r.dropatt, dropatt)
         check("--seed", r.seed, seed)
-        if let data, let given = r.data, given != data { out.append("the training data: \(given) (the checkpoint was trained on \(data))") }
+        if let data, let given = r.data, given != data {
+            out.append("the training data: \(given) (the checkpoint was trained on \(data))")
+        }
         return out
     }
 
@@ -155,7 +180,8 @@ extension TrainSettings {
     /// Decodes `train_settings` metadata, naming the field that is wrong.
     public static func decode(metadata text: String, path: String) throws -> TrainSettings {
         do { return try JSONDecoder().decode(TrainSettings.self, from: Data(text.utf8)) } catch {
-            throw ModelError.checkpoint(path: path, problem: "train_settings metadata is unreadable (\(TrainState.describe(error)))")
+            throw ModelError.checkpoint(
+                path: path, problem: "train_settings metadata is unreadable (\(TrainState.describe(error)))")
         }
     }
 }
@@ -174,7 +200,8 @@ extension TrainState {
         }
         switch error {
         case DecodingError.keyNotFound(let key, _): return "missing field \(key.stringValue)"
-        case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx): return "wrong type at \(at(ctx))"
+        case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx):
+            return "wrong type at \(at(ctx))"
         case DecodingError.dataCorrupted(let ctx): return "bad value at \(at(ctx))"
         default: return "not JSON"
         }

@@ -33,10 +33,13 @@ public struct TrainSettings: Codable, Sendable, Equatable {
         }
         let perStream = trainBytes / batch
         guard perStream >= segment + 1 else {
-            throw ModelError.badInput("the training text (\(trainBytes) bytes) is too short for --batch \(batch) x --segment \(segment): each stream needs at least \(segment + 1) bytes")
+            throw ModelError.badInput(
+                "the training text (\(trainBytes) bytes) is too short for --batch \(batch) x --segment \(segment): each stream needs at least \(segment + 1) bytes"
+            )
         }
-        try MemoryBudget.check(estimatedPeakBytes(config: config, textBytes: trainBytes),
-                               for: "training with --batch \(batch) x --segment \(segment), memory up to \(memory.max() ?? 0)")
+        try MemoryBudget.check(
+            estimatedPeakBytes(config: config, textBytes: trainBytes),
+            for: "training with --batch \(batch) x --segment \(segment), memory up to \(memory.max() ?? 0)")
     }
 }
 
@@ -79,14 +82,17 @@ public final class Trainer: @unchecked Sendable {
     let valid: [UInt8]
     let streamLength: Int
 
-    public init(model: TransformerXL, settings: TrainSettings, train: [UInt8], valid: [UInt8], resume: SafetensorsFile? = nil) throws {
+    public init(
+        model: TransformerXL, settings: TrainSettings, train: [UInt8], valid: [UInt8], resume: SafetensorsFile? = nil
+    ) throws {
         try settings.validate(config: model.config, trainBytes: train.count)
         self.model = model; self.settings = settings; self.train = train; self.valid = valid
         streamLength = train.count / settings.batch
         grads = ParameterStore(config: model.config)
         adam = Adam(config: model.config)
-        pass = try TrainingPass(model: model, grads: grads, batch: settings.batch, segment: settings.segment, memory: settings.memory,
-                                dropout: settings.dropout, dropatt: settings.dropatt, seed: settings.seed)
+        pass = try TrainingPass(
+            model: model, grads: grads, batch: settings.batch, segment: settings.segment, memory: settings.memory,
+            dropout: settings.dropout, dropatt: settings.dropatt, seed: settings.seed)
         state = TrainState()
         state.rng = pass.rng.stateArray
         if let file = resume { try restore(from: file) }
@@ -125,13 +131,17 @@ public final class Trainer: @unchecked Sendable {
         let old = try TrainSettings.decode(metadata: ss, path: file.path)
         let saved = try TrainState.decode(metadata: st, path: file.path)
         guard old.batch == settings.batch, old.segment == settings.segment, old.memory == settings.memory else {
-            throw fail("was trained with batch \(old.batch), segment \(old.segment), memory \(MemorySpec.compact(old.memory)); resume with the same settings")
+            throw fail(
+                "was trained with batch \(old.batch), segment \(old.segment), memory \(MemorySpec.compact(old.memory)); resume with the same settings"
+            )
         }
-        do { try saved.validate(settings: settings, config: model.config, trainBytes: train.count) }
-        catch let e as ModelError { throw fail(e.description) }
+        do { try saved.validate(settings: settings, config: model.config, trainBytes: train.count) } catch let e
+            as ModelError
+        { throw fail(e.description) }
         let adamStep: Int
-        do { adamStep = try TrainState.adamStep(file.metadata["adam_step"], default: saved.step) }
-        catch let e as ModelError { throw fail(e.description) }
+        do { adamStep = try TrainState.adamStep(file.metadata["adam_step"], default: saved.step) } catch let e
+            as ModelError
+        { throw fail(e.description) }
         for s in model.params.specs {
             _ = adam.m.buffer(s).update(fromContentsOf: try file.floats("optim.m." + s.name, shape: s.shape))
             _ = adam.v.buffer(s).update(fromContentsOf: try file.floats("optim.v." + s.name, shape: s.shape))
@@ -139,7 +149,8 @@ public final class Trainer: @unchecked Sendable {
         adam.step = adamStep
         var states: [[Float]] = []
         for l in 0..<model.config.nLayer {
-            states.append(try file.floats("optim.memory.\(l)", shape: [settings.batch, settings.memory[l], model.config.dModel]))
+            states.append(
+                try file.floats("optim.memory.\(l)", shape: [settings.batch, settings.memory[l], model.config.dModel]))
         }
         pass.memory.restore(lengths: saved.memoryLengths, states: states)
         pass.rng = Random(state: saved.rng)
@@ -182,15 +193,19 @@ public final class Trainer: @unchecked Sendable {
     public func validate() throws -> Double {
         let n = min(settings.evalBytes, valid.count)
         guard n >= 2 else { return .nan }
-        return try Evaluator.evaluate(model: model, text: Array(valid.prefix(n)),
-                                      options: RunOptions(config: model.config, memory: settings.memory),
-                                      segment: settings.segment).bpc
+        return try Evaluator.evaluate(
+            model: model, text: Array(valid.prefix(n)),
+            options: RunOptions(config: model.config, memory: settings.memory),
+            segment: settings.segment
+        ).bpc
     }
 
     /// Trains to `schedule.steps` (or until `shouldStop`), saving to `checkpoint` every saveEvery steps and at the end.
     /// Returns true when it reached the last step, false when stopped early (the checkpoint is saved either way).
-    public func run(checkpoint: String, metadata: @escaping () -> [String: String] = { [:] },
-                    log: (String) -> Void, shouldStop: () -> Bool) throws -> Bool {
+    public func run(
+        checkpoint: String, metadata: @escaping () -> [String: String] = { [:] },
+        log: (String) -> Void, shouldStop: () -> Bool
+    ) throws -> Bool {
         let total = settings.schedule.steps
         var windowStart = Date(), windowBytes = 0, lossSum: Float = 0, lossCount = 0
         var lastSaveStep = state.step
@@ -203,7 +218,9 @@ public final class Trainer: @unchecked Sendable {
             let t0 = Date()
             let loss = step()
             guard loss.isFinite else {
-                throw ModelError.badInput("training diverged at step \(state.step) (loss \(loss)); lower --lr (now \(settings.schedule.lr)) or raise --warmup; the last good checkpoint is \(checkpoint)")
+                throw ModelError.badInput(
+                    "training diverged at step \(state.step) (loss \(loss)); lower --lr (now \(settings.schedule.lr)) or raise --warmup; the last good checkpoint is \(checkpoint)"
+                )
             }
             state.seconds += Date().timeIntervalSince(t0)
             windowBytes += settings.batch * settings.segment
@@ -212,15 +229,21 @@ public final class Trainer: @unchecked Sendable {
                 let dt = Date().timeIntervalSince(windowStart)
                 let rate = Double(windowBytes) / max(dt, 1e-9)
                 let eta = Double((total - state.step) * settings.batch * settings.segment) / max(rate, 1e-9)
-                log(LogLine(step: state.step, steps: total, loss: lossSum / Float(lossCount), lr: settings.schedule.rate(at: state.step),
-                            bytesPerSecond: rate, elapsed: state.seconds, eta: eta).text)
+                log(
+                    LogLine(
+                        step: state.step, steps: total, loss: lossSum / Float(lossCount),
+                        lr: settings.schedule.rate(at: state.step),
+                        bytesPerSecond: rate, elapsed: state.seconds, eta: eta
+                    ).text)
                 windowStart = Date(); windowBytes = 0; lossSum = 0; lossCount = 0
             }
             if state.step % settings.evalEvery == 0 || state.step == total {
                 let t1 = Date()
                 let bpc = try validate()
                 state.lastValidBPC = bpc
-                log("step \(state.step) | valid bpc \(String(format: "%.4f", bpc)) over \(min(settings.evalBytes, valid.count)) bytes (\(String(format: "%.1f", Date().timeIntervalSince(t1))) s)")
+                log(
+                    "step \(state.step) | valid bpc \(String(format: "%.4f", bpc)) over \(min(settings.evalBytes, valid.count)) bytes (\(String(format: "%.1f", Date().timeIntervalSince(t1))) s)"
+                )
                 windowStart = Date()
             }
             if state.step % settings.saveEvery == 0 || state.step == total {

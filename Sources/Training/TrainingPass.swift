@@ -18,7 +18,7 @@ public final class TrainingPass: @unchecked Sendable {
 
     var attention: [AttentionBlock.Saved]
     var feedForward: [FeedForwardBlock.Saved]
-    let pos, posMask: UnsafeMutablePointer<Float>       // [maxK, C] position embedding by distance (dropped in training)
+    let pos, posMask: UnsafeMutablePointer<Float>  // [maxK, C] position embedding by distance (dropped in training)
     let x0, embMask, xf, finalMask, logits, logprob: UnsafeMutablePointer<Float>
     // Backward scratch.
     let dx, dh, dt, da: UnsafeMutablePointer<Float>
@@ -28,8 +28,10 @@ public final class TrainingPass: @unchecked Sendable {
     var t = 0
     private var blocks: [UnsafeMutableBufferPointer<Float>] = []
 
-    public init(model: TransformerXL, grads: ParameterStore, batch: Int, segment: Int, memory: [Int],
-                dropout: Float = 0, dropatt: Float = 0, seed: UInt64 = 1) throws {
+    public init(
+        model: TransformerXL, grads: ParameterStore, batch: Int, segment: Int, memory: [Int],
+        dropout: Float = 0, dropatt: Float = 0, seed: UInt64 = 1
+    ) throws {
         let c = model.config
         try MemorySpec.check(memory, layers: c.nLayer, what: "memory")
         guard (0..<1).contains(dropout), (0..<1).contains(dropatt) else {
@@ -75,8 +77,9 @@ public final class TrainingPass: @unchecked Sendable {
     func dropout(_ p: Float) -> Dropout? {
         guard p > 0 else { return nil }
         let keep = 1 / (1 - p)
-        return Dropout(apply: { [unowned self] x, mask, n in self.dropoutForward(x, mask: mask, count: n, p: p) },
-                       masks: { [unowned self] mask, n in for i in 0..<n { mask[i] = self.rng.uniform() < p ? 0 : keep } })
+        return Dropout(
+            apply: { [unowned self] x, mask, n in self.dropoutForward(x, mask: mask, count: n, p: p) },
+            masks: { [unowned self] mask, n in for i in 0..<n { mask[i] = self.rng.uniform() < p ? 0 : keep } })
     }
 
     /// Runs one segment [B, t] (batch-major inputs and targets); returns the mean NLL in nats.
@@ -112,11 +115,13 @@ public final class TrainingPass: @unchecked Sendable {
                 (attention[l].cat + b * klen * C).update(from: memory.row(l, stream: b, 0), count: klen * C)
             }
             memory.trim(layer: l, appended: t)
-            AttentionBlock.forward(attention[l], x, lw, rwBias: w.rwBias, rrBias: w.rrBias, pos: pos, scratch: heads,
-                                   B: B, t: t, window: c.sameLength ? memory.limits[l] : 0, c: c, drop: drop,
-                                   dropatt: dropatt)
-            FeedForwardBlock.forward(feedForward[l], attention[l].h, lw, N: N, C: C, F: F, preLnorm: c.preLnorm,
-                                     eps: c.layerNormEps, drop: drop)
+            AttentionBlock.forward(
+                attention[l], x, lw, rwBias: w.rwBias, rrBias: w.rrBias, pos: pos, scratch: heads,
+                B: B, t: t, window: c.sameLength ? memory.limits[l] : 0, c: c, drop: drop,
+                dropatt: dropatt)
+            FeedForwardBlock.forward(
+                feedForward[l], attention[l].h, lw, N: N, C: C, F: F, preLnorm: c.preLnorm,
+                eps: c.layerNormEps, drop: drop)
             x = UnsafePointer(feedForward[l].out)
         }
         xf.update(from: x, count: N * C)
@@ -150,12 +155,14 @@ public final class TrainingPass: @unchecked Sendable {
         // Layers top to bottom; dx holds d(layer output) on entry and d(layer input) after.
         for l in stride(from: c.nLayer - 1, through: 0, by: -1) {
             let s = attention[l]
-            FeedForwardBlock.backward(dx: dh, dx, feedForward[l], s.h, w.layers[l], g.layers[l], da: da, dt: dt,
-                                      N: N, C: C, F: F, preLnorm: c.preLnorm)
-            AttentionBlock.backward(dx: dx, dh, s, w.layers[l], g.layers[l], rwBias: w.rwBias, rrBias: w.rrBias,
-                                    drw: g.rwBias, drr: g.rrBias, pos: pos, work: work, scratch: heads, B: B, t: t,
-                                    window: c.sameLength ? memory.limits[l] : 0, c: c, dropout: dropout > 0,
-                                    dropatt: dropatt > 0)
+            FeedForwardBlock.backward(
+                dx: dh, dx, feedForward[l], s.h, w.layers[l], g.layers[l], da: da, dt: dt,
+                N: N, C: C, F: F, preLnorm: c.preLnorm)
+            AttentionBlock.backward(
+                dx: dx, dh, s, w.layers[l], g.layers[l], rwBias: w.rwBias, rrBias: w.rrBias,
+                drw: g.rwBias, drr: g.rrBias, pos: pos, work: work, scratch: heads, B: B, t: t,
+                window: c.sameLength ? memory.limits[l] : 0, c: c, dropout: dropout > 0,
+                dropatt: dropatt > 0)
         }
         // x0 = drop(emb[input] * sqrt(C))
         if dropout > 0 { for i in 0..<(N * C) { dx[i] *= embMask[i] } }

@@ -16,20 +16,31 @@ struct AttentionCommand: ParsableCommand {
 
     @Option(help: "Layer, 0 = bottom.") var layer: Int
     @Option(help: "Head, 0-based (default: the mean over heads; in JSON every head is written).") var head: Int?
-    @Option(parsing: .unconditional, help: "A byte of the text; the segment holding it is shown (segments counted from the start).")
+    @Option(
+        parsing: .unconditional,
+        help: "A byte of the text; the segment holding it is shown (segments counted from the start).")
     var at: Int = 0
     @Option(help: "Output file: .svg, .csv or .json.") var out: String
 
     func run() throws {
         let ext = (out as NSString).pathExtension.lowercased()
-        guard ["svg", "csv", "json"].contains(ext) else { throw Failure("--out \(out): the name must end in .svg, .csv or .json") }
+        guard ["svg", "csv", "json"].contains(ext) else {
+            throw Failure("--out \(out): the name must end in .svg, .csv or .json")
+        }
         let (bytes, sourceName, _) = try source.load(command: "attention")
         let (m, path) = try model.loadModel()
         let (options, T) = try model.run(for: m)
-        guard layer >= 0 && layer < m.config.nLayer else { throw Failure("--layer \(layer): the model has layers 0-\(m.config.nLayer - 1)") }
-        if let head, head < 0 || head >= m.config.nHead { throw Failure("--head \(head): the model has heads 0-\(m.config.nHead - 1)") }
-        guard at >= 0 && at < bytes.count - 1 else { throw Failure("--at \(at) is outside the text's \(bytes.count - 1) predicting bytes") }
-        let seg = try Evaluator.attention(model: m, text: bytes, offset: at, options: options, segment: T, layers: [layer])
+        guard layer >= 0 && layer < m.config.nLayer else {
+            throw Failure("--layer \(layer): the model has layers 0-\(m.config.nLayer - 1)")
+        }
+        if let head, head < 0 || head >= m.config.nHead {
+            throw Failure("--head \(head): the model has heads 0-\(m.config.nHead - 1)")
+        }
+        guard at >= 0 && at < bytes.count - 1 else {
+            throw Failure("--at \(at) is outside the text's \(bytes.count - 1) predicting bytes")
+        }
+        let seg = try Evaluator.attention(
+            model: m, text: bytes, offset: at, options: options, segment: T, layers: [layer])
         guard let cap = seg.captures.first else { throw Failure("no attention captured for layer \(layer)") }
         let att = cap
         let view: HeadView = head.map { .head($0) } ?? .mean
@@ -38,13 +49,18 @@ struct AttentionCommand: ParsableCommand {
         case "json": body = Export.attentionJSON(att, offset: seg.start)
         case "csv": body = Export.heatmapCSV(att, offset: seg.start, head: view)
         default:
-            let v = Heatmap.downsample(att, head: view, reduction: .max, queries: 0..<att.queries, keys: 0..<att.keys,
-                                       rows: min(att.queries, 256), cols: min(att.keys, 512))
-            body = Export.heatmapSVG(v, title: "layer \(layer), \(view), bytes \(seg.start)-\(seg.start + att.queries - 1) of \(sourceName), memory \(MemorySpec.compact(options.memory))",
-                                     memoryKeys: att.memoryKeys, scale: .log)
+            let v = Heatmap.downsample(
+                att, head: view, reduction: .max, queries: 0..<att.queries, keys: 0..<att.keys,
+                rows: min(att.queries, 256), cols: min(att.keys, 512))
+            body = Export.heatmapSVG(
+                v,
+                title:
+                    "layer \(layer), \(view), bytes \(seg.start)-\(seg.start + att.queries - 1) of \(sourceName), memory \(MemorySpec.compact(options.memory))",
+                memoryKeys: att.memoryKeys, scale: .log)
         }
-        do { try AtomicFile.write(Array(body.utf8), to: out) }
-        catch { throw Failure("--out \(error)") }   // the error names the file and the reason
-        print("wrote \(out): layer \(layer), \(view), segment \(seg.start)..<\(seg.start + att.queries), \(att.keys) keys (\(att.memoryKeys) memory), model \((path as NSString).lastPathComponent)")
+        do { try AtomicFile.write(Array(body.utf8), to: out) } catch { throw Failure("--out \(error)") }  // the error names the file and the reason
+        print(
+            "wrote \(out): layer \(layer), \(view), segment \(seg.start)..<\(seg.start + att.queries), \(att.keys) keys (\(att.memoryKeys) memory), model \((path as NSString).lastPathComponent)"
+        )
     }
 }

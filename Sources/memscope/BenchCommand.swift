@@ -8,27 +8,38 @@ import Training
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Eval bytes/s and GFLOP/s for a model size, beside the machine's sgemm GFLOP/s. A benchmark, not a test.")
+        abstract:
+            "Eval bytes/s and GFLOP/s for a model size, beside the machine's sgemm GFLOP/s. A benchmark, not a test.")
 
     @OptionGroup var shape: ShapeOptions
-    @Option(help: ArgumentHelp("Memory per layer (the --mem grammar; lrm = this N for placements).", valueName: "spec")) var mem = "512"
+    @Option(help: ArgumentHelp("Memory per layer (the --mem grammar; lrm = this N for placements).", valueName: "spec"))
+    var mem = "512"
     @Option(help: ArgumentHelp("Long-range length for a --mem placement.", valueName: "n")) var lrm = 512
     @Option(help: ArgumentHelp("Batch sizes to measure, comma-separated.", valueName: "list")) var batch = "1,8"
     @Option(help: "Seconds of timed segments per batch size.") var seconds = 3.0
-    @Option(help: "Threads (OpenBLAS and the runtime's own).") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Option(name: .customLong("train-batch"), help: ArgumentHelp("Also time training steps (forward, backward, Adam) at these batch sizes, with the training memory = --mem.", valueName: "list"))
+    @Option(help: "Threads (OpenBLAS and the runtime's own).") var threads = ProcessInfo.processInfo
+        .activeProcessorCount
+    @Option(
+        name: .customLong("train-batch"),
+        help: ArgumentHelp(
+            "Also time training steps (forward, backward, Adam) at these batch sizes, with the training memory = --mem.",
+            valueName: "list"))
     var trainBatch: String?
     @Flag(help: "Print one JSON object.") var json = false
-    @Flag(help: "Instead: the explorer's latencies (open, heatmap update, redraw) on a real model and text.") var explorer = false
+    @Flag(help: "Instead: the explorer's latencies (open, heatmap update, redraw) on a real model and text.")
+    var explorer = false
     @Option(help: "With --explorer: the model (default: the shipped one).") var model: String?
     @OptionGroup var text: TextOptions
 
     /// Training bytes/s: full optimiser steps on random bytes, after one untimed step.
-    static func trainingThroughput(config: Config, memory: [Int], batch B: Int, seconds: Double) throws -> (steps: Int, seconds: Double, bytesPerSecond: Double) {
+    static func trainingThroughput(
+        config: Config, memory: [Int], batch B: Int, seconds: Double
+    ) throws -> (steps: Int, seconds: Double, bytesPerSecond: Double) {
         let model = Benchmark.randomModel(config)
         var rng = Random(seed: 3)
         let text = (0..<(B * (config.tgtLen + 1) * 64)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-        var settings = TrainSettings(batch: B, segment: config.tgtLen, memory: memory, schedule: Schedule(lr: 1e-4, warmup: 0, steps: 1_000_000))
+        var settings = TrainSettings(
+            batch: B, segment: config.tgtLen, memory: memory, schedule: Schedule(lr: 1e-4, warmup: 0, steps: 1_000_000))
         settings.evalBytes = 2
         let trainer = try Trainer(model: model, settings: settings, train: text, valid: Array(text.prefix(16)))
         _ = trainer.step()
@@ -46,7 +57,9 @@ struct BenchCommand: ParsableCommand {
             return try ExplorerBench.run(modelPath: model, text: text)
         }
         let batches = try batch.split(separator: ",").map { s -> Int in
-            guard let b = Int(s.trimmingCharacters(in: .whitespaces)), b >= 1, b <= 512 else { throw Failure("--batch \"\(batch)\": each size must be 1...512") }
+            guard let b = Int(s.trimmingCharacters(in: .whitespaces)), b >= 1, b <= 512 else {
+                throw Failure("--batch \"\(batch)\": each size must be 1...512")
+            }
             return b
         }
         guard !batches.isEmpty else { throw Failure("--batch is empty") }
@@ -54,7 +67,9 @@ struct BenchCommand: ParsableCommand {
         guard threads >= 1 && threads <= 256 else { throw Failure("--threads \(threads) is out of range 1...256") }
         let layers = shape.layers, segment = shape.segment, sameLength = shape.sameLength
         let config = try shape.config(memory: Array(repeating: 0, count: max(layers, 1)))
-        let params = Double(config.nLayer) * Double(config.dModel) * Double(4 * config.dAttn + 2 * config.dInner) + Double(256 * config.dModel)
+        let params =
+            Double(config.nLayer) * Double(config.dModel) * Double(4 * config.dAttn + 2 * config.dInner)
+            + Double(256 * config.dModel)
         guard params * 4 <= Double(ProcessInfo.processInfo.physicalMemory) / 2 else {
             throw Failure(String(format: "a model of %.2g parameters does not fit in this machine's memory", params))
         }
@@ -69,11 +84,14 @@ struct BenchCommand: ParsableCommand {
         var sgemm = Benchmark.sgemmRate()
         var rows: [Benchmark.Throughput] = []
         for b in batches {
-            rows.append(try Benchmark.throughput(model: model, options: options, segment: segment, batch: b, seconds: seconds))
-            sgemm = max(sgemm, Benchmark.sgemmRate())   // the best rate seen: the ratio errs low, never high
+            rows.append(
+                try Benchmark.throughput(model: model, options: options, segment: segment, batch: b, seconds: seconds))
+            sgemm = max(sgemm, Benchmark.sgemmRate())  // the best rate seen: the ratio errs low, never high
         }
         let trainBatches = try (trainBatch ?? "").split(separator: ",").map { s -> Int in
-            guard let b = Int(s.trimmingCharacters(in: .whitespaces)), b >= 1, b <= 512 else { throw Failure("--train-batch \"\(trainBatch ?? "")\": each size must be 1...512") }
+            guard let b = Int(s.trimmingCharacters(in: .whitespaces)), b >= 1, b <= 512 else {
+                throw Failure("--train-batch \"\(trainBatch ?? "")\": each size must be 1...512")
+            }
             return b
         }
         var trainRows: [(batch: Int, steps: Int, seconds: Double, bytesPerSecond: Double)] = []
@@ -83,33 +101,57 @@ struct BenchCommand: ParsableCommand {
         }
         if json {
             let obj: [String: Any] = [
-                "train": trainRows.map { ["batch": $0.batch, "steps": $0.steps, "seconds": $0.seconds, "bytes_per_second": $0.bytesPerSecond] },
-                "config": ["layers": layers, "d_model": config.dModel, "heads": config.nHead, "d_head": config.dHead,
-                           "d_inner": config.dInner,
-                           "segment": segment, "memory": memory, "same_length": sameLength],
+                "train": trainRows.map {
+                    [
+                        "batch": $0.batch, "steps": $0.steps, "seconds": $0.seconds,
+                        "bytes_per_second": $0.bytesPerSecond,
+                    ]
+                },
+                "config": [
+                    "layers": layers, "d_model": config.dModel, "heads": config.nHead, "d_head": config.dHead,
+                    "d_inner": config.dInner,
+                    "segment": segment, "memory": memory, "same_length": sameLength,
+                ],
                 "parameters": model.parameterCount, "threads": threads, "blas": BLAS.description,
                 "flops_per_byte": flops, "sgemm_gflops": sgemm,
                 "results": rows.map { r -> [String: Any] in
                     let g = r.bytesPerSecond * flops / 1e9
-                    return ["batch": r.batch, "bytes_per_second": r.bytesPerSecond, "gflops": g, "ratio": g / sgemm,
-                            "segments": r.segments, "seconds": r.seconds]
+                    return [
+                        "batch": r.batch, "bytes_per_second": r.bytesPerSecond, "gflops": g, "ratio": g / sgemm,
+                        "segments": r.segments, "seconds": r.seconds,
+                    ]
                 },
             ]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+            print(
+                String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)
+            )
             return
         }
-        print("model    \(layers) layers, d_model \(config.dModel), \(config.nHead) heads of \(config.dHead), d_inner \(config.dInner), random weights (\(model.parameterCount) parameters)")
-        print("run      segment \(segment), memory \(MemorySpec.compact(memory))\(sameLength ? ", same-length" : ""), \(threads) thread\(threads == 1 ? "" : "s"), \(BLAS.description)")
-        print(String(format: "flops    %.0f per byte (%.2f MFLOP: qkv, attention over the visible keys, o, feed-forward, output; 2 per multiply-add)", flops, flops / 1e6))
+        print(
+            "model    \(layers) layers, d_model \(config.dModel), \(config.nHead) heads of \(config.dHead), d_inner \(config.dInner), random weights (\(model.parameterCount) parameters)"
+        )
+        print(
+            "run      segment \(segment), memory \(MemorySpec.compact(memory))\(sameLength ? ", same-length" : ""), \(threads) thread\(threads == 1 ? "" : "s"), \(BLAS.description)"
+        )
+        print(
+            String(
+                format:
+                    "flops    %.0f per byte (%.2f MFLOP: qkv, attention over the visible keys, o, feed-forward, output; 2 per multiply-add)",
+                flops, flops / 1e6))
         print(String(format: "sgemm    %.1f GFLOP/s (1024^3, best seen in this run)", sgemm))
         for r in rows {
             let g = r.bytesPerSecond * flops / 1e9
-            print(String(format: "batch %-3d %8.0f bytes/s  %6.1f GFLOP/s  %5.1f%% of sgemm  (%d segments in %.1f s)",
-                         r.batch, r.bytesPerSecond, g, 100 * g / sgemm, r.segments, r.seconds))
+            print(
+                String(
+                    format: "batch %-3d %8.0f bytes/s  %6.1f GFLOP/s  %5.1f%% of sgemm  (%d segments in %.1f s)",
+                    r.batch, r.bytesPerSecond, g, 100 * g / sgemm, r.segments, r.seconds))
         }
         for r in trainRows {
-            print(String(format: "train %-3d %8.0f bytes/s  (forward, backward and Adam; training memory %@; %d steps in %.1f s)",
-                         r.batch, r.bytesPerSecond, MemorySpec.compact(memory), r.steps, r.seconds))
+            print(
+                String(
+                    format:
+                        "train %-3d %8.0f bytes/s  (forward, backward and Adam; training memory %@; %d steps in %.1f s)",
+                    r.batch, r.bytesPerSecond, MemorySpec.compact(memory), r.steps, r.seconds))
         }
     }
 }

@@ -17,10 +17,14 @@ struct EvalCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("First byte of the text to use.", valueName: "n"))
     var offset: Int = 0
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Bytes to use from --offset (default: to the end).", valueName: "n"))
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("Bytes to use from --offset (default: to the end).", valueName: "n")
+    )
     var bytes: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Independent streams: the text is cut into this many contiguous parts.", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Independent streams: the text is cut into this many contiguous parts.", valueName: "n"))
     var batch: Int = 1
 
     @Flag(help: "Print one JSON object.")
@@ -28,7 +32,8 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let limit = bytes.flatMap { offset >= 0 && $0 >= 0 ? offset.addingReportingOverflow($0) : nil }
-        let (all, source, splitSHA) = try self.source.load(command: "eval", limit: limit.flatMap { $0.overflow ? nil : $0.partialValue })
+        let (all, source, splitSHA) = try self.source.load(
+            command: "eval", limit: limit.flatMap { $0.overflow ? nil : $0.partialValue })
         let slice = try cut(all, offset: offset, bytes: bytes)
         let (m, path) = try model.loadModel()
         let (options, T) = try model.run(for: m)
@@ -41,18 +46,27 @@ struct EvalCommand: ParsableCommand {
         bar.finish()
         if json {
             var obj: [String: Any] = [
-                "bpc": r.bpc, "bits": r.bits, "bytes": r.predicted, "seconds": r.seconds, "bytes_per_second": r.bytesPerSecond,
-                "memory": r.memory, "memory_floats": r.memoryFloats, "segment": r.segment, "batch": r.batch, "model": path,
+                "bpc": r.bpc, "bits": r.bits, "bytes": r.predicted, "seconds": r.seconds,
+                "bytes_per_second": r.bytesPerSecond,
+                "memory": r.memory, "memory_floats": r.memoryFloats, "segment": r.segment, "batch": r.batch,
+                "model": path,
                 "same_length": options.sameLength, "clamp": options.clampLen, "offset": offset, "text": source,
             ]
-            if let splitSHA { obj["split"] = self.source.split?.rawValue; obj["corpus"] = self.source.corpus; obj["split_sha256"] = splitSHA }
+            if let splitSHA {
+                obj["split"] = self.source.split?.rawValue; obj["corpus"] = self.source.corpus;
+                obj["split_sha256"] = splitSHA
+            }
             obj["text_bytes"] = slice.count
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("model     \(path)")
-            print("text      \(source): \(slice.count) bytes from offset \(offset), \(batch) stream\(batch == 1 ? "" : "s")")
-            print("memory    \(MemorySpec.compact(r.memory)) (\(r.memoryFloats) floats per stream), segment \(T)\(options.sameLength ? ", same-length" : "")\(options.clampLen > 0 ? ", clamp \(options.clampLen)" : "")")
+            print(
+                "text      \(source): \(slice.count) bytes from offset \(offset), \(batch) stream\(batch == 1 ? "" : "s")"
+            )
+            print(
+                "memory    \(MemorySpec.compact(r.memory)) (\(r.memoryFloats) floats per stream), segment \(T)\(options.sameLength ? ", same-length" : "")\(options.clampLen > 0 ? ", clamp \(options.clampLen)" : "")"
+            )
             print(String(format: "bpc       %.4f over %d predicted bytes", r.bpc, r.predicted))
             print(String(format: "speed     %.2f s, %.0f bytes/s", r.seconds, r.bytesPerSecond))
         }
@@ -61,13 +75,19 @@ struct EvalCommand: ParsableCommand {
 
 /// bytes[offset ..< offset + count], checked.
 func cut(_ all: [UInt8], offset: Int, bytes: Int?) throws -> [UInt8] {
-    guard offset >= 0 && offset < all.count else { throw Failure("--offset \(offset) is outside the text's \(all.count) bytes") }
+    guard offset >= 0 && offset < all.count else {
+        throw Failure("--offset \(offset) is outside the text's \(all.count) bytes")
+    }
     guard let n = bytes else {
-        guard all.count - offset >= 2 else { throw Failure("\(all.count - offset) byte(s) from offset \(offset): bpc needs at least 2") }
+        guard all.count - offset >= 2 else {
+            throw Failure("\(all.count - offset) byte(s) from offset \(offset): bpc needs at least 2")
+        }
         return Array(all[offset...])
     }
     guard n >= 2 else { throw Failure("--bytes \(n): bpc needs at least 2 bytes") }
-    guard n <= all.count - offset else { throw Failure("--bytes \(n) from offset \(offset) runs past the text's \(all.count) bytes") }
+    guard n <= all.count - offset else {
+        throw Failure("--bytes \(n) from offset \(offset) runs past the text's \(all.count) bytes")
+    }
     return Array(all[offset..<(offset + n)])
 }
 
@@ -84,7 +104,8 @@ final class ProgressBar {
         let rate = p.seconds > 0 ? Double(p.done) / p.seconds : 0
         let eta = rate > 0 ? Double(p.total - p.done) / rate : 0
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = String(format: "\r[%@] %3.0f%% %.0f B/s ETA %@ bpc %.3f ", bar, p.fraction * 100, rate, formatDuration(eta), p.bpc)
+        let line = String(
+            format: "\r[%@] %3.0f%% %.0f B/s ETA %@ bpc %.3f ", bar, p.fraction * 100, rate, formatDuration(eta), p.bpc)
         FileHandle.standardError.write(Data(line.utf8))
     }
 

@@ -26,7 +26,10 @@ struct ExploreCommand: ParsableCommand {
     @Option(help: "Corpus split to explore when --text is not given (default: test).")
     var split: String?
 
-    @Option(help: "Initial memory: a preset (full, none, first:K, last:K, interleaved:K), one length, one per layer, or L0-3:64,L4-11:512.")
+    @Option(
+        help:
+            "Initial memory: a preset (full, none, first:K, last:K, interleaved:K), one length, one per layer, or L0-3:64,L4-11:512."
+    )
     var mem: String?
 
     @Option(help: "Colours (NO_COLOR is honoured; default: auto).")
@@ -52,8 +55,9 @@ struct ExploreCommand: ParsableCommand {
         // The config file fills in what the command line leaves unsaid.
         let env = ProcessInfo.processInfo.environment
         let config: ExplorerConfig
-        do { config = try ExplorerConfig.load(path: ExplorerConfig.path(environment: env), home: env["HOME"]) }
-        catch let e as ConfigError { throw Failure(e.description) }
+        do {
+            config = try ExplorerConfig.load(path: ExplorerConfig.path(environment: env), home: env["HOME"])
+        } catch let e as ConfigError { throw Failure(e.description) }
         let colorName = config.color ?? "auto"
         guard let colorMode = color ?? ColorMode(rawValue: colorName) else {
             throw Failure("color = \(colorName) in the config file: use auto, 256, 8 or none")
@@ -63,12 +67,14 @@ struct ExploreCommand: ParsableCommand {
         var memory = engine.defaultMemory
         if let mem = mem ?? config.mem {
             do {
-                memory = try MemoryPlan.parse(mem, layers: engine.layerCount, long: MemorySpec.defaultLong(engine.config),
-                                              short: engine.segmentLength, maxMemory: engine.maxMemory)
+                memory = try MemoryPlan.parse(
+                    mem, layers: engine.layerCount, long: MemorySpec.defaultLong(engine.config),
+                    short: engine.segmentLength, maxMemory: engine.maxMemory)
             } catch { throw Failure("\(self.mem != nil ? "--mem" : "mem in the config file"): \(error)") }
         }
-        let options = TerminalOptions(color: colorMode, ascii: ascii ?? config.ascii ?? false, mouse: mouse ?? config.mouse ?? true,
-                                      exportDirectory: exportDir ?? config.exportDir ?? ".")
+        let options = TerminalOptions(
+            color: colorMode, ascii: ascii ?? config.ascii ?? false, mouse: mouse ?? config.mouse ?? true,
+            exportDirectory: exportDir ?? config.exportDir ?? ".")
         do {
             try ExplorerApp.run(engine: engine, text: bytes, textName: name, initialMemory: memory, options: options)
         } catch let e as TerminalError {
@@ -95,9 +101,13 @@ struct ExploreCommand: ParsableCommand {
         let store = CorpusStore()
         if !store.isPrepared() {
             // First run: prepare the held-out text, with progress, before the screen opens.
-            FileHandle.standardError.write(Data("memscope: preparing the kernel-docs corpus in \(store.folder.path) (first run; `memscope data prepare`)\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "memscope: preparing the kernel-docs corpus in \(store.folder.path) (first run; `memscope data prepare`)\n"
+                        .utf8))
             try CorpusPreparer(store: store) { stage, fraction in
-                FileHandle.standardError.write(Data(String(format: "\r  %@ %3.0f%%", stage.rawValue, fraction * 100).utf8))
+                FileHandle.standardError.write(
+                    Data(String(format: "\r  %@ %3.0f%%", stage.rawValue, fraction * 100).utf8))
             }.prepare(.kernelDocs)
             FileHandle.standardError.write(Data("\n".utf8))
         }
@@ -108,7 +118,9 @@ struct ExploreCommand: ParsableCommand {
 /// The real engine: the checkpoint given with --model, or the shipped default model.
 func makeEngine(model: String?) throws -> any ExplorerEngine {
     let path = try ModelOptions.locate(model)
-    return TXLEngine(model: try TransformerXL(path: path), name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension)
+    return TXLEngine(
+        model: try TransformerXL(path: path),
+        name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension)
 }
 
 extension ColorMode: ExpressibleByArgument {}

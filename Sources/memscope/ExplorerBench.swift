@@ -13,16 +13,24 @@ enum ExplorerBench {
     static func run(modelPath: String?, text: TextOptions) throws {
         let t0 = now()
         let path = try ModelOptions.locate(modelPath)
-        let engine = TXLEngine(model: try TransformerXL(path: path), name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension)
-        let bytes: [UInt8] = text.text == nil && text.split == nil ? try CorpusStore().load(.test) : try text.load(command: "bench").bytes
+        let engine = TXLEngine(
+            model: try TransformerXL(path: path),
+            name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension)
+        let bytes: [UInt8] =
+            text.text == nil && text.split == nil
+            ? try CorpusStore().load(.test) : try text.load(command: "bench").bytes
         var state = AppState(model: ModelInfo(engine), text: bytes, textName: "bench", memory: nil, display: Display())
         let size = Size(width: 120, height: 40)
         _ = reduce(&state, .general(.resize(size)))
         func analyse(at offset: Int, memory: [Int]) throws -> Double {
             let t = now()
             let a = try engine.analyse(text: bytes, offset: offset, memory: memory, cancelled: { false })
-            _ = reduce(&state, .worker(.analysisReady(request: state.analysisRequest, a, DistanceProfile.all(a),
-                                                         memory: memory)))
+            _ = reduce(
+                &state,
+                .worker(
+                    .analysisReady(
+                        request: state.analysisRequest, a, DistanceProfile.all(a),
+                        memory: memory)))
             _ = render(state, size: size)
             return now() - t
         }
@@ -50,11 +58,24 @@ enum ExplorerBench {
             small.append(now() - t2)
         }
         let c = engine.model.config
-        print("explorer  model \((path as NSString).lastPathComponent): \(c.nLayer) layers, d_model \(c.dModel), segment \(c.tgtLen), memory \(MemorySpec.compact(engine.defaultMemory)); text \(bytes.count) bytes")
-        print(String(format: "open      %.0f ms  (load model and text, analyse the first segment, draw the first frame; target 1000 ms)", open * 1000))
-        print(String(format: "update    %.0f ms median, %.0f ms worst of %d  (memory change at byte %d: %d warm-up segments + the segment, all layers captured, drawn; target 250 ms)",
-                     median(updates) * 1000, updates.max()! * 1000, updates.count, offset, engine.warmupSegments(memory: engine.defaultMemory)))
-        print(String(format: "redraw    %.1f ms median, %.1f ms worst at 120x40; %.1f ms median at 80x24  (a key press: reduce + render; target 50 ms)",
-                     median(frames) * 1000, frames.max()! * 1000, median(small) * 1000))
+        print(
+            "explorer  model \((path as NSString).lastPathComponent): \(c.nLayer) layers, d_model \(c.dModel), segment \(c.tgtLen), memory \(MemorySpec.compact(engine.defaultMemory)); text \(bytes.count) bytes"
+        )
+        print(
+            String(
+                format:
+                    "open      %.0f ms  (load model and text, analyse the first segment, draw the first frame; target 1000 ms)",
+                open * 1000))
+        print(
+            String(
+                format:
+                    "update    %.0f ms median, %.0f ms worst of %d  (memory change at byte %d: %d warm-up segments + the segment, all layers captured, drawn; target 250 ms)",
+                median(updates) * 1000, updates.max()! * 1000, updates.count, offset,
+                engine.warmupSegments(memory: engine.defaultMemory)))
+        print(
+            String(
+                format:
+                    "redraw    %.1f ms median, %.1f ms worst at 120x40; %.1f ms median at 80x24  (a key press: reduce + render; target 50 ms)",
+                median(frames) * 1000, frames.max()! * 1000, median(small) * 1000))
     }
 }

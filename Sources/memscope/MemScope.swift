@@ -8,9 +8,12 @@ struct MemScope: ParsableCommand {
         commandName: "memscope",
         abstract: "Explore how much memory each layer of a Transformer-XL needs (Rae & Razavi, 2020).",
         version: "0.1.0",
-        subcommands: [ExploreCommand.self, EvalCommand.self, AttentionCommand.self, InfoCommand.self, VerifyCommand.self, BenchCommand.self,
-                      SweepCommand.self,
-                      TrainCommand.self, DataCommand.self],
+        subcommands: [
+            ExploreCommand.self, EvalCommand.self, AttentionCommand.self, InfoCommand.self, VerifyCommand.self,
+            BenchCommand.self,
+            SweepCommand.self,
+            TrainCommand.self, DataCommand.self,
+        ],
         defaultSubcommand: ExploreCommand.self
     )
 

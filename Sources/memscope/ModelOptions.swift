@@ -6,26 +6,41 @@ import TXL
 import Training
 
 struct ModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Model checkpoint (.safetensors); default Assets/models/default.safetensors.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Model checkpoint (.safetensors); default Assets/models/default.safetensors.", valueName: "path"))
     var model: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Memory per layer: N, N1,N2,... (bottom first), full, none, first:K, last:K or interleaved:K.", valueName: "spec"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Memory per layer: N, N1,N2,... (bottom first), full, none, first:K, last:K or interleaved:K.",
+            valueName: "spec"))
     var mem: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Long-range memory length for placements and `full` (default: the model's default "
-                                                        + "evaluation memory).", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Long-range memory length for placements and `full` (default: the model's default "
+                + "evaluation memory).", valueName: "n"))
     var lrm: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Short-range memory length for placements (default: the segment length).", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Short-range memory length for placements (default: the segment length).", valueName: "n"))
     var srm: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Segment length (default: the model's training segment).", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Segment length (default: the model's training segment).", valueName: "n"))
     var segment: Int?
 
     @Flag(inversion: .prefixedNo, help: "Each query sees exactly its last M keys (default: as the model was trained).")
     var sameLength: Bool?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Clamp relative distances at N (-1 = off; default: the model's).", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Clamp relative distances at N (-1 = off; default: the model's).", valueName: "n"))
     var clamp: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Threads for the model (default: every core).", valueName: "n"))
@@ -39,7 +54,8 @@ struct ModelOptions: ParsableArguments {
         if let path { return path }
         let rel = "Assets/models/default.safetensors"
         var starts = [FileManager.default.currentDirectoryPath]
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .path
         starts.append(exe)
         for s in starts {
             var dir = URL(fileURLWithPath: s)
@@ -51,7 +67,9 @@ struct ModelOptions: ParsableArguments {
                 dir = up
             }
         }
-        throw Failure("no default model (\(rel) not found above the current folder or the executable); pass --model PATH, e.g. --model ../shared/fixtures/txl-uniform-mem.safetensors")
+        throw Failure(
+            "no default model (\(rel) not found above the current folder or the executable); pass --model PATH, e.g. --model ../shared/fixtures/txl-uniform-mem.safetensors"
+        )
     }
 
     func loadModel() throws -> (TransformerXL, path: String) {
@@ -68,16 +86,24 @@ struct ModelOptions: ParsableArguments {
     func run(for model: TransformerXL) throws -> (options: RunOptions, segment: Int) {
         let c = model.config
         let T = segment ?? c.tgtLen
-        guard T >= 1 && T <= Config.maxLength else { throw Failure("--segment \(T) is out of range 1...\(Config.maxLength)") }
-        for (name, v) in [("--lrm", lrm), ("--srm", srm)] {
-            if let v, v < 0 || v > Config.maxLength { throw Failure("\(name) \(v) is out of range 0...\(Config.maxLength)") }
+        guard T >= 1 && T <= Config.maxLength else {
+            throw Failure("--segment \(T) is out of range 1...\(Config.maxLength)")
         }
-        if let clamp, clamp < -1 || clamp > Config.maxLength { throw Failure("--clamp \(clamp) is out of range -1...\(Config.maxLength)") }
+        for (name, v) in [("--lrm", lrm), ("--srm", srm)] {
+            if let v, v < 0 || v > Config.maxLength {
+                throw Failure("\(name) \(v) is out of range 0...\(Config.maxLength)")
+            }
+        }
+        if let clamp, clamp < -1 || clamp > Config.maxLength {
+            throw Failure("--clamp \(clamp) is out of range -1...\(Config.maxLength)")
+        }
         var memory: [Int]? = nil
         if let mem {
             memory = try MemorySpec.parse(mem, config: c, segment: T, lrm: lrm, srm: srm)
         } else if lrm != nil || srm != nil {
-            throw Failure("--lrm and --srm set the lengths of a --mem placement (first:K, last:K, interleaved:K or full); give --mem too")
+            throw Failure(
+                "--lrm and --srm set the lengths of a --mem placement (first:K, last:K, interleaved:K or full); give --mem too"
+            )
         }
         let options = RunOptions(config: c, memory: memory, sameLength: sameLength, clampLen: clamp)
         try options.validate(layers: c.nLayer)
@@ -105,7 +131,9 @@ struct TextOptions: ParsableArguments {
         case (nil, let name?):
             let store = CorpusStore()
             let bytes = try store.load(name.split, corpus: corpus)
-            return (bytes, "\(corpus) \(name.rawValue) split", try store.manifest(corpus: corpus).splits[name.split].sha256)
+            return (
+                bytes, "\(corpus) \(name.rawValue) split", try store.manifest(corpus: corpus).splits[name.split].sha256
+            )
         case (nil, nil): throw Failure("\(command): give --text FILE or --split test|valid")
         case (_?, _?): throw Failure("\(command): give --text or --split, not both")
         }
@@ -133,9 +161,10 @@ struct ShapeOptions: ParsableArguments {
 
     /// The config with these shapes, training memory `memory` and default evaluation memory `evalMemory`.
     func config(memory: [Int], evalMemory: [Int]? = nil) throws -> Config {
-        let c = Config(nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
-                       memLens: memory, sameLength: sameLength, clampLen: clamp, preLnorm: preLnorm,
-                       evalMemLens: evalMemory)
+        let c = Config(
+            nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
+            memLens: memory, sameLength: sameLength, clampLen: clamp, preLnorm: preLnorm,
+            evalMemLens: evalMemory)
         do { try c.validate() } catch { throw Failure("\(error)") }
         return c
     }
@@ -158,7 +187,8 @@ struct OptimisationOptions: ParsableArguments {
     @Option(help: "Gradient-norm clipping (0 = off).") var clip: Float = 0.25
     @Option(help: "Dropout on hidden states.") var dropout: Float = 0
     @Option(help: "Dropout on attention probabilities.") var dropatt: Float = 0
-    @Option(help: "Threads (OpenBLAS and the runtime's own).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Threads (OpenBLAS and the runtime's own).") var threads = ProcessInfo.processInfo
+        .activeProcessorCount
     @Option(name: .customLong("log-every"), help: "Steps between progress lines.") var logEvery = 50
     @Option(name: .customLong("eval-every"), help: "Steps between validation runs.") var evalEvery = 500
     @Option(name: .customLong("eval-bytes"), help: "Validation bytes per run.") var evalBytes = 65536
@@ -171,8 +201,9 @@ struct OptimisationOptions: ParsableArguments {
 
     /// Training settings for a run of `segment` bytes a stream with training memory `memory`.
     func settings(segment: Int, memory: [Int], seed: UInt64) -> TrainSettings {
-        var s = TrainSettings(batch: batch, segment: segment, memory: memory,
-                              schedule: Schedule(lr: lr, warmup: warmup, steps: steps ?? 1000, minLR: minLR))
+        var s = TrainSettings(
+            batch: batch, segment: segment, memory: memory,
+            schedule: Schedule(lr: lr, warmup: warmup, steps: steps ?? 1000, minLR: minLR))
         s.clip = clip; s.dropout = dropout; s.dropatt = dropatt; s.seed = seed
         s.logEvery = logEvery; s.evalEvery = evalEvery; s.evalBytes = evalBytes; s.saveEvery = saveEvery
         return s

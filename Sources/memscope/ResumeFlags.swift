@@ -16,7 +16,8 @@ extension TrainCommand {
     }
 
     /// The explicitly given flags, with the values ArgumentParser parsed; `config` is the checkpoint's model.
-    func resumeRequest(given: Set<String>, config c: Config, saved: TrainSettings, data: String) throws -> ResumeRequest {
+    func resumeRequest(given: Set<String>, config c: Config, saved: TrainSettings, data: String) throws -> ResumeRequest
+    {
         var r = ResumeRequest()
         func has(_ flag: String) -> Bool { given.contains(flag) }
         /// The parsed value of `flag` when the command line gave it, else nil (the checkpoint's value stands).
@@ -28,14 +29,17 @@ extension TrainCommand {
         r.segment = ifGiven("--segment", shape.segment)
         let T = r.segment ?? saved.segment
         if has("--mem") || has("--lrm") || has("--srm") {
-            r.memory = try MemorySpec.parse(mem ?? String(T), layers: c.nLayer,
-                                           lrm: lrm ?? MemorySpec.defaultEvalLength(segment: T), srm: srm ?? T)
+            r.memory = try MemorySpec.parse(
+                mem ?? String(T), layers: c.nLayer,
+                lrm: lrm ?? MemorySpec.defaultEvalLength(segment: T), srm: srm ?? T)
         }
         if let evalMem {
-            r.evalMemory = try MemorySpec.parse(evalMem, layers: c.nLayer, lrm: MemorySpec.defaultEvalLength(segment: T),
-                                                srm: srm ?? T)
+            r.evalMemory = try MemorySpec.parse(
+                evalMem, layers: c.nLayer, lrm: MemorySpec.defaultEvalLength(segment: T),
+                srm: srm ?? T)
         }
-        r.batch = ifGiven("--batch", optim.batch); r.lr = ifGiven("--lr", optim.lr); r.warmup = ifGiven("--warmup", optim.warmup)
+        r.batch = ifGiven("--batch", optim.batch); r.lr = ifGiven("--lr", optim.lr);
+        r.warmup = ifGiven("--warmup", optim.warmup)
         r.minLR = ifGiven("--min-lr", optim.minLR); r.clip = ifGiven("--clip", optim.clip)
         r.dropout = ifGiven("--dropout", optim.dropout); r.dropatt = ifGiven("--dropatt", optim.dropatt)
         r.seed = ifGiven("--seed", seed); r.data = data; r.steps = optim.steps
@@ -50,11 +54,14 @@ extension TrainCommand {
             throw Failure("\(out): has no training state to resume from (was it written by `memscope train`?)")
         }
         let saved = try TrainSettings.decode(metadata: ss, path: out)
-        let request = try resumeRequest(given: Self.givenFlags(CommandLine.arguments), config: model.config, saved: saved, data: data)
+        let request = try resumeRequest(
+            given: Self.givenFlags(CommandLine.arguments), config: model.config, saved: saved, data: data)
         let conflicts = saved.resumeConflicts(with: request, config: model.config, data: file.metadata["train_data"])
         guard conflicts.isEmpty else {
-            throw Failure("--resume: \(conflicts.joined(separator: "; ")) contradict\(conflicts.count == 1 ? "s" : "") the checkpoint "
-                + "\(out); leave \(conflicts.count == 1 ? "it" : "them") out (only \(TrainSettings.changeableOnResume.joined(separator: ", ")) may change)")
+            throw Failure(
+                "--resume: \(conflicts.joined(separator: "; ")) contradict\(conflicts.count == 1 ? "s" : "") the checkpoint "
+                    + "\(out); leave \(conflicts.count == 1 ? "it" : "them") out (only \(TrainSettings.changeableOnResume.joined(separator: ", ")) may change)"
+            )
         }
         return try saved.resumed(with: request)
     }

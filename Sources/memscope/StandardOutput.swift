@@ -1,5 +1,5 @@
 // Results go to stdout; a write that fails there (a full disk, /dev/full, a closed file) is an error, never exit 0.
-@preconcurrency import Glibc   // stdout is a C global; only the main thread touches it here
+@preconcurrency import Glibc  // stdout is a C global; only the main thread touches it here
 import Foundation
 
 enum StandardOutput {

@@ -7,7 +7,9 @@ import Training
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check this build against reference parity fixtures: log-probs within 1e-4 nats, gradients within 1e-3 relative error.")
+        abstract:
+            "Check this build against reference parity fixtures: log-probs within 1e-4 nats, gradients within 1e-3 relative error."
+    )
 
     @Argument(help: "Fixture files (.safetensors) made with the reference PyTorch code.")
     var fixtures: [String]
@@ -28,18 +30,26 @@ struct VerifyCommand: ParsableCommand {
             let ok = delta <= tolerance
             if !ok { failed += 1 }
             let c = fx.model.config
-            print("\(ok ? "ok  " : "FAIL") \(name): max |delta log-prob| \(String(format: "%.2e", delta)) nats over \(fx.segments) segments x \(c.tgtLen) x batch \(fx.batch) (mem \(c.memLens.map(String.init).joined(separator: ",")), same_length \(c.sameLength), clamp \(c.clampLen), pre_lnorm \(c.preLnorm))")
+            print(
+                "\(ok ? "ok  " : "FAIL") \(name): max |delta log-prob| \(String(format: "%.2e", delta)) nats over \(fx.segments) segments x \(c.tgtLen) x batch \(fx.batch) (mem \(c.memLens.map(String.init).joined(separator: ",")), same_length \(c.sameLength), clamp \(c.clampLen), pre_lnorm \(c.preLnorm))"
+            )
             if fx.hasGradients {
                 let report = try fx.gradientReport()
                 let worst = report.worst
                 let gok = worst.error <= gradTolerance
                 if !gok { failed += 1 }
-                print("\(gok ? "ok  " : "FAIL") \(name): gradients of \(report.relativeErrors.count) tensors, worst relative error \(String(format: "%.2e", worst.error)) (\(worst.name)); loss \(report.loss) vs \(report.referenceLoss)")
+                print(
+                    "\(gok ? "ok  " : "FAIL") \(name): gradients of \(report.relativeErrors.count) tensors, worst relative error \(String(format: "%.2e", worst.error)) (\(worst.name)); loss \(report.loss) vs \(report.referenceLoss)"
+                )
                 if !gok {
-                    for e in report.relativeErrors where e.error > gradTolerance { print("     \(e.name): \(String(format: "%.2e", e.error))") }
+                    for e in report.relativeErrors where e.error > gradTolerance {
+                        print("     \(e.name): \(String(format: "%.2e", e.error))")
+                    }
                 }
             }
         }
-        if failed > 0 { throw Failure("verify: \(failed) of \(fixtures.count) fixtures outside tolerance \(tolerance)") }
+        if failed > 0 {
+            throw Failure("verify: \(failed) of \(fixtures.count) fixtures outside tolerance \(tolerance)")
+        }
     }
 }

@@ -5,7 +5,8 @@ import TXL
 import Testing
 
 @Suite struct EvaluatorTests {
-    let model = Benchmark.randomModel(Config(nLayer: 2, nHead: 2, dModel: 16, dHead: 6, dInner: 24, tgtLen: 8, memLens: [8, 4]), seed: 5)
+    let model = Benchmark.randomModel(
+        Config(nLayer: 2, nHead: 2, dModel: 16, dHead: 6, dInner: 24, tgtLen: 8, memLens: [8, 4]), seed: 5)
 
     func text(_ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: ($0 * 37 + $0 / 7) % 97 + 20) } }
 
@@ -15,7 +16,9 @@ import Testing
         var nats = 0.0, pos = 0
         while pos < t.count - 1 {
             let hi = min(pos + segment, t.count - 1)
-            for lp in inf.step(inputs: Array(t[pos..<hi]), targets: Array(t[(pos + 1)...hi])).logProbs { nats -= Double(lp) }
+            for lp in inf.step(inputs: Array(t[pos..<hi]), targets: Array(t[(pos + 1)...hi])).logProbs {
+                nats -= Double(lp)
+            }
             pos = hi
         }
         return nats / Double(t.count - 1) / M_LN2
@@ -38,7 +41,8 @@ import Testing
         // 43 bytes in 3 streams of 14 (the last byte unused), 13 predictions each.
         #expect(try Evaluator.streamLength(bytes: 43, batch: 3) == 14)
         #expect(r.predicted == 39)
-        let bits = try (0..<3).map { b in try handBPC(Array(t[(b * 14)..<((b + 1) * 14)]), segment: 8, options: o) * 13 }.reduce(0, +)
+        let bits = try (0..<3).map { b in try handBPC(Array(t[(b * 14)..<((b + 1) * 14)]), segment: 8, options: o) * 13
+        }.reduce(0, +)
         #expect(abs(r.bits - bits) <= 1e-6)
     }
 
@@ -46,8 +50,12 @@ import Testing
         let o = RunOptions(config: model.config)
         #expect(throws: (any Error).self) { try Evaluator.evaluate(model: model, text: [], options: o, segment: 8) }
         #expect(throws: (any Error).self) { try Evaluator.evaluate(model: model, text: [1], options: o, segment: 8) }
-        #expect(throws: (any Error).self) { try Evaluator.evaluate(model: model, text: text(5), options: o, segment: 8, batch: 3) }
-        #expect(throws: (any Error).self) { try Evaluator.evaluate(model: model, text: text(5), options: o, segment: 8, batch: 0) }
+        #expect(throws: (any Error).self) {
+            try Evaluator.evaluate(model: model, text: text(5), options: o, segment: 8, batch: 3)
+        }
+        #expect(throws: (any Error).self) {
+            try Evaluator.evaluate(model: model, text: text(5), options: o, segment: 8, batch: 0)
+        }
         var calls = 0, total = 0
         #expect(throws: AnalysisError.cancelled) {
             try Evaluator.evaluate(model: model, text: text(100), options: o, segment: 8) { p in
@@ -71,16 +79,25 @@ import Testing
         // The same segment's log-probs as a straight run.
         let inf = try Inference(model: model, batch: 1, segment: 8, options: o)
         var last: [Float] = []
-        for s in 0..<3 { last = inf.step(inputs: Array(t[(s * 8)..<(s * 8 + 8)]), targets: Array(t[(s * 8 + 1)...(s * 8 + 8)])).logProbs }
+        for s in 0..<3 {
+            last =
+                inf.step(inputs: Array(t[(s * 8)..<(s * 8 + 8)]), targets: Array(t[(s * 8 + 1)...(s * 8 + 8)])).logProbs
+        }
         #expect(a.logProbs == last)
         // The last segment is short; the last byte is only a target.
         let end = try Evaluator.attention(model: model, text: t, offset: 38, options: o, segment: 8)
         #expect(end.start == 32)
         #expect(end.inputs.count == 7)
         #expect(end.captures.count == 2)
-        #expect(throws: (any Error).self) { try Evaluator.attention(model: model, text: t, offset: 39, options: o, segment: 8) }
-        #expect(throws: (any Error).self) { try Evaluator.attention(model: model, text: t, offset: -1, options: o, segment: 8) }
-        #expect(throws: (any Error).self) { try Evaluator.attention(model: model, text: t, offset: 3, options: o, segment: 8, layers: [2]) }
+        #expect(throws: (any Error).self) {
+            try Evaluator.attention(model: model, text: t, offset: 39, options: o, segment: 8)
+        }
+        #expect(throws: (any Error).self) {
+            try Evaluator.attention(model: model, text: t, offset: -1, options: o, segment: 8)
+        }
+        #expect(throws: (any Error).self) {
+            try Evaluator.attention(model: model, text: t, offset: 3, options: o, segment: 8, layers: [2])
+        }
     }
 
     @Test func flopModelByHand() {
@@ -88,7 +105,8 @@ import Testing
         let c = Config(nLayer: 1, nHead: 2, dModel: 4, dHead: 3, dInner: 8, tgtLen: 2, memLens: [3])
         let qkv: Double = 2 * 4 * 18, attention: Double = 3 * 2 * 6 * 4.5, o: Double = 2 * 6 * 4, ff: Double = 4 * 4 * 8
         let output: Double = 2 * 4 * 256
-        #expect(Benchmark.flopsPerByte(c, memory: [3], segment: 2, sameLength: false) == output + qkv + attention + o + ff)
+        #expect(
+            Benchmark.flopsPerByte(c, memory: [3], segment: 2, sameLength: false) == output + qkv + attention + o + ff)
         // Same length: every query sees exactly 3 keys.
         let window: Double = 3 * 2 * 6 * 3
         #expect(Benchmark.flopsPerByte(c, memory: [3], segment: 2, sameLength: true) == output + qkv + window + o + ff)

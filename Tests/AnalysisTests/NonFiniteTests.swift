@@ -7,7 +7,8 @@ import TXL
 
 @Suite struct NonFiniteTests {
     func model() -> TransformerXL {
-        Benchmark.randomModel(Config(nLayer: 2, nHead: 2, dModel: 16, dHead: 6, dInner: 24, tgtLen: 8, memLens: [8, 4]), seed: 5)
+        Benchmark.randomModel(
+            Config(nLayer: 2, nHead: 2, dModel: 16, dHead: 6, dInner: 24, tgtLen: 8, memLens: [8, 4]), seed: 5)
     }
     func text(_ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: ($0 * 37 + $0 / 7) % 97 + 20) } }
 
@@ -27,18 +28,26 @@ import TXL
     @Test func evaluateNamesLayerAndSegment() {
         for layer in [0, 1] {
             let m = overflowing(layer: layer)
-            let e = message { _ = try Evaluator.evaluate(model: m, text: text(40), options: RunOptions(config: m.config), segment: 8) }
+            let e = message {
+                _ = try Evaluator.evaluate(model: m, text: text(40), options: RunOptions(config: m.config), segment: 8)
+            }
             #expect(e?.contains("non-finite loss in segment 0") == true, "\(e ?? "no error")")
             #expect(e?.contains("attention in layer \(layer)") == true, "\(e ?? "no error")")
         }
         let m = overflowing(layer: 1)
-        let e = message { _ = try Evaluator.evaluate(model: m, text: text(40), options: RunOptions(config: m.config), segment: 8, batch: 2) }
+        let e = message {
+            _ = try Evaluator.evaluate(
+                model: m, text: text(40), options: RunOptions(config: m.config), segment: 8, batch: 2)
+        }
         #expect(e?.contains("of stream 0") == true, "\(e ?? "no error")")
     }
 
     @Test func attentionRefusesNonFiniteProbabilities() {
         let m = overflowing(layer: 0)
-        let e = message { _ = try Evaluator.attention(model: m, text: text(40), offset: 20, options: RunOptions(config: m.config), segment: 8, layers: [1]) }
+        let e = message {
+            _ = try Evaluator.attention(
+                model: m, text: text(40), offset: 20, options: RunOptions(config: m.config), segment: 8, layers: [1])
+        }
         #expect(e?.contains("non-finite") == true, "\(e ?? "no error")")
     }
 
@@ -54,8 +63,11 @@ import TXL
 
     @Test func budgetNamesEstimateAndLimit() {
         let m = model()
-        let e = message { _ = try Evaluator.evaluate(model: m, text: text(1 << 17), options: RunOptions(config: m.config, memory: [65536, 65536]),
-                                                     segment: 65536, batch: 2) }
+        let e = message {
+            _ = try Evaluator.evaluate(
+                model: m, text: text(1 << 17), options: RunOptions(config: m.config, memory: [65536, 65536]),
+                segment: 65536, batch: 2)
+        }
         #expect(e?.contains("GB of working memory; the limit is") == true, "\(e ?? "no error")")
         #expect(MemoryBudget.limit().bytes > 0)
     }

@@ -17,15 +17,15 @@ import Testing
             Thread.sleep(forTimeInterval: 0.005)
         }
         #expect(got == [SIGUSR2])
-        #expect(watch.anyReceived)        // stays set
-        #expect(watch.take().isEmpty)     // take empties the list
+        #expect(watch.anyReceived)  // stays set
+        #expect(watch.take().isEmpty)  // take empties the list
     }
 
     @Test func cancelGivesTheDefaultActionBack() {
         let watch = SignalWatch([SIGUSR1])
         var old = sigaction()
         sigaction(SIGUSR1, nil, &old)
-        let watched = old.__sigaction_handler.sa_handler != nil   // nil is SIG_DFL
+        let watched = old.__sigaction_handler.sa_handler != nil  // nil is SIG_DFL
         #expect(watched)
         watch.cancel()
         sigaction(SIGUSR1, nil, &old)

@@ -88,7 +88,8 @@ func thrown(_ body: () throws -> Void) -> CorpusError? {
     }
 
     @Test func multiMemberJoinsMembers() throws {
-        let joined = Gzip.compress(bytes("first member\n")) + Gzip.compress(bytes("second\n"))
+        let joined =
+            Gzip.compress(bytes("first member\n")) + Gzip.compress(bytes("second\n"))
             + Gzip.compress(bytes("third"))
         #expect(try Gzip.decompress(joined, source: "m") == bytes("first member\nsecond\nthird"))
     }
@@ -167,8 +168,9 @@ func thrown(_ body: () throws -> Void) -> CorpusError? {
         }
         // gzip -c a >> f; gzip -c b >> f: the file holds two members.
         let (head, tail) = ("HOWTO do Linux ", "kernel development\n")
-        _ = try scratch.write(Gzip.compress(bytes(head)) + Gzip.compress(bytes(tail)),
-                              to: "root/" + Self.documentation + "process/howto.rst.gz")
+        _ = try scratch.write(
+            Gzip.compress(bytes(head)) + Gzip.compress(bytes(tail)),
+            to: "root/" + Self.documentation + "process/howto.rst.gz")
         _ = try scratch.write(bytes("not a doc"), to: "root/" + Self.documentation + "plain.rst")
         _ = try scratch.write(Gzip.compress(bytes("ignored")), to: "root/" + Self.documentation + "notes.txt.gz")
         _ = try scratch.write(Gzip.compress(bytes("outside")), to: "root/usr/share/doc/linux-doc-6.1/README.rst.gz")
@@ -220,14 +222,18 @@ func thrown(_ body: () throws -> Void) -> CorpusError? {
         let (root, _) = try makeTree(scratch)
         let bad = try scratch.write(bytes("\u{1f}garbage"), to: "root/" + Self.documentation + "x/bad.rst.gz")
         let preparer = CorpusPreparer(store: CorpusStore(folder: scratch.url.appendingPathComponent("data")))
-        let error = thrown { _ = try preparer.prepareKernelDocs(extractedRoot: root, package: .init(name: "p", version: "v")) }
+        let error = thrown {
+            _ = try preparer.prepareKernelDocs(extractedRoot: root, package: .init(name: "p", version: "v"))
+        }
         #expect(error?.description.hasPrefix("cannot gunzip \(bad.path)") == true)
     }
 
     @Test func treeWithoutDocumentation() throws {
         let scratch = try Scratch(); defer { scratch.cleanUp() }
         let preparer = CorpusPreparer(store: CorpusStore(folder: scratch.url))
-        let error = thrown { _ = try preparer.prepareKernelDocs(extractedRoot: scratch.url, package: .init(name: "p", version: "v")) }
+        let error = thrown {
+            _ = try preparer.prepareKernelDocs(extractedRoot: scratch.url, package: .init(name: "p", version: "v"))
+        }
         #expect(error?.description.hasPrefix("no Documentation/**/*.rst.gz files under") == true)
     }
 }
@@ -254,13 +260,15 @@ func thrown(_ body: () throws -> Void) -> CorpusError? {
 
     @Test func downloadFailureNamesTextFileAndCleansUp() throws {
         let scratch = try Scratch(); defer { scratch.cleanUp() }
-        let path = try stubPath(scratch, aptGet: """
-            #!/bin/sh
-            echo "Ign:1 http://deb.debian.org/debian bookworm/main amd64 linux-doc-6.1 all 6.1.192-3"
-            echo "E: Failed to fetch http://deb.debian.org/debian/pool/main/l/linux/linux-doc-6.1.deb" >&2
-            exit 100
+        let path = try stubPath(
+            scratch,
+            aptGet: """
+                #!/bin/sh
+                echo "Ign:1 http://deb.debian.org/debian bookworm/main amd64 linux-doc-6.1 all 6.1.192-3"
+                echo "E: Failed to fetch http://deb.debian.org/debian/pool/main/l/linux/linux-doc-6.1.deb" >&2
+                exit 100
 
-            """)
+                """)
         let data = scratch.url.appendingPathComponent("data")
         let preparer = CorpusPreparer(store: CorpusStore(folder: data), environment: ["PATH": path])
         let error = thrown { _ = try preparer.prepare(.kernelDocs) }

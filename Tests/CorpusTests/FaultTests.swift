@@ -40,11 +40,16 @@ import Testing
         let store = try prepared(scratch)
         let url = store.corpusFolder("small").appendingPathComponent("manifest.json")
         let good = try String(contentsOf: url, encoding: .utf8)
-        try good.replacingOccurrences(of: "\"format\" : 1", with: "\"format\" : 2").write(to: url, atomically: true, encoding: .utf8)
-        #expect(thrown { _ = try store.manifest(corpus: "small") }?.description.contains("format 2 is not supported") == true)
-        try good.replacingOccurrences(of: "\"test.bin\"", with: "\"../../in-100.txt\"").write(to: url, atomically: true, encoding: .utf8)
+        try good.replacingOccurrences(of: "\"format\" : 1", with: "\"format\" : 2").write(
+            to: url, atomically: true, encoding: .utf8)
+        #expect(
+            thrown { _ = try store.manifest(corpus: "small") }?.description.contains("format 2 is not supported")
+                == true)
+        try good.replacingOccurrences(of: "\"test.bin\"", with: "\"../../in-100.txt\"").write(
+            to: url, atomically: true, encoding: .utf8)
         #expect(thrown { _ = try store.load(.test, corpus: "small") }?.description.contains("not a file in") == true)
-        try good.replacingOccurrences(of: "\"format\" : 1", with: "\"format\" : \"one\"").write(to: url, atomically: true, encoding: .utf8)
+        try good.replacingOccurrences(of: "\"format\" : 1", with: "\"format\" : \"one\"").write(
+            to: url, atomically: true, encoding: .utf8)
         #expect(thrown { _ = try store.manifest(corpus: "small") }?.description.contains("bad value at format") == true)
     }
 
@@ -65,7 +70,9 @@ import Testing
         let manifest = store.corpusFolder("small").appendingPathComponent("manifest.json")
         try FileManager.default.removeItem(at: manifest)
         try FileManager.default.createDirectory(at: manifest, withIntermediateDirectories: false)
-        #expect(thrown { _ = try store.manifest(corpus: "small") }?.description.contains("is a directory, not a file") == true)
+        #expect(
+            thrown { _ = try store.manifest(corpus: "small") }?.description.contains("is a directory, not a file")
+                == true)
     }
 
     // Finding 6: `--text /dev/zero --bytes 300` read until memory ran out.
@@ -81,12 +88,16 @@ import Testing
         let scratch = try Scratch(); defer { scratch.cleanUp() }
         let data = scratch.url.appendingPathComponent("data")
         let dead = data.appendingPathComponent(".work-999999999"), live = data.appendingPathComponent(".work-1")
-        for d in [dead, live] { try FileManager.default.createDirectory(at: d.appendingPathComponent("root"), withIntermediateDirectories: true) }
+        for d in [dead, live] {
+            try FileManager.default.createDirectory(
+                at: d.appendingPathComponent("root"), withIntermediateDirectories: true)
+        }
         #expect(StaleFiles.removeWorkFolders(in: data) == [".work-999999999"])
         #expect(FileManager.default.fileExists(atPath: live.path))
         let corpus = data.appendingPathComponent("small")
         try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: corpus.appendingPathComponent(".train.bin.tmp-999999999").path, contents: Data([1]))
+        _ = FileManager.default.createFile(
+            atPath: corpus.appendingPathComponent(".train.bin.tmp-999999999").path, contents: Data([1]))
         #expect(StaleFiles.removeTemporaries(in: corpus) == [".train.bin.tmp-999999999"])
     }
 
@@ -100,6 +111,8 @@ import Testing
         #expect(reason.contains("No space left on device"), "\(reason)")
         let e = CorpusError.toolFailed(command: "dpkg-deb -x a.deb root", status: 2, output: reason)
         #expect(!e.description.contains("network") && !e.description.contains("--text FILE"), "\(e)")
-        #expect(CorpusError.toolFailed(command: "apt-get download x", status: 100, output: "").description.contains("--text FILE"))
+        #expect(
+            CorpusError.toolFailed(command: "apt-get download x", status: 100, output: "").description.contains(
+                "--text FILE"))
     }
 }

@@ -42,10 +42,11 @@ func show(_ a: Action) -> String { "\(a)" }
         #expect(text("mem 3 9999") == "error: memory length 9999 is outside 0...256")
         #expect(text("mem 4 1") == "error: layer 4 does not exist (layers 0-3)")
         #expect(text("mem 3 x") == "error: a memory length must be a whole number, not x")
-        #expect(text("preset sideways")
+        #expect(
+            text("preset sideways")
                 == "error: unknown preset sideways (full, none, first:K, last:K, interleaved:K)")
-        #expect(text("lrm") .hasPrefix("error: :lrm takes 1 argument"))
-        #expect(text("long") .hasPrefix("error: :long takes 1 argument"))
+        #expect(text("lrm").hasPrefix("error: :lrm takes 1 argument"))
+        #expect(text("long").hasPrefix("error: :long takes 1 argument"))
         #expect(text("head 2") == "error: head 2 does not exist (heads 0-1)")
         #expect(text("frobnicate").hasPrefix("error: unknown command :frobnicate"))
     }
@@ -60,7 +61,8 @@ func show(_ a: Action) -> String { "\(a)" }
         let specs = ["full", "none", "first:0", "first:1", "last:2", "interleaved:0", "interleaved:3", "interleaved:4"]
         for spec in specs {
             let preset = try! Preset.parse(spec, layers: 4)
-            #expect(try! preset.lengths(layers: 4, long: 128, short: 16)
+            #expect(
+                try! preset.lengths(layers: 4, long: 128, short: 16)
                     == MemoryPlan.parse(spec, layers: 4, long: 128, short: 16, maxMemory: 256), "\(spec)")
         }
     }
@@ -86,7 +88,8 @@ func show(_ a: Action) -> String { "\(a)" }
         let m = [64, 64, 64, 512, 512, 0]
         #expect(try MemoryPlan.parse(MemorySpec.compact(m), layers: 6, long: 512, short: 64, maxMemory: 1024) == m)
         #expect(try MemoryPlan.parse("64,64,64,512,512,0", layers: 6, long: 512, short: 64, maxMemory: 1024) == m)
-        #expect(try MemoryPlan.parse("last:2", layers: 6, long: 512, short: 64, maxMemory: 1024)
+        #expect(
+            try MemoryPlan.parse("last:2", layers: 6, long: 512, short: 64, maxMemory: 1024)
                 == [64, 64, 64, 64, 512, 512])
         #expect(throws: MemoryError.invalid("memory length 2048 for layer 0 is outside 0...1024")) {
             try MemoryPlan.parse("2048", layers: 6, long: 512, short: 64, maxMemory: 1024)

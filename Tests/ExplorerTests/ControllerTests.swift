@@ -20,14 +20,16 @@ import Testing
         let c = Controller(engine: e, text: sampleText())
         for r in 1...20 { c.requestAnalysis(request: r, offset: 100, memory: [r, r, r, r]) }
         let got = wait(c) {
-            $0.contains { if case .worker(.analysisReady(20, _, _, _)) = $0 { return true }; return false }
+            $0.contains {
+                if case .worker(.analysisReady(20, _, _, _)) = $0 { return true }; return false
+            }
         }
         var s = makeState(e)
         s.analysisRequest = 20
         for a in got { _ = reduce(&s, a) }
         #expect(s.analysis?.offset == 96)
         #expect(s.analysisMemory == [20, 20, 20, 20] && s.profiles.count == 4)
-        #expect(got.count < 20)                  // superseded requests were dropped or cancelled
+        #expect(got.count < 20)  // superseded requests were dropped or cancelled
     }
 
     @Test func evaluationReportsOnlyTheLatestRunAndCancels() {
@@ -36,9 +38,16 @@ import Testing
         let c = Controller(engine: slow, text: sampleText())
         c.startEvaluation(request: 1, start: 0, bytes: 512, memory: slow.defaultMemory)
         Thread.sleep(forTimeInterval: 0.03)
-        c.startEvaluation(request: 2, start: 0, bytes: 256, memory: [0, 0, 0, 0])   // cancels run 1
-        let got = wait(c) { $0.contains { if case .worker(.evalFinished(2, _)) = $0 { return true }; return false } }
-        #expect(!got.contains { if case .worker(.evalFinished(1, _)) = $0 { return true }; return false })
+        c.startEvaluation(request: 2, start: 0, bytes: 256, memory: [0, 0, 0, 0])  // cancels run 1
+        let got = wait(c) {
+            $0.contains {
+                if case .worker(.evalFinished(2, _)) = $0 { return true }; return false
+            }
+        }
+        #expect(
+            !got.contains {
+                if case .worker(.evalFinished(1, _)) = $0 { return true }; return false
+            })
         let result = got.compactMap { a -> EvalResult? in
             if case .worker(.evalFinished(2, let r)) = a { return r }; return nil
         }.first
@@ -46,6 +55,9 @@ import Testing
         c.startEvaluation(request: 3, start: 0, bytes: 512, memory: slow.defaultMemory)
         c.cancelEvaluation()
         Thread.sleep(forTimeInterval: 0.25)
-        #expect(!c.drain().contains { if case .worker(.evalFinished(3, _)) = $0 { return true }; return false })
+        #expect(
+            !c.drain().contains {
+                if case .worker(.evalFinished(3, _)) = $0 { return true }; return false
+            })
     }
 }

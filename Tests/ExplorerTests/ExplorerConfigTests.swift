@@ -31,10 +31,10 @@ import Testing
 
     @Test func badLinesNameTheFileAndLine() {
         func message(_ text: String) -> String {
-            do { _ = try ExplorerConfig.parse(text, file: "cfg", home: nil); return "" }
-            catch { return "\(error)" }
+            do { _ = try ExplorerConfig.parse(text, file: "cfg", home: nil); return "" } catch { return "\(error)" }
         }
-        #expect(message("color = 8\ncolour = 8")
+        #expect(
+            message("color = 8\ncolour = 8")
                 == "cfg:2: unknown key \"colour\" (known: model, split, mem, color, ascii, mouse, export-dir)")
         #expect(message("ascii") == "cfg:1: expected `key = value`, got \"ascii\"")
         #expect(message("mouse = maybe") == "cfg:1: mouse must be true or false, not \"maybe\"")
@@ -43,7 +43,8 @@ import Testing
 
     @Test func pathFollowsXDG() {
         #expect(ExplorerConfig.path(environment: ["XDG_CONFIG_HOME": "/x", "HOME": "/h"]) == "/x/memscope/config")
-        #expect(ExplorerConfig.path(environment: ["XDG_CONFIG_HOME": "", "HOME": "/h"]) == "/h/.config/memscope/config")
+        #expect(
+            ExplorerConfig.path(environment: ["XDG_CONFIG_HOME": "", "HOME": "/h"]) == "/h/.config/memscope/config")
         #expect(ExplorerConfig.path(environment: [:]) == nil)
     }
 

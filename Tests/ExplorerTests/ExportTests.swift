@@ -24,8 +24,9 @@ import Testing
     }
 
     @Test func heatmapSVGHasARectPerBinALegendAndTheBoundary() {
-        let v = Heatmap.downsample(tinyAttention(), head: .mean, reduction: .max, queries: 0..<2, keys: 0..<4,
-                                   rows: 2, cols: 4)
+        let v = Heatmap.downsample(
+            tinyAttention(), head: .mean, reduction: .max, queries: 0..<2, keys: 0..<4,
+            rows: 2, cols: 4)
         let svg = Export.heatmapSVG(v, title: "L0 <mean>", memoryKeys: 2, scale: .log)
         #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
         #expect(svg.hasSuffix("</svg>\n"))
@@ -45,15 +46,18 @@ import Testing
     }
 
     @Test func runsCSVAndJSONCarryTheDeltaToTheBaseline() throws {
-        let runs = [Run(id: 1, memory: [64, 64], stateFloats: 2048, bytes: 1000, bpc: 1.25, seconds: 2),
-                    Run(id: 2, memory: [0, 64], stateFloats: 1024, bytes: 1000, bpc: 1.5, seconds: 2)]
+        let runs = [
+            Run(id: 1, memory: [64, 64], stateFloats: 2048, bytes: 1000, bpc: 1.25, seconds: 2),
+            Run(id: 2, memory: [0, 64], stateFloats: 1024, bytes: 1000, bpc: 1.5, seconds: 2),
+        ]
         let csv = Export.runsCSV(runs, baseline: 1, defaultMemory: [64, 64])
-        #expect(csv == """
-            run,memory,state_floats,ratio_to_full,bytes,bpc,delta_to_baseline,seconds
-            1,"L0-1:64",2048,1,1000,1.25,0,2
-            2,"L0:0 L1:64",1024,0.5,1000,1.5,0.25,2
+        #expect(
+            csv == """
+                run,memory,state_floats,ratio_to_full,bytes,bpc,delta_to_baseline,seconds
+                1,"L0-1:64",2048,1,1000,1.25,0,2
+                2,"L0:0 L1:64",1024,0.5,1000,1.5,0.25,2
 
-            """)
+                """)
         let json = Export.runsJSON(runs, baseline: 1, defaultMemory: [64, 64], model: "m\"1")
         let obj = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
         #expect(obj["model"] as? String == "m\"1" && obj["baseline"] as? Int == 1)
@@ -64,7 +68,8 @@ import Testing
     @Test func eachPaneNamesItsFilesAndWriteReportsThePaths() throws {
         var s = analysed(makeState())
         #expect(Export.files(for: .evaluation, state: s).isEmpty)
-        #expect(Export.files(for: .attention, state: s).map(\.0)
+        #expect(
+            Export.files(for: .attention, state: s).map(\.0)
                 == ["memscope-attention-L0-at0.csv", "memscope-attention-L0-at0.svg"])
         #expect(Export.files(for: .distance, state: s).count == 2)
         #expect(Export.files(for: .text, state: s)[0].1.hasPrefix("offset,byte,loss_bits\n0,84,"))
@@ -73,11 +78,13 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let a = Export.write(.layers, state: s, directory: dir)
         guard case .exported(let paths) = a else { Issue.record("\(a)"); return }
-        #expect(try String(contentsOfFile: paths[0], encoding: .utf8)
-                    .hasPrefix("layer,memory,kind,share,state_floats\n0,64,long,0.25,1024\n"))
+        #expect(
+            try String(contentsOfFile: paths[0], encoding: .utf8)
+                .hasPrefix("layer,memory,kind,share,state_floats\n0,64,long,0.25,1024\n"))
         _ = reduce(&s, .worker(a))
         #expect(s.message == "wrote \(dir)/memscope-layers.csv")
-        if case .exportFailed = Export.write(.evaluation, state: s, directory: dir) {} else {
+        if case .exportFailed = Export.write(.evaluation, state: s, directory: dir) {
+        } else {
             Issue.record("expected a failure")
         }
     }

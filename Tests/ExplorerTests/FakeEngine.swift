@@ -14,8 +14,9 @@ struct FakeEngine: ExplorerEngine {
     var defaultMemory = [64, 64, 64, 64]
     var maxMemory = 256
     var config: Config {
-        Config(nLayer: layerCount, nHead: headCount, dModel: dModel, dHead: dModel / headCount, dInner: 4 * dModel,
-               tgtLen: segmentLength, memLens: defaultMemory)
+        Config(
+            nLayer: layerCount, nHead: headCount, dModel: dModel, dHead: dModel / headCount, dInner: 4 * dModel,
+            tgtLen: segmentLength, memLens: defaultMemory)
     }
     /// Seconds to sleep per segment in evaluate (to test cancellation and progress).
     var delay: Double = 0
@@ -46,8 +47,10 @@ struct FakeEngine: ExplorerEngine {
                     for k in 0...(M + q) { p[(h * Q + q) * K + k] /= sum }
                 }
             }
-            layers.append(AttentionCapture(layer: l, heads: headCount, queries: Q, keys: K, memoryKeys: M,
-                                           probabilities: p))
+            layers.append(
+                AttentionCapture(
+                    layer: l, heads: headCount, queries: Q, keys: K, memoryKeys: M,
+                    probabilities: p))
             memBytes.append(Array(text[(start - M)..<start]))
         }
         let loss = (0..<Q).map { q -> Float in
@@ -61,8 +64,10 @@ struct FakeEngine: ExplorerEngine {
         return (1 + Float(next % 7) * 0.75) * (1.2 - 0.2 * min(m, 2))
     }
 
-    func evaluate(text: [UInt8], start: Int, bytes: Int, memory: [Int], progress: @Sendable (EvalProgress) -> Void,
-                  cancelled: @Sendable () -> Bool) throws -> EvalResult {
+    func evaluate(
+        text: [UInt8], start: Int, bytes: Int, memory: [Int], progress: @Sendable (EvalProgress) -> Void,
+        cancelled: @Sendable () -> Bool
+    ) throws -> EvalResult {
         var bits = 0.0, done = 0
         let t0 = Date()
         while done < bytes {
@@ -82,8 +87,9 @@ struct FakeEngine: ExplorerEngine {
 
 /// A fixed text of `n` bytes with newlines, tabs and a non-ASCII byte.
 func sampleText(_ n: Int = 512) -> [UInt8] {
-    let base = Array(("The quick brown fox jumps over the lazy dog.\n"
-                      + "\tMemory is \u{e9}verything; attention looks back.\n").utf8)
+    let base = Array(
+        ("The quick brown fox jumps over the lazy dog.\n"
+            + "\tMemory is \u{e9}verything; attention looks back.\n").utf8)
     return (0..<n).map { base[$0 % base.count] }
 }
 
@@ -102,6 +108,7 @@ func analysed(_ s0: AppState, _ e: FakeEngine = FakeEngine()) -> AppState {
 
 /// An evaluation result as Analysis's Evaluator reports it: `bytes` predicted at `bpc`.
 func evalResult(bytes: Int, bpc: Double, seconds: Double, memory: [Int], dModel: Int = 16) -> EvalResult {
-    EvalResult(bits: bpc * Double(bytes), predicted: bytes, seconds: seconds, memory: memory, segment: 32, batch: 1,
-               memoryFloats: memory.reduce(0, +) * dModel)
+    EvalResult(
+        bits: bpc * Double(bytes), predicted: bytes, seconds: seconds, memory: memory, segment: 32, batch: 1,
+        memoryFloats: memory.reduce(0, +) * dModel)
 }

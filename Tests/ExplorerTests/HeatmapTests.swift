@@ -4,19 +4,22 @@ import Testing
 
 /// One head, 2 queries, memory 2: keys [m0 m1 q0 q1]; query 0 sees 3 keys, query 1 all 4.
 func tinyAttention() -> AttentionCapture {
-    AttentionCapture(layer: 0, heads: 2, queries: 2, keys: 4, memoryKeys: 2, probabilities: [
-        0.5, 0.25, 0.25, 0,     0.1, 0.2, 0.3, 0.4,      // head 0
-        0.1, 0.1, 0.8, 0,       0.3, 0.2, 0.1, 0.4,      // head 1
-    ])
+    AttentionCapture(
+        layer: 0, heads: 2, queries: 2, keys: 4, memoryKeys: 2,
+        probabilities: [
+            0.5, 0.25, 0.25, 0, 0.1, 0.2, 0.3, 0.4,  // head 0
+            0.1, 0.1, 0.8, 0, 0.3, 0.2, 0.1, 0.4,  // head 1
+        ])
 }
 
 @Suite struct HeatmapTests {
     @Test func fullResolutionMeanOfHeadsMasksFutureKeys() {
-        let v = Heatmap.downsample(tinyAttention(), head: .mean, reduction: .mean, queries: 0..<2, keys: 0..<4,
-                                   rows: 10, cols: 10)
+        let v = Heatmap.downsample(
+            tinyAttention(), head: .mean, reduction: .mean, queries: 0..<2, keys: 0..<4,
+            rows: 10, cols: 10)
         #expect(v.rows == 2 && v.cols == 4)
         #expect(abs(v.value(0, 0) - 0.3) < 1e-6)
-        #expect(v.value(0, 3).isNaN)            // masked: the future key
+        #expect(v.value(0, 3).isNaN)  // masked: the future key
         #expect(abs(v.value(1, 3) - 0.4) < 1e-6)
         #expect(abs(v.maxValue - 0.525) < 1e-6)
     }
@@ -25,10 +28,10 @@ func tinyAttention() -> AttentionCapture {
         let a = tinyAttention()
         let mx = Heatmap.downsample(a, head: .head(0), reduction: .max, queries: 0..<2, keys: 0..<4, rows: 1, cols: 2)
         #expect(mx.rows == 1 && mx.cols == 2)
-        #expect(mx.value(0, 0) == 0.5)          // keys 0-1 over both queries
+        #expect(mx.value(0, 0) == 0.5)  // keys 0-1 over both queries
         #expect(mx.value(0, 1) == 0.4)
         let mn = Heatmap.downsample(a, head: .head(0), reduction: .min, queries: 0..<2, keys: 0..<4, rows: 1, cols: 2)
-        #expect(mn.value(0, 1) == 0.25)         // the masked key does not count as 0
+        #expect(mn.value(0, 1) == 0.25)  // the masked key does not count as 0
         let me = Heatmap.downsample(a, head: .head(0), reduction: .mean, queries: 0..<2, keys: 0..<4, rows: 1, cols: 2)
         #expect(abs(me.value(0, 1) - (0.25 + 0.3 + 0.4) / 3) < 1e-6)
         let hmax = Heatmap.downsample(a, head: .max, reduction: .max, queries: 0..<1, keys: 2..<3, rows: 1, cols: 1)
@@ -46,8 +49,9 @@ func tinyAttention() -> AttentionCapture {
         let a = try! e.analyse(text: sampleText(4096), offset: 3000, memory: e.defaultMemory, cancelled: { false })
         let att = a.attention[3]
         #expect(att.keys == 2064 && att.memoryKeys == 2000)
-        let v = Heatmap.downsample(att, head: .mean, reduction: .max, queries: 0..<64, keys: 0..<att.keys,
-                                   rows: 28, cols: 48)
+        let v = Heatmap.downsample(
+            att, head: .mean, reduction: .max, queries: 0..<64, keys: 0..<att.keys,
+            rows: 28, cols: 48)
         #expect(v.rows == 28 && v.cols == 48 && v.keyStarts.last == 2064)
         #expect(v.column(ofKey: 2000) == 46)
     }

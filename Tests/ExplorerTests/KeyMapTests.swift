@@ -2,10 +2,11 @@ import Testing
 @testable import Explorer
 
 /// The key codes of ncurses 6 (curses.h), as the curses adapter reads them.
-let ncursesCodes = KeyCodes(down: 0o402, up: 0o403, left: 0o404, right: 0o405, home: 0o406, end: 0o550,
-                            backspace: 0o407, delete: 0o512, f0: 0o410, shiftDown: 0o520, shiftUp: 0o521,
-                            shiftLeft: 0o611, shiftRight: 0o622, pageDown: 0o522, pageUp: 0o523, enter: 0o527,
-                            backTab: 0o541, resize: 0o632)
+let ncursesCodes = KeyCodes(
+    down: 0o402, up: 0o403, left: 0o404, right: 0o405, home: 0o406, end: 0o550,
+    backspace: 0o407, delete: 0o512, f0: 0o410, shiftDown: 0o520, shiftUp: 0o521,
+    shiftLeft: 0o611, shiftRight: 0o622, pageDown: 0o522, pageUp: 0o523, enter: 0o527,
+    backTab: 0o541, resize: 0o632)
 
 @Suite struct KeyMapTests {
     @Test func noKeyIsBoundTwiceInOneMode() {

@@ -13,8 +13,10 @@ import TXL
         return e
     }
 
-    @Test(arguments: ["full", "none", "first:1", "first:2", "last:1", "last:2", "interleaved:1", "interleaved:2",
-                      "interleaved:3", "last:0"])
+    @Test(arguments: [
+        "full", "none", "first:1", "first:2", "last:1", "last:2", "interleaved:1", "interleaved:2",
+        "interleaved:3", "last:0",
+    ])
     func evalAndExplorerPresetsAgree(_ word: String) {
         let e = engine()
         var c = e.config

@@ -14,7 +14,7 @@ import Testing
         #expect(s.memory[2] == 32)
         _ = reduce(&s, .layers(.clear))
         #expect(s.memory[2] == 0 && s.kind(ofLayer: 2) == "none")
-        _ = reduce(&s, .layers(.double))           // from 0: back to the short length (the segment length)
+        _ = reduce(&s, .layers(.double))  // from 0: back to the short length (the segment length)
         #expect(s.memory[2] == 32)
     }
 
@@ -44,8 +44,8 @@ import Testing
     @Test func presetsUseLongAndShortLengths() {
         var s = makeState()
         _ = reduce(&s, .layers(.applyPreset(.interleaved(2))))
-        #expect(s.memory == [32, 64, 32, 64])      // lrm 64, srm 32 (the segment length) at first
-        _ = reduce(&s, .layers(.setShort(8)))                // reapplies the preset
+        #expect(s.memory == [32, 64, 32, 64])  // lrm 64, srm 32 (the segment length) at first
+        _ = reduce(&s, .layers(.setShort(8)))  // reapplies the preset
         #expect(s.memory == [8, 64, 8, 64])
         _ = reduce(&s, .layers(.setLong(256)))
         #expect(s.memory == [8, 256, 8, 256])
@@ -54,7 +54,7 @@ import Testing
         _ = reduce(&s, .layers(.applyPreset(.first(3))))
         #expect(s.memory == [256, 256, 256, 8])
         _ = reduce(&s, .layers(.applyPreset(.none)))
-        #expect(s.memory == [0, 0, 0, 0])          // none: no memory at all
+        #expect(s.memory == [0, 0, 0, 0])  // none: no memory at all
         _ = reduce(&s, .layers(.reset))
         #expect(s.memory == [64, 64, 64, 64])
         _ = reduce(&s, .layers(.cyclePreset))
@@ -69,13 +69,25 @@ import Testing
         #expect(e.eval == .start && e.recompute)
         #expect(s.eval?.request == 2 && s.eval?.memory == [128, 64, 64, 64])
         // Progress and results of the cancelled run are ignored.
-        e = reduce(&s, .worker(.evalFinished(request: 1, evalResult(bytes: 10, bpc: 9, seconds: 1,
-                                                                    memory: [64, 64, 64, 64]))))
+        e = reduce(
+            &s,
+            .worker(
+                .evalFinished(
+                    request: 1,
+                    evalResult(
+                        bytes: 10, bpc: 9, seconds: 1,
+                        memory: [64, 64, 64, 64]))))
         #expect(s.runs.isEmpty && e == .none)
         _ = reduce(&s, .worker(.evalProgress(request: 2, EvalProgress(done: 5, total: 10, seconds: 1, bits: 6))))
         #expect(s.eval?.progress?.bpc == 1.2)
-        _ = reduce(&s, .worker(.evalFinished(request: 2, evalResult(bytes: 10, bpc: 1.5, seconds: 2,
-                                                                    memory: [128, 64, 64, 64]))))
+        _ = reduce(
+            &s,
+            .worker(
+                .evalFinished(
+                    request: 2,
+                    evalResult(
+                        bytes: 10, bpc: 1.5, seconds: 2,
+                        memory: [128, 64, 64, 64]))))
         #expect(s.runs.count == 1 && s.eval == nil && s.runs[0].stateFloats == 320 * 16)
         #expect(s.lastBPC == 1.5)
     }
@@ -119,9 +131,9 @@ import Testing
     @Test func staleAnalysisIsIgnored() {
         let e = FakeEngine()
         var s = makeState(e)
-        _ = reduce(&s, .layers(.double))            // request 1
+        _ = reduce(&s, .layers(.double))  // request 1
         let old = try! e.analyse(text: s.text, offset: 0, memory: [64, 64, 64, 64], cancelled: { false })
-        _ = reduce(&s, .layers(.double))            // request 2
+        _ = reduce(&s, .layers(.double))  // request 2
         #expect(reduce(&s, .worker(.analysisReady(request: 1, old, [], memory: [64, 64, 64, 64]))) == .none)
         #expect(s.analysis == nil && s.analysing)
         let new = try! e.analyse(text: s.text, offset: 0, memory: s.memory, cancelled: { false })
@@ -187,8 +199,14 @@ import Testing
         #expect(s.evalBytes == 512)
         for bpc in [1.5, 1.4] {
             _ = reduce(&s, .eval(.start))
-            _ = reduce(&s, .worker(.evalFinished(request: s.evalRequest, evalResult(bytes: 512, bpc: bpc, seconds: 1,
-                                                                                 memory: s.memory))))
+            _ = reduce(
+                &s,
+                .worker(
+                    .evalFinished(
+                        request: s.evalRequest,
+                        evalResult(
+                            bytes: 512, bpc: bpc, seconds: 1,
+                            memory: s.memory))))
         }
         _ = reduce(&s, .general(.focus(.evaluation)))
         _ = reduce(&s, .navigate(.move(.up)))
@@ -201,7 +219,7 @@ import Testing
         var s = makeState()
         _ = reduce(&s, .mouse(MouseEvent(.click, x: 3, y: 1 + Layout.layerTableTop + 2)))
         #expect(s.selectedLayer == 2 && s.focus == .layers)
-        _ = reduce(&s, .mouse(MouseEvent(.click, x: 45, y: 1)))   // the tabs: "2 Attention  3 Distance" from x 32
+        _ = reduce(&s, .mouse(MouseEvent(.click, x: 45, y: 1)))  // the tabs: "2 Attention  3 Distance" from x 32
         #expect(s.focus == .distance)
         _ = reduce(&s, .mouse(MouseEvent(.wheelDown, x: 50, y: 10)))
         #expect(s.selectedLayer == 3)

@@ -9,8 +9,14 @@ func goldenState(display: Display = Display()) -> AppState {
     s.cursor = 100
     s = analysed(s)
     _ = reduce(&s, .eval(.start))
-    _ = reduce(&s, .worker(.evalFinished(request: s.evalRequest, evalResult(bytes: 512, bpc: 1.8125, seconds: 2.5,
-                                                                             memory: s.memory))))
+    _ = reduce(
+        &s,
+        .worker(
+            .evalFinished(
+                request: s.evalRequest,
+                evalResult(
+                    bytes: 512, bpc: 1.8125, seconds: 2.5,
+                    memory: s.memory))))
     s.message = nil
     return s
 }
@@ -24,8 +30,9 @@ func dump(_ name: String, _ g: Grid) {
 @Suite struct RenderTests {
     /// Without colour the heatmap's characters carry the data, so the golden text shows it.
     @Test func golden80x24MatchesTheSavedScreen() {
-        let g = render(goldenState(display: Display(colors: false, ascii: false, label: "no colour")),
-                       size: Size(width: 80, height: 24))
+        let g = render(
+            goldenState(display: Display(colors: false, ascii: false, label: "no colour")),
+            size: Size(width: 80, height: 24))
         dump("80x24", g)
         #expect(g.width == 80 && g.height == 24)
         #expect(g.text == golden80x24Text)
@@ -58,7 +65,7 @@ func dump(_ name: String, _ g: Grid) {
         s = analysed(s)
         let after = render(s, size: Size(width: 80, height: 24))
         #expect(!after.line(1).contains("computing..."))
-        #expect(after.line(2).contains("mem 96"))            // the segment at 96 has 96 bytes before it
+        #expect(after.line(2).contains("mem 96"))  // the segment at 96 has 96 bytes before it
     }
 
     @Test func everyPaneRendersAtTheMinimumSize() {
@@ -79,12 +86,14 @@ func dump(_ name: String, _ g: Grid) {
     }
 
     @Test func asciiAndNoColourUseOnlySafeGlyphs() {
-        let ascii = render(goldenState(display: Display(colors: true, ascii: true, label: "8 colours")),
-                           size: Size(width: 80, height: 24))
+        let ascii = render(
+            goldenState(display: Display(colors: true, ascii: true, label: "8 colours")),
+            size: Size(width: 80, height: 24))
         dump("ascii", ascii)
         #expect(ascii.text.unicodeScalars.allSatisfy { $0.isASCII })
-        let mono = render(goldenState(display: Display(colors: false, ascii: false, label: "no colour")),
-                          size: Size(width: 80, height: 24))
+        let mono = render(
+            goldenState(display: Display(colors: false, ascii: false, label: "no colour")),
+            size: Size(width: 80, height: 24))
         dump("mono", mono)
         // Without colour the heatmap shades by glyph, one query row per cell row.
         #expect(mono.text.contains("█") || mono.text.contains("▓"))
@@ -147,8 +156,9 @@ func dump(_ name: String, _ g: Grid) {
     /// the UI target is under 50 ms per key press.
     @Test func renderHandlesAModelSizedSegment() {
         // A model-sized segment: 512 queries over 2048 memory keys, 8 heads.
-        let e = FakeEngine(layerCount: 2, headCount: 8, segmentLength: 512, defaultMemory: [2048, 2048],
-                           maxMemory: 4096)
+        let e = FakeEngine(
+            layerCount: 2, headCount: 8, segmentLength: 512, defaultMemory: [2048, 2048],
+            maxMemory: 4096)
         var s = AppState(model: ModelInfo(e), text: sampleText(8192), textName: "t", memory: nil)
         s.cursor = 4000
         s = analysed(s, e)
@@ -161,41 +171,41 @@ func dump(_ name: String, _ g: Grid) {
 }
 
 let golden80x24Text = """
- MemScope · fake-4L · sample.txt (512 B)                         ? help  q quit
-1 Layers mem kind  share      │ 2 Attention  3 Distance  4 Text  5 Eval
-▸L0       64 long 25.0% ████  │ L0 · mean of 2 heads · bytes 96-127 · mem 64
- L1       64 long 25.0% ████  │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
- L2       64 long 25.0% ████  │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
- L3       64 long 25.0% ████  │▸▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
- state 4.1k floats            │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
- 1.00× full                   │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
- lrm 64 · srm 32              │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
-                              │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
-─ Eval 512 B ─────────────────│ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
- idle · e evaluates           │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
- last 1.8125 bpc              │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
- 1 run · 5 shows them         │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
-                              │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
-                              │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
-                              │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
-                              │ -64─────────────────────────mem─┃seg─────────+31
-                              │ 2.6e-04  ░░░▒▒▒▓▓▓██████ 0.256 log max-pool
-                              │ q100 ' ' · loss 1.00 bits · reads:
-                              │he lazy dog.⏎⇥Memory is ¤¤verything; attention lo
-                              │oks back.⏎The quick
-                              │ d=0 ' ' 25% · d=1 'k' 17% · d=2 'c' 12% · d=3 'i
- fake-4L │ L0-3:64 │ bpc 1.8125 │ 204 B/s │ no colour                    ? help
-"""
+     MemScope · fake-4L · sample.txt (512 B)                         ? help  q quit
+    1 Layers mem kind  share      │ 2 Attention  3 Distance  4 Text  5 Eval
+    ▸L0       64 long 25.0% ████  │ L0 · mean of 2 heads · bytes 96-127 · mem 64
+     L1       64 long 25.0% ████  │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
+     L2       64 long 25.0% ████  │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
+     L3       64 long 25.0% ████  │▸▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
+     state 4.1k floats            │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+     1.00× full                   │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+     lrm 64 · srm 32              │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+                                  │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+    ─ Eval 512 B ─────────────────│ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
+     idle · e evaluates           │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
+     last 1.8125 bpc              │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█████
+     1 run · 5 shows them         │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+                                  │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+                                  │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+                                  │ ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓██████
+                                  │ -64─────────────────────────mem─┃seg─────────+31
+                                  │ 2.6e-04  ░░░▒▒▒▓▓▓██████ 0.256 log max-pool
+                                  │ q100 ' ' · loss 1.00 bits · reads:
+                                  │he lazy dog.⏎⇥Memory is ¤¤verything; attention lo
+                                  │oks back.⏎The quick
+                                  │ d=0 ' ' 25% · d=1 'k' 17% · d=2 'c' 12% · d=3 'i
+     fake-4L │ L0-3:64 │ bpc 1.8125 │ 204 B/s │ no colour                    ? help
+    """
 
 let golden40x10Text = """
 
 
 
-           terminal too small
-      80x24 needed, this is 40x10
-        enlarge it, or q to quit
+               terminal too small
+          80x24 needed, this is 40x10
+            enlarge it, or q to quit
 
 
 
 
-"""
+    """

@@ -7,12 +7,14 @@ import Analysis
 
 @Suite struct TXLEngineTests {
     func engine() -> TXLEngine {
-        let c = Config(nLayer: 2, nHead: 2, dModel: 8, dHead: 4, dInner: 16, tgtLen: 8, memLens: [8, 8],
-                       evalMemLens: [16, 4])
+        let c = Config(
+            nLayer: 2, nHead: 2, dModel: 8, dHead: 4, dInner: 16, tgtLen: 8, memLens: [8, 8],
+            evalMemLens: [16, 4])
         return TXLEngine(model: Benchmark.randomModel(c), name: "tiny")
     }
-    let text = Array(("Transformer-XL keeps a memory of past activations at every layer; "
-                      + "MemScope cuts it layer by layer.").utf8)
+    let text = Array(
+        ("Transformer-XL keeps a memory of past activations at every layer; "
+            + "MemScope cuts it layer by layer.").utf8)
 
     @Test func analysisOfASegmentDeepInTheText() throws {
         let e = engine()
@@ -26,7 +28,7 @@ import Analysis
                 for q in 0..<layer.queries {
                     let row = (0..<layer.keys).map { layer.probabilities[(h * layer.queries + q) * layer.keys + $0] }
                     #expect(abs(row.reduce(0, +) - 1) < 1e-4)
-                    #expect(row[(layer.memoryKeys + q + 1)...].allSatisfy { $0 == 0 })   // no key after the query
+                    #expect(row[(layer.memoryKeys + q + 1)...].allSatisfy { $0 == 0 })  // no key after the query
                 }
             }
         }
@@ -35,8 +37,9 @@ import Analysis
 
     @Test func evaluationMatchesTheEvaluator() throws {
         let e = engine()
-        let r = try e.evaluate(text: text, start: 10, bytes: 60, memory: [16, 4], progress: { _ in },
-                               cancelled: { false })
+        let r = try e.evaluate(
+            text: text, start: 10, bytes: 60, memory: [16, 4], progress: { _ in },
+            cancelled: { false })
         let options = RunOptions(config: e.model.config, memory: [16, 4])
         let ref = try Evaluator.evaluate(model: e.model, text: Array(text[10..<70]), options: options, segment: 8)
         #expect(r.predicted == 59 && abs(r.bpc - ref.bpc) < 1e-9)

@@ -26,19 +26,26 @@ import TXL
         return s
     }
 
-    static let twoCells = [SweepCell(placement: "full", lrm: 16, srm: 4, seed: 1), SweepCell(placement: "last:1", lrm: 16, srm: 4, seed: 1)]
+    static let twoCells = [
+        SweepCell(placement: "full", lrm: 16, srm: 4, seed: 1),
+        SweepCell(placement: "last:1", lrm: 16, srm: 4, seed: 1),
+    ]
 
     func tempDir(_ tag: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("memscope-sweep-\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "memscope-sweep-\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir.path
     }
 
-    func trainer(_ dir: String, settings: SweepTrainSettings = settings(), cells: [SweepCell] = twoCells,
-                 writer: FileWriter? = nil, log: @escaping (String) -> Void = { _ in },
-                 stop: @escaping () -> Bool = { false }) throws -> SweepTrainer {
-        try SweepTrainer(settings: settings, cells: cells, folder: SweepFolder(path: dir, writer: writer), data: SweepTests.data(),
-                         command: "memscope sweep train (test)", log: log, shouldStop: stop)
+    func trainer(
+        _ dir: String, settings: SweepTrainSettings = settings(), cells: [SweepCell] = twoCells,
+        writer: FileWriter? = nil, log: @escaping (String) -> Void = { _ in },
+        stop: @escaping () -> Bool = { false }
+    ) throws -> SweepTrainer {
+        try SweepTrainer(
+            settings: settings, cells: cells, folder: SweepFolder(path: dir, writer: writer), data: SweepTests.data(),
+            command: "memscope sweep train (test)", log: log, shouldStop: stop)
     }
 
     @Test func twoCellTrainingSweepEndToEnd() throws {
@@ -61,8 +68,10 @@ import TXL
             let m = try TransformerXL(path: (dir as NSString).appendingPathComponent(r.model))
             #expect(m.config.memLens == r.memory)
         }
-        for f in ["sweep.json", "results.csv", "results.md", "chart-placements.svg", "chart-memory-state.svg",
-                  "chart-learning-curves.svg", "cells/full-s1.json", "cells/last1-srm4-s1.log"] {
+        for f in [
+            "sweep.json", "results.csv", "results.md", "chart-placements.svg", "chart-memory-state.svg",
+            "chart-learning-curves.svg", "cells/full-s1.json", "cells/last1-srm4-s1.log",
+        ] {
             #expect(FileManager.default.fileExists(atPath: folder.file(f)), "\(f) missing")
         }
         let csv = try String(contentsOfFile: folder.file("results.csv"), encoding: .utf8)
@@ -88,8 +97,11 @@ import TXL
 
         // The stop comes after the second cell logs step 4 (evaluation also polls the stop flag, so count log lines).
         var stop = false
-        #expect(try trainer(b, settings: s, log: { if $0.contains("cell 2/2") && $0.contains("| step 4/") { stop = true } },
-                            stop: { stop }).run() == .stopped)
+        #expect(
+            try trainer(
+                b, settings: s, log: { if $0.contains("cell 2/2") && $0.contains("| step 4/") { stop = true } },
+                stop: { stop }
+            ).run() == .stopped)
         #expect(try SweepFolder(path: b).records().map(\.name) == ["full-s1"])
         let ckpt = SweepFolder(path: b).cellFile("last1-srm4-s1.train.safetensors")
         #expect(FileManager.default.fileExists(atPath: ckpt))
@@ -115,17 +127,21 @@ import TXL
         let c = Config(nLayer: 2, nHead: 2, dModel: 8, dHead: 4, dInner: 16, tgtLen: 8, memLens: [16, 16])
         let model = TransformerXL(config: c)
         model.initialise(seed: 3)
-        let cells = SweepEvaluator.grid(placements: ["none", "full", "first:1", "last:1"], lrms: [16, 32], srms: [0, 8])
+        let cells = SweepEvaluator.grid(
+            placements: ["none", "full", "first:1", "last:1"], lrms: [16, 32], srms: [0, 8])
         #expect(cells.count == 2 + 2 + 4 + 4)
         var seen: [[UInt8]] = []
         let text = SweepTests.text(500)
-        let ev = try SweepEvaluator(model: model, modelPath: "m", cells: cells, text: text, textDescription: "t", offset: 0,
-                                    splitSHA256: nil, folder: SweepFolder(path: dir), command: "test", log: { _ in },
-                                    shouldStop: { false }, evaluate: { t, memory, progress in
-            seen.append(t)
-            return try Evaluator.evaluate(model: model, text: t, options: RunOptions(config: c, memory: memory), segment: 8,
-                                          progress: progress)
-        })
+        let ev = try SweepEvaluator(
+            model: model, modelPath: "m", cells: cells, text: text, textDescription: "t", offset: 0,
+            splitSHA256: nil, folder: SweepFolder(path: dir), command: "test", log: { _ in },
+            shouldStop: { false },
+            evaluate: { t, memory, progress in
+                seen.append(t)
+                return try Evaluator.evaluate(
+                    model: model, text: t, options: RunOptions(config: c, memory: memory), segment: 8,
+                    progress: progress)
+            })
         #expect(try ev.run() == .finished)
         #expect(seen.count == cells.count && seen.allSatisfy { $0 == text })
         let records = try SweepFolder(path: dir).records()
@@ -134,17 +150,22 @@ import TXL
         #expect(records.first { $0.name == "none-srm0" }?.memory == [0, 0])
         #expect(records.first { $0.name == "last1-lrm32-srm8" }?.memory == [8, 32])
         // Different memories give different bpc on the same bytes; identical memories give identical bpc.
-        let none0 = records.first { $0.name == "none-srm0" }!.testBPC, full16 = records.first { $0.name == "full-lrm16" }!.testBPC
+        let none0 = records.first { $0.name == "none-srm0" }!.testBPC,
+            full16 = records.first { $0.name == "full-lrm16" }!.testBPC
         #expect(none0 != full16)
         #expect(FileManager.default.fileExists(atPath: SweepFolder(path: dir).file("chart-srm.svg")))
     }
 
     @Test func anArrangementThatDoesNotFitIsRefused() throws {
-        #expect(throws: SweepError.bad("placement \"last:3\" does not fit the model: K is 3 but the model has 2 layers")) {
+        #expect(
+            throws: SweepError.bad("placement \"last:3\" does not fit the model: K is 3 but the model has 2 layers")
+        ) {
             _ = try SweepCell.parsePlacements("full,last:3", layers: 2)
         }
         #expect(throws: SweepError.self) { _ = try SweepCell.parsePlacements("middle:1", layers: 2) }
-        #expect(throws: SweepError.self) { _ = try SweepCell.parseCells("last:1/x3", layers: 2, lrm: 8, defaultSRM: 4, defaultSeed: 1) }
+        #expect(throws: SweepError.self) {
+            _ = try SweepCell.parseCells("last:1/x3", layers: 2, lrm: 8, defaultSRM: 4, defaultSeed: 1)
+        }
         let dir = try tempDir("fit")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
@@ -156,8 +177,9 @@ import TXL
         // A batch x segment the training text cannot hold is refused before any training, naming the cell.
         var s = SweepTests.settings()
         s.batch = 1000
-        do { _ = try trainer(dir, settings: s); Issue.record("expected an error") }
-        catch let e as SweepError { #expect(e.description.hasPrefix("cell full-s1:") && e.description.contains("too short")) }
+        do { _ = try trainer(dir, settings: s); Issue.record("expected an error") } catch let e as SweepError {
+            #expect(e.description.hasPrefix("cell full-s1:") && e.description.contains("too short"))
+        }
     }
 
     @Test func aFolderHoldingAnotherSweepIsRefused() throws {
@@ -176,7 +198,8 @@ import TXL
 
         let stray = try tempDir("stray")
         defer { try? FileManager.default.removeItem(atPath: stray) }
-        try "[]".write(toFile: (stray as NSString).appendingPathComponent("results.json"), atomically: true, encoding: .utf8)
+        try "[]".write(
+            toFile: (stray as NSString).appendingPathComponent("results.json"), atomically: true, encoding: .utf8)
         #expect(throws: SweepError.self) { _ = try trainer(stray).run() }
     }
 
@@ -191,7 +214,9 @@ import TXL
             _ = try trainer(dir, cells: [SweepTests.twoCells[0]], writer: writer).run()
             Issue.record("expected an error")
         } catch let e as SweepError {
-            #expect(e.description.hasSuffix("results.json: cannot write (The operation couldn’t be completed. No space left on device)")
+            #expect(
+                e.description.hasSuffix(
+                    "results.json: cannot write (The operation couldn’t be completed. No space left on device)")
                     || e.description.contains("results.json: cannot write"))
             #expect(!e.description.contains("\n"))
         }

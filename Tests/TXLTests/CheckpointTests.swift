@@ -26,25 +26,48 @@ import Testing
 
     @Test func hostileAndTruncatedHeaders() {
         let ok = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
-        #expect(throws: Never.self) { try SafetensorsFile(bytes: file(header: ok, data: [UInt8](repeating: 0, count: 8))) }
+        #expect(throws: Never.self) {
+            try SafetensorsFile(bytes: file(header: ok, data: [UInt8](repeating: 0, count: 8)))
+        }
         assertRejected([1, 2, 3], "too short")
         assertRejected(file(header: ok, length: UInt64.max), "implausible")
         assertRejected(file(header: ok, length: 1 << 40), "implausible")
         assertRejected(file(header: ok, length: 4000), "truncated")
         assertRejected(file(header: "not json at all"), "not a JSON object")
         assertRejected(file(header: "[1, 2, 3]"), "not a JSON object")
-        assertRejected(file(header: ok), "outside the file")                       // data missing
-        assertRejected(file(header: ok, data: [0, 0, 0]), "outside the file")      // data truncated
-        assertRejected(file(header: #"{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)), "unsupported dtype \"F64\"")
-        assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)), "needs 12 bytes")
-        assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)), "bad shape")
-        assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#, data: [UInt8](repeating: 0, count: 8)), "outside")
-        assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}}"#, data: [UInt8](repeating: 0, count: 8)), "outside")
+        assertRejected(file(header: ok), "outside the file")  // data missing
+        assertRejected(file(header: ok, data: [0, 0, 0]), "outside the file")  // data truncated
+        assertRejected(
+            file(
+                header: #"{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}"#,
+                data: [UInt8](repeating: 0, count: 8)), "unsupported dtype \"F64\"")
+        assertRejected(
+            file(
+                header: #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#,
+                data: [UInt8](repeating: 0, count: 8)), "needs 12 bytes")
+        assertRejected(
+            file(
+                header: #"{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#,
+                data: [UInt8](repeating: 0, count: 8)), "bad shape")
+        assertRejected(
+            file(
+                header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#,
+                data: [UInt8](repeating: 0, count: 8)), "outside")
+        assertRejected(
+            file(
+                header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}}"#,
+                data: [UInt8](repeating: 0, count: 8)), "outside")
         assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[2]}}"#), "lacks shape or data_offsets")
         assertRejected(file(header: #"{"a":{"shape":[2],"data_offsets":[0,8]}}"#), "no dtype")
-        assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)), "its byte count overflows")
-        assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
-                            data: [UInt8](repeating: 0, count: 12)), "overlap")
+        assertRejected(
+            file(
+                header: #"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#,
+                data: [UInt8](repeating: 0, count: 8)), "its byte count overflows")
+        assertRejected(
+            file(
+                header:
+                    #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+                data: [UInt8](repeating: 0, count: 12)), "overlap")
         assertRejected(file(header: #"{"__metadata__":{"k":3}}"#), "not a string")
         assertRejected(file(header: #"{"a":7}"#), "not an object")
     }
@@ -96,17 +119,24 @@ import Testing
         }
         func expect(_ p: String, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
             let e = #expect(throws: (any Error).self, sourceLocation: sourceLocation) { try TransformerXL(path: p) }
-            #expect("\(e.map { "\($0)" } ?? "")".contains(fragment), "\"\(String(describing: e))\" lacks \"\(fragment)\"",
-                    sourceLocation: sourceLocation)
+            #expect(
+                "\(e.map { "\($0)" } ?? "")".contains(fragment), "\"\(String(describing: e))\" lacks \"\(fragment)\"",
+                sourceLocation: sourceLocation)
         }
         expect(try rewrite { e, _ in e.removeAll { $0.0 == "r_w_bias" } }, "missing tensors r_w_bias")
-        expect(try rewrite { e, _ in e.append(("crit.out_layers.0.weight", [1], [0])) }, "unexpected tensors \"crit.out_layers.0.weight\"")
-        expect(try rewrite { e, _ in
-            let i = e.firstIndex { $0.0 == "r_r_bias" }!
-            e[i] = ("r_r_bias", [e[i].2.count], e[i].2)
-        }, "r_r_bias\" has shape")
+        expect(
+            try rewrite { e, _ in e.append(("crit.out_layers.0.weight", [1], [0])) },
+            "unexpected tensors \"crit.out_layers.0.weight\"")
+        expect(
+            try rewrite { e, _ in
+                let i = e.firstIndex { $0.0 == "r_r_bias" }!
+                e[i] = ("r_r_bias", [e[i].2.count], e[i].2)
+            }, "r_r_bias\" has shape")
         expect(try rewrite { _, m in m["txl_config"] = "{" }, "txl_config")
-        expect(try rewrite { _, m in m["txl_config"] = m["txl_config"]!.replacingOccurrences(of: "\"n_layer\":2", with: "\"n_layer\":3") }, "mem_lens has 2 lengths for 3 layers")
+        expect(
+            try rewrite { _, m in
+                m["txl_config"] = m["txl_config"]!.replacingOccurrences(of: "\"n_layer\":2", with: "\"n_layer\":3")
+            }, "mem_lens has 2 lengths for 3 layers")
         expect(try rewrite { _, m in m.removeValue(forKey: "txl_config") }, "no txl_config")
         expect(try rewrite { e, _ in e[0].2[0] = .nan }, "non-finite")
         expect(dir.appendingPathComponent("nope.safetensors").path, "no such file")
@@ -155,11 +185,15 @@ import Testing
         #expect(try p("interleaved:4", lrm: 9, srm: 1) == [1, 9, 1, 9, 1, 9, 1, 9])
         #expect(try p("first:0") == Array(repeating: 128, count: 8))
         #expect(try p("LAST:8") == Array(repeating: 512, count: 8))
-        for (bad, fragment) in [("", "empty"), ("1,2", "gives 2 lengths"), ("-3", "out of range"), ("99999999", "out of range"),
-                                ("abc", "not a length"), ("1,,2", "not a length"), ("first:x", "must be a number"),
-                                ("first:9", "K is 9"), ("first:-1", "K is -1"), ("middle:2", "unknown placement")] {
+        for (bad, fragment) in [
+            ("", "empty"), ("1,2", "gives 2 lengths"), ("-3", "out of range"), ("99999999", "out of range"),
+            ("abc", "not a length"), ("1,,2", "not a length"), ("first:x", "must be a number"),
+            ("first:9", "K is 9"), ("first:-1", "K is -1"), ("middle:2", "unknown placement"),
+        ] {
             let e = #expect(throws: (any Error).self, "\"\(bad)\"") { try p(bad) }
-            #expect("\(String(describing: e))".contains(fragment), "\"\(bad)\": \"\(String(describing: e))\" lacks \"\(fragment)\"")
+            #expect(
+                "\(String(describing: e))".contains(fragment),
+                "\"\(bad)\": \"\(String(describing: e))\" lacks \"\(fragment)\"")
         }
         #expect(MemorySpec.compact([64, 64, 64, 512]) == "L0-2:64 L3:512")
     }

@@ -68,8 +68,9 @@ enum HFFixtures {
             #expect(Array(got.prefix(ids.count)) == ids, "\(name): tokenizer")
         }
         let p = try HFFixtures.parity(model, e)
-        print("hf parity \(name): max |Δ log-prob| \(String(format: "%.2e", p.all)) nats over \(p.count) tokens, "
-              + "last partial segment \(String(format: "%.2e", p.last))")
+        print(
+            "hf parity \(name): max |Δ log-prob| \(String(format: "%.2e", p.all)) nats over \(p.count) tokens, "
+                + "last partial segment \(String(format: "%.2e", p.last))")
         #expect(p.all <= 1e-4, "\(name): max |Δ log-prob| \(p.all)")
         #expect(p.last <= 1e-4, "\(name): last segment max |Δ log-prob| \(p.last)")
     }
@@ -84,10 +85,11 @@ enum HFFixtures {
             cb[i] = s.clusterBias[tails - 1 - i]
             for k in 0..<w { cw[i * w + k] = s.clusterWeight[(tails - 1 - i) * w + k] }
         }
-        let wrong = AdaptiveSoftmax(dModel: s.dModel, ends: s.ends, clusters: s.clusters,
-                                    clusterWeight: cw, clusterBias: cb)
+        let wrong = AdaptiveSoftmax(
+            dModel: s.dModel, ends: s.ends, clusters: s.clusters,
+            clusterWeight: cw, clusterBias: cb)
         let hidden = (0..<(3 * s.dModel)).map { Float(sin(Double($0))) }
-        let targets = [s.ends[1], s.ends[2], s.ends[3]]   // the first word of each tail cluster
+        let targets = [s.ends[1], s.ends[2], s.ends[3]]  // the first word of each tail cluster
         let a = s.logProbs(hidden, targets: targets), b = wrong.logProbs(hidden, targets: targets)
         let d = zip(a, b).map { abs($0 - $1) }.max()!
         #expect(d > 1e-2, "reversed cluster columns change log-probs by only \(d)")
@@ -143,8 +145,9 @@ enum HFFixtures {
             w.add(name, shape: t.shape, floats: try f.floats(name))
         }
         try w.write(to: file)
-        expectOneLine(message { _ = try HFCheckpoint(directory: dir) },
-                      "model.safetensors", "missing tensor \"transformer.layers.1.dec_attn.r_r_bias\"")
+        expectOneLine(
+            message { _ = try HFCheckpoint(directory: dir) },
+            "model.safetensors", "missing tensor \"transformer.layers.1.dec_attn.r_r_bias\"")
     }
 
     @Test func tiedTensorsAreLeftOutButUntiedAreRequired() throws {
@@ -152,20 +155,22 @@ enum HFFixtures {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // Saying the output weights are not tied makes the (absent) crit.out_layers.0.weight required.
         try HFFixtures.editConfig(dir) { $0["tie_word_embeddings"] = false }
-        expectOneLine(message { _ = try HFCheckpoint(directory: dir) },
-                      "model.safetensors", "crit.out_layers.0.weight", "tie_word_embeddings false")
+        expectOneLine(
+            message { _ = try HFCheckpoint(directory: dir) },
+            "model.safetensors", "crit.out_layers.0.weight", "tie_word_embeddings false")
     }
 
-    @Test(arguments: [
-        ("attn_type", "1", "only 0"),
-        ("pre_lnorm", "true", "post-LN"),
-        ("d_model", "\"wide\"", "not an integer"),
-        ("n_layer", "0", "outside 1..."),
-        ("cutoffs", "[300, 100]", "each must be above"),
-        ("tie_projs", "[false, true]", "one per cluster"),
-        ("div_val", "1000", "width"),
-        ("same_length", "1", "not true or false"),
-    ] as [(field: String, json: String, fragment: String)])
+    @Test(
+        arguments: [
+            ("attn_type", "1", "only 0"),
+            ("pre_lnorm", "true", "post-LN"),
+            ("d_model", "\"wide\"", "not an integer"),
+            ("n_layer", "0", "outside 1..."),
+            ("cutoffs", "[300, 100]", "each must be above"),
+            ("tie_projs", "[false, true]", "one per cluster"),
+            ("div_val", "1000", "width"),
+            ("same_length", "1", "not true or false"),
+        ] as [(field: String, json: String, fragment: String)])
     func badConfigField(_ c: (field: String, json: String, fragment: String)) throws {
         let (field, json, fragment) = c
         let dir = try HFFixtures.copy("div4-same-length")
@@ -225,8 +230,9 @@ enum HFFixtures {
         for (name, t) in f.tensors { w.add(name, shape: t.shape, floats: try f.floats(name)) }
         w.add("transformer.layers.9.extra", shape: [1], floats: [1])
         try w.write(to: file)
-        expectOneLine(message { _ = try HFCheckpoint(directory: dir) },
-                      "model.safetensors", "transformer.layers.9.extra")
+        expectOneLine(
+            message { _ = try HFCheckpoint(directory: dir) },
+            "model.safetensors", "transformer.layers.9.extra")
     }
 }
 
@@ -236,10 +242,10 @@ enum HFFixtures {
     @Test func linesAndEos() throws {
         #expect(try v.encode("") == [])
         #expect(try v.encode("the cat\n") == [1, 3, 0])
-        #expect(try v.encode("the  cat") == [1, 3, 0])                     // a last line without a break
-        #expect(try v.encode("the\n\ncat\n") == [1, 0, 0, 3, 0])            // an empty line is one <eos>
-        #expect(try v.encode("the\r\ncat\rthe\n") == [1, 0, 3, 0, 1, 0])    // \r\n and \r end lines too
-        #expect(try v.encode(" the\tcat @-@ dog \n") == [1, 3, 4, 2, 0])    // unknown -> <unk>
+        #expect(try v.encode("the  cat") == [1, 3, 0])  // a last line without a break
+        #expect(try v.encode("the\n\ncat\n") == [1, 0, 0, 3, 0])  // an empty line is one <eos>
+        #expect(try v.encode("the\r\ncat\rthe\n") == [1, 0, 3, 0, 1, 0])  // \r\n and \r end lines too
+        #expect(try v.encode(" the\tcat @-@ dog \n") == [1, 3, 4, 2, 0])  // unknown -> <unk>
     }
 
     @Test func noUnknownWordWithoutUnk() throws {

@@ -40,9 +40,13 @@ func tinyFile(extra: [(String, DType, [Int], [UInt8])] = [], metadata: [String: 
     }
 
     @Test func offsetsAndShapesMustBeExactIntegers() {
-        for (shape, offsets) in [([2], [0, 8.5]), ([2.5], [0, 8]), ([2], [0, 1e30]), ([1e30], [0, 8]), ([2], [-8, 0])] as [([Double], [Double])] {
-            let bytes = safetensors(["t": ["dtype": "F32", "shape": shape, "data_offsets": offsets]], data: [UInt8](repeating: 0, count: 8))
-            #expect(message { _ = try SafetensorsFile(bytes: bytes) } != nil, "shape \(shape) offsets \(offsets) accepted")
+        for (shape, offsets) in [
+            ([2], [0, 8.5]), ([2.5], [0, 8]), ([2], [0, 1e30]), ([1e30], [0, 8]), ([2], [-8, 0]),
+        ] as [([Double], [Double])] {
+            let bytes = safetensors(
+                ["t": ["dtype": "F32", "shape": shape, "data_offsets": offsets]], data: [UInt8](repeating: 0, count: 8))
+            #expect(
+                message { _ = try SafetensorsFile(bytes: bytes) } != nil, "shape \(shape) offsets \(offsets) accepted")
         }
     }
 
@@ -50,12 +54,14 @@ func tinyFile(extra: [(String, DType, [Int], [UInt8])] = [], metadata: [String: 
     @Test func integerTensorsAreReadExactly() throws {
         var raw = [UInt8]()
         for v in [Int64.max, -1, 255] { withUnsafeBytes(of: v.littleEndian) { raw += $0 } }
-        let f = try SafetensorsFile(bytes: safetensors(["i": ["dtype": "I64", "shape": [3], "data_offsets": [0, 24]]], data: raw))
+        let f = try SafetensorsFile(
+            bytes: safetensors(["i": ["dtype": "I64", "shape": [3], "data_offsets": [0, 24]]], data: raw))
         #expect(try f.ints("i") == [Int(Int64.max), -1, 255])
     }
 
     @Test func fixtureFieldsAreChecked() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("memscope-fixture-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "memscope-fixture-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         func load(_ extra: [(String, DType, [Int], [UInt8])]) throws -> String? {
@@ -66,15 +72,23 @@ func tinyFile(extra: [(String, DType, [Int], [UInt8])] = [], metadata: [String: 
         var huge = [UInt8]()
         for _ in 0..<9 { withUnsafeBytes(of: Int64.max.littleEndian) { huge += $0 } }
         let exp = [UInt8](repeating: 0, count: 8 * 4)
-        #expect(try load([("fixture.input_bytes", .i64, [9, 1], huge), ("fixture.expected_logprob", .f32, [8, 1], exp)])?
-            .contains("fixture.input_bytes holds values outside 0...255") == true)
+        #expect(
+            try load([("fixture.input_bytes", .i64, [9, 1], huge), ("fixture.expected_logprob", .f32, [8, 1], exp)])?
+                .contains("fixture.input_bytes holds values outside 0...255") == true)
         let ok = [UInt8](repeating: 65, count: 9)
-        #expect(try load([("fixture.input_bytes", .u8, [9, 1], ok), ("fixture.expected_logprob", .f32, [8, 1], exp),
-                          ("grad.loss", .f32, [0], [])])?.contains("grad.loss has shape [0], expected one value") == true)
-        #expect(try load([("fixture.input_bytes", .u8, [9, 0], []), ("fixture.expected_logprob", .f32, [8, 0], [])])?
-            .contains("batch 0") == true)
-        #expect(try load([("fixture.input_bytes", .f32, [9, 1], [UInt8](repeating: 0, count: 36)),
-                          ("fixture.expected_logprob", .f32, [8, 1], exp)])?.contains("expected an integer type") == true)
+        #expect(
+            try load([
+                ("fixture.input_bytes", .u8, [9, 1], ok), ("fixture.expected_logprob", .f32, [8, 1], exp),
+                ("grad.loss", .f32, [0], []),
+            ])?.contains("grad.loss has shape [0], expected one value") == true)
+        #expect(
+            try load([("fixture.input_bytes", .u8, [9, 0], []), ("fixture.expected_logprob", .f32, [8, 0], [])])?
+                .contains("batch 0") == true)
+        #expect(
+            try load([
+                ("fixture.input_bytes", .f32, [9, 1], [UInt8](repeating: 0, count: 36)),
+                ("fixture.expected_logprob", .f32, [8, 1], exp),
+            ])?.contains("expected an integer type") == true)
     }
 
     // Finding 12: a 1 MB tensor name was echoed in full.
@@ -93,11 +107,19 @@ func tinyFile(extra: [(String, DType, [Int], [UInt8])] = [], metadata: [String: 
         let m = tinyModel()
         let emb = ParameterSpec(name: "word_emb.emb_layers.0.weight", shape: [256, m.config.dModel])
         let values = Array(m.params.buffer(m.params.specs.first { $0.name == emb.name }!))
-        func raw(_ v: [Float]) -> [UInt8] { v.flatMap { x in withUnsafeBytes(of: x.bitPattern.littleEndian) { Array($0) } } }
-        let same = try TransformerXL(file: SafetensorsFile(bytes: try tinyFile(extra: [("crit.out_layers.0.weight", .f32, emb.shape, raw(values))])))
+        func raw(_ v: [Float]) -> [UInt8] {
+            v.flatMap { x in withUnsafeBytes(of: x.bitPattern.littleEndian) { Array($0) } }
+        }
+        let same = try TransformerXL(
+            file: SafetensorsFile(
+                bytes: try tinyFile(extra: [("crit.out_layers.0.weight", .f32, emb.shape, raw(values))])))
         #expect(Array(same.params.storage) == Array(m.params.storage))
         var other = values; other[3] += 1
-        let m2 = message { _ = try TransformerXL(file: SafetensorsFile(bytes: try tinyFile(extra: [("crit.out_layers.0.weight", .f32, emb.shape, raw(other))]))) }
+        let m2 = message {
+            _ = try TransformerXL(
+                file: SafetensorsFile(
+                    bytes: try tinyFile(extra: [("crit.out_layers.0.weight", .f32, emb.shape, raw(other))])))
+        }
         #expect(m2?.contains("untied output layer") == true)
     }
 
@@ -117,7 +139,7 @@ func tinyFile(extra: [(String, DType, [Int], [UInt8])] = [], metadata: [String: 
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("run.safetensors").path
-        let dead = out + ".tmp-999999999", live = out + ".tmp-1"   // no such PID; PID 1 always exists
+        let dead = out + ".tmp-999999999", live = out + ".tmp-1"  // no such PID; PID 1 always exists
         for p in [dead, live] { _ = FileManager.default.createFile(atPath: p, contents: Data([1, 2, 3])) }
         try AtomicFile.write([1, 2, 3], to: out)
         #expect(!FileManager.default.fileExists(atPath: dead))

@@ -75,7 +75,8 @@ import Testing
             var pos = 0
             while pos < 18 {
                 let hi = min(pos + 6, 18)
-                let inp = [s0, s1, s2].flatMap { Array($0[pos..<hi]) }, tgt = [s0, s1, s2].flatMap { Array($0[(pos + 1)...hi]) }
+                let inp = [s0, s1, s2].flatMap { Array($0[pos..<hi]) },
+                    tgt = [s0, s1, s2].flatMap { Array($0[(pos + 1)...hi]) }
                 let lp = inf.step(inputs: inp, targets: tgt).logProbs
                 let t = hi - pos
                 for b in 0..<3 { got[b] += lp[(b * t)..<((b + 1) * t)] }
@@ -90,7 +91,9 @@ import Testing
         let m = tinyModel(layers: 2, segment: 8)
         let inf = try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, memory: [8, 8]))
         let text = r.bytes(17)
-        #expect(inf.step(inputs: Array(text[0..<8]), targets: Array(text[1...8])).attention.isEmpty, "no capture unless asked")
+        #expect(
+            inf.step(inputs: Array(text[0..<8]), targets: Array(text[1...8])).attention.isEmpty,
+            "no capture unless asked")
         let out = inf.step(inputs: Array(text[8..<16]), targets: Array(text[9...16]), capture: [1])
         #expect(out.attention.count == 1)
         let a = out.attention[0]
@@ -124,12 +127,25 @@ import Testing
 
     @Test func badRunSettingsThrow() {
         let m = tinyModel(layers: 2, segment: 8)
-        #expect(throws: (any Error).self) { try Inference(model: m, batch: 0, segment: 8, options: RunOptions(config: m.config)) }
-        #expect(throws: (any Error).self) { try Inference(model: m, batch: 1, segment: 0, options: RunOptions(config: m.config)) }
-        #expect(throws: (any Error).self) { try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, memory: [1])) }
-        #expect(throws: (any Error).self) { try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, memory: [-1, 2])) }
-        #expect(throws: (any Error).self) { try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, memory: [0, 2], sameLength: true)) }
-        #expect(throws: (any Error).self) { try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, clampLen: -5)) }
+        #expect(throws: (any Error).self) {
+            try Inference(model: m, batch: 0, segment: 8, options: RunOptions(config: m.config))
+        }
+        #expect(throws: (any Error).self) {
+            try Inference(model: m, batch: 1, segment: 0, options: RunOptions(config: m.config))
+        }
+        #expect(throws: (any Error).self) {
+            try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, memory: [1]))
+        }
+        #expect(throws: (any Error).self) {
+            try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, memory: [-1, 2]))
+        }
+        #expect(throws: (any Error).self) {
+            try Inference(
+                model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, memory: [0, 2], sameLength: true))
+        }
+        #expect(throws: (any Error).self) {
+            try Inference(model: m, batch: 1, segment: 8, options: RunOptions(config: m.config, clampLen: -5))
+        }
     }
 
     /// The reference fixtures, from $MEMSCOPE_FIXTURES (default ../shared/fixtures); skipped where absent.

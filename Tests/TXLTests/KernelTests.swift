@@ -15,14 +15,18 @@ import Testing
                         let c0 = r.floats(m * ldc)
                         var c1 = c0, c2 = c0
                         c1.withUnsafeMutableBufferPointer { c in
-                            BLAS.gemm(c.baseAddress!, ldc: ldc, a, lda: lda, transA: transA, b, ldb: ldb, transB: transB,
-                                      m: m, n: n, k: k, alpha: alpha, beta: beta)
+                            BLAS.gemm(
+                                c.baseAddress!, ldc: ldc, a, lda: lda, transA: transA, b, ldb: ldb, transB: transB,
+                                m: m, n: n, k: k, alpha: alpha, beta: beta)
                         }
                         c2.withUnsafeMutableBufferPointer { c in
-                            BLAS.naiveGemm(c.baseAddress!, ldc: ldc, a, lda: lda, transA: transA, b, ldb: ldb, transB: transB,
-                                           m: m, n: n, k: k, alpha: alpha, beta: beta)
+                            BLAS.naiveGemm(
+                                c.baseAddress!, ldc: ldc, a, lda: lda, transA: transA, b, ldb: ldb, transB: transB,
+                                m: m, n: n, k: k, alpha: alpha, beta: beta)
                         }
-                        assertClose(c1, c2, tol: 1e-5, "gemm \(m)x\(n)x\(k) tA \(transA) tB \(transB) alpha \(alpha) beta \(beta)")
+                        assertClose(
+                            c1, c2, tol: 1e-5,
+                            "gemm \(m)x\(n)x\(k) tA \(transA) tB \(transB) alpha \(alpha) beta \(beta)")
                     }
                 }
             }
@@ -91,9 +95,11 @@ import Testing
         var pe = [Float](repeating: 0, count: n * C), clamped = pe
         PositionalEncoding.table(&pe, distances: n, C: C, clampLen: -1)
         PositionalEncoding.table(&clamped, distances: n, C: C, clampLen: 4)
-        #expect(Array(pe[0..<C]) == [0, 0, 0, 1, 1, 1])          // distance 0: sin 0 then cos 0
-        #expect(abs(pe[1 * C] - sinf(1)) <= 1e-6)              // distance 1, frequency 1
-        for d in 0..<n { #expect(Array(clamped[(d * C)..<((d + 1) * C)]) == Array(pe[(min(d, 4) * C)..<((min(d, 4) + 1) * C)])) }
+        #expect(Array(pe[0..<C]) == [0, 0, 0, 1, 1, 1])  // distance 0: sin 0 then cos 0
+        #expect(abs(pe[1 * C] - sinf(1)) <= 1e-6)  // distance 1, frequency 1
+        for d in 0..<n {
+            #expect(Array(clamped[(d * C)..<((d + 1) * C)]) == Array(pe[(min(d, 4) * C)..<((min(d, 4) + 1) * C)]))
+        }
     }
 
     /// The relative shift by hand: with k = 0 and q = 0, scores are rr . R[distance]; R[d] = d gives score = d * scale.
@@ -103,8 +109,9 @@ import Testing
         let R: [Float] = [0, 1, 2], rw: [Float] = [0], rr: [Float] = [1]
         var vec = [Float](repeating: 0, count: t * D), probs = [Float](repeating: 0, count: t * klen)
         var bd = probs, qb = [Float](repeating: 0, count: t * D)
-        RelativeAttention.forward(&vec, ldo: D, probs: &probs, bd: &bd, qb: &qb, q: q, ldq: D, k: k, v: v, ldkv: D,
-                                  r: R, ldr: D, rw: rw, rr: rr, t: t, mlen: mlen, D: D, window: 0, scale: 1)
+        RelativeAttention.forward(
+            &vec, ldo: D, probs: &probs, bd: &bd, qb: &qb, q: q, ldq: D, k: k, v: v, ldkv: D,
+            r: R, ldr: D, rw: rw, rr: rr, t: t, mlen: mlen, D: D, window: 0, scale: 1)
         // Query 0 sits at key 1: keys 0 (distance 1) and 1 (distance 0); key 2 is in its future.
         let z0 = expf(1) + 1
         assertClose(Array(probs[0..<3]), [expf(1) / z0, 1 / z0, 0], tol: 1e-6, "query 0")
@@ -113,14 +120,17 @@ import Testing
         assertClose(Array(probs[3..<6]), [expf(2) / z1, expf(1) / z1, 1 / z1], tol: 1e-6, "query 1")
         #expect(abs(vec[0] - (10 * expf(1) + 20) / z0) <= 1e-4)
         // Same length with a window of 2: query 1 drops key 0.
-        RelativeAttention.forward(&vec, ldo: D, probs: &probs, bd: &bd, qb: &qb, q: q, ldq: D, k: k, v: v, ldkv: D,
-                                  r: R, ldr: D, rw: rw, rr: rr, t: t, mlen: mlen, D: D, window: 2, scale: 1)
+        RelativeAttention.forward(
+            &vec, ldo: D, probs: &probs, bd: &bd, qb: &qb, q: q, ldq: D, k: k, v: v, ldkv: D,
+            r: R, ldr: D, rw: rw, rr: rr, t: t, mlen: mlen, D: D, window: 2, scale: 1)
         assertClose(Array(probs[3..<6]), [0, expf(1) / (expf(1) + 1), 1 / (expf(1) + 1)], tol: 1e-6, "window")
     }
 
     /// Per element in Double: score(i, j) = ((q_i + u) . k_j + (q_i + v) . R[p - j]) * scale over the visible keys.
-    func naiveAttention(q: [Float], ldq: Int, k: [Float], v: [Float], ldkv: Int, r: [Float], ldr: Int, rw: [Float], rr: [Float],
-                        t: Int, mlen: Int, D: Int, window: Int, scale: Float) -> (vec: [Float], probs: [Float]) {
+    func naiveAttention(
+        q: [Float], ldq: Int, k: [Float], v: [Float], ldkv: Int, r: [Float], ldr: Int, rw: [Float], rr: [Float],
+        t: Int, mlen: Int, D: Int, window: Int, scale: Float
+    ) -> (vec: [Float], probs: [Float]) {
         let klen = mlen + t
         var vec = [Float](repeating: 0, count: t * D), probs = [Float](repeating: 0, count: t * klen)
         for i in 0..<t {
@@ -149,17 +159,21 @@ import Testing
     @Test func relativeAttentionMatchesNaive() {
         var rnd = Rand(5)
         // (t, mlen, D, window): no memory, memory, odd head width, same-length windows shorter and longer than t.
-        for (t, mlen, D, window) in [(5, 0, 3, 0), (7, 11, 5, 0), (9, 4, 17, 0), (6, 10, 4, 4), (5, 3, 6, 8), (3, 0, 2, 2)] {
+        for (t, mlen, D, window) in [
+            (5, 0, 3, 0), (7, 11, 5, 0), (9, 4, 17, 0), (6, 10, 4, 4), (5, 3, 6, 8), (3, 0, 2, 2),
+        ] {
             let klen = mlen + t, ldq = 3 * D + 1, ldkv = D + 2, ldr = D + 1
             let q = rnd.floats(t * ldq), k = rnd.floats(klen * ldkv), v = rnd.floats(klen * ldkv)
             let r = rnd.floats(klen * ldr), rw = rnd.floats(D), rr = rnd.floats(D)
             let scale = 1 / Float(D).squareRoot()
             var vec = [Float](repeating: 0, count: t * D), probs = [Float](repeating: 0, count: t * klen)
             var bd = probs, qb = [Float](repeating: 0, count: t * D)
-            RelativeAttention.forward(&vec, ldo: D, probs: &probs, bd: &bd, qb: &qb, q: q, ldq: ldq, k: k, v: v, ldkv: ldkv,
-                                      r: r, ldr: ldr, rw: rw, rr: rr, t: t, mlen: mlen, D: D, window: window, scale: scale)
-            let want = naiveAttention(q: q, ldq: ldq, k: k, v: v, ldkv: ldkv, r: r, ldr: ldr, rw: rw, rr: rr,
-                                      t: t, mlen: mlen, D: D, window: window, scale: scale)
+            RelativeAttention.forward(
+                &vec, ldo: D, probs: &probs, bd: &bd, qb: &qb, q: q, ldq: ldq, k: k, v: v, ldkv: ldkv,
+                r: r, ldr: ldr, rw: rw, rr: rr, t: t, mlen: mlen, D: D, window: window, scale: scale)
+            let want = naiveAttention(
+                q: q, ldq: ldq, k: k, v: v, ldkv: ldkv, r: r, ldr: ldr, rw: rw, rr: rr,
+                t: t, mlen: mlen, D: D, window: window, scale: scale)
             assertClose(probs, want.probs, tol: 1e-5, "probs t \(t) mlen \(mlen) D \(D) window \(window)")
             assertClose(vec, want.vec, tol: 1e-5, "vec t \(t) mlen \(mlen) D \(D) window \(window)")
         }
@@ -172,12 +186,16 @@ import Testing
         PositionalEncoding.table(&pe, distances: cap, C: C, clampLen: 3)
         var rnd = Rand(6)
         let t = 4, mlen = 8, D = C, klen = mlen + t
-        let q = rnd.floats(t * D), k = rnd.floats(klen * D), v = rnd.floats(klen * D), rw = rnd.floats(D), rr = rnd.floats(D)
+        let q = rnd.floats(t * D), k = rnd.floats(klen * D), v = rnd.floats(klen * D), rw = rnd.floats(D),
+            rr = rnd.floats(D)
         var vec = [Float](repeating: 0, count: t * D), probs = [Float](repeating: 0, count: t * klen)
         var bd = probs, qb = vec
-        RelativeAttention.forward(&vec, ldo: D, probs: &probs, bd: &bd, qb: &qb, q: q, ldq: D, k: k, v: v, ldkv: D,
-                                  r: pe, ldr: D, rw: rw, rr: rr, t: t, mlen: mlen, D: D, window: 0, scale: 0.5)
-        let want = naiveAttention(q: q, ldq: D, k: k, v: v, ldkv: D, r: pe, ldr: D, rw: rw, rr: rr, t: t, mlen: mlen, D: D, window: 0, scale: 0.5)
+        RelativeAttention.forward(
+            &vec, ldo: D, probs: &probs, bd: &bd, qb: &qb, q: q, ldq: D, k: k, v: v, ldkv: D,
+            r: pe, ldr: D, rw: rw, rr: rr, t: t, mlen: mlen, D: D, window: 0, scale: 0.5)
+        let want = naiveAttention(
+            q: q, ldq: D, k: k, v: v, ldkv: D, r: pe, ldr: D, rw: rw, rr: rr, t: t, mlen: mlen, D: D, window: 0,
+            scale: 0.5)
         assertClose(vec, want.vec, tol: 1e-5, "clamped")
     }
 }

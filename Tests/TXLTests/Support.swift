@@ -15,12 +15,15 @@ struct Rand {
 }
 
 /// A tiny model with random weights large enough that attention is far from uniform.
-func tinyModel(layers: Int = 2, heads: Int = 2, dModel: Int = 12, dHead: Int = 5, dInner: Int = 20, segment: Int = 8,
-               memory: [Int]? = nil, sameLength: Bool = false, clamp: Int = -1, preLnorm: Bool = false,
-               seed: UInt64 = 3) -> TransformerXL {
-    let c = Config(nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
-                   memLens: memory ?? Array(repeating: segment, count: layers), sameLength: sameLength, clampLen: clamp,
-                   preLnorm: preLnorm)
+func tinyModel(
+    layers: Int = 2, heads: Int = 2, dModel: Int = 12, dHead: Int = 5, dInner: Int = 20, segment: Int = 8,
+    memory: [Int]? = nil, sameLength: Bool = false, clamp: Int = -1, preLnorm: Bool = false,
+    seed: UInt64 = 3
+) -> TransformerXL {
+    let c = Config(
+        nLayer: layers, nHead: heads, dModel: dModel, dHead: dHead, dInner: dInner, tgtLen: segment,
+        memLens: memory ?? Array(repeating: segment, count: layers), sameLength: sameLength, clampLen: clamp,
+        preLnorm: preLnorm)
     let m = TransformerXL(config: c)
     var r = Rand(seed)
     for s in m.params.specs {
@@ -30,16 +33,19 @@ func tinyModel(layers: Int = 2, heads: Int = 2, dModel: Int = 12, dHead: Int = 5
     return m
 }
 
-func assertClose(_ a: [Float], _ b: [Float], tol: Float, _ what: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
+func assertClose(
+    _ a: [Float], _ b: [Float], tol: Float, _ what: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(a.count == b.count, "\(what): count", sourceLocation: sourceLocation)
     var worst: Float = 0, at = 0
     for i in 0..<min(a.count, b.count) {
         let d = abs(a[i] - b[i]) / max(1, abs(b[i]))
         if !(d <= worst) { worst = d.isNaN ? .infinity : d; at = i }
     }
-    #expect(worst <= tol, "\(what): worst relative delta at \(at): \(a.isEmpty ? 0 : a[at]) vs \(b.isEmpty ? 0 : b[at])",
-            sourceLocation: sourceLocation)
+    #expect(
+        worst <= tol, "\(what): worst relative delta at \(at): \(a.isEmpty ? 0 : a[at]) vs \(b.isEmpty ? 0 : b[at])",
+        sourceLocation: sourceLocation)
 }
 
 /// The reference fixtures' folder, $MEMSCOPE_FIXTURES (default ../shared/fixtures), and its files; empty where absent.

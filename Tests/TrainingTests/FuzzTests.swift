@@ -11,8 +11,12 @@ struct Mutator {
     mutating func below(_ n: Int) -> Int { Int(rng.next() % UInt64(max(n, 1))) }
     mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
 
-    static var ints: [Any] { [0, 1, 2, 3, -1, -8, 7, 8, 255, 256, 65536, 65537, 1 << 31, 1 << 32, (1 << 32) + 1, 1 << 53,
-                              Int.max, Int.min, 1e30, -1e30, 2.5, "x", NSNull(), [Int](), [1, 2], true] }
+    static var ints: [Any] {
+        [
+            0, 1, 2, 3, -1, -8, 7, 8, 255, 256, 65536, 65537, 1 << 31, 1 << 32, (1 << 32) + 1, 1 << 53,
+            Int.max, Int.min, 1e30, -1e30, 2.5, "x", NSNull(), [Int](), [1, 2], true,
+        ]
+    }
 
     /// One mutation of `bytes`; `what` says which, for the failure message.
     mutating func mutate(_ bytes: [UInt8]) -> (bytes: [UInt8], what: String) {
@@ -24,7 +28,9 @@ struct Mutator {
             text.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         }
         func text(_ object: [String: Any]) -> String {
-            String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+            String(
+                decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(),
+                as: UTF8.self)
         }
         switch below(11) {
         case 0:
@@ -34,7 +40,9 @@ struct Mutator {
             return (b, "header byte \(i) flipped")
         case 1:
             var b = bytes
-            let v: UInt64 = pick([0, 1, 2, UInt64(n - 1), UInt64(n + 1), UInt64(bytes.count), UInt64.max, 1 << 40, 100 << 20])
+            let v: UInt64 = pick([
+                0, 1, 2, UInt64(n - 1), UInt64(n + 1), UInt64(bytes.count), UInt64.max, 1 << 40, 100 << 20,
+            ])
             for i in 0..<8 { b[i] = UInt8((v >> (8 * UInt64(i))) & 0xff) }
             return (b, "header length \(v)")
         case 2:
@@ -44,16 +52,22 @@ struct Mutator {
             let name = pick(names)
             var t = header[name] as! [String: Any]
             let shape = t["shape"] as? [Int] ?? []
-            let new: Any = pick([[], [0], [-1], [2147483648, 2147483648], [1 << 62], shape.map { $0 + 1 }, Array(shape.reversed()),
-                                 shape + [1], Array(repeating: 2, count: 9), [1.5], ["a"], [Int.max, 2], 7] as [Any])
+            let new: Any = pick(
+                [
+                    [], [0], [-1], [2147483648, 2147483648], [1 << 62], shape.map { $0 + 1 }, Array(shape.reversed()),
+                    shape + [1], Array(repeating: 2, count: 9), [1.5], ["a"], [Int.max, 2], 7,
+                ] as [Any])
             t["shape"] = new; header[name] = t
             return (TinyRun.rebuild(bytes, header: header), "\(name) shape \(new)")
         case 4:
             let name = pick(names)
             var t = header[name] as! [String: Any]
             let o = t["data_offsets"] as? [Int] ?? [0, 0], size = bytes.count - 8 - n
-            let new: Any = pick([[0, 0], [-1, o[1]], [o[0], Int.max], [o[1], o[0]], [o[0], size + 1], [o[0] + 4, o[1] + 4],
-                                 [o[0], o[1] - 4], [0, 1e30], [o[0]], [Int.min, 0], "0"] as [Any])
+            let new: Any = pick(
+                [
+                    [0, 0], [-1, o[1]], [o[0], Int.max], [o[1], o[0]], [o[0], size + 1], [o[0] + 4, o[1] + 4],
+                    [o[0], o[1] - 4], [0, 1e30], [o[0]], [Int.min, 0], "0",
+                ] as [Any])
             t["data_offsets"] = new; header[name] = t
             return (TinyRun.rebuild(bytes, header: header), "\(name) offsets \(new)")
         case 5:
@@ -64,9 +78,13 @@ struct Mutator {
             return (TinyRun.rebuild(bytes, header: header), "\(name) dtype \(new)")
         case 6:
             var c = json(meta["txl_config"]) ?? [:]
-            let key = pick(["n_token", "n_layer", "n_head", "d_model", "d_head", "d_inner", "tgt_len", "mem_lens", "eval_mem_lens",
-                            "clamp_len", "same_length", "pre_lnorm", "tie_weight", "activation", "layer_norm_eps"])
-            let v: Any = key.hasSuffix("lens") ? pick([[Int](), [8], [8, -1], [8, 1 << 20], [Int.max, 0], "8"] as [Any]) : pick(Mutator.ints)
+            let key = pick([
+                "n_token", "n_layer", "n_head", "d_model", "d_head", "d_inner", "tgt_len", "mem_lens", "eval_mem_lens",
+                "clamp_len", "same_length", "pre_lnorm", "tie_weight", "activation", "layer_norm_eps",
+            ])
+            let v: Any =
+                key.hasSuffix("lens")
+                ? pick([[Int](), [8], [8, -1], [8, 1 << 20], [Int.max, 0], "8"] as [Any]) : pick(Mutator.ints)
             c[key] = v
             meta["txl_config"] = below(10) == 0 ? "{" : text(c)
             header["__metadata__"] = meta
@@ -74,11 +92,18 @@ struct Mutator {
         case 7, 8:
             let field = below(2) == 0 ? "train_state" : "train_settings"
             var s = json(meta[field]) ?? [:]
-            let key = field == "train_state"
+            let key =
+                field == "train_state"
                 ? pick(["step", "epoch", "position", "bytesSeen", "seconds", "rng", "memoryLengths", "lastValidBPC"])
-                : pick(["batch", "segment", "memory", "clip", "dropout", "dropatt", "seed", "logEvery", "evalEvery", "evalBytes", "saveEvery"])
-            let v: Any = key == "rng" || key == "memory" || key == "memoryLengths"
-                ? pick([[Int](), [1, 2, 3], [0, 0, 0, 0], [8, 4], [8, 5], [-1, 0], [Int.max, 1, 2, 3], [8, 4, 2]] as [Any]) : pick(Mutator.ints)
+                : pick([
+                    "batch", "segment", "memory", "clip", "dropout", "dropatt", "seed", "logEvery", "evalEvery",
+                    "evalBytes", "saveEvery",
+                ])
+            let v: Any =
+                key == "rng" || key == "memory" || key == "memoryLengths"
+                ? pick(
+                    [[Int](), [1, 2, 3], [0, 0, 0, 0], [8, 4], [8, 5], [-1, 0], [Int.max, 1, 2, 3], [8, 4, 2]] as [Any])
+                : pick(Mutator.ints)
             if key == "seed" || key == "rng", v is Int, (v as! Int) < 0 { s[key] = 1 } else { s[key] = v }
             meta[field] = text(s)
             header["__metadata__"] = meta
@@ -110,7 +135,8 @@ struct Mutator {
             try saved.checkLimits()
             var r = ResumeRequest(); r.batch = 2; r.steps = 6
             _ = saved.resumeConflicts(with: r, config: m.config, data: f.metadata["train_data"])
-            _ = try Trainer(model: m, settings: TinyRun.settings(), train: TinyRun.train, valid: TinyRun.valid, resume: f)
+            _ = try Trainer(
+                model: m, settings: TinyRun.settings(), train: TinyRun.train, valid: TinyRun.valid, resume: f)
             return nil
         } catch let e as ModelError {
             return e.description
@@ -127,7 +153,9 @@ struct Mutator {
             guard let error = run(bytes, tiny: tiny) else { continue }
             refused += 1
             #expect(!error.hasPrefix("unexpected"), "case \(i) (\(what)): \(error)")
-            #expect(!error.contains("\n") && error.utf8.count < 600, "case \(i) (\(what)): message of \(error.utf8.count) bytes")
+            #expect(
+                !error.contains("\n") && error.utf8.count < 600,
+                "case \(i) (\(what)): message of \(error.utf8.count) bytes")
         }
         #expect(refused > cases / 3, "only \(refused) of \(cases) mutations refused")
     }
@@ -139,7 +167,8 @@ struct Mutator {
     }
 
     @Test func shippedModel() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("Assets/models/default.safetensors").path
         let base = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(run(base, tiny: false) == nil)

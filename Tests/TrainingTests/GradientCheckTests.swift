@@ -13,9 +13,13 @@ func numericGradient(_ x: UnsafeMutablePointer<Float>, _ i: Int, h: Float = 1e-2
     return (up - down) / Double(2 * h)
 }
 
-func randomArray(_ n: Int, _ rng: inout Random, scale: Float = 1) -> [Float] { (0..<n).map { _ in rng.normal() * scale } }
+func randomArray(_ n: Int, _ rng: inout Random, scale: Float = 1) -> [Float] {
+    (0..<n).map { _ in rng.normal() * scale }
+}
 
-func dot(_ a: UnsafePointer<Float>, _ b: [Float]) -> Double { b.indices.reduce(0.0) { $0 + Double(a[$1]) * Double(b[$1]) } }
+func dot(_ a: UnsafePointer<Float>, _ b: [Float]) -> Double {
+    b.indices.reduce(0.0) { $0 + Double(a[$1]) * Double(b[$1]) }
+}
 
 func close(_ analytic: Double, _ numeric: Double, rel: Double = 2e-2, abs: Double = 2e-3) -> Bool {
     Swift.abs(analytic - numeric) <= abs + rel * max(Swift.abs(analytic), Swift.abs(numeric))
@@ -49,7 +53,8 @@ func close(_ analytic: Double, _ numeric: Double, rel: Double = 2e-2, abs: Doubl
         let g = randomArray(N * O, &rng)
         var out = [Float](repeating: 0, count: N * O)
         func loss() -> Double { Linear.forward(&out, x, w, b, N: N, I: I, O: O); return dot(out, g) }
-        var dx = [Float](repeating: 0, count: N * I), dw = [Float](repeating: 0, count: O * I), db = [Float](repeating: 0, count: O)
+        var dx = [Float](repeating: 0, count: N * I), dw = [Float](repeating: 0, count: O * I),
+            db = [Float](repeating: 0, count: O)
         Linear.backward(dinp: &dx, dweight: &dw, dbias: &db, g, x, w, N: N, I: I, O: O)
         for i in 0..<(N * I) { #expect(close(Double(dx[i]), numericGradient(&x, i, loss))) }
         for i in 0..<(O * I) { #expect(close(Double(dw[i]), numericGradient(&w, i, loss))) }
@@ -68,18 +73,20 @@ func close(_ analytic: Double, _ numeric: Double, rel: Double = 2e-2, abs: Doubl
         var vec = [Float](repeating: 0, count: t * D), probs = [Float](repeating: 0, count: t * klen)
         var s1 = probs, s2 = probs, qb = vec, qb2 = vec
         func loss() -> Double {
-            RelativeAttention.forward(&vec, ldo: D, probs: &probs, bd: &s1, qb: &qb, q: q, ldq: D, k: k, v: v, ldkv: D,
-                                      r: r, ldr: D, rw: rw, rr: rr, t: t, mlen: mlen, D: D, window: window, scale: scale,
-                                      dropMask: drop ? mask : nil)
+            RelativeAttention.forward(
+                &vec, ldo: D, probs: &probs, bd: &s1, qb: &qb, q: q, ldq: D, k: k, v: v, ldkv: D,
+                r: r, ldr: D, rw: rw, rr: rr, t: t, mlen: mlen, D: D, window: window, scale: scale,
+                dropMask: drop ? mask : nil)
             return dot(vec, g)
         }
         _ = loss()
         var dq = [Float](repeating: 0, count: t * D), dk = [Float](repeating: 0, count: klen * D), dv = dk, dr = dk
         var drw = [Float](repeating: 0, count: D), drr = drw
-        RelativeAttention.backward(dq: &dq, ldq: D, dk: &dk, dv: &dv, dr: &dr, ldr: D, drw: &drw, drr: &drr,
-                                   dp: &s1, dbd: &s2, qb: &qb, dqb: &qb2, g, ldo: D, probs: probs, q: q, k: k, v: v, ldkv: D,
-                                   r: r, rw: rw, rr: rr, t: t, mlen: mlen, D: D, window: window, scale: scale,
-                                   dropMask: drop ? mask : nil)
+        RelativeAttention.backward(
+            dq: &dq, ldq: D, dk: &dk, dv: &dv, dr: &dr, ldr: D, drw: &drw, drr: &drr,
+            dp: &s1, dbd: &s2, qb: &qb, dqb: &qb2, g, ldo: D, probs: probs, q: q, k: k, v: v, ldkv: D,
+            r: r, rw: rw, rr: rr, t: t, mlen: mlen, D: D, window: window, scale: scale,
+            dropMask: drop ? mask : nil)
         for i in 0..<(t * D) { #expect(close(Double(dq[i]), numericGradient(&q, i, loss)), "dq[\(i)]") }
         for i in 0..<(klen * D) {
             #expect(close(Double(dk[i]), numericGradient(&k, i, loss)), "dk[\(i)]")
@@ -111,8 +118,9 @@ func close(_ analytic: Double, _ numeric: Double, rel: Double = 2e-2, abs: Doubl
 }
 
 func tinyModel(preLnorm: Bool, sameLength: Bool = false, memory: [Int], seed: UInt64) -> TransformerXL {
-    let c = Config(nLayer: memory.count, nHead: 2, dModel: 8, dHead: 4, dInner: 12, tgtLen: 5, memLens: memory,
-                   sameLength: sameLength, clampLen: sameLength ? 6 : -1, preLnorm: preLnorm)
+    let c = Config(
+        nLayer: memory.count, nHead: 2, dModel: 8, dHead: 4, dInner: 12, tgtLen: 5, memLens: memory,
+        sameLength: sameLength, clampLen: sameLength ? 6 : -1, preLnorm: preLnorm)
     let m = TransformerXL(config: c)
     m.initialise(seed: seed)
     // Larger weights than the 0.02 initialisation, so every path carries a visible gradient.
@@ -129,7 +137,8 @@ func tinyModel(preLnorm: Bool, sameLength: Bool = false, memory: [Int], seed: UI
         let grads = ParameterStore(config: m.config)
         let B = 2, T = 5
         var rng = Random(seed: 5)
-        let seg1 = (0..<(B * T)).map { _ in UInt8(rng.next() % 256) }, seg2 = (0..<(B * T)).map { _ in UInt8(rng.next() % 256) }
+        let seg1 = (0..<(B * T)).map { _ in UInt8(rng.next() % 256) },
+            seg2 = (0..<(B * T)).map { _ in UInt8(rng.next() % 256) }
         let tgt2 = (0..<(B * T)).map { _ in UInt8(rng.next() % 256) }
         let pass = try TrainingPass(model: m, grads: grads, batch: B, segment: T, memory: memory)
         pass.forward(inputs: seg1, targets: seg1, training: false)
@@ -144,7 +153,9 @@ func tinyModel(preLnorm: Bool, sameLength: Bool = false, memory: [Int], seed: UI
         for spec in m.params.specs {
             let p = m.params.pointer(spec.name), g = grads.pointer(spec.name)
             // A few coordinates of each tensor (embedding: the rows in use).
-            let picks = spec.name.hasPrefix("word_emb") ? [Int(seg2[0]) * 8, Int(tgt2[1]) * 8 + 3] : [0, spec.count / 2, spec.count - 1]
+            let picks =
+                spec.name.hasPrefix("word_emb")
+                ? [Int(seg2[0]) * 8, Int(tgt2[1]) * 8 + 3] : [0, spec.count / 2, spec.count - 1]
             for i in picks {
                 let numeric = numericGradient(p, i, h: 5e-3, loss)
                 #expect(close(Double(g[i]), numeric, rel: 3e-2, abs: 3e-3), "\(spec.name)[\(i)]: \(g[i]) vs \(numeric)")
@@ -158,7 +169,8 @@ func tinyModel(preLnorm: Bool, sameLength: Bool = false, memory: [Int], seed: UI
     @Test func trainingForwardMatchesInference() throws {
         let memory = [0, 3, 9]
         let m = tinyModel(preLnorm: false, memory: memory, seed: 4)
-        let pass = try TrainingPass(model: m, grads: ParameterStore(config: m.config), batch: 2, segment: 5, memory: memory)
+        let pass = try TrainingPass(
+            model: m, grads: ParameterStore(config: m.config), batch: 2, segment: 5, memory: memory)
         let inf = try Inference(model: m, batch: 2, segment: 5, options: RunOptions(config: m.config, memory: memory))
         var rng = Random(seed: 6)
         for _ in 0..<4 {

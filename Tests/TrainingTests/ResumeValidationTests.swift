@@ -9,7 +9,8 @@ import TXL
 struct TinyRun {
     static let config = Config(nLayer: 2, nHead: 2, dModel: 8, dHead: 4, dInner: 16, tgtLen: 8, memLens: [8, 4])
     static func settings(steps: Int = 6) -> TrainSettings {
-        var s = TrainSettings(batch: 2, segment: 8, memory: [8, 4], schedule: Schedule(lr: 3e-3, warmup: 2, steps: steps))
+        var s = TrainSettings(
+            batch: 2, segment: 8, memory: [8, 4], schedule: Schedule(lr: 3e-3, warmup: 2, steps: steps))
         s.evalBytes = 32; s.logEvery = 100; s.evalEvery = 1000; s.saveEvery = 1000
         return s
     }
@@ -21,7 +22,8 @@ struct TinyRun {
 
     /// The bytes of a checkpoint saved after 3 of 6 steps.
     static func checkpoint() throws -> [UInt8] {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("memscope-tiny-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "memscope-tiny-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("t.safetensors").path
@@ -29,14 +31,19 @@ struct TinyRun {
         m.initialise(seed: 1)
         var n = 0
         _ = try Trainer(model: m, settings: settings(), train: train, valid: valid)
-            .run(checkpoint: path, metadata: { ["train_data": "tiny"] }, log: { _ in }, shouldStop: { n += 1; return n > 3 })
+            .run(
+                checkpoint: path, metadata: { ["train_data": "tiny"] }, log: { _ in },
+                shouldStop: {
+                    n += 1; return n > 3
+                })
         return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
     /// `bytes` with its metadata edited; the data section is kept.
     static func editMetadata(_ bytes: [UInt8], _ edit: (inout [String: String]) -> Void) throws -> [UInt8] {
         let f = try SafetensorsFile(bytes: bytes)
-        var header = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength(bytes))])) as! [String: Any]
+        var header =
+            try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength(bytes))])) as! [String: Any]
         var meta = f.metadata
         edit(&meta)
         header["__metadata__"] = meta
@@ -79,7 +86,8 @@ struct TinyRun {
         try TinyRun.editMetadata(base) { meta in
             var s = try! JSONSerialization.jsonObject(with: Data(meta["train_state"]!.utf8)) as! [String: Any]
             s[field] = "@@"
-            let text = String(decoding: try! JSONSerialization.data(withJSONObject: s, options: [.sortedKeys]), as: UTF8.self)
+            let text = String(
+                decoding: try! JSONSerialization.data(withJSONObject: s, options: [.sortedKeys]), as: UTF8.self)
             meta["train_state"] = text.replacingOccurrences(of: "\"@@\"", with: value)
         }
     }
@@ -119,7 +127,11 @@ struct TinyRun {
         let m = TinyRun.resume(try TinyRun.editMetadata(base) { $0["train_settings"] = "{\"batch\": 2" })
         #expect(m?.contains("train_settings metadata is unreadable") == true, "\(m ?? "accepted")")
         let s = try TinyRun.editMetadata(base) { $0["train_settings"] = "{\"batch\": \"two\"}" }
-        #expect(message { _ = try TrainSettings.decode(metadata: try SafetensorsFile(bytes: s).metadata["train_settings"]!, path: "p") }?
+        #expect(
+            message {
+                _ = try TrainSettings.decode(
+                    metadata: try SafetensorsFile(bytes: s).metadata["train_settings"]!, path: "p")
+            }?
             .contains("field batch") == true)
     }
 
@@ -142,12 +154,14 @@ struct TinyRun {
 
     // Finding 4: the peak is estimated before allocating and refused with the estimate and the limit.
     @Test func memoryBudgetRefusesBeforeAllocating() {
-        var s = TrainSettings(batch: 64, segment: 1024, memory: Array(repeating: 65536, count: 6), schedule: Schedule(lr: 1e-3, warmup: 0, steps: 10))
+        var s = TrainSettings(
+            batch: 64, segment: 1024, memory: Array(repeating: 65536, count: 6),
+            schedule: Schedule(lr: 1e-3, warmup: 0, steps: 10))
         s.evalBytes = 100
         let c = Config(nLayer: 6, nHead: 4, dModel: 256, dHead: 64, dInner: 1024, tgtLen: 1024, memLens: s.memory)
         let m = message { try s.validate(config: c, trainBytes: 1 << 20) } ?? ""
         #expect(m.contains("needs about") && m.contains("GB of working memory; the limit is"), "\(m)")
-        #expect(s.estimatedPeakBytes(config: c, textBytes: 0) > 34.9e9)   // the allocation that aborted before
+        #expect(s.estimatedPeakBytes(config: c, textBytes: 0) > 34.9e9)  // the allocation that aborted before
     }
 
     // Finding 8: flags given with --resume are compared with the checkpoint by name.

@@ -11,7 +11,8 @@ import TXL
     }
 
     func settings(steps: Int) -> TrainSettings {
-        var s = TrainSettings(batch: 2, segment: 8, memory: [8, 4], schedule: Schedule(lr: 3e-3, warmup: 3, steps: steps))
+        var s = TrainSettings(
+            batch: 2, segment: 8, memory: [8, 4], schedule: Schedule(lr: 3e-3, warmup: 3, steps: steps))
         s.dropout = 0.1; s.dropatt = 0.1; s.evalBytes = 64; s.logEvery = 5; s.evalEvery = 1000; s.saveEvery = 1000
         return s
     }
@@ -56,16 +57,22 @@ import TXL
         defer { try? FileManager.default.removeItem(at: dir) }
         let a = dir.appendingPathComponent("a.safetensors").path, b = dir.appendingPathComponent("b.safetensors").path
         let whole = newModel()
-        #expect(try Trainer(model: whole, settings: settings(steps: 15), train: text(3000), valid: text(100))
-            .run(checkpoint: a, log: { _ in }, shouldStop: { false }))
+        #expect(
+            try Trainer(model: whole, settings: settings(steps: 15), train: text(3000), valid: text(100))
+                .run(checkpoint: a, log: { _ in }, shouldStop: { false }))
         var calls = 0
         let first = newModel()
         let stopped = try Trainer(model: first, settings: settings(steps: 15), train: text(3000), valid: text(100))
-            .run(checkpoint: b, log: { _ in }, shouldStop: { calls += 1; return calls > 7 })
+            .run(
+                checkpoint: b, log: { _ in },
+                shouldStop: {
+                    calls += 1; return calls > 7
+                })
         #expect(!stopped)
         let file = try SafetensorsFile(path: b)
         let resumed = try TransformerXL(file: file)
-        let t = try Trainer(model: resumed, settings: settings(steps: 15), train: text(3000), valid: text(100), resume: file)
+        let t = try Trainer(
+            model: resumed, settings: settings(steps: 15), train: text(3000), valid: text(100), resume: file)
         #expect(t.state.step == 7)
         #expect(try t.run(checkpoint: b, log: { _ in }, shouldStop: { false }))
         #expect(Array(resumed.params.storage) == Array(whole.params.storage))
@@ -87,10 +94,14 @@ import TXL
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("c.safetensors").path
         let m = newModel()
-        _ = try Trainer(model: m, settings: settings(steps: 4), train: text(1000), valid: text(50)).run(checkpoint: path, log: { _ in }, shouldStop: { false })
+        _ = try Trainer(model: m, settings: settings(steps: 4), train: text(1000), valid: text(50)).run(
+            checkpoint: path, log: { _ in }, shouldStop: { false })
         var other = settings(steps: 4)
         other.batch = 3
         let file = try SafetensorsFile(path: path)
-        #expect(throws: ModelError.self) { try Trainer(model: try TransformerXL(file: file), settings: other, train: text(1000), valid: text(50), resume: file) }
+        #expect(throws: ModelError.self) {
+            try Trainer(
+                model: try TransformerXL(file: file), settings: other, train: text(1000), valid: text(50), resume: file)
+        }
     }
 }
