@@ -22,23 +22,25 @@ let package = Package(
 
         .target(name: "TXL", dependencies: ["CBLAS"]),
         .target(name: "Training", dependencies: ["TXL", "Analysis"]),
-        .target(name: "Corpus", dependencies: ["CZlib", "CCrypto"]),
+        // Signals that end a long run cleanly (SIGINT, SIGTERM, SIGHUP): training, preparing the corpus, the explorer.
+        .target(name: "Signals"),
+        .target(name: "Corpus", dependencies: ["CZlib", "CCrypto", "Signals"]),
         .target(name: "Analysis", dependencies: ["TXL", "Corpus"]),
         // Sweeps: grids of memory arrangements trained or evaluated, with charts (`memscope sweep`).
         .target(name: "Sweep", dependencies: ["TXL", "Training", "Corpus", "Analysis"]),
         .target(name: "Explorer", dependencies: ["TXL", "Analysis"]),
-        .target(name: "Terminal", dependencies: ["Explorer", "CNcurses", "CTerminalGuard"]),
+        .target(name: "Terminal", dependencies: ["Explorer", "Signals", "CNcurses", "CTerminalGuard"]),
         // Restores the terminal from a fatal-signal handler (async-signal-safe C; imported by CursesScreen.swift).
         .target(name: "CTerminalGuard"),
         .executableTarget(name: "memscope", dependencies: [
-            "TXL", "Training", "Corpus", "Analysis", "Sweep", "Explorer", "Terminal",
+            "TXL", "Training", "Corpus", "Analysis", "Signals", "Sweep", "Explorer", "Terminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "TXLTests", dependencies: ["TXL"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TXL"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TXL"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TXL", "Signals"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "TXL", "Training"]),
         .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "TXL", "Analysis"]),
     ]

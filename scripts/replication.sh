@@ -8,6 +8,15 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release/memscope}
 OUT=${OUT:-runs/replication}
 THREADS=${THREADS:-2}
+# On a machine that has not run it yet, start from the cells already committed (docs/replication/trained): their
+# results are kept and they are not trained again.
+DONE=docs/replication/trained
+if [ ! -f "$OUT/sweep.json" ] && [ -f "$DONE/sweep.json" ] && [ -f "$DONE/results.json" ]; then
+    mkdir -p "$OUT/cells"
+    cp "$DONE/sweep.json" "$DONE/results.json" "$OUT/"
+    cp "$DONE"/cells/*.json "$DONE"/cells/*.log "$OUT/cells/" 2>/dev/null || true
+    echo "replication: starting from the $(ls "$DONE"/cells/*.json | wc -l) cells committed in $DONE"
+fi
 # Most informative first: the full baseline, one long layer at the top, the bottom and interleaved pairs, no long layer,
 # the shortest short range; then the remaining placements, second seeds and short-range lengths.
 # interleaved:1 is the same arrangement as last:1 (the one long layer sits at the top), so it is not trained twice.

@@ -25,9 +25,14 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import evaluate_bits, load_safetensors, parse_mem  # noqa: E402
-from train import Failure, load_split  # noqa: E402
+from train import Failure, add_shape_flags, load_split  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The settings every cell passes on to train.py under the same flag names (`--d-model` for d_model).
+TRAIN_FLAGS = (
+    "layers d_model heads d_head d_inner segment batch steps warmup lr min_lr clip dropout dropatt "
+    "log_every eval_every eval_bytes save_every"
+).split()
 
 
 def parse_args(argv):
@@ -48,15 +53,7 @@ def parse_args(argv):
     a("--test-offset", type=int, default=0)
     a("--test-bytes", type=int, help="Test bytes to evaluate (default: to the end).")
     a("--long-factor", type=int, default=4)
-    a("--layers", type=int, default=6)
-    a("--d-model", type=int, default=256)
-    a("--heads", type=int, default=4)
-    a("--d-head", type=int, default=64)
-    a("--d-inner", type=int, default=1024)
-    a("--segment", type=int, default=128)
-    a("--pre-lnorm", action="store_true", help="Layer norm before each block instead of after.")
-    a("--same-length", action="store_true", help="Every query sees exactly its layer's memory length of keys.")
-    a("--clamp", type=int, default=-1, help="Clamp relative distances at N (-1 = off).")
+    add_shape_flags(p)
     a("--batch", type=int, default=16)
     a("--steps", type=int, default=1000)
     a("--warmup", type=int, default=100)
@@ -229,26 +226,7 @@ def run_cell(args, p, srm, seed, cells_dir, test, manifest, tag):
             "--seed",
             str(seed),
         ]
-        for k in (
-            "layers",
-            "d_model",
-            "heads",
-            "d_head",
-            "d_inner",
-            "segment",
-            "batch",
-            "steps",
-            "warmup",
-            "lr",
-            "min_lr",
-            "clip",
-            "dropout",
-            "dropatt",
-            "log_every",
-            "eval_every",
-            "eval_bytes",
-            "save_every",
-        ):
+        for k in TRAIN_FLAGS:
             flags += ["--" + k.replace("_", "-"), str(getattr(args, k))]
         flags += ["--clamp", str(args.clamp)] + ["--pre-lnorm"] * args.pre_lnorm + ["--same-length"] * args.same_length
         if os.path.exists(ckpt):

@@ -70,6 +70,18 @@ class Failure(Exception):
     """Bad input or a run that cannot go on: one line on stderr and exit status 1."""
 
 
+def add_shape_flags(p):
+    """The model-shape flags, shared with sweep.py (the names and defaults of `memscope train`)."""
+    for flag, default in (("layers", 6), ("d-model", 256), ("heads", 4), ("d-head", 64), ("d-inner", 1024)):
+        p.add_argument("--" + flag, type=int, default=default)
+    p.add_argument("--segment", type=int, default=128)
+    p.add_argument("--pre-lnorm", action="store_true", help="Layer norm before each block instead of after.")
+    p.add_argument(
+        "--same-length", action="store_true", help="Every query sees exactly its layer's memory length of keys."
+    )
+    p.add_argument("--clamp", type=int, default=-1, help="Clamp relative distances at N (-1 = off).")
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
     a = p.add_argument
@@ -80,15 +92,7 @@ def parse_args(argv):
     a("--card", help="Model card JSON for --export (default: the export path with .json).")
     a("--text", help="Train on this text file (its last 5%% is the validation text) instead of the prepared corpus.")
     a("--corpus", default="kernel-docs", help="Prepared corpus in the data folder (see `memscope data prepare`).")
-    a("--layers", type=int, default=6)
-    a("--d-model", type=int, default=256)
-    a("--heads", type=int, default=4)
-    a("--d-head", type=int, default=64)
-    a("--d-inner", type=int, default=1024)
-    a("--pre-lnorm", action="store_true", help="Layer norm before each block instead of after.")
-    a("--same-length", action="store_true", help="Every query sees exactly its layer's memory length of keys.")
-    a("--clamp", type=int, default=-1, help="Clamp relative distances at N (-1 = off).")
-    a("--segment", type=int, default=128)
+    add_shape_flags(p)
     a(
         "--mem",
         help="Training memory: N | N1,N2,... | L0-3:64,L4-5:512 | full | none | first:K | ... (default: segment)",

@@ -55,7 +55,8 @@ public struct CorpusStore: Sendable {
                 throw .badManifest(
                     path: url.path,
                     reason:
-                        "split \(split.rawValue) names the file \"\(info.file.prefix(80))\", not a file in \(corpusFolder(corpus).path)"
+                        "split \(split.rawValue) names the file \"\(info.file.prefix(80))\", not a file in "
+                            + "\(corpusFolder(corpus).path)"
                 )
             }
             guard info.bytes >= 0 && info.bytes <= maxTextBytes else {

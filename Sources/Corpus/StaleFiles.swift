@@ -1,6 +1,7 @@
 // Work files named after the process that made them (`.work-PID`, `.NAME.tmp-PID`): removed by their maker, and when a
 // maker died without cleaning up (SIGKILL, power loss), by the next start. Signals reach the tools a prepare runs.
 import Foundation
+import Signals
 
 public enum StaleFiles {
     static let tempMarker = ".tmp-"
@@ -99,13 +100,7 @@ public final class Interruption: @unchecked Sendable {
         }
         for path in folders { try? FileManager.default.removeItem(atPath: path) }
         FileHandle.standardError.write(Data("memscope: interrupted (signal \(sig)); removed the work files\n".utf8))
-        // End by the same signal. libdispatch keeps it blocked in its threads, so unblock it first; _exit if it returns.
-        signal(sig, SIG_DFL)
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, sig)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
-        raise(sig)
-        _exit(128 + sig)
+        // End by the same signal (libdispatch keeps it blocked in its threads; exit(bySignal:) unblocks it).
+        SignalWatch.exit(bySignal: sig)
     }
 }

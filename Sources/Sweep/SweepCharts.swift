@@ -70,11 +70,13 @@ public struct Chart: Sendable {
         let xs = (all.map(\.x) + xDomain).map(fx), ys = all.map(\.y).filter { $0.isFinite && $0 <= (yCap ?? .infinity) }
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(W))\" height=\"\(Int(H))\" "
         out +=
-            "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"\(Int(W))\" height=\"\(Int(H))\" fill=\"white\"/>\n"
+            "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"\(Int(W))\" "
+                + "height=\"\(Int(H))\" fill=\"white\"/>\n"
         out += "<text x=\"\(Int(W / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"14\">\(xml(title))</text>\n"
         guard let x0 = xs.min(), let x1 = xs.max(), let y0 = ys.min(), let y1 = ys.max() else {
             return out
-                + "<text x=\"\(Int(W / 2))\" y=\"\(Int(H / 2))\" text-anchor=\"middle\">no finished cells yet</text>\n</svg>\n"
+                + "<text x=\"\(Int(W / 2))\" y=\"\(Int(H / 2))\" text-anchor=\"middle\">no "
+                + "finished cells yet</text>\n</svg>\n"
         }
         let xpad = x1 > x0 ? (x1 - x0) * 0.05 : 1, ypad = y1 > y0 ? (y1 - y0) * 0.08 : max(abs(y0) * 0.01, 0.01)
         let xlo = x0 - xpad, xhi = x1 + xpad, ylo = y0 - ypad, yhi = y1 + ypad
@@ -84,14 +86,17 @@ public struct Chart: Sendable {
 
         // Axes, grid and ticks.
         out +=
-            "<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(pw))\" height=\"\(n(ph))\" fill=\"none\" stroke=\"#333\"/>\n"
+            "<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(pw))\" height=\"\(n(ph))\" "
+                + "fill=\"none\" stroke=\"#333\"/>\n"
         let yt = Chart.ticks(ylo, yhi, count: 6)
         let ystep = yt.count > 1 ? yt[1] - yt[0] : 1
         for t in yt {
             out +=
-                "<line x1=\"\(n(left - 5))\" y1=\"\(n(py(t)))\" x2=\"\(n(left + pw))\" y2=\"\(n(py(t)))\" stroke=\"#ddd\"/>\n"
+                "<line x1=\"\(n(left - 5))\" y1=\"\(n(py(t)))\" x2=\"\(n(left + pw))\" "
+                    + "y2=\"\(n(py(t)))\" stroke=\"#ddd\"/>\n"
             out +=
-                "<text x=\"\(n(left - 8))\" y=\"\(n(py(t) + 4))\" text-anchor=\"end\">\(Chart.label(t, step: ystep))</text>\n"
+                "<text x=\"\(n(left - 8))\" y=\"\(n(py(t) + 4))\" "
+                    + "text-anchor=\"end\">\(Chart.label(t, step: ystep))</text>\n"
         }
         let xticks: [Double]
         if logX {
@@ -103,18 +108,22 @@ public struct Chart: Sendable {
         let xstep = xticks.count > 1 ? abs(xticks[1] - xticks[0]) : 1
         for t in xticks {
             out +=
-                "<line x1=\"\(n(px(t)))\" y1=\"\(n(top))\" x2=\"\(n(px(t)))\" y2=\"\(n(top + ph + 5))\" stroke=\"#eee\"/>\n"
+                "<line x1=\"\(n(px(t)))\" y1=\"\(n(top))\" x2=\"\(n(px(t)))\" "
+                    + "y2=\"\(n(top + ph + 5))\" stroke=\"#eee\"/>\n"
             out +=
-                "<text x=\"\(n(px(t)))\" y=\"\(n(top + ph + 19))\" text-anchor=\"middle\">\(Chart.label(t, step: logX ? 1 : xstep))</text>\n"
+                "<text x=\"\(n(px(t)))\" y=\"\(n(top + ph + 19))\" "
+                    + "text-anchor=\"middle\">\(Chart.label(t, step: logX ? 1 : xstep))</text>\n"
         }
         out += "<text x=\"\(n(left + pw / 2))\" y=\"\(n(H - 18))\" text-anchor=\"middle\">\(xml(xLabel))</text>\n"
         out +=
-            "<text x=\"18\" y=\"\(n(top + ph / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 18 \(n(top + ph / 2)))\">"
+            "<text x=\"18\" y=\"\(n(top + ph / 2))\" text-anchor=\"middle\" "
+                + "transform=\"rotate(-90 18 \(n(top + ph / 2)))\">"
         out += "\(xml(yLabel))</text>\n"
 
         // Series (clipped to the plot) and legend.
         out +=
-            "<clipPath id=\"plot\"><rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(pw))\" height=\"\(n(ph))\"/></clipPath>\n"
+            "<clipPath id=\"plot\"><rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(pw))\" "
+                + "height=\"\(n(ph))\"/></clipPath>\n"
         for (i, s) in series.enumerated() {
             let c = s.color ?? Chart.palette[i % Chart.palette.count]
             let ly = top + 8 + Double(i) * 20, lx = left + pw + 14
@@ -125,17 +134,20 @@ public struct Chart: Sendable {
                 let mean = vals.reduce(0, +) / Double(vals.count)
                 if vals.count > 1, let lo = vals.min(), let hi = vals.max() {
                     out +=
-                        "<rect x=\"\(n(left))\" y=\"\(n(py(hi)))\" width=\"\(n(pw))\" height=\"\(n(max(py(lo) - py(hi), 0.5)))\" "
+                        "<rect x=\"\(n(left))\" y=\"\(n(py(hi)))\" width=\"\(n(pw))\" "
+                            + "height=\"\(n(max(py(lo) - py(hi), 0.5)))\" "
                     out += "fill=\"\(c)\" opacity=\"0.12\"/>\n"
                 }
                 out +=
-                    "<line x1=\"\(n(left))\" y1=\"\(n(py(mean)))\" x2=\"\(n(left + pw))\" y2=\"\(n(py(mean)))\" stroke=\"\(c)\" "
+                    "<line x1=\"\(n(left))\" y1=\"\(n(py(mean)))\" x2=\"\(n(left + pw))\" "
+                        + "y2=\"\(n(py(mean)))\" stroke=\"\(c)\" "
                 out += "stroke-width=\"1.5\" stroke-dasharray=\"6,4\"/>\n"
                 for p in s.points where p.y.isFinite {
                     out += "<circle cx=\"\(n(px(p.x)))\" cy=\"\(n(py(p.y)))\" r=\"3\" fill=\"none\" stroke=\"\(c)\"/>\n"
                 }
                 out +=
-                    "<line x1=\"\(n(lx))\" y1=\"\(n(ly))\" x2=\"\(n(lx + 22))\" y2=\"\(n(ly))\" stroke=\"\(c)\" stroke-width=\"1.5\" "
+                    "<line x1=\"\(n(lx))\" y1=\"\(n(ly))\" x2=\"\(n(lx + 22))\" y2=\"\(n(ly))\" "
+                        + "stroke=\"\(c)\" stroke-width=\"1.5\" "
                 out += "stroke-dasharray=\"6,4\"/>\n"
             case .means:
                 var byX: [Double: [Double]] = [:]
@@ -150,7 +162,8 @@ public struct Chart: Sendable {
                 }
                 for m in means { out += "<circle cx=\"\(n(px(m.0)))\" cy=\"\(n(py(m.1)))\" r=\"4\" fill=\"\(c)\"/>\n" }
                 out +=
-                    "<line x1=\"\(n(lx))\" y1=\"\(n(ly))\" x2=\"\(n(lx + 22))\" y2=\"\(n(ly))\" stroke=\"\(c)\" stroke-width=\"1.8\"/>\n"
+                    "<line x1=\"\(n(lx))\" y1=\"\(n(ly))\" x2=\"\(n(lx + 22))\" y2=\"\(n(ly))\" "
+                        + "stroke=\"\(c)\" stroke-width=\"1.8\"/>\n"
                 out += "<circle cx=\"\(n(lx + 11))\" cy=\"\(n(ly))\" r=\"4\" fill=\"\(c)\"/>\n"
             case .curve:
                 let pts = s.points.filter { $0.y.isFinite }
@@ -158,14 +171,16 @@ public struct Chart: Sendable {
                 out += "<polyline clip-path=\"url(#plot)\" fill=\"none\" stroke=\"\(c)\" stroke-width=\"1.2\" points=\""
                 out += pts.map { "\(n(px($0.x))),\(n(py($0.y)))" }.joined(separator: " ") + "\"/>\n"
                 out +=
-                    "<line x1=\"\(n(lx))\" y1=\"\(n(ly))\" x2=\"\(n(lx + 22))\" y2=\"\(n(ly))\" stroke=\"\(c)\" stroke-width=\"1.5\"/>\n"
+                    "<line x1=\"\(n(lx))\" y1=\"\(n(ly))\" x2=\"\(n(lx + 22))\" y2=\"\(n(ly))\" "
+                        + "stroke=\"\(c)\" stroke-width=\"1.5\"/>\n"
             }
             out += "<text x=\"\(n(lx + 28))\" y=\"\(n(ly + 4))\">\(xml(s.name))</text>\n"
         }
         if series.contains(where: { s in s.style == .means && Set(s.points.map(\.x)).count < s.points.count }) {
             let y = top + 8 + Double(series.count) * 20 + 6
             out +=
-                "<text x=\"\(n(left + pw + 14))\" y=\"\(n(y))\" font-size=\"10\">hollow: one seed; filled: mean</text>\n"
+                "<text x=\"\(n(left + pw + 14))\" y=\"\(n(y))\" font-size=\"10\">hollow: "
+                    + "one seed; filled: mean</text>\n"
         }
         return out + "</svg>\n"
     }

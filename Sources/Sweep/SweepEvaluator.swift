@@ -1,5 +1,5 @@
 // `memscope sweep eval`: one model at every arrangement of a grid (placements x lrm x srm), every cell on exactly the
-// same bytes — the post-hoc version of Rae & Razavi's experiment (cut memory after training instead of training with it).
+// same bytes: the post-hoc version of Rae & Razavi's experiment (memory cut after training, not trained with).
 import Analysis
 import Corpus
 import Foundation
@@ -76,7 +76,8 @@ public final class SweepEvaluator {
         var records = try folder.records()
         let done = Set(records.map(\.name))
         log(
-            "sweep eval: \(cells.count) cells, \(done.count) finished; \(text.count) bytes, sha256 \(textSHA.prefix(16))"
+            "sweep eval: \(cells.count) cells, \(done.count) finished; \(text.count) bytes, "
+                + "sha256 \(textSHA.prefix(16))"
         )
         let start = Date()
         var ran = 0
@@ -96,7 +97,8 @@ public final class SweepEvaluator {
                             ran > 0 ? Date().timeIntervalSince(start) / Double(ran) : p.seconds / max(p.fraction, 1e-9)
                         let left = perCell * (1 - p.fraction) + perCell * Double(todo - ran - 1)
                         log(
-                            "\(tag) | \(Int(p.fraction * 100))% | bpc \(String(format: "%.4f", p.bpc)) | sweep ETA \(formatDuration(left))"
+                            "\(tag) | \(Int(p.fraction * 100))% | bpc \(String(format: "%.4f", p.bpc)) | "
+                                + "sweep ETA \(formatDuration(left))"
                         )
                     }
                     return !shouldStop()
@@ -117,7 +119,8 @@ public final class SweepEvaluator {
             records.sort { (order[$0.name] ?? Int.max, $0.name) < (order[$1.name] ?? Int.max, $1.name) }
             try publish(records)
             log(
-                "\(tag): bpc \(SweepTables.f4(result.bpc)) (\(MemorySpec.compact(memory)), \(String(format: "%.0f", result.seconds)) s)"
+                "\(tag): bpc \(SweepTables.f4(result.bpc)) (\(MemorySpec.compact(memory)), "
+                    + "\(String(format: "%.0f", result.seconds)) s)"
             )
         }
         try publish(records)

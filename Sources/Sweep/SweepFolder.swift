@@ -32,8 +32,8 @@ public struct SweepFolder: Sendable {
         }
     }
 
-    /// Creates the folder (and cells/), or checks that a folder already there belongs to this sweep: its sweep.json must
-    /// hold the same settings (compared key by key, the cell list excepted), and it must hold no results without one.
+    /// Creates the folder (and cells/), or checks that a folder already there belongs to this sweep: its sweep.json
+    /// must hold the same settings (compared key by key, the cell list excepted), and there are no results without it.
     public func claim(settings: [String: String], kind: String) throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -63,7 +63,8 @@ public struct SweepFolder: Sendable {
             fm.fileExists(atPath: file($0))
         }) {
             throw SweepError.bad(
-                "--out \(path) holds \(stray) but no \(SweepFolder.settingsName): another program's results; choose another --out"
+                "--out \(path) holds \(stray) but no \(SweepFolder.settingsName): another program's "
+                    + "results; choose another --out"
             )
         }
         do { try fm.createDirectory(atPath: cellsFolder, withIntermediateDirectories: true) } catch {

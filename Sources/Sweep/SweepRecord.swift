@@ -136,7 +136,7 @@ public enum SweepTables {
         return out
     }
 
-    /// The Markdown table of every cell, then (when any arrangement has several seeds) the mean and spread per arrangement.
+    /// The Markdown table of every cell, then (where an arrangement has several seeds) its mean and spread.
     public static func markdown(_ records: [SweepRecord], title: String, notes: [String]) -> String {
         var out = "# \(title)\n\n"
         for n in notes { out += "\(n)\n" }
@@ -167,7 +167,8 @@ public enum SweepTables {
             out += "| arrangement | seeds | mean test bpc | spread | values |\n|---|---|---|---|---|\n"
             for s in stats {
                 out +=
-                    "| \(s.arrangement) | \(s.values.count) | \(f4(s.mean)) | \(s.values.count > 1 ? f4(s.spread) : "-") | "
+                    "| \(s.arrangement) | \(s.values.count) | \(f4(s.mean)) | "
+                        + "\(s.values.count > 1 ? f4(s.spread) : "-") | "
                 out += s.values.map { f4($0) }.joined(separator: ", ") + " |\n"
             }
         }

@@ -113,17 +113,19 @@ public final class SweepTrainer {
 
     var header: [String: String] { settings.dictionary(cells: cells).merging(["command": command]) { a, _ in a } }
 
-    /// Runs every unfinished cell in order. Returns `.stopped` when `shouldStop` became true (the running cell is saved).
+    /// Runs every unfinished cell in order; `.stopped` when `shouldStop` became true (the running cell is saved).
     public func run() throws -> SweepOutcome {
         try folder.claim(settings: settings.dictionary(cells: cells), kind: "train")
         var records = try folder.records()
         let done = Set(records.map(\.name))
         let todo = cells.filter { !done.contains($0.name(withLRM: false)) }
         log(
-            "sweep: \(cells.count) cells, \(cells.count - todo.count) finished, \(todo.count) to run; results in \(folder.path)"
+            "sweep: \(cells.count) cells, \(cells.count - todo.count) finished, \(todo.count) to "
+                + "run; results in \(folder.path)"
         )
         log(
-            "data: \(settings.data); \(data.train.count) train, \(data.valid.count) valid, \(data.test.count) test bytes"
+            "data: \(settings.data); \(data.train.count) train, \(data.valid.count) valid, "
+                + "\(data.test.count) test bytes"
         )
         for (i, cell) in cells.enumerated() where !done.contains(cell.name(withLRM: false)) {
             let position = i + 1
@@ -196,7 +198,8 @@ public final class SweepTrainer {
                 model.initialise(seed: cell.seed ?? 1)
                 trainer = try Trainer(model: model, settings: ts, train: data.train, valid: data.valid)
                 say(
-                    "\(tag): training \(MemorySpec.compact(memory)), seed \(cell.seed ?? 1), \(model.parameterCount) parameters, \(settings.steps) steps"
+                    "\(tag): training \(MemorySpec.compact(memory)), seed \(cell.seed ?? 1), \(model.parameterCount) "
+                        + "parameters, \(settings.steps) steps"
                 )
             }
             guard
@@ -243,7 +246,8 @@ public final class SweepTrainer {
             if shouldStop() {
                 try save()
                 say(
-                    "\(tag): stopped at step \(trainer.state.step); saved \(checkpoint); rerun the same command to continue"
+                    "\(tag): stopped at step \(trainer.state.step); saved \(checkpoint); rerun "
+                        + "the same command to continue"
                 )
                 return false
             }
@@ -251,7 +255,8 @@ public final class SweepTrainer {
             let loss = trainer.step()
             guard loss.isFinite else {
                 throw SweepError.bad(
-                    "\(tag): training diverged at step \(trainer.state.step) (loss \(loss)); lower --lr or raise --warmup"
+                    "\(tag): training diverged at step \(trainer.state.step) (loss \(loss)); "
+                        + "lower --lr or raise --warmup"
                 )
             }
             seconds += Date().timeIntervalSince(t0)
@@ -284,7 +289,8 @@ public final class SweepTrainer {
                 }
                 say(
                     "\(tag) | step \(step) | valid bpc \(String(format: "%.4f", v)) over "
-                        + "\(min(settings.evalBytes, data.valid.count)) bytes (\(String(format: "%.1f", Date().timeIntervalSince(t1))) s)"
+                        + "\(min(settings.evalBytes, data.valid.count)) bytes "
+                        + "(\(String(format: "%.1f", Date().timeIntervalSince(t1))) s)"
                 )
                 windowStart = Date()
             }

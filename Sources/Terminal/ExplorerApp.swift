@@ -1,8 +1,8 @@
 // The explorer's UI loop: read a key, reduce, apply the effect (ask the workers, export, quit),
 // drain the workers' mailbox, redraw. The terminal is restored on every way out.
-import Analysis
 import Explorer
 import Foundation
+import Signals
 
 public enum ExplorerApp {
     /// Runs the explorer until the user quits or a signal ends it. Throws only when the terminal

@@ -34,7 +34,8 @@ public struct TrainSettings: Codable, Sendable, Equatable {
         let perStream = trainBytes / batch
         guard perStream >= segment + 1 else {
             throw ModelError.badInput(
-                "the training text (\(trainBytes) bytes) is too short for --batch \(batch) x --segment \(segment): each stream needs at least \(segment + 1) bytes"
+                "the training text (\(trainBytes) bytes) is too short for --batch \(batch) x --segment \(segment): "
+                    + "each stream needs at least \(segment + 1) bytes"
             )
         }
         try MemoryBudget.check(
@@ -132,7 +133,8 @@ public final class Trainer: @unchecked Sendable {
         let saved = try TrainState.decode(metadata: st, path: file.path)
         guard old.batch == settings.batch, old.segment == settings.segment, old.memory == settings.memory else {
             throw fail(
-                "was trained with batch \(old.batch), segment \(old.segment), memory \(MemorySpec.compact(old.memory)); resume with the same settings"
+                "was trained with batch \(old.batch), segment \(old.segment), memory "
+                    + "\(MemorySpec.compact(old.memory)); resume with the same settings"
             )
         }
         do { try saved.validate(settings: settings, config: model.config, trainBytes: train.count) } catch let e
@@ -219,7 +221,8 @@ public final class Trainer: @unchecked Sendable {
             let loss = step()
             guard loss.isFinite else {
                 throw ModelError.badInput(
-                    "training diverged at step \(state.step) (loss \(loss)); lower --lr (now \(settings.schedule.lr)) or raise --warmup; the last good checkpoint is \(checkpoint)"
+                    "training diverged at step \(state.step) (loss \(loss)); lower --lr (now \(settings.schedule.lr)) "
+                        + "or raise --warmup; the last good checkpoint is \(checkpoint)"
                 )
             }
             state.seconds += Date().timeIntervalSince(t0)
@@ -242,7 +245,9 @@ public final class Trainer: @unchecked Sendable {
                 let bpc = try validate()
                 state.lastValidBPC = bpc
                 log(
-                    "step \(state.step) | valid bpc \(String(format: "%.4f", bpc)) over \(min(settings.evalBytes, valid.count)) bytes (\(String(format: "%.1f", Date().timeIntervalSince(t1))) s)"
+                    "step \(state.step) | valid bpc \(String(format: "%.4f", bpc)) over "
+                        + "\(min(settings.evalBytes, valid.count)) bytes "
+                        + "(\(String(format: "%.1f", Date().timeIntervalSince(t1))) s)"
                 )
                 windowStart = Date()
             }

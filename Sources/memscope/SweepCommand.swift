@@ -4,6 +4,7 @@ import Analysis
 import ArgumentParser
 import Corpus
 import Foundation
+import Signals
 import Sweep
 import TXL
 

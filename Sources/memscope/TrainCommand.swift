@@ -3,14 +3,14 @@ import Analysis
 import ArgumentParser
 import Corpus
 import Foundation
+import Signals
 import TXL
 import Training
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract:
-            "Train a byte-level Transformer-XL (checkpoints are atomic; Ctrl-C saves; --resume continues exactly).")
+        abstract: "Train a Transformer-XL on bytes; checkpoints are atomic, Ctrl-C saves, --resume continues exactly.")
 
     @Option(help: "Checkpoint to write (and to continue from with --resume).")
     var out: String

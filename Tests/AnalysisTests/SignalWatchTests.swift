@@ -1,7 +1,7 @@
 // SignalWatch, the one signal watcher of the trainer and the explorer: it records signals instead of dying of
 // them, and gives their default action back when cancelled.
-import Analysis
 import Foundation
+import Signals
 import Testing
 
 @Suite struct SignalWatchTests {

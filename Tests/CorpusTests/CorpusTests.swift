@@ -363,7 +363,8 @@ func thrown(_ body: () throws -> Void) -> CorpusError? {
         #expect(thrown { _ = try readTextFile(nowhere) } == .fileMissing(path: nowhere))
         #expect(thrown { _ = try readTextFile(scratch.url.path) } == .notAFile(path: scratch.url.path))
         #expect(try readTextFile(try scratch.write(bytes("hi"), to: "hi.txt").path) == bytes("hi"))
-        #expect(thrown { _ = try readTextFile("/dev/null") } == .emptyFile(path: "/dev/null"))  // a device, read like a pipe
+        // A device, read like a pipe.
+        #expect(thrown { _ = try readTextFile("/dev/null") } == .emptyFile(path: "/dev/null"))
     }
 
     @Test func corpusNames() {

@@ -37,37 +37,23 @@ import Testing
         assertRejected(file(header: "[1, 2, 3]"), "not a JSON object")
         assertRejected(file(header: ok), "outside the file")  // data missing
         assertRejected(file(header: ok, data: [0, 0, 0]), "outside the file")  // data truncated
-        assertRejected(
-            file(
-                header: #"{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}"#,
-                data: [UInt8](repeating: 0, count: 8)), "unsupported dtype \"F64\"")
-        assertRejected(
-            file(
-                header: #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#,
-                data: [UInt8](repeating: 0, count: 8)), "needs 12 bytes")
-        assertRejected(
-            file(
-                header: #"{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#,
-                data: [UInt8](repeating: 0, count: 8)), "bad shape")
-        assertRejected(
-            file(
-                header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#,
-                data: [UInt8](repeating: 0, count: 8)), "outside")
-        assertRejected(
-            file(
-                header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}}"#,
-                data: [UInt8](repeating: 0, count: 8)), "outside")
+        // One tensor "a" over 8 data bytes, with one field wrong each time: (the tensor's entry, what the error says).
+        let badEntries = [
+            (#"{"dtype":"F64","shape":[1],"data_offsets":[0,8]}"#, "unsupported dtype \"F64\""),
+            (#"{"dtype":"F32","shape":[3],"data_offsets":[0,8]}"#, "needs 12 bytes"),
+            (#"{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}"#, "bad shape"),
+            (#"{"dtype":"F32","shape":[2],"data_offsets":[8,0]}"#, "outside"),
+            (#"{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}"#, "outside"),
+            (#"{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}"#, "its byte count overflows"),
+        ]
+        for (entry, fragment) in badEntries {
+            assertRejected(file(header: #"{"a":"# + entry + "}", data: [UInt8](repeating: 0, count: 8)), fragment)
+        }
         assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[2]}}"#), "lacks shape or data_offsets")
         assertRejected(file(header: #"{"a":{"shape":[2],"data_offsets":[0,8]}}"#), "no dtype")
-        assertRejected(
-            file(
-                header: #"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#,
-                data: [UInt8](repeating: 0, count: 8)), "its byte count overflows")
-        assertRejected(
-            file(
-                header:
-                    #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
-                data: [UInt8](repeating: 0, count: 12)), "overlap")
+        let overlapping = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"#
+            + #""b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#
+        assertRejected(file(header: overlapping, data: [UInt8](repeating: 0, count: 12)), "overlap")
         assertRejected(file(header: #"{"__metadata__":{"k":3}}"#), "not a string")
         assertRejected(file(header: #"{"a":7}"#), "not an object")
     }

@@ -48,34 +48,32 @@ struct Mutator {
         case 2:
             let cut = below(bytes.count)
             return (Array(bytes[..<cut]), "truncated at \(cut)")
-        case 3:
+        case let kind where (3...5).contains(kind):
+            // One field of one tensor's entry set to a hostile value.
             let name = pick(names)
             var t = header[name] as! [String: Any]
             let shape = t["shape"] as? [Int] ?? []
-            let new: Any = pick(
-                [
-                    [], [0], [-1], [2147483648, 2147483648], [1 << 62], shape.map { $0 + 1 }, Array(shape.reversed()),
-                    shape + [1], Array(repeating: 2, count: 9), [1.5], ["a"], [Int.max, 2], 7,
-                ] as [Any])
-            t["shape"] = new; header[name] = t
-            return (TinyRun.rebuild(bytes, header: header), "\(name) shape \(new)")
-        case 4:
-            let name = pick(names)
-            var t = header[name] as! [String: Any]
             let o = t["data_offsets"] as? [Int] ?? [0, 0], size = bytes.count - 8 - n
-            let new: Any = pick(
-                [
-                    [0, 0], [-1, o[1]], [o[0], Int.max], [o[1], o[0]], [o[0], size + 1], [o[0] + 4, o[1] + 4],
-                    [o[0], o[1] - 4], [0, 1e30], [o[0]], [Int.min, 0], "0",
-                ] as [Any])
-            t["data_offsets"] = new; header[name] = t
-            return (TinyRun.rebuild(bytes, header: header), "\(name) offsets \(new)")
-        case 5:
-            let name = pick(names)
-            var t = header[name] as! [String: Any]
-            let new: Any = pick(["F32", "F16", "BF16", "I32", "I64", "U8", "F64", "Q8", "", 7, NSNull()] as [Any])
-            t["dtype"] = new; header[name] = t
-            return (TinyRun.rebuild(bytes, header: header), "\(name) dtype \(new)")
+            let field = ["shape", "data_offsets", "dtype"][kind - 3]
+            let choices: [Any] =
+                switch field {
+                case "shape":
+                    [
+                        [], [0], [-1], [2147483648, 2147483648], [1 << 62], shape.map { $0 + 1 },
+                        Array(shape.reversed()), shape + [1], Array(repeating: 2, count: 9), [1.5], ["a"], [Int.max, 2],
+                        7,
+                    ]
+                case "data_offsets":
+                    [
+                        [0, 0], [-1, o[1]], [o[0], Int.max], [o[1], o[0]], [o[0], size + 1], [o[0] + 4, o[1] + 4],
+                        [o[0], o[1] - 4], [0, 1e30], [o[0]], [Int.min, 0], "0",
+                    ]
+                default: ["F32", "F16", "BF16", "I32", "I64", "U8", "F64", "Q8", "", 7, NSNull()]
+                }
+            let new = pick(choices)
+            t[field] = new; header[name] = t
+            let label = field == "data_offsets" ? "offsets" : field
+            return (TinyRun.rebuild(bytes, header: header), "\(name) \(label) \(new)")
         case 6:
             var c = json(meta["txl_config"]) ?? [:]
             let key = pick([

@@ -130,7 +130,7 @@ func tinyModel(preLnorm: Bool, sameLength: Bool = false, memory: [Int], seed: UI
 }
 
 @Suite struct ModelGradients {
-    /// d(loss of the second segment)/d(every parameter), memory from the first held constant, against central differences.
+    /// d(loss of segment 2)/d(every parameter), segment 1's memory held constant, against central differences.
     @Test(arguments: [(false, false, [0, 3, 7]), (true, false, [4, 4]), (true, true, [6, 2])])
     func wholeModel(preLnorm: Bool, sameLength: Bool, memory: [Int]) throws {
         let m = tinyModel(preLnorm: preLnorm, sameLength: sameLength, memory: memory, seed: 3)

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from conftest import TRAIN
+import sweep
+from conftest import TINY_SHAPE, TRAIN
 from train import data_folder
 
 RECORD_KEYS = {
@@ -39,33 +40,8 @@ RECORD_KEYS = {
 }
 
 
-SWIFT_SETTINGS_KEYS = {
-    "kind",
-    "layers",
-    "d_model",
-    "heads",
-    "d_head",
-    "d_inner",
-    "segment",
-    "lrm",
-    "batch",
-    "steps",
-    "warmup",
-    "lr",
-    "min_lr",
-    "clip",
-    "dropout",
-    "dropatt",
-    "log_every",
-    "eval_every",
-    "eval_bytes",
-    "save_every",
-    "long_factor",
-    "data",
-    "test_offset",
-    "test_bytes",
-    "cells",
-}
+# Swift's SweepTrainSettings.dictionary keys: the flags every cell passes to train.py, and the sweep's own.
+SWIFT_SETTINGS_KEYS = {"kind", *sweep.TRAIN_FLAGS, "lrm", "long_factor", "data", "test_offset", "test_bytes", "cells"}
 
 
 @pytest.mark.skipif(
@@ -84,18 +60,7 @@ def test_two_cells(tmp_path):
         "24",
         "--srm",
         "8",
-        "--layers",
-        "2",
-        "--d-model",
-        "32",
-        "--heads",
-        "2",
-        "--d-head",
-        "16",
-        "--d-inner",
-        "64",
-        "--segment",
-        "16",
+        *TINY_SHAPE,
         "--batch",
         "4",
         "--steps",
