@@ -50,7 +50,8 @@ public enum MemorySpec {
             for p in parts {
                 guard let v = Int(p) else {
                     throw ModelError.badMemory(
-                        "\"\(text)\": \"\(p)\" is not a length; use N, N1,N2,..., full, none, first:K, last:K or interleaved:K"
+                        "\"\(text)\": \"\(p)\" is not a length; use N, N1,N2,..., full, none, "
+                            + "first:K, last:K or interleaved:K"
                     )
                 }
                 values.append(v)

@@ -17,7 +17,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
 }
 
 extension ModelError {
-    /// `text` in quotes for a message, cut to `limit` characters: a file's names and values are quoted, never echoed whole.
+    /// `text` in quotes, cut to `limit` characters: a file's names and values are quoted, never echoed whole.
     public static func quote(_ text: String, limit: Int = 80) -> String {
         let cleaned = String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "?" : Character($0) })
         guard cleaned.count > limit else { return "\"\(cleaned)\"" }

@@ -61,7 +61,8 @@ struct DataCommand: ParsableCommand {
             let printer = ProgressPrinter()
             let preparer = CorpusPreparer(store: store) { stage, fraction in printer.report(stage, fraction) }
             printer.line("data folder \(store.folder.path)")
-            Interruption.shared.forwardSignals()  // Ctrl-C or SIGTERM stops apt-get/dpkg-deb too and removes the work folder
+            // Ctrl-C or SIGTERM stops apt-get/dpkg-deb too and removes the work folder.
+            Interruption.shared.forwardSignals()
             let manifest = try preparer.prepare(corpusSource)
             for line in manifest.summary { print(line) }
         }

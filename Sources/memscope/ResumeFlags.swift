@@ -58,9 +58,11 @@ extension TrainCommand {
             given: Self.givenFlags(CommandLine.arguments), config: model.config, saved: saved, data: data)
         let conflicts = saved.resumeConflicts(with: request, config: model.config, data: file.metadata["train_data"])
         guard conflicts.isEmpty else {
+            let one = conflicts.count == 1
+            let changeable = TrainSettings.changeableOnResume.joined(separator: ", ")
             throw Failure(
-                "--resume: \(conflicts.joined(separator: "; ")) contradict\(conflicts.count == 1 ? "s" : "") the checkpoint "
-                    + "\(out); leave \(conflicts.count == 1 ? "it" : "them") out (only \(TrainSettings.changeableOnResume.joined(separator: ", ")) may change)"
+                "--resume: \(conflicts.joined(separator: "; ")) contradict\(one ? "s" : "") the checkpoint \(out); "
+                    + "leave \(one ? "it" : "them") out (only \(changeable) may change)"
             )
         }
         return try saved.resumed(with: request)

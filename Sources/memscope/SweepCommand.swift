@@ -46,8 +46,10 @@ struct SweepTrainCommand: ParsableCommand {
         String
     @Option(help: "Seeds, comma-separated (each makes a cell).") var seeds = "1"
     @Option(
-        help:
-            "Explicit ordered cells instead of the grid: PLACEMENT[/srmN][/sN],... e.g. full/s1,last:1/srm16/s2 (missing: the first --srm and --seeds)."
+        help: """
+            Explicit ordered cells instead of the grid: PLACEMENT[/srmN][/sN],... e.g. full/s1,last:1/srm16/s2 \
+            (missing: the first --srm and --seeds).
+            """
     )
     var cells: String?
 
@@ -80,7 +82,8 @@ struct SweepTrainCommand: ParsableCommand {
             train = try store.load(.train, corpus: corpus); valid = try store.load(.valid, corpus: corpus)
             test = try store.load(.test, corpus: corpus); sha = m.splits.test.sha256
             source =
-                "\(corpus) train \(m.splits.train.sha256.prefix(16)) valid \(m.splits.valid.sha256.prefix(16)) test \(m.splits.test.sha256.prefix(16))"
+                "\(corpus) train \(m.splits.train.sha256.prefix(16)) valid \(m.splits.valid.sha256.prefix(16)) test "
+                    + "\(m.splits.test.sha256.prefix(16))"
         }
         let slice = try cut(test, offset: testOffset, bytes: testBytes)
         return (SweepData(train: train, valid: valid, test: slice, testSplitSHA256: sha), source, slice.count)

@@ -16,8 +16,11 @@ struct TrainCommand: ParsableCommand {
     var out: String
 
     @Flag(
-        help:
-            "Continue the run saved in --out: same settings, same data order, same random numbers. Only --steps, --log-every, --eval-every, --eval-bytes, --save-every, --threads and --export may change; other flags must match the checkpoint."
+        help: """
+            Continue the run saved in --out: same settings, same data order, same random numbers. Only --steps, \
+            --log-every, --eval-every, --eval-bytes, --save-every, --threads and --export may change; other flags \
+            must match the checkpoint.
+            """
     )
     var resume = false
 
@@ -70,7 +73,8 @@ struct TrainCommand: ParsableCommand {
         let manifest = try store.manifest(corpus: corpus)
         return (
             try store.load(.train, corpus: corpus), try store.load(.valid, corpus: corpus),
-            "\(corpus) train \(manifest.splits.train.sha256.prefix(16)) valid \(manifest.splits.valid.sha256.prefix(16))"
+            "\(corpus) train \(manifest.splits.train.sha256.prefix(16)) valid "
+                + "\(manifest.splits.valid.sha256.prefix(16))"
         )
     }
 
@@ -124,10 +128,12 @@ struct TrainCommand: ParsableCommand {
             model: model, settings: settings, train: data.train, valid: data.valid, resume: resumeFile)
         let c = model.config
         print(
-            "model: \(c.nLayer) layers, d_model \(c.dModel), \(c.nHead) heads x \(c.dHead), d_inner \(c.dInner), \(model.parameterCount) parameters"
+            "model: \(c.nLayer) layers, d_model \(c.dModel), \(c.nHead) heads x \(c.dHead), d_inner \(c.dInner), "
+                + "\(model.parameterCount) parameters"
         )
         print(
-            "memory: train \(MemorySpec.compact(settings.memory)), eval default \(MemorySpec.compact(c.defaultMemory)); segment \(settings.segment), batch \(settings.batch)"
+            "memory: train \(MemorySpec.compact(settings.memory)), eval default "
+                + "\(MemorySpec.compact(c.defaultMemory)); segment \(settings.segment), batch \(settings.batch)"
         )
         print("data: \(data.source); \(data.train.count) train bytes, \(data.valid.count) valid bytes")
         if resume { print("resuming at step \(trainer.state.step) of \(settings.schedule.steps)") }
@@ -155,7 +161,8 @@ struct TrainCommand: ParsableCommand {
             print("exported the model to \(export)")
         }
         print(
-            "done: \(trainer.state.step) steps, \(trainer.state.bytesSeen) bytes seen, \(formatDuration(trainer.state.seconds)) training time; saved \(out)"
+            "done: \(trainer.state.step) steps, \(trainer.state.bytesSeen) bytes seen, "
+                + "\(formatDuration(trainer.state.seconds)) training time; saved \(out)"
         )
     }
 }
