@@ -70,7 +70,8 @@ public enum WordBenchmark {
         var header: [String: Any] = [:], offset = 0
         for t in tensors {
             let bytes = t.shape.reduce(1, *) * 4
-            header[t.name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            header[t.name] =
+                ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
             offset += bytes
         }
         var h = [UInt8](try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]))

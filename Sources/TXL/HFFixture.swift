@@ -14,7 +14,9 @@ public struct HFFixture {
             throw ModelError.checkpoint(path: path, problem: "no such file (not a parity fixture folder)")
         }
         let d = try JSONValue.object(data, path: path)
-        func fail(_ field: String, _ s: String) -> ModelError { .checkpoint(path: path, problem: "field \"\(field)\" \(s)") }
+        func fail(_ field: String, _ s: String) -> ModelError {
+            .checkpoint(path: path, problem: "field \"\(field)\" \(s)")
+        }
         func int(_ k: String) throws -> Int {
             guard case .int(let n)? = d[k], n >= 1 else { throw fail(k, "is missing or not a positive integer") }
             return n
@@ -27,14 +29,18 @@ public struct HFFixture {
             }
         }
         segment = try int("segment"); lastSegment = try int("last_segment")
-        tokenIds = try lists("token_ids").map { try $0.map { v in
-            guard case .int(let n) = v else { throw fail("token_ids", "holds \(v), not an integer") }
-            return n
-        } }
-        logProbs = try lists("log_probs").map { try $0.map { v in
-            guard let x = v.number else { throw fail("log_probs", "holds \(v), not a number") }
-            return x
-        } }
+        tokenIds = try lists("token_ids").map {
+            try $0.map { v in
+                guard case .int(let n) = v else { throw fail("token_ids", "holds \(v), not an integer") }
+                return n
+            }
+        }
+        logProbs = try lists("log_probs").map {
+            try $0.map { v in
+                guard let x = v.number else { throw fail("log_probs", "holds \(v), not a number") }
+                return x
+            }
+        }
         guard tokenIds.count == logProbs.count, zip(tokenIds, logProbs).allSatisfy({ $0.count == $1.count + 1 }) else {
             throw fail("log_probs", "does not have one value per predicted token of token_ids")
         }

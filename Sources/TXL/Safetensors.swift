@@ -38,7 +38,9 @@ public struct SafetensorsFile: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw ModelError.checkpoint(path: path, problem: "no such file")
         }
-        if isDir.boolValue { throw ModelError.checkpoint(path: path, problem: "is a directory, not a safetensors file") }
+        if isDir.boolValue {
+            throw ModelError.checkpoint(path: path, problem: "is a directory, not a safetensors file")
+        }
         guard let storage = FileBytes(mapping: path) else {
             throw ModelError.checkpoint(path: path, problem: "cannot be read")
         }

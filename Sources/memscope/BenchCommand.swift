@@ -79,7 +79,9 @@ struct BenchCommand: ParsableCommand {
         guard seconds > 0 && seconds <= 3600 else { throw Failure("--seconds \(seconds) is out of range (0, 3600]") }
         guard threads >= 1 && threads <= 256 else { throw Failure("--threads \(threads) is out of range 1...256") }
         if wt103 {
-            guard (1...64).contains(wordLayers) else { throw Failure("--word-layers \(wordLayers) is out of range 1...64") }
+            guard (1...64).contains(wordLayers) else {
+                throw Failure("--word-layers \(wordLayers) is out of range 1...64")
+            }
             Inference.threads = threads
             BLAS.threads = threads
             return try runWord(batches: batches)
@@ -198,7 +200,8 @@ extension BenchCommand {
         let c = hf.config
         guard shares.count == c.cutoffs.count + 1, abs(shares.reduce(0, +) - 1) < 1e-6 else {
             throw Failure(
-                "--cluster-shares \"\(clusterShares)\": give \(c.cutoffs.count + 1) shares (one per cluster) summing to 1")
+                "--cluster-shares \"\(clusterShares)\": give \(c.cutoffs.count + 1) shares (one per cluster) summing to 1"
+            )
         }
         guard wordMem >= 1 && wordMem <= Config.maxLength else {
             throw Failure("--word-mem \(wordMem) is out of range 1...\(Config.maxLength)")
@@ -237,7 +240,8 @@ extension BenchCommand {
                 },
             ]
             print(
-                String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+                String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)
+            )
             return
         }
         print(

@@ -122,7 +122,8 @@ extension EvalCommand {
         print("tokenizer  whitespace split, <eos> per line: WikiText-103-style pre-tokenized text is expected")
         print(
             "memory     \(MemorySpec.compact(r.memory)) (\(r.memoryFloats) floats per stream), segment \(T)"
-                + "\(options.sameLength ? ", same-length" : "")\(options.clampLen > 0 ? ", clamp \(options.clampLen)" : "")")
+                + "\(options.sameLength ? ", same-length" : "")\(options.clampLen > 0 ? ", clamp \(options.clampLen)" : "")"
+        )
         print(
             String(
                 format: "bits/token %.4f, perplexity %.2f over %d predicted tokens", bitsPerToken, perplexity,

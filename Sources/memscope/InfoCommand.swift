@@ -90,7 +90,8 @@ extension InfoCommand {
             "vocabulary      cutoffs \(c.cutoffs), div_val \(c.divVal), d_embed \(c.dEmbed), tie_projs \(c.tieProjs); "
                 + "adaptive input and softmax")
         print(
-            "norm            post-LN, eps \(n.layerNormEps), relu, \(c.untieR ? "r biases per layer (untie_r)" : "shared r biases")")
+            "norm            post-LN, eps \(n.layerNormEps), relu, \(c.untieR ? "r biases per layer (untie_r)" : "shared r biases")"
+        )
         print(
             "parameters      \(tensors) (\(String(format: "%.2f", Double(tensors) / 1e6)) M), stored as "
                 + dtypes.joined(separator: ", "))
@@ -99,9 +100,11 @@ extension InfoCommand {
                 + "\(c.sameLength ? ", same-length" : ""), clamp \(c.clampLen)")
         print(
             "eval memory     \(MemorySpec.compact(options.memory)), segment \(T)"
-                + "\(options.sameLength ? ", same-length" : "")\(options.clampLen > 0 ? ", clamp \(options.clampLen)" : "")")
+                + "\(options.sameLength ? ", same-length" : "")\(options.clampLen > 0 ? ", clamp \(options.clampLen)" : "")"
+        )
         print(
-            "memory state    \(floats) floats (\(floats * 4) bytes) per stream; cached as keys+values: \(kvFloats) floats")
+            "memory state    \(floats) floats (\(floats * 4) bytes) per stream; cached as keys+values: \(kvFloats) floats"
+        )
         print("tokenizer       whitespace split, <eos> per line: WikiText-103-style pre-tokenized text is expected")
     }
 }

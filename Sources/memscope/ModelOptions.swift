@@ -193,7 +193,8 @@ enum LoadedModel {
         case .byte: return bytes.map { Int($0) }
         case .word(let m):
             guard let text = String(validating: bytes, as: UTF8.self) else {
-                throw Failure("\(source): not UTF-8 text; a word model reads UTF-8 text (pre-tokenized like WikiText-103)")
+                throw Failure(
+                    "\(source): not UTF-8 text; a word model reads UTF-8 text (pre-tokenized like WikiText-103)")
             }
             do { return try m.vocabulary.encode(text) } catch { throw Failure("\(source): \(error)") }
         }

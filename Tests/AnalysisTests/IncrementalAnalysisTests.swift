@@ -14,13 +14,16 @@ import Testing
         #expect(a.captures.map(\.layer) == b.captures.map(\.layer), sourceLocation: sourceLocation)
         for (x, y) in zip(a.captures, b.captures) {
             #expect(x.keys == y.keys && x.memoryKeys == y.memoryKeys, sourceLocation: sourceLocation)
-            #expect(x.probabilities.map(\.bitPattern) == y.probabilities.map(\.bitPattern), sourceLocation: sourceLocation)
+            #expect(
+                x.probabilities.map(\.bitPattern) == y.probabilities.map(\.bitPattern), sourceLocation: sourceLocation)
         }
     }
 
     /// Full analyses of `memories` one after another, each checked against a fresh full recompute, and the first
     /// layer each one had to run.
-    func check(_ network: Network, tokens: [Int], segment: Int, sameLength: Bool, clampLen: Int, memories: [[Int]])
+    func check(
+        _ network: Network, tokens: [Int], segment: Int, sameLength: Bool, clampLen: Int, memories: [[Int]]
+    )
         throws -> [Int]
     {
         let inc = IncrementalAnalysis(
@@ -63,7 +66,8 @@ import Testing
         let model = Benchmark.randomModel(
             Config(nLayer: 2, nHead: 2, dModel: 16, dHead: 8, dInner: 32, tgtLen: 8, memLens: [8, 8]), seed: 4)
         let text = (0..<41).map { $0 % 50 + 40 }
-        let inc = IncrementalAnalysis(network: Network(model), tokens: text, segment: 8, sameLength: false, clampLen: -1)
+        let inc = IncrementalAnalysis(
+            network: Network(model), tokens: text, segment: 8, sameLength: false, clampLen: -1)
         _ = try inc.analyse(offset: 38, memory: [8, 8], warmup: 2)
         #expect(inc.cachedFloats == 3 * 2 * 8 * 16)
         #expect(throws: AnalysisError.cancelled) {

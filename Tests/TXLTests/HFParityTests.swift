@@ -58,7 +58,9 @@ enum HFFixtures {
 
     /// The worst |Δ log-prob| of `Inference` against the fixture: each stream alone (batch 1), then every stream
     /// at once (batch = streams, cut to the shortest; causal, so the kept positions are unchanged).
-    static func optimisedParity(_ model: HFCheckpoint, _ e: Expected, workers: Int) throws
+    static func optimisedParity(
+        _ model: HFCheckpoint, _ e: Expected, workers: Int
+    ) throws
         -> (all: Double, last: Double, count: Int)
     {
         let c = model.config, net = Network(model)
