@@ -65,28 +65,46 @@ public enum Evaluator {
         progress: ((EvalProgress) -> Bool)? = nil
     ) throws -> EvalResult {
         let L = try streamLength(bytes: text.count, batch: batch)
-        // A segment longer than a stream runs as one shorter segment: size the buffers by what is run.
         let run = try inference(model: model, batch: batch, segment: min(segment, L - 1), options: options)
+        return try evaluate(run: run, tokens: text, segment: segment, progress: progress)
+    }
+
+    /// Evaluates a token sequence (bytes of a byte model, word ids of a word model) with `batch` streams:
+    /// `bits` over `predicted` tokens. `progress` is called after every segment; false stops the run.
+    public static func evaluate<Token: BinaryInteger>(
+        network: Network, tokens text: [Token], options: RunOptions, segment: Int, batch: Int = 1,
+        progress: ((EvalProgress) -> Bool)? = nil
+    ) throws -> EvalResult {
+        let L = try streamLength(bytes: text.count, batch: batch)
+        // A segment longer than a stream runs as one shorter segment: size the buffers by what is run.
+        let run = try inference(network: network, batch: batch, segment: min(segment, L - 1), options: options)
+        return try evaluate(run: run, tokens: text, segment: segment, progress: progress)
+    }
+
+    static func evaluate<Token: BinaryInteger>(
+        run: Inference, tokens text: [Token], segment: Int, progress: ((EvalProgress) -> Bool)?
+    ) throws -> EvalResult {
+        let network = run.network, options = run.options, batch = run.batch
+        let L = try streamLength(bytes: text.count, batch: batch)
         let B = batch, perStream = L - 1, total = B * perStream
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         var nats = 0.0, done = 0
-        var inputs = [UInt8](), targets = [UInt8]()
+        var inputs = [Int](), targets = [Int]()
         var pos = 0
         while pos < perStream {
             let t = min(segment, perStream - pos)
             inputs.removeAll(keepingCapacity: true); targets.removeAll(keepingCapacity: true)
             for b in 0..<B {
                 let s = b * L + pos
-                inputs += text[s..<(s + t)]
-                targets += text[(s + 1)..<(s + 1 + t)]
+                for i in s..<(s + t) { inputs.append(Int(text[i])); targets.append(Int(text[i + 1])) }
             }
-            let out = run.step(inputs: inputs, targets: targets)
+            let out = run.step(tokens: inputs, targets: targets)
             var sum = 0.0
             for lp in out.logProbs { sum += Double(lp) }
             if !sum.isFinite {
                 throw nonFinite(
-                    model: model, text: text, options: options, segment: segment, streams: B, length: L,
+                    network: network, text: text, options: options, segment: segment, streams: B, length: L,
                     at: pos, logProbs: out.logProbs, step: t)
             }
             nats -= sum
@@ -97,7 +115,7 @@ public enum Evaluator {
         }
         return EvalResult(
             bits: nats / M_LN2, predicted: total, seconds: elapsed(), memory: options.memory, segment: segment,
-            batch: B, memoryFloats: options.memoryFloats(dModel: model.config.dModel))
+            batch: B, memoryFloats: options.memoryFloats(dModel: network.dModel))
     }
 
     /// An `Inference` whose estimated peak fits the memory this process may use (MemoryBudget).
@@ -117,6 +135,18 @@ public enum Evaluator {
         return try Inference(model: model, batch: batch, segment: segment, options: options)
     }
 
+    /// An `Inference` whose estimated peak fits the memory this process may use (MemoryBudget).
+    public static func inference(network: Network, batch: Int, segment: Int, options: RunOptions) throws -> Inference {
+        guard batch >= 1 && batch <= 4096 else {
+            throw AnalysisError.badRequest("batch \(batch) is out of range 1...4096")
+        }
+        guard segment >= 1 && segment <= Config.maxLength else {
+            throw AnalysisError.badRequest("segment length \(segment) is out of range 1...\(Config.maxLength)")
+        }
+        try options.validate(layers: network.nLayer)
+        return try Inference(network: network, batch: batch, segment: segment, options: options)
+    }
+
     /// What is non-finite in a step's output, first layer first: "attention in layer L" or "log-probability".
     static func firstNonFinite(_ out: StepOutput, layers: [Int]) -> String? {
         for l in layers {
@@ -131,28 +161,29 @@ public enum Evaluator {
 
     /// The error for a segment whose loss is not finite: reruns the first bad stream alone up to that segment with
     /// every layer's attention captured, to name the first layer where it appears.
-    static func nonFinite(
-        model: TransformerXL, text: [UInt8], options: RunOptions, segment: Int, streams: Int, length L: Int,
+    static func nonFinite<Token: BinaryInteger>(
+        network: Network, text: [Token], options: RunOptions, segment: Int, streams: Int, length L: Int,
         at pos: Int, logProbs: [Float], step t: Int
     ) -> AnalysisError {
         let stream = (logProbs.firstIndex { !$0.isFinite } ?? 0) / t
         let base = stream * L, index = pos / segment
         var place = "the output layer"
-        if let run = try? Inference(model: model, batch: 1, segment: segment, options: options) {
+        if let run = try? Inference(network: network, batch: 1, segment: segment, options: options) {
             var p = 0
             while p <= pos {
                 let n = min(segment, L - 1 - p)
                 let out = run.step(
-                    inputs: Array(text[(base + p)..<(base + p + n)]),
-                    targets: Array(text[(base + p + 1)...(base + p + n)]),
-                    capture: p == pos ? Set(0..<model.config.nLayer) : [])
-                if p == pos, let bad = firstNonFinite(out, layers: Array(0..<model.config.nLayer)) { place = bad }
+                    tokens: text[(base + p)..<(base + p + n)].map { Int($0) },
+                    targets: text[(base + p + 1)...(base + p + n)].map { Int($0) },
+                    capture: p == pos ? Set(0..<network.nLayer) : [])
+                if p == pos, let bad = firstNonFinite(out, layers: Array(0..<network.nLayer)) { place = bad }
                 p += n
             }
         }
         let where_ = streams == 1 ? "" : " of stream \(stream)"
         return AnalysisError.badRequest(
-            "non-finite loss in segment \(index)\(where_) (bytes \(base + pos)..<\(base + pos + t)), "
+            "non-finite loss in segment \(index)\(where_) (\(network.isByteLevel ? "bytes" : "tokens") "
+                + "\(base + pos)..<\(base + pos + t)), "
                 + "first non-finite value: \(place); the model's weights overflow float32 on this text")
     }
 
@@ -164,35 +195,92 @@ public enum Evaluator {
         layers: Set<Int>? = nil, warmup: Int? = nil,
         progress: ((EvalProgress) -> Bool)? = nil
     ) throws -> SegmentAttention {
-        guard text.count >= 2 else {
-            throw AnalysisError.badRequest("the text has \(text.count) bytes; attention needs at least 2")
-        }
-        guard offset >= 0 && offset < text.count - 1 else {
-            throw AnalysisError.badRequest(
-                "offset \(offset) is outside the text's predicting bytes 0..<\(text.count - 1)")
-        }
-        if let layers, let bad = layers.first(where: { $0 < 0 || $0 >= model.config.nLayer }) {
-            throw AnalysisError.badRequest("layer \(bad) is outside the model's layers 0..<\(model.config.nLayer)")
-        }
+        let plan = try SegmentPlan(
+            network: Network(model), count: text.count, offset: offset, segment: segment, layers: layers,
+            warmup: warmup)
         let run = try inference(model: model, batch: 1, segment: min(segment, text.count - 1), options: options)
-        let target = offset / segment, wanted = layers ?? Set(0..<model.config.nLayer)
+        return try plan.run(run, tokens: text, progress: progress)
+    }
+
+    /// `attention` for any model: `tokens` are bytes of a byte model or word ids of a word model; `offset` is a
+    /// token index.
+    public static func attention<Token: BinaryInteger>(
+        network: Network, tokens: [Token], offset: Int, options: RunOptions, segment: Int,
+        layers: Set<Int>? = nil, warmup: Int? = nil,
+        progress: ((EvalProgress) -> Bool)? = nil
+    ) throws -> SegmentAttention {
+        let plan = try SegmentPlan(
+            network: network, count: tokens.count, offset: offset, segment: segment, layers: layers, warmup: warmup)
+        let run = try inference(
+            network: network, batch: 1, segment: min(segment, tokens.count - 1), options: options)
+        return try plan.run(run, tokens: tokens, progress: progress)
+    }
+}
+
+/// Which segments an attention request runs: from `first` (empty memory) to `target`, whose attention is kept.
+struct SegmentPlan {
+    let network: Network
+    let count: Int, segment: Int, first: Int, target: Int, wanted: Set<Int>
+    var unit: String { network.isByteLevel ? "bytes" : "tokens" }
+
+    init(network: Network, count: Int, offset: Int, segment: Int, layers: Set<Int>?, warmup: Int?) throws {
+        let unit = network.isByteLevel ? "bytes" : "tokens"
+        guard count >= 2 else {
+            throw AnalysisError.badRequest("the text has \(count) \(unit); attention needs at least 2")
+        }
+        guard offset >= 0 && offset < count - 1 else {
+            throw AnalysisError.badRequest(
+                "offset \(offset) is outside the text's predicting \(unit) 0..<\(count - 1)")
+        }
+        guard segment >= 1 else { throw AnalysisError.badRequest("segment length \(segment) is below 1") }
+        if let layers, let bad = layers.first(where: { $0 < 0 || $0 >= network.nLayer }) {
+            throw AnalysisError.badRequest("layer \(bad) is outside the model's layers 0..<\(network.nLayer)")
+        }
+        self.network = network; self.count = count; self.segment = segment
+        let target = offset / segment
+        self.target = target
+        first = warmup.map { max(0, target - $0) } ?? 0
+        wanted = layers ?? Set(0..<network.nLayer)
+    }
+
+    /// Segment s's input and target positions: lo..<hi predict lo+1...hi.
+    func bounds(_ s: Int) -> (lo: Int, hi: Int) {
+        let lo = s * segment
+        return (lo, min(lo + segment, count - 1))
+    }
+
+    func check(_ out: StepOutput, segment s: Int) throws {
+        if let bad = Evaluator.firstNonFinite(out, layers: wanted.sorted()) {
+            let (lo, hi) = bounds(s)
+            throw AnalysisError.badRequest(
+                "non-finite \(bad) in segment \(s) (\(unit) \(lo)..<\(hi)): "
+                    + "the model's weights overflow float32 on this text")
+        }
+    }
+
+    func result<Token: BinaryInteger>(
+        _ out: StepOutput, tokens: [Token], memoryBefore: [Int]
+    ) -> SegmentAttention {
+        let (lo, hi) = bounds(target)
+        let ids = tokens[lo..<hi].map { Int($0) }
+        return SegmentAttention(
+            start: lo, inputs: network.isByteLevel ? ids.map { UInt8($0) } : [], tokens: ids, logProbs: out.logProbs,
+            memoryBefore: memoryBefore, captures: out.attention)
+    }
+
+    func run<Token: BinaryInteger>(
+        _ run: Inference, tokens: [Token], progress: ((EvalProgress) -> Bool)?
+    ) throws -> SegmentAttention {
         let start = DispatchTime.now().uptimeNanoseconds
-        let end = min((target + 1) * segment, text.count - 1)
-        for s in (warmup.map { max(0, target - $0) } ?? 0)...target {
-            let lo = s * segment, hi = min(lo + segment, text.count - 1)
+        let end = min((target + 1) * segment, count - 1)
+        for s in first...target {
+            let (lo, hi) = bounds(s)
             let memoryBefore = run.memory.lengths
             let out = run.step(
-                inputs: Array(text[lo..<hi]), targets: Array(text[(lo + 1)...hi]), capture: s == target ? wanted : [])
-            if let bad = firstNonFinite(out, layers: wanted.sorted()) {
-                throw AnalysisError.badRequest(
-                    "non-finite \(bad) in segment \(s) (bytes \(lo)..<\(hi)): "
-                        + "the model's weights overflow float32 on this text")
-            }
-            if s == target {
-                return SegmentAttention(
-                    start: lo, inputs: Array(text[lo..<hi]), logProbs: out.logProbs,
-                    memoryBefore: memoryBefore, captures: out.attention)
-            }
+                tokens: tokens[lo..<hi].map { Int($0) }, targets: tokens[(lo + 1)...hi].map { Int($0) },
+                capture: s == target ? wanted : [])
+            try check(out, segment: s)
+            if s == target { return result(out, tokens: tokens, memoryBefore: memoryBefore) }
             let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if let progress, !progress(EvalProgress(done: hi, total: end, seconds: secs, bits: 0)) {
                 throw AnalysisError.cancelled
@@ -204,9 +292,12 @@ public enum Evaluator {
 
 /// One segment as the model saw it: where it starts in the text, its bytes, and what each captured layer attended to.
 public struct SegmentAttention: Sendable {
-    /// Offset of the segment's first input byte; input i predicts text[start + i + 1].
+    /// Offset of the segment's first input byte (token); input i predicts text[start + i + 1].
     public let start: Int
+    /// The segment's input bytes (a byte model; empty for a word model).
     public let inputs: [UInt8]
+    /// The segment's input token ids (bytes of a byte model, word ids of a word model).
+    public let tokens: [Int]
     public let logProbs: [Float]
     /// Memory present in each layer when the segment ran.
     public let memoryBefore: [Int]

@@ -9,12 +9,20 @@ public struct HFCheckpoint: @unchecked Sendable {
     public let vocabulary: WordVocabulary
     public let embedding: AdaptiveEmbedding
     public let softmax: AdaptiveSoftmax
-    /// Each layer's weights in MemScope's parameter table: a Hugging Face name is "transformer." + its name.
+    /// Layer weights that could not be used in place in the mapped file (float16, bfloat16, unaligned), converted
+    /// to float32, under MemScope's parameter names (a Hugging Face name is "transformer." + its name).
     public let layerParams: ParameterStore
-    /// Typed views of `layerParams`, for the blocks (AttentionBlock, FeedForwardBlock).
+    /// The mapped model.safetensors: float32 layer weights are read from it in place.
+    public let file: SafetensorsFile
+    /// Parameters stored in the file (tied copies counted once).
+    public let parameterCount: Int
+    /// Typed views of each layer (in the mapped file or `layerParams`), for the blocks.
     public let layers: [LayerWeights]
     /// Each layer's r_w_bias and r_r_bias [H, D]: its own with untie_r, else the model's shared pair.
     public let rwBias, rrBias: [[Float]]
+
+    /// What keeps the layers' storage alive, for views such as `Network`.
+    public var owners: [AnyObject] { [layerParams, file.owner] }
 
     /// Whether `directory` looks like a Hugging Face model folder (it has a config.json).
     public static func isFolder(_ directory: String) -> Bool {
@@ -133,7 +141,27 @@ public struct HFCheckpoint: @unchecked Sendable {
                 ParameterSpec(name: ParameterTable.name(layer: l, $0), shape: $0.shape(shapes))
             }
         }
-        let store = ParameterStore(specs: specs)
+        // Layer tensors stay in the mapped file where they are float32 and aligned; others are converted, each once.
+        for spec in specs {
+            let name = "transformer." + spec.name
+            guard let t = f.tensors[name] else {
+                throw ModelError.checkpoint(path: f.path, problem: "missing tensor \"\(name)\"")
+            }
+            guard t.shape == spec.shape else {
+                throw ModelError.checkpoint(
+                    path: f.path, problem: "tensor \"\(name)\" has shape \(t.shape), expected \(spec.shape)")
+            }
+            used.insert(name)
+        }
+        let converted = specs.filter { f.mappedFloats("transformer." + $0.name) == nil }
+        let store = ParameterStore(specs: converted)
+        for spec in converted {
+            _ = store.buffer(spec).update(fromContentsOf: try f.floats("transformer." + spec.name))
+        }
+        func pointer(_ name: String) -> UnsafeMutablePointer<Float> {
+            if let p = f.mappedFloats("transformer." + name) { return UnsafeMutablePointer(mutating: p) }
+            return store.pointer(name)
+        }
         var rw: [[Float]] = [], rr: [[Float]] = []
         for l in 0..<c.nLayer {
             func bias(_ kind: String) throws -> [Float] {
@@ -144,9 +172,6 @@ public struct HFCheckpoint: @unchecked Sendable {
                 return try take("transformer.\(kind)", [H, D], why: " (config.json: untie_r false)")
             }
             rw.append(try bias("r_w_bias")); rr.append(try bias("r_r_bias"))
-            for spec in specs where spec.name.hasPrefix("layers.\(l).") {
-                _ = store.buffer(spec).update(fromContentsOf: try take("transformer." + spec.name, spec.shape))
-            }
         }
         _ = A
         if !c.untieR {
@@ -161,6 +186,11 @@ public struct HFCheckpoint: @unchecked Sendable {
                 path: f.path, problem: "unexpected tensor \"\(first)\"\(more) for this config.json")
         }
         self.directory = directory; self.config = c; self.vocabulary = vocabulary
-        layerParams = store; layers = (0..<c.nLayer).map { LayerWeights(store, layer: $0) }; rwBias = rw; rrBias = rr
+        layerParams = store; file = f
+        layers = (0..<c.nLayer).map { l in LayerWeights { pointer(ParameterTable.name(layer: l, $0)) } }
+        rwBias = rw; rrBias = rr
+        parameterCount =
+            f.tensors.filter { used.contains($0.key) && $0.key != "transformer.pos_emb.inv_freq" }.values
+            .reduce(0) { $0 + $1.count }
     }
 }

@@ -14,6 +14,11 @@ public struct RunOptions: Sendable, Equatable {
         self.clampLen = clampLen ?? config.clampLen
     }
 
+    /// A model without a MemScope config (a Hugging Face checkpoint): every setting given.
+    public init(memory: [Int], sameLength: Bool, clampLen: Int) {
+        self.memory = memory; self.sameLength = sameLength; self.clampLen = clampLen
+    }
+
     public func validate(layers: Int) throws {
         try MemorySpec.check(memory, layers: layers, what: "memory")
         if sameLength, let i = memory.firstIndex(of: 0) {
@@ -46,6 +51,13 @@ public struct StepOutput: Sendable {
     /// Natural-log probability of each target, batch-major [B, t].
     public let logProbs: [Float]
     public let attention: [AttentionCapture]
+    /// With `recordInputs`: layerInputs[l] is layer l's input x [B, t, d_model] for each layer the step ran, else
+    /// empty. What `step(resumingAt:)` needs to rerun the layers above a change.
+    public var layerInputs: [[Float]] = []
+
+    public init(logProbs: [Float], attention: [AttentionCapture], layerInputs: [[Float]] = []) {
+        self.logProbs = logProbs; self.attention = attention; self.layerInputs = layerInputs
+    }
 }
 
 public final class Inference: @unchecked Sendable {
@@ -53,7 +65,8 @@ public final class Inference: @unchecked Sendable {
     /// with OpenBLAS single-threaded inside each. Read when an `Inference` is made.
     nonisolated(unsafe) public static var threads = ProcessInfo.processInfo.activeProcessorCount
 
-    public let model: TransformerXL
+    /// The model as the runtime sees it (byte or word).
+    public let network: Network
     public let batch: Int
     /// Longest segment a step may take.
     public let segment: Int
@@ -66,24 +79,41 @@ public final class Inference: @unchecked Sendable {
     let x, xn, q, vec, z, a, logits, logprob: UnsafeMutableBufferPointer<Float>
     let probs, bd, qb: [UnsafeMutableBufferPointer<Float>]  // per worker scratch: [T, maxK], [T, maxK], [T, D]
 
-    public init(model: TransformerXL, batch: Int, segment: Int, options: RunOptions) throws {
-        let c = model.config
+    /// A MemScope byte model.
+    public convenience init(model: TransformerXL, batch: Int, segment: Int, options: RunOptions) throws {
+        let workers = max(1, min(Inference.threads, 64))
+        try self.init(
+            network: Network(model), batch: batch, segment: segment, options: options,
+            estimate: {
+                MemoryBudget.inferenceBytes(
+                    config: model.config, batch: batch, segment: segment, memory: options.memory, workers: workers)
+            })
+    }
+
+    /// Any model the runtime can run (a Hugging Face word model: `Network(HFCheckpoint)`).
+    public convenience init(network: Network, batch: Int, segment: Int, options: RunOptions) throws {
+        let workers = max(1, min(Inference.threads, 64))
+        try self.init(
+            network: network, batch: batch, segment: segment, options: options,
+            estimate: {
+                MemoryBudget.inferenceBytes(
+                    network: network, batch: batch, segment: segment, memory: options.memory, workers: workers)
+            })
+    }
+
+    init(network n: Network, batch: Int, segment: Int, options: RunOptions, estimate: () -> Double) throws {
         guard batch >= 1 && batch <= 4096 else { throw ModelError.badInput("batch \(batch) is out of range 1...4096") }
         guard segment >= 1 && segment <= Config.maxLength else {
             throw ModelError.badInput("segment length \(segment) is out of range 1...\(Config.maxLength)")
         }
-        try options.validate(layers: c.nLayer)
-        self.model = model; self.batch = batch; self.segment = segment; self.options = options
-        let B = batch, T = segment, C = c.dModel, A = c.dAttn, F = c.dInner, V = c.nToken, D = c.dHead
+        try options.validate(layers: n.nLayer)
+        self.network = n; self.batch = batch; self.segment = segment; self.options = options
+        let B = batch, T = segment, C = n.dModel, A = n.dAttn, F = n.dInner, V = n.outputRowFloats, D = n.dHead
         let caps = options.memory.map { $0 + T }
         workers = max(1, min(Inference.threads, 64))
         // Refuse absurd sizes up front rather than die allocating (MemoryBudget has the same terms as below).
         let maxK = caps.max() ?? T
-        try MemoryBudget.check(
-            MemoryBudget.inferenceBytes(
-                config: c, batch: B, segment: T, memory: options.memory,
-                workers: workers),
-            for: "batch \(B) x segment \(T) with memory up to \(maxK - T)")
+        try MemoryBudget.check(estimate(), for: "batch \(B) x segment \(T) with memory up to \(maxK - T)")
         memory = Memory(limits: options.memory, batch: B, width: 2 * A, segment: T)
         func alloc(_ n: Int) -> UnsafeMutableBufferPointer<Float> {
             let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(n, 1)); p.initialize(repeating: 0);
@@ -98,7 +128,7 @@ public final class Inference: @unchecked Sendable {
         rTables = caps.enumerated().map { l, cap in
             let pos = alloc(cap * C), r = alloc(cap * A)
             PositionalEncoding.table(pos.baseAddress!, distances: cap, C: C, clampLen: options.clampLen)
-            Linear.forward(r.baseAddress!, pos.baseAddress!, model.weights.layers[l].r, nil, N: cap, I: C, O: A)
+            Linear.forward(r.baseAddress!, pos.baseAddress!, n.layers[l].r, nil, N: cap, I: C, O: A)
             pos.deallocate()
             return r
         }
@@ -125,43 +155,88 @@ public final class Inference: @unchecked Sendable {
     @inline(__always)
     func share(_ n: Int, _ w: Int) -> Range<Int> { (n * w / workers)..<(n * (w + 1) / workers) }
 
-    /// The forward pass for one segment of t <= segment bytes per stream: the embedding, then each layer's attention
-    /// and feed-forward blocks, then the tied output layer. inputs and targets are batch-major [B, t].
-    /// `capture` names the layers whose attention (stream 0) is returned.
+    /// The forward pass for one segment of t <= segment bytes per stream (a byte model).
     public func step(inputs: [UInt8], targets: [UInt8], capture: Set<Int> = []) -> StepOutput {
-        let N = inputs.count, t = N / batch
+        step(tokens: inputs.map { Int($0) }, targets: targets.map { Int($0) }, capture: capture)
+    }
+
+    /// The forward pass for one segment of t <= segment tokens per stream: the embedding, then each layer's attention
+    /// and feed-forward blocks, then the output layer. tokens and targets are batch-major [B, t], ids in
+    /// 0..<vocabularySize. `capture` names the layers whose attention (stream 0) is returned.
+    /// `recordInputs` keeps each layer's input in the output (`layerInputs`).
+    public func step(tokens: [Int], targets: [Int], capture: Set<Int> = [], recordInputs: Bool = false) -> StepOutput {
+        let N = tokens.count, t = N / batch
         precondition(t >= 1 && t <= segment && N == batch * t && targets.count == N, "step: bad segment shape")
+        let V = network.vocabularySize
+        precondition(
+            !tokens.contains { $0 < 0 || $0 >= V } && !targets.contains { $0 < 0 || $0 >= V },
+            "step: token id outside 0..<\(V)")
+        embed(tokens)
+        return run(from: 0, t: t, targets: targets, capture: capture, recordInputs: recordInputs)
+    }
+
+    /// Partial recompute: the same segment's forward from layer `first` up, given that layer's input x [B, t, C]
+    /// (recorded by an earlier step with `recordInputs`). Layers below `first` are not run and their memory is not
+    /// touched; layers `first` and above attend over and update their own memory as in `step`. Identical to a
+    /// full step whenever the layers below `first` saw the same tokens and memory lengths.
+    public func step(
+        resumingAt first: Int, input: [Float], targets: [Int], capture: Set<Int> = [], recordInputs: Bool = false
+    ) -> StepOutput {
+        let N = targets.count, t = N / batch, V = network.vocabularySize
+        precondition(first >= 0 && first <= network.nLayer, "step: layer \(first) outside 0...\(network.nLayer)")
+        precondition(t >= 1 && t <= segment && N == batch * t, "step: bad segment shape")
+        precondition(input.count == N * network.dModel, "step: input is not [B, t, d_model]")
+        precondition(!targets.contains { $0 < 0 || $0 >= V }, "step: token id outside 0..<\(V)")
+        _ = x.update(fromContentsOf: input)
+        return run(from: first, t: t, targets: targets, capture: capture, recordInputs: recordInputs)
+    }
+
+    /// Layers `first` and above, then the output, with x holding layer `first`'s input [B, t, C].
+    func run(from first: Int, t: Int, targets: [Int], capture: Set<Int>, recordInputs: Bool) -> StepOutput {
+        let N = batch * t
         let savedThreads = BLAS.threads
         if workers > 1 { BLAS.threads = 1 }
         defer { if workers > 1 { BLAS.threads = savedThreads } }
-
-        embed(inputs)
         var captures: [AttentionCapture] = []
-        for l in 0..<model.config.nLayer {
+        var inputs: [[Float]] = recordInputs ? Array(repeating: [], count: network.nLayer) : []
+        for l in first..<network.nLayer {
+            if recordInputs { inputs[l] = Array(x[0..<(N * network.dModel)]) }
             if let a = attentionBlock(l, t: t, capture: capture.contains(l)) { captures.append(a) }
             feedForwardBlock(l, rows: N)
         }
         output(targets)
-        return StepOutput(logProbs: Array(logprob[0..<N]), attention: captures)
+        return StepOutput(logProbs: Array(logprob[0..<N]), attention: captures, layerInputs: inputs)
     }
 
     /// x = word_emb(inputs) * sqrt(d_model), as the reference's AdaptiveEmbedding.
-    func embed(_ inputs: [UInt8]) {
-        let C = model.config.dModel, scale = Float(C).squareRoot(), emb = model.weights.emb, x = x.baseAddress!
-        inputs.withUnsafeBufferPointer { inp in
-            parallel { k in
-                for n in share(inp.count, k) {
-                    let e = emb + Int(inp[n]) * C, y = x + n * C
-                    for i in 0..<C { y[i] = e[i] * scale }
+    func embed(_ inputs: [Int]) {
+        let C = network.dModel, x = x.baseAddress!
+        let savedThreads = BLAS.threads
+        if workers > 1 { BLAS.threads = 1 }
+        defer { if workers > 1 { BLAS.threads = savedThreads } }
+        switch network.input {
+        case .table(let emb):
+            let scale = Float(C).squareRoot()
+            inputs.withUnsafeBufferPointer { inp in
+                parallel { k in
+                    for n in share(inp.count, k) {
+                        let e = emb + inp[n] * C, y = x + n * C
+                        for i in 0..<C { y[i] = e[i] * scale }
+                    }
                 }
+            }
+        case .adaptive(let embedding):
+            parallel { k in
+                let rows = share(inputs.count, k)
+                if rows.isEmpty { return }
+                embedding.forward(x + rows.lowerBound * C, tokens: Array(inputs[rows]))
             }
         }
     }
-
     /// Layer l's attention block, x = block(x). The segment's keys and values join the layer's memory, which is
     /// then trimmed to its length. Returns stream 0's attention when `capture` is set.
     func attentionBlock(_ l: Int, t: Int, capture: Bool) -> AttentionCapture? {
-        let c = model.config, w = model.weights, lw = w.layers[l]
+        let c = network, lw = c.layers[l], rwBias = c.rwBias[l], rrBias = c.rrBias[l]
         let B = batch, N = B * t, C = c.dModel, H = c.nHead, D = c.dHead, A = c.dAttn
         let x = x.baseAddress!, xn = xn.baseAddress!, q = q.baseAddress!, vec = vec.baseAddress!, z = z.baseAddress!
         memory.makeUnique()
@@ -198,7 +273,7 @@ public final class Inference: @unchecked Sendable {
                     vec + b * t * A + h * D, ldo: A, probs: p, bd: bd[k].baseAddress!,
                     qb: qb[k].baseAddress!, q: q + b * t * A + h * D, ldq: A,
                     k: kv, v: kv + A, ldkv: 2 * A, r: r + h * D, ldr: A,
-                    rw: w.rwBias + h * D, rr: w.rrBias + h * D,
+                    rw: rwBias + h * D, rr: rrBias + h * D,
                     t: t, mlen: mlen, D: D, window: window, scale: scale)
                 if b == 0, let captured { (captured.baseAddress! + h * t * klen).update(from: p, count: t * klen) }
                 task += workers
@@ -222,7 +297,7 @@ public final class Inference: @unchecked Sendable {
 
     /// Layer l's feed-forward block, x = block(x), row-parallel.
     func feedForwardBlock(_ l: Int, rows N: Int) {
-        let c = model.config, lw = model.weights.layers[l], C = c.dModel, F = c.dInner
+        let c = network, lw = c.layers[l], C = c.dModel, F = c.dInner
         let x = x.baseAddress!, xn = xn.baseAddress!, z = z.baseAddress!, a = a.baseAddress!
         parallel { k in
             let rows = share(N, k), n0 = rows.lowerBound
@@ -236,18 +311,29 @@ public final class Inference: @unchecked Sendable {
         }
     }
 
-    /// The tied output layer and log-softmax: logprob[n] = log p(targets[n]).
-    func output(_ targets: [UInt8]) {
-        let c = model.config, w = model.weights, C = c.dModel, V = c.nToken
-        let x = x.baseAddress!, logits = logits.baseAddress!, logprob = logprob.baseAddress!
-        targets.withUnsafeBufferPointer { tg in
+    /// The output layer and log-softmax: logprob[n] = log p(targets[n]).
+    func output(_ targets: [Int]) {
+        let C = network.dModel, x = x.baseAddress!, logits = logits.baseAddress!, logprob = logprob.baseAddress!
+        switch network.output {
+        case .tied(let weight, let bias):
+            let V = network.vocabularySize
+            targets.withUnsafeBufferPointer { tg in
+                parallel { k in
+                    let rows = share(tg.count, k), n0 = rows.lowerBound
+                    if rows.isEmpty { return }
+                    Linear.forward(logits + n0 * V, x + n0 * C, weight, bias, N: rows.count, I: C, O: V)
+                    Output.logSoftmax(
+                        logprob + n0, logits: logits + n0 * V, targets: tg.baseAddress! + n0, N: rows.count,
+                        V: V, keepProbs: false)
+                }
+            }
+        case .adaptive(let softmax):
+            // The head for every row, each row's target cluster only (rows split among the workers).
             parallel { k in
-                let rows = share(tg.count, k), n0 = rows.lowerBound
+                let rows = share(targets.count, k), n0 = rows.lowerBound
                 if rows.isEmpty { return }
-                Linear.forward(logits + n0 * V, x + n0 * C, w.emb, w.outBias, N: rows.count, I: C, O: V)
-                Output.logSoftmax(
-                    logprob + n0, logits: logits + n0 * V, targets: tg.baseAddress! + n0, N: rows.count,
-                    V: V, keepProbs: false)
+                let lp = softmax.logProbs(x + n0 * C, targets: Array(targets[rows]))
+                for (i, v) in lp.enumerated() { logprob[n0 + i] = v }
             }
         }
     }

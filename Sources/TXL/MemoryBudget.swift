@@ -52,6 +52,23 @@ public enum MemoryBudget {
         return floats * 4 + parameterBytes(c)
     }
 
+    /// Peak bytes of an `Inference` of an already loaded `network` (the weights are not counted again): the same
+    /// terms as above, with the output's logits only for a tied softmax (the adaptive one scores one cluster a row).
+    public static func inferenceBytes(
+        network n: Network, batch B: Int, segment T: Int, memory: [Int], workers: Int
+    ) -> Double {
+        let C = Double(n.dModel), A = Double(n.dAttn), F = Double(n.dInner), V = Double(n.outputRowFloats)
+        let D = Double(n.dHead)
+        let caps = memory.map { Double($0 + T) }, maxK = caps.max() ?? Double(T), bt = Double(B) * Double(T)
+        let total = caps.reduce(0, +)
+        var head = 0.0
+        if case .adaptive(let s) = n.output { head = Double(s.ends.count > 1 ? s.ends[1] + s.ends.count - 2 : 0) }
+        let floats =
+            bt * (3 * C + 2 * A + F + V + 1 + 2 * head + 2 * C) + Double(workers) * Double(T) * (2 * maxK + D)
+            + total * (A + C) + 2 * Double(B) * total * A
+        return floats * 4
+    }
+
     /// Bytes of one copy of the parameters.
     public static func parameterBytes(_ c: Config) -> Double {
         let C = Double(c.dModel), A = Double(c.dAttn), F = Double(c.dInner)

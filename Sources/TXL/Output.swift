@@ -3,9 +3,9 @@ import Foundation
 
 public enum Output {
     /// logprob[n] = log softmax(logits[n])[target[n]]. logits [N, V] are overwritten with probabilities when `keepProbs`.
-    public static func logSoftmax(
+    public static func logSoftmax<Token: BinaryInteger>(
         _ logprob: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>,
-        targets: UnsafePointer<UInt8>, N: Int, V: Int, keepProbs: Bool
+        targets: UnsafePointer<Token>, N: Int, V: Int, keepProbs: Bool
     ) {
         for n in 0..<N {
             let x = logits + n * V

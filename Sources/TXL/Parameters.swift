@@ -116,7 +116,11 @@ public struct LayerWeights {
     public let ln2w, ln2b: UnsafeMutablePointer<Float>  // feed-forward block's norm [C]
 
     init(_ s: ParameterStore, layer l: Int) {
-        func p(_ k: ParameterTable.Layer) -> UnsafeMutablePointer<Float> { s.pointer(ParameterTable.name(layer: l, k)) }
+        self.init { s.pointer(ParameterTable.name(layer: l, $0)) }
+    }
+
+    /// Views of tensors held anywhere (a mapped file, converted copies), read only at inference.
+    init(_ p: (ParameterTable.Layer) -> UnsafeMutablePointer<Float>) {
         qkv = p(.qkv); r = p(.r); o = p(.o); ln1w = p(.ln1w); ln1b = p(.ln1b)
         ff1w = p(.ff1w); ff1b = p(.ff1b); ff2w = p(.ff2w); ff2b = p(.ff2b); ln2w = p(.ln2w); ln2b = p(.ln2b)
     }

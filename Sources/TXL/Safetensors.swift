@@ -26,24 +26,33 @@ public struct SafetensorsFile: Sendable {
     public let path: String
     public let metadata: [String: String]
     public let tensors: [String: TensorInfo]
-    let bytes: [UInt8]
+    /// The file's bytes: mapped read-only from disk (`init(path:)`), or a copy of an array.
+    let storage: FileBytes
     let dataStart: Int
 
     public static let maxHeader = 100 << 20
 
+    /// Maps the file (no copy: tensors are read from the mapping, pages come in as they are touched).
     public init(path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
-                throw ModelError.checkpoint(
-                    path: path, problem: isDir.boolValue ? "is a directory, not a safetensors file" : "cannot be read")
-            }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw ModelError.checkpoint(path: path, problem: "no such file")
         }
-        try self.init(bytes: [UInt8](data), path: path)
+        if isDir.boolValue {
+            throw ModelError.checkpoint(path: path, problem: "is a directory, not a safetensors file")
+        }
+        guard let storage = FileBytes(mapping: path) else {
+            throw ModelError.checkpoint(path: path, problem: "cannot be read")
+        }
+        try self.init(storage: storage, path: path)
     }
 
     public init(bytes: [UInt8], path: String = "<memory>") throws {
+        try self.init(storage: FileBytes(copying: bytes), path: path)
+    }
+
+    init(storage: FileBytes, path: String) throws {
+        let bytes = UnsafeRawBufferPointer(start: storage.base, count: storage.count)
         func fail(_ s: String) -> ModelError { .checkpoint(path: path, problem: s) }
         guard bytes.count >= 8 else {
             throw fail("not a safetensors file (\(bytes.count) bytes, too short for a header)")
@@ -114,7 +123,7 @@ public struct SafetensorsFile: Sendable {
             throw fail("tensors overlap at data bytes \(y.begin)..<\(x.end)")
         }
         self.path = path; self.metadata = metadata; self.tensors = tensors
-        self.bytes = bytes; self.dataStart = dataStart
+        self.storage = storage; self.dataStart = dataStart
     }
 
     /// An integer from a JSON header, only when it is one exactly (no rounding of 1e30 or 2.5, no Bool).
@@ -144,8 +153,8 @@ public struct SafetensorsFile: Sendable {
                 path: path, problem: "tensor \(ModelError.quote(name)) has shape \(t.shape), expected \(expected)")
         }
         var out = [Float](repeating: 0, count: t.count)
-        bytes.withUnsafeBytes { raw in
-            let p = raw.baseAddress! + dataStart + t.begin
+        do {
+            let p = storage.base + dataStart + t.begin
             out.withUnsafeMutableBufferPointer { o in
                 for i in 0..<t.count {
                     switch t.dtype {
@@ -179,8 +188,8 @@ public struct SafetensorsFile: Sendable {
             )
         }
         var out = [Int](repeating: 0, count: t.count)
-        bytes.withUnsafeBytes { raw in
-            let p = raw.baseAddress! + dataStart + t.begin
+        do {
+            let p = storage.base + dataStart + t.begin
             for i in 0..<t.count {
                 switch t.dtype {
                 case .i32: out[i] = Int(Int32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
@@ -190,6 +199,62 @@ public struct SafetensorsFile: Sendable {
             }
         }
         return out
+    }
+}
+
+extension SafetensorsFile {
+    /// The named float32 tensor in place, without a copy, when the file stores it as little-endian float32 at a
+    /// 4-byte aligned address (on this little-endian machine); nil otherwise (then `floats` converts it).
+    /// Valid while `owner` lives.
+    public func mappedFloats(_ name: String) -> UnsafePointer<Float>? {
+        guard let t = tensors[name], t.dtype == .f32, 1.littleEndian == 1 else { return nil }
+        let p = storage.base + dataStart + t.begin
+        guard Int(bitPattern: p) % MemoryLayout<Float>.alignment == 0 else { return nil }
+        return p.assumingMemoryBound(to: Float.self)
+    }
+
+    /// What keeps `mappedFloats` pointers valid.
+    public var owner: AnyObject { storage }
+
+    /// Whether the bytes are mapped from the file rather than held in memory.
+    public var isMapped: Bool { storage.mapped }
+}
+
+/// A file's bytes, mapped read-only (private), or a copy of an array.
+final class FileBytes: @unchecked Sendable {
+    let base: UnsafeRawPointer
+    let count: Int
+    let mapped: Bool
+
+    init(copying bytes: [UInt8]) {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+        bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(p), byteCount: bytes.count) }
+        base = UnsafeRawPointer(p); count = bytes.count; mapped = false
+    }
+
+    /// nil when the file cannot be opened or mapped. An empty file is held as an empty copy.
+    init?(mapping path: String) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        let n = Int(st.st_size)
+        if n == 0 {
+            base = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 16))
+            count = 0; mapped = false
+            return
+        }
+        guard let p = mmap(nil, n, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else { return nil }
+        base = UnsafeRawPointer(p); count = n; mapped = true
+    }
+
+    deinit {
+        if mapped {
+            munmap(UnsafeMutableRawPointer(mutating: base), count)
+        } else {
+            UnsafeMutableRawPointer(mutating: base).deallocate()
+        }
     }
 }
 

@@ -28,19 +28,28 @@ struct AttentionCommand: ParsableCommand {
             throw Failure("--out \(out): the name must end in .svg, .csv or .json")
         }
         let (bytes, sourceName, _) = try source.load(command: "attention")
-        let (m, path) = try model.loadModel()
-        let (options, T) = try model.run(for: m)
-        guard layer >= 0 && layer < m.config.nLayer else {
-            throw Failure("--layer \(layer): the model has layers 0-\(m.config.nLayer - 1)")
+        let (loaded, path) = try model.loadAnyModel()
+        let (options, T) = try model.run(for: loaded)
+        guard layer >= 0 && layer < loaded.nLayer else {
+            throw Failure("--layer \(layer): the model has layers 0-\(loaded.nLayer - 1)")
         }
-        if let head, head < 0 || head >= m.config.nHead {
-            throw Failure("--head \(head): the model has heads 0-\(m.config.nHead - 1)")
+        if let head, head < 0 || head >= loaded.nHead {
+            throw Failure("--head \(head): the model has heads 0-\(loaded.nHead - 1)")
         }
-        guard at >= 0 && at < bytes.count - 1 else {
-            throw Failure("--at \(at) is outside the text's \(bytes.count - 1) predicting bytes")
+        // A word model counts in tokens (--at is a token index): the text's words through its vocabulary.
+        let tokens = try loaded.tokens(bytes, source: sourceName)
+        let unit = { if case .byte = loaded { return "bytes" } else { return "tokens" } }()
+        guard at >= 0 && at < tokens.count - 1 else {
+            throw Failure("--at \(at) is outside the text's \(max(0, tokens.count - 1)) predicting \(unit)")
         }
-        let seg = try Evaluator.attention(
-            model: m, text: bytes, offset: at, options: options, segment: T, layers: [layer])
+        let seg: SegmentAttention
+        if case .byte(let m) = loaded {
+            seg = try Evaluator.attention(
+                model: m, text: bytes, offset: at, options: options, segment: T, layers: [layer])
+        } else {
+            seg = try Evaluator.attention(
+                network: loaded.network, tokens: tokens, offset: at, options: options, segment: T, layers: [layer])
+        }
         guard let cap = seg.captures.first else { throw Failure("no attention captured for layer \(layer)") }
         let att = cap
         let view: HeadView = head.map { .head($0) } ?? .mean
@@ -55,7 +64,7 @@ struct AttentionCommand: ParsableCommand {
             body = Export.heatmapSVG(
                 v,
                 title:
-                    "layer \(layer), \(view), bytes \(seg.start)-\(seg.start + att.queries - 1) of \(sourceName), memory \(MemorySpec.compact(options.memory))",
+                    "layer \(layer), \(view), \(unit) \(seg.start)-\(seg.start + att.queries - 1) of \(sourceName), memory \(MemorySpec.compact(options.memory))",
                 memoryKeys: att.memoryKeys, scale: .log)
         }
         do { try AtomicFile.write(Array(body.utf8), to: out) } catch { throw Failure("--out \(error)") }  // the error names the file and the reason

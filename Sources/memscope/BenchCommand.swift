@@ -30,6 +30,19 @@ struct BenchCommand: ParsableCommand {
     var explorer = false
     @Option(help: "With --explorer: the model (default: the shipped one).") var model: String?
     @OptionGroup var text: TextOptions
+    @Flag(help: "Instead: the WikiText-103 Transformer-XL's shape (285M parameters) with random weights, tokens/s.")
+    var wt103 = false
+    @Option(
+        name: .customLong("wt103-dir"),
+        help: ArgumentHelp("With --wt103: where the random model is written once (about 1.1 GB).", valueName: "dir"))
+    var wt103Dir = NSTemporaryDirectory() + "memscope-wt103-random"
+    @Option(name: .customLong("word-layers"), help: "With --wt103: layers (the real model has 18).") var wordLayers = 18
+    @Option(name: .customLong("word-mem"), help: "With --wt103: memory per layer (the real model's is 1600).")
+    var wordMem = 1600
+    @Option(
+        name: .customLong("cluster-shares"),
+        help: ArgumentHelp("With --wt103: the share of tokens in each cluster (head first).", valueName: "list"))
+    var clusterShares = "0.9,0.05,0.04,0.01"
 
     /// Training bytes/s: full optimiser steps on random bytes, after one untimed step.
     static func trainingThroughput(
@@ -65,6 +78,14 @@ struct BenchCommand: ParsableCommand {
         guard !batches.isEmpty else { throw Failure("--batch is empty") }
         guard seconds > 0 && seconds <= 3600 else { throw Failure("--seconds \(seconds) is out of range (0, 3600]") }
         guard threads >= 1 && threads <= 256 else { throw Failure("--threads \(threads) is out of range 1...256") }
+        if wt103 {
+            guard (1...64).contains(wordLayers) else {
+                throw Failure("--word-layers \(wordLayers) is out of range 1...64")
+            }
+            Inference.threads = threads
+            BLAS.threads = threads
+            return try runWord(batches: batches)
+        }
         let layers = shape.layers, segment = shape.segment, sameLength = shape.sameLength
         let config = try shape.config(memory: Array(repeating: 0, count: max(layers, 1)))
         let params =
@@ -153,5 +174,102 @@ struct BenchCommand: ParsableCommand {
                         "train %-3d %8.0f bytes/s  (forward, backward and Adam; training memory %@; %d steps in %.1f s)",
                     r.batch, r.bytesPerSecond, MemorySpec.compact(memory), r.steps, r.seconds))
         }
+    }
+}
+
+extension BenchCommand {
+    /// `--wt103`: the WikiText-103 model's shape with random weights, from a Hugging Face folder written once.
+    func runWord(batches: [Int]) throws {
+        let dir = wt103Dir
+        let configJSON = WordBenchmark.wt103Config(layers: wordLayers)
+        let want = try JSONSerialization.data(withJSONObject: configJSON, options: [.sortedKeys])
+        let existing = FileManager.default.contents(atPath: dir + "/config.json")
+        if existing != want || !FileManager.default.fileExists(atPath: dir + "/model.safetensors") {
+            FileHandle.standardError.write(Data("writing a random wt103-shaped model to \(dir)...\n".utf8))
+            try WordBenchmark.writeRandomFolder(dir, config: configJSON)
+        }
+        let shares = try clusterShares.split(separator: ",").map { s -> Double in
+            guard let v = Double(s.trimmingCharacters(in: .whitespaces)), v >= 0, v <= 1 else {
+                throw Failure("--cluster-shares \"\(clusterShares)\": each share must be a number in 0...1")
+            }
+            return v
+        }
+        let t0 = Date()
+        let hf = try HFCheckpoint(directory: dir)
+        let loadSeconds = Date().timeIntervalSince(t0)
+        let c = hf.config
+        guard shares.count == c.cutoffs.count + 1, abs(shares.reduce(0, +) - 1) < 1e-6 else {
+            throw Failure(
+                "--cluster-shares \"\(clusterShares)\": give \(c.cutoffs.count + 1) shares (one per cluster) summing to 1"
+            )
+        }
+        guard wordMem >= 1 && wordMem <= Config.maxLength else {
+            throw Failure("--word-mem \(wordMem) is out of range 1...\(Config.maxLength)")
+        }
+        let network = Network(hf), T = c.tgtLen
+        let memory = Array(repeating: wordMem, count: c.nLayer)
+        let options = RunOptions(memory: memory, sameLength: c.sameLength, clampLen: c.clampLen)
+        let flops = WordBenchmark.flopsPerToken(
+            c, memory: memory, segment: T, sameLength: c.sameLength, inputShare: shares,
+            tailShare: Array(shares.dropFirst()))
+        let tokens = WordBenchmark.tokens(c, count: 1 << 16, shares: shares)
+        var sgemm = Benchmark.sgemmRate()
+        var rows: [WordBenchmark.Throughput] = []
+        for b in batches {
+            rows.append(
+                try WordBenchmark.throughput(
+                    network: network, tokens: tokens, options: options, segment: T, batch: b, seconds: seconds,
+                    progress: { FileHandle.standardError.write(Data("\r\u{1B}[K  batch \(b): \($0)".utf8)) }))
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            sgemm = max(sgemm, Benchmark.sgemmRate())
+        }
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        let peakBytes = Double(usage.ru_maxrss) * 1024
+        if json {
+            let obj: [String: Any] = [
+                "model": dir, "parameters": hf.parameterCount, "layers": c.nLayer, "memory": memory, "segment": T,
+                "load_seconds": loadSeconds, "flops_per_token": flops, "sgemm_gflops": sgemm,
+                "cluster_shares": shares, "peak_rss_bytes": peakBytes, "threads": threads,
+                "results": rows.map { r -> [String: Any] in
+                    let g = r.tokensPerSecond * flops / 1e9
+                    return [
+                        "batch": r.batch, "tokens_per_second": r.tokensPerSecond, "gflops": g, "ratio": g / sgemm,
+                        "segments": r.segments, "seconds": r.seconds,
+                    ]
+                },
+            ]
+            print(
+                String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)
+            )
+            return
+        }
+        print(
+            "model    wt103 shape, random weights: \(c.nLayer) layers, d_model \(c.dModel), \(c.nHead) heads of "
+                + "\(c.dHead), d_inner \(c.dInner), vocabulary \(c.vocabSize), cutoffs \(c.cutoffs), div_val \(c.divVal) "
+                + "(\(hf.parameterCount) parameters, \(dir))")
+        print(
+            String(
+                format: "load     %.2f s (model.safetensors mapped, float32 layers used in place)", loadSeconds))
+        print(
+            "run      segment \(T), memory \(MemorySpec.compact(memory)), same-length, clamp \(c.clampLen), "
+                + "\(threads) thread\(threads == 1 ? "" : "s"), \(BLAS.description)")
+        print(
+            "tokens   clusters drawn with shares \(shares.map { String(format: "%.3g", $0) }.joined(separator: ", ")) "
+                + "(--cluster-shares; an assumption, not WikiText-103's measured shares)")
+        print(
+            String(
+                format:
+                    "flops    %.0f per token (%.1f MFLOP: layers, attention over the visible keys, adaptive input, "
+                    + "head and the target's tail cluster; 2 per multiply-add)", flops, flops / 1e6))
+        print(String(format: "sgemm    %.1f GFLOP/s (1024^3, best seen in this run)", sgemm))
+        for r in rows {
+            let g = r.tokensPerSecond * flops / 1e9
+            print(
+                String(
+                    format: "batch %-3d %8.1f tokens/s  %6.1f GFLOP/s  %5.1f%% of sgemm  (%d segments in %.1f s)",
+                    r.batch, r.tokensPerSecond, g, 100 * g / sgemm, r.segments, r.seconds))
+        }
+        print(String(format: "peak RSS %.2f GB (getrusage ru_maxrss)", peakBytes / 1e9))
     }
 }

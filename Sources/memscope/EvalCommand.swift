@@ -8,7 +8,9 @@ import TXL
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Bits per byte of a text under a model, with any per-layer memory.")
+        abstract:
+            "Bits per byte (byte model) or bits per token and perplexity (word model) of a text, with any per-layer "
+            + "memory.")
 
     @OptionGroup var model: ModelOptions
 
@@ -35,7 +37,10 @@ struct EvalCommand: ParsableCommand {
         let (all, source, splitSHA) = try self.source.load(
             command: "eval", limit: limit.flatMap { $0.overflow ? nil : $0.partialValue })
         let slice = try cut(all, offset: offset, bytes: bytes)
-        let (m, path) = try model.loadModel()
+        let (loaded, path) = try model.loadAnyModel()
+        guard case .byte(let m) = loaded else {
+            return try runWord(loaded, path: path, text: slice, source: source, splitSHA: splitSHA)
+        }
         let (options, T) = try model.run(for: m)
         guard batch >= 1 && batch <= 4096 else { throw Failure("--batch \(batch) is out of range 1...4096") }
         _ = try Evaluator.streamLength(bytes: slice.count, batch: batch)
@@ -70,6 +75,60 @@ struct EvalCommand: ParsableCommand {
             print(String(format: "bpc       %.4f over %d predicted bytes", r.bpc, r.predicted))
             print(String(format: "speed     %.2f s, %.0f bytes/s", r.seconds, r.bytesPerSecond))
         }
+    }
+}
+
+extension EvalCommand {
+    /// A word model: the text (cut by --offset/--bytes first) tokenized with the model's vocabulary.
+    func runWord(_ loaded: LoadedModel, path: String, text: [UInt8], source: String, splitSHA: String?) throws {
+        let (options, T) = try model.run(for: loaded)
+        guard batch >= 1 && batch <= 4096 else { throw Failure("--batch \(batch) is out of range 1...4096") }
+        let tokens = try loaded.tokens(text, source: source)
+        guard case .word(let hf) = loaded else { return }
+        let unknown = hf.vocabulary.unk.map { u in tokens.filter { $0 == u }.count } ?? 0
+        guard tokens.count >= 2 else {
+            throw Failure("\(source): \(tokens.count) token(s); bits per token needs at least 2")
+        }
+        _ = try Evaluator.streamLength(bytes: tokens.count, batch: batch)
+        let bar = ProgressBar(enabled: isatty(2) != 0)
+        let r = try Evaluator.evaluate(
+            network: loaded.network, tokens: tokens, options: options, segment: T, batch: batch
+        ) { p in
+            bar.update(p); return true
+        }
+        bar.finish()
+        let bitsPerToken = r.bpc, perplexity = pow(2, bitsPerToken)
+        if json {
+            var obj: [String: Any] = [
+                "bits_per_token": bitsPerToken, "perplexity": perplexity, "bits": r.bits, "tokens": r.predicted,
+                "text_tokens": tokens.count, "unknown_tokens": unknown, "seconds": r.seconds,
+                "tokens_per_second": r.bytesPerSecond, "memory": r.memory, "memory_floats": r.memoryFloats,
+                "segment": r.segment, "batch": r.batch, "model": path, "vocabulary": hf.config.vocabSize,
+                "same_length": options.sameLength, "clamp": options.clampLen, "offset": offset, "text": source,
+                "text_bytes": text.count,
+            ]
+            if let splitSHA {
+                obj["split"] = self.source.split?.rawValue; obj["corpus"] = self.source.corpus
+                obj["split_sha256"] = splitSHA
+            }
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("model      \(path) (word level, vocabulary \(hf.config.vocabSize))")
+        print(
+            "text       \(source): \(text.count) bytes from offset \(offset), \(tokens.count) tokens "
+                + "(\(unknown) <unk>), \(batch) stream\(batch == 1 ? "" : "s")")
+        print("tokenizer  whitespace split, <eos> per line: WikiText-103-style pre-tokenized text is expected")
+        print(
+            "memory     \(MemorySpec.compact(r.memory)) (\(r.memoryFloats) floats per stream), segment \(T)"
+                + "\(options.sameLength ? ", same-length" : "")\(options.clampLen > 0 ? ", clamp \(options.clampLen)" : "")"
+        )
+        print(
+            String(
+                format: "bits/token %.4f, perplexity %.2f over %d predicted tokens", bitsPerToken, perplexity,
+                r.predicted))
+        print(String(format: "speed      %.2f s, %.0f tokens/s", r.seconds, r.bytesPerSecond))
     }
 }
 

@@ -8,7 +8,8 @@ import Training
 struct ModelOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Model checkpoint (.safetensors); default Assets/models/default.safetensors.", valueName: "path"))
+            "Model checkpoint (.safetensors) or a Hugging Face Transformer-XL folder (config.json, "
+                + "model.safetensors, vocab.json); default Assets/models/default.safetensors.", valueName: "path"))
     var model: String?
 
     @Option(
@@ -72,14 +73,73 @@ struct ModelOptions: ParsableArguments {
         )
     }
 
-    func loadModel() throws -> (TransformerXL, path: String) {
+    func applyThreads() throws {
         if let threads {
             guard (1...256).contains(threads) else { throw Failure("--threads \(threads) is out of range 1...256") }
             Inference.threads = threads
             BLAS.threads = threads
         }
+    }
+
+    /// A MemScope byte model (commands that run only those).
+    func loadModel() throws -> (TransformerXL, path: String) {
+        try applyThreads()
         let path = try modelPath()
+        if HFCheckpoint.isFolder(path) {
+            throw Failure(
+                "\(path): a Hugging Face word model; this command runs MemScope byte models only "
+                    + "(eval, info, attention and verify take a Hugging Face folder)")
+        }
         return (try TransformerXL(path: path), path)
+    }
+
+    /// A byte model (.safetensors) or a Hugging Face word model (a folder).
+    func loadAnyModel() throws -> (LoadedModel, path: String) {
+        try applyThreads()
+        let path = try modelPath()
+        if HFCheckpoint.isFolder(path) { return (.word(try HFCheckpoint(directory: path)), path) }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw Failure(
+                "\((path as NSString).appendingPathComponent("config.json")): no such file (--model takes a "
+                    + ".safetensors file or a Hugging Face folder with config.json, model.safetensors and vocab.json)")
+        }
+        return (.byte(try TransformerXL(path: path)), path)
+    }
+
+    /// Segment length and run options for any model from the flags, every value checked.
+    func run(for model: LoadedModel) throws -> (options: RunOptions, segment: Int) {
+        switch model {
+        case .byte(let m): return try run(for: m)
+        case .word(let m):
+            let c = m.config
+            let T = segment ?? c.tgtLen
+            guard T >= 1 && T <= Config.maxLength else {
+                throw Failure("--segment \(T) is out of range 1...\(Config.maxLength)")
+            }
+            try checkLengths()
+            var memory = Array(repeating: c.memLen, count: c.nLayer)
+            if let mem {
+                memory = try MemorySpec.parse(mem, layers: c.nLayer, lrm: lrm ?? c.memLen, srm: srm ?? T)
+            } else if lrm != nil || srm != nil {
+                throw Failure("--lrm and --srm set the lengths of a --mem placement; give --mem too")
+            }
+            let options = RunOptions(
+                memory: memory, sameLength: sameLength ?? c.sameLength, clampLen: clamp ?? c.clampLen)
+            try options.validate(layers: c.nLayer)
+            return (options, T)
+        }
+    }
+
+    func checkLengths() throws {
+        for (name, v) in [("--lrm", lrm), ("--srm", srm)] {
+            if let v, v < 0 || v > Config.maxLength {
+                throw Failure("\(name) \(v) is out of range 0...\(Config.maxLength)")
+            }
+        }
+        if let clamp, clamp < -1 || clamp > Config.maxLength {
+            throw Failure("--clamp \(clamp) is out of range -1...\(Config.maxLength)")
+        }
     }
 
     /// Segment length and run options for `model` from the flags, every value checked.
@@ -108,6 +168,36 @@ struct ModelOptions: ParsableArguments {
         let options = RunOptions(config: c, memory: memory, sameLength: sameLength, clampLen: clamp)
         try options.validate(layers: c.nLayer)
         return (options, T)
+    }
+}
+
+/// A model a command runs: a MemScope byte model or a Hugging Face word model.
+enum LoadedModel {
+    case byte(TransformerXL)
+    case word(HFCheckpoint)
+
+    var network: Network {
+        switch self {
+        case .byte(let m): return Network(m)
+        case .word(let m): return Network(m)
+        }
+    }
+
+    var nLayer: Int { network.nLayer }
+    var nHead: Int { network.nHead }
+
+    /// The token ids of a text: its bytes, or (a word model) its words through the vocabulary, each line ended by
+    /// <eos>, as WikiText-103's pipeline (the text is expected pre-tokenized like WikiText-103).
+    func tokens(_ bytes: [UInt8], source: String) throws -> [Int] {
+        switch self {
+        case .byte: return bytes.map { Int($0) }
+        case .word(let m):
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw Failure(
+                    "\(source): not UTF-8 text; a word model reads UTF-8 text (pre-tokenized like WikiText-103)")
+            }
+            do { return try m.vocabulary.encode(text) } catch { throw Failure("\(source): \(error)") }
+        }
     }
 }
 

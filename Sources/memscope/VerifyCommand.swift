@@ -11,7 +11,10 @@ struct VerifyCommand: ParsableCommand {
             "Check this build against reference parity fixtures: log-probs within 1e-4 nats, gradients within 1e-3 relative error."
     )
 
-    @Argument(help: "Fixture files (.safetensors) made with the reference PyTorch code.")
+    @Argument(
+        help: ArgumentHelp(
+            "Fixture files (.safetensors) made with the reference PyTorch code, or Hugging Face fixture folders "
+                + "(Tests/Fixtures/hf/*: config.json, model.safetensors, vocab.json, expected.json)."))
     var fixtures: [String]
 
     @Option(help: "Largest allowed |delta log-prob| in nats.")
@@ -25,6 +28,18 @@ struct VerifyCommand: ParsableCommand {
         var failed = 0
         for path in fixtures {
             let name = (path as NSString).lastPathComponent
+            if HFCheckpoint.isFolder(path) {
+                let fx = try HFFixture(directory: path)
+                let d = try fx.maxForwardDelta()
+                let ok = d.all <= Double(tolerance)
+                if !ok { failed += 1 }
+                let c = fx.model.config
+                print(
+                    "\(ok ? "ok  " : "FAIL") \(name): max |delta log-prob| \(String(format: "%.2e", d.all)) nats over "
+                        + "\(d.tokens) tokens vs Hugging Face (last partial segment \(String(format: "%.2e", d.last)); "
+                        + "mem \(c.memLen), same_length \(c.sameLength), clamp \(c.clampLen), div_val \(c.divVal))")
+                continue
+            }
             let fx = try Fixture(path: path)
             let delta = try fx.maxForwardDelta()
             let ok = delta <= tolerance

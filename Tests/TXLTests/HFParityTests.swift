@@ -55,6 +55,55 @@ enum HFFixtures {
         }
         return (worst, worstLast, count)
     }
+
+    /// The worst |Δ log-prob| of `Inference` against the fixture: each stream alone (batch 1), then every stream
+    /// at once (batch = streams, cut to the shortest; causal, so the kept positions are unchanged).
+    static func optimisedParity(
+        _ model: HFCheckpoint, _ e: Expected, workers: Int
+    ) throws
+        -> (all: Double, last: Double, count: Int)
+    {
+        let c = model.config, net = Network(model)
+        let options = RunOptions(
+            memory: Array(repeating: c.memLen, count: c.nLayer), sameLength: c.sameLength, clampLen: c.clampLen)
+        var worst = 0.0, worstLast = 0.0, count = 0
+        func compare(_ got: [Float], _ want: [Double], last: Int) {
+            for (i, (g, w)) in zip(got, want).enumerated() {
+                let d = abs(Double(g) - w)
+                let delta = d.isNaN ? .infinity : d
+                worst = max(worst, delta)
+                if i >= want.count - last { worstLast = max(worstLast, delta) }
+                count += 1
+            }
+        }
+        for (ids, want) in zip(e.token_ids, e.log_probs) {
+            let run = try Inference(network: net, batch: 1, segment: e.segment, options: options)
+            var got: [Float] = [], s = 0
+            while s + 1 < ids.count {
+                let end = min(s + e.segment, ids.count - 1)
+                got += run.step(tokens: Array(ids[s..<end]), targets: Array(ids[(s + 1)...end])).logProbs
+                s = end
+            }
+            #expect(got.count == want.count)
+            compare(got, want, last: e.last_segment)
+        }
+        let B = e.token_ids.count, L = e.token_ids.map(\.count).min()!
+        let saved = Inference.threads
+        Inference.threads = workers
+        let run = try Inference(network: net, batch: B, segment: e.segment, options: options)
+        Inference.threads = saved
+        var got = Array(repeating: [Float](), count: B), s = 0
+        while s + 1 < L {
+            let end = min(s + e.segment, L - 1), t = end - s
+            let inp = e.token_ids.flatMap { Array($0[s..<end]) }, tgt = e.token_ids.flatMap { Array($0[(s + 1)...end]) }
+            let out = run.step(tokens: inp, targets: tgt).logProbs
+            for b in 0..<B { got[b] += out[(b * t)..<((b + 1) * t)] }
+            s = end
+        }
+        let lastLength = (L - 1) % e.segment == 0 ? e.segment : (L - 1) % e.segment
+        for b in 0..<B { compare(got[b], Array(e.log_probs[b].prefix(L - 1)), last: lastLength) }
+        return (worst, worstLast, count)
+    }
 }
 
 @Suite struct HFParityTests {
@@ -71,6 +120,21 @@ enum HFFixtures {
         print(
             "hf parity \(name): max |Δ log-prob| \(String(format: "%.2e", p.all)) nats over \(p.count) tokens, "
                 + "last partial segment \(String(format: "%.2e", p.last))")
+        #expect(p.all <= 1e-4, "\(name): max |Δ log-prob| \(p.all)")
+        #expect(p.last <= 1e-4, "\(name): last segment max |Δ log-prob| \(p.last)")
+    }
+
+    /// The optimised runtime (`Inference` over `Network`) against Hugging Face: one stream at a time and all streams
+    /// batched, with 1 and 2 workers, every segment including the last partial one.
+    @Test(arguments: HFFixtures.names)
+    func optimisedParityWithHuggingFace(name: String) throws {
+        let model = try HFCheckpoint(directory: HFFixtures.path(name))
+        let e = try HFFixtures.expected(name)
+        let p = try HFFixtures.optimisedParity(model, e, workers: 2)
+        print(
+            "hf optimised parity \(name): max |Δ log-prob| \(String(format: "%.2e", p.all)) nats over \(p.count) "
+                + "tokens, last partial segment \(String(format: "%.2e", p.last))")
+        #expect(p.count == e.log_probs.reduce(0) { $0 + $1.count } * 2)
         #expect(p.all <= 1e-4, "\(name): max |Δ log-prob| \(p.all)")
         #expect(p.last <= 1e-4, "\(name): last segment max |Δ log-prob| \(p.last)")
     }
