@@ -16,7 +16,7 @@ public final class TransformerXL: @unchecked Sendable {
         self.metadata = metadata
     }
 
-    /// Tensors a file may carry beside the model: fixtures' inputs and gradients, optimizer state, the reference's buffers.
+    /// Tensors a file may carry beside the model: fixtures' inputs and gradients, optimizer state, reference buffers.
     static let ignoredPrefixes = ["fixture.", "grad.", "optim.", "pos_emb.inv_freq"]
 
     /// The reference's output layer: in a tied model it is the embedding itself, so a `state_dict` saved with
@@ -40,7 +40,8 @@ public final class TransformerXL: @unchecked Sendable {
             throw ModelError.checkpoint(
                 path: file.path,
                 problem:
-                    "no txl_config metadata: not a MemScope or converted Transformer-XL checkpoint (see README, \"Bring your own model\")"
+                    "no txl_config metadata: not a MemScope or converted Transformer-XL checkpoint (see "
+                        + "README, \"Bring your own model\")"
             )
         }
         let config: Config
@@ -65,11 +66,9 @@ public final class TransformerXL: @unchecked Sendable {
         }
         let missing = specs.map(\.name).filter { file.tensors[$0] == nil }
         if !missing.isEmpty {
+            let more = missing.count > 5 ? " and \(missing.count - 5) more" : ""
             throw ModelError.checkpoint(
-                path: file.path,
-                problem:
-                    "missing tensors \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? " and \(missing.count - 5) more" : "")"
-            )
+                path: file.path, problem: "missing tensors \(missing.prefix(5).joined(separator: ", "))\(more)")
         }
         // Shapes before allocation: a hostile config cannot make us allocate more than the file holds.
         for s in specs where file.tensors[s.name]!.shape != s.shape {

@@ -64,12 +64,15 @@ struct AttentionCommand: ParsableCommand {
             body = Export.heatmapSVG(
                 v,
                 title:
-                    "layer \(layer), \(view), \(unit) \(seg.start)-\(seg.start + att.queries - 1) of \(sourceName), memory \(MemorySpec.compact(options.memory))",
+                    "layer \(layer), \(view), \(unit) \(seg.start)-\(seg.start + att.queries - 1) of \(sourceName), "
+                        + "memory \(MemorySpec.compact(options.memory))",
                 memoryKeys: att.memoryKeys, scale: .log)
         }
-        do { try AtomicFile.write(Array(body.utf8), to: out) } catch { throw Failure("--out \(error)") }  // the error names the file and the reason
+        // The error names the file and the reason.
+        do { try AtomicFile.write(Array(body.utf8), to: out) } catch { throw Failure("--out \(error)") }
         print(
-            "wrote \(out): layer \(layer), \(view), segment \(seg.start)..<\(seg.start + att.queries), \(att.keys) keys (\(att.memoryKeys) memory), model \((path as NSString).lastPathComponent)"
+            "wrote \(out): layer \(layer), \(view), segment \(seg.start)..<\(seg.start + att.queries), \(att.keys) "
+                + "keys (\(att.memoryKeys) memory), model \((path as NSString).lastPathComponent)"
         )
     }
 }

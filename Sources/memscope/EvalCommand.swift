@@ -67,10 +67,12 @@ struct EvalCommand: ParsableCommand {
         } else {
             print("model     \(path)")
             print(
-                "text      \(source): \(slice.count) bytes from offset \(offset), \(batch) stream\(batch == 1 ? "" : "s")"
+                "text      \(source): \(slice.count) bytes from offset \(offset), \(batch) "
+                    + "stream\(batch == 1 ? "" : "s")"
             )
             print(
-                "memory    \(MemorySpec.compact(r.memory)) (\(r.memoryFloats) floats per stream), segment \(T)\(options.sameLength ? ", same-length" : "")\(options.clampLen > 0 ? ", clamp \(options.clampLen)" : "")"
+                "memory    \(MemorySpec.compact(r.memory)) (\(r.memoryFloats) floats per stream), "
+                    + options.segmentDescription(T)
             )
             print(String(format: "bpc       %.4f over %d predicted bytes", r.bpc, r.predicted))
             print(String(format: "speed     %.2f s, %.0f bytes/s", r.seconds, r.bytesPerSecond))
@@ -121,8 +123,8 @@ extension EvalCommand {
                 + "(\(unknown) <unk>), \(batch) stream\(batch == 1 ? "" : "s")")
         print("tokenizer  whitespace split, <eos> per line: WikiText-103-style pre-tokenized text is expected")
         print(
-            "memory     \(MemorySpec.compact(r.memory)) (\(r.memoryFloats) floats per stream), segment \(T)"
-                + "\(options.sameLength ? ", same-length" : "")\(options.clampLen > 0 ? ", clamp \(options.clampLen)" : "")"
+            "memory     \(MemorySpec.compact(r.memory)) (\(r.memoryFloats) floats per stream), "
+                + options.segmentDescription(T)
         )
         print(
             String(

@@ -37,22 +37,27 @@ struct InfoCommand: ParsableCommand {
         }
         print("model           \(path)")
         print(
-            "layers          \(c.nLayer), d_model \(c.dModel), \(c.nHead) heads of \(c.dHead), d_inner \(c.dInner), vocabulary \(c.nToken)"
+            "layers          \(c.nLayer), d_model \(c.dModel), \(c.nHead) heads of \(c.dHead), d_inner "
+                + "\(c.dInner), vocabulary \(c.nToken)"
         )
         print(
-            "norm            \(c.preLnorm ? "pre-LN" : "post-LN"), eps \(c.layerNormEps), activation \(c.activation), tied embedding"
+            "norm            \(c.preLnorm ? "pre-LN" : "post-LN"), eps \(c.layerNormEps), activation "
+                + "\(c.activation), tied embedding"
         )
         print(
-            "parameters      \(m.parameterCount) (\(String(format: "%.2f", Double(m.parameterCount) / 1e6)) M, \(m.parameterCount * 4) bytes as float32)"
+            "parameters      \(m.parameterCount) (\(String(format: "%.2f", Double(m.parameterCount) / 1e6)) M, "
+                + "\(m.parameterCount * 4) bytes as float32)"
         )
         print(
-            "trained         segment \(c.tgtLen), memory \(MemorySpec.compact(c.memLens))\(c.sameLength ? ", same-length" : ""), clamp \(c.clampLen)"
+            "trained         segment \(c.tgtLen), memory "
+                + "\(MemorySpec.compact(c.memLens))\(c.sameLength ? ", same-length" : ""), clamp \(c.clampLen)"
         )
         print(
-            "eval memory     \(MemorySpec.compact(options.memory)), segment \(T)\(options.sameLength ? ", same-length" : "")\(options.clampLen > 0 ? ", clamp \(options.clampLen)" : "")"
+            "eval memory     \(MemorySpec.compact(options.memory)), " + options.segmentDescription(T)
         )
         print(
-            "memory state    \(floats) floats (\(floats * 4) bytes) per stream; cached as keys+values: \(kvFloats) floats"
+            "memory state    \(floats) floats (\(floats * 4) bytes) per stream; cached as "
+                + "keys+values: \(kvFloats) floats"
         )
         print("metadata        \(metaKeys.isEmpty ? "(none)" : metaKeys.joined(separator: ", "))")
     }
@@ -90,7 +95,8 @@ extension InfoCommand {
             "vocabulary      cutoffs \(c.cutoffs), div_val \(c.divVal), d_embed \(c.dEmbed), tie_projs \(c.tieProjs); "
                 + "adaptive input and softmax")
         print(
-            "norm            post-LN, eps \(n.layerNormEps), relu, \(c.untieR ? "r biases per layer (untie_r)" : "shared r biases")"
+            "norm            post-LN, eps \(n.layerNormEps), relu, "
+                + "\(c.untieR ? "r biases per layer (untie_r)" : "shared r biases")"
         )
         print(
             "parameters      \(tensors) (\(String(format: "%.2f", Double(tensors) / 1e6)) M), stored as "
@@ -99,11 +105,11 @@ extension InfoCommand {
             "trained         segment \(c.tgtLen), memory \(c.memLen) in every layer"
                 + "\(c.sameLength ? ", same-length" : ""), clamp \(c.clampLen)")
         print(
-            "eval memory     \(MemorySpec.compact(options.memory)), segment \(T)"
-                + "\(options.sameLength ? ", same-length" : "")\(options.clampLen > 0 ? ", clamp \(options.clampLen)" : "")"
+            "eval memory     \(MemorySpec.compact(options.memory)), " + options.segmentDescription(T)
         )
         print(
-            "memory state    \(floats) floats (\(floats * 4) bytes) per stream; cached as keys+values: \(kvFloats) floats"
+            "memory state    \(floats) floats (\(floats * 4) bytes) per stream; cached as "
+                + "keys+values: \(kvFloats) floats"
         )
         print("tokenizer       whitespace split, <eos> per line: WikiText-103-style pre-tokenized text is expected")
     }

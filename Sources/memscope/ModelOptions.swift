@@ -47,7 +47,7 @@ struct ModelOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Threads for the model (default: every core).", valueName: "n"))
     var threads: Int?
 
-    /// The checkpoint path: --model, else the repository's default model found above the executable or the current folder.
+    /// The checkpoint path: --model, else the repository's default model above the executable or the current folder.
     func modelPath() throws -> String { try ModelOptions.locate(model) }
 
     /// `path`, else the repository's default model found above the current folder or the executable.
@@ -69,7 +69,8 @@ struct ModelOptions: ParsableArguments {
             }
         }
         throw Failure(
-            "no default model (\(rel) not found above the current folder or the executable); pass --model PATH, e.g. --model ../shared/fixtures/txl-uniform-mem.safetensors"
+            "no default model (\(rel) not found above the current folder or the executable); pass --model PATH, e.g. "
+                + "--model ../shared/fixtures/txl-uniform-mem.safetensors"
         )
     }
 
@@ -162,7 +163,8 @@ struct ModelOptions: ParsableArguments {
             memory = try MemorySpec.parse(mem, config: c, segment: T, lrm: lrm, srm: srm)
         } else if lrm != nil || srm != nil {
             throw Failure(
-                "--lrm and --srm set the lengths of a --mem placement (first:K, last:K, interleaved:K or full); give --mem too"
+                "--lrm and --srm set the lengths of a --mem placement (first:K, last:K, "
+                    + "interleaved:K or full); give --mem too"
             )
         }
         let options = RunOptions(config: c, memory: memory, sameLength: sameLength, clampLen: clamp)
@@ -297,5 +299,12 @@ struct OptimisationOptions: ParsableArguments {
         s.clip = clip; s.dropout = dropout; s.dropatt = dropatt; s.seed = seed
         s.logEvery = logEvery; s.evalEvery = evalEvery; s.evalBytes = evalBytes; s.saveEvery = saveEvery
         return s
+    }
+}
+
+extension RunOptions {
+    /// "segment 128, same-length, clamp 1000": the run's shape as the commands print it.
+    func segmentDescription(_ segment: Int) -> String {
+        "segment \(segment)" + (sameLength ? ", same-length" : "") + (clampLen > 0 ? ", clamp \(clampLen)" : "")
     }
 }

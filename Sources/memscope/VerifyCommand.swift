@@ -8,7 +8,8 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract:
-            "Check this build against reference parity fixtures: log-probs within 1e-4 nats, gradients within 1e-3 relative error."
+            "Check this build against reference parity fixtures: log-probs within 1e-4 nats, "
+                + "gradients within 1e-3 relative error."
     )
 
     @Argument(
@@ -46,7 +47,10 @@ struct VerifyCommand: ParsableCommand {
             if !ok { failed += 1 }
             let c = fx.model.config
             print(
-                "\(ok ? "ok  " : "FAIL") \(name): max |delta log-prob| \(String(format: "%.2e", delta)) nats over \(fx.segments) segments x \(c.tgtLen) x batch \(fx.batch) (mem \(c.memLens.map(String.init).joined(separator: ",")), same_length \(c.sameLength), clamp \(c.clampLen), pre_lnorm \(c.preLnorm))"
+                "\(ok ? "ok  " : "FAIL") \(name): max |delta log-prob| \(String(format: "%.2e", delta)) nats over "
+                    + "\(fx.segments) segments x \(c.tgtLen) x batch \(fx.batch) (mem "
+                    + "\(c.memLens.map(String.init).joined(separator: ",")), same_length \(c.sameLength), clamp "
+                    + "\(c.clampLen), pre_lnorm \(c.preLnorm))"
             )
             if fx.hasGradients {
                 let report = try fx.gradientReport()
@@ -54,7 +58,9 @@ struct VerifyCommand: ParsableCommand {
                 let gok = worst.error <= gradTolerance
                 if !gok { failed += 1 }
                 print(
-                    "\(gok ? "ok  " : "FAIL") \(name): gradients of \(report.relativeErrors.count) tensors, worst relative error \(String(format: "%.2e", worst.error)) (\(worst.name)); loss \(report.loss) vs \(report.referenceLoss)"
+                    "\(gok ? "ok  " : "FAIL") \(name): gradients of \(report.relativeErrors.count) tensors, worst "
+                        + "relative error \(String(format: "%.2e", worst.error)) (\(worst.name)); loss "
+                        + "\(report.loss) vs \(report.referenceLoss)"
                 )
                 if !gok {
                     for e in report.relativeErrors where e.error > gradTolerance {
