@@ -71,7 +71,8 @@ struct Renderer {
 
     func title(_ g: inout Grid, _ r: Rect) {
         g.fill(r, " ", .header)
-        let left = " MemScope \(glyphs.dot) \(s.model.name) \(glyphs.dot) \(s.textName) (\(formatBytes(s.text.count)))"
+        var left = " MemScope \(glyphs.dot) \(s.model.name) \(glyphs.dot) \(s.textName) (\(formatBytes(s.text.count)))"
+        if let c = s.comparison { left = " MemScope \(glyphs.dot) " + abHeader(c) }
         let right = "? help  q quit "
         g.put(0, r.y, left, .header, maxWidth: r.width - right.count - 1)
         g.put(r.width - right.count, r.y, right, .header)
@@ -122,7 +123,13 @@ struct Renderer {
             let role: Role = s.focus == p ? .selected : (all || s.mainPane == p ? .title : .dim)
             g.put(x, r.y, label, role, maxWidth: r.maxX - x)
         }
-        if s.analysing { g.put(r.maxX - 12, r.y, "computing...", .warning) }
+        if s.analysing {
+            g.put(r.maxX - 12, r.y, "computing...", .warning)
+        } else if let job = s.windowJob, let c = s.comparison {
+            let which = job.window.memory == c.a ? "A" : "B"
+            let t = String(format: "%@ %.0f%%", which, (job.progress?.fraction ?? 0) * 100)
+            g.put(r.maxX - t.count - 1, r.y, t, .warning)
+        }
     }
 
     // MARK: Layers
@@ -238,10 +245,11 @@ struct Renderer {
         let M = att.memoryKeys
         let stale = s.analysisIsCurrent ? "" : " (updating)"
         let heads = view == .mean || view == .max ? "\(view) of \(att.heads) heads" : "\(view)"
+        let side = s.comparison?.heatmapA == true && s.analysisMemory == s.comparison?.a ? "A's " : ""
         let bytes = "bytes \(a.offset)-\(a.offset + a.bytes.count - 1)"
         let d = glyphs.dot
         header(
-            &g, r, " L\(s.selectedLayer) \(d) \(heads) \(d) \(bytes) \(d) mem \(M)\(stale)",
+            &g, r, " L\(s.selectedLayer) \(d) \(side)\(heads) \(d) \(bytes) \(d) mem \(M)\(stale)",
             focused: s.focus == .attention)
         let area = Layout.heatArea(r)
         let perCell = s.halfBlocks ? 2 : 1
@@ -275,6 +283,7 @@ struct Renderer {
             g.put(area.x + c + 1, axisY, "seg", .accent)
             if c >= 4 { g.put(area.x + c - 4, axisY, "mem", .dim) }
         }
+        markBeyondB(&g, hm, axisY: axisY, x0: area.x, memoryKeys: M)
         // Legend with numbers.
         let ly = axisY + 1
         var x = g.put(area.x, ly, String(format: "%.1e ", Heatmap.threshold(1, top: hm.maxValue, scale: s.scale)), .dim)
@@ -322,6 +331,12 @@ struct Renderer {
     // MARK: Distance
 
     func distance(_ g: inout Grid, _ r: Rect) {
+        if let c = s.comparison, let pa = s.windowProfiles[s.window(c.a)],
+            let pb = s.windowProfiles[s.window(s.memory)]
+        {
+            distanceAB(&g, r, a: pa, b: pb)
+            return
+        }
         header(&g, r, " 3 mass by distance (log bins), mean, beyond seg", focused: s.focus == .distance)
         guard !s.profiles.isEmpty else { g.put(r.x + 1, r.y + 1, "computing the segment...", .dim); return }
         let bins = s.profiles[0].bins.count
@@ -375,6 +390,7 @@ struct Renderer {
     // MARK: Text
 
     func text(_ g: inout Grid, _ r: Rect) {
+        if let c = s.comparison, c.deltaMode { textDelta(&g, r, c); return }
         let area = Layout.textArea(r)
         let a = s.analysis
         var info = " @\(s.cursor)/\(s.text.count)"
