@@ -60,6 +60,8 @@ public enum CompareAction: Sendable, Equatable {
 
 public enum EvalAction: Sendable {
     case start, cancel, halveBytes, doubleBytes, setBytes(Int), pinBaseline
+    /// The selected run: back to its memory setting (Enter in the Eval pane), or deleted (d / Del there).
+    case restoreRun, deleteRun
 }
 
 /// The input line at the bottom: `:` commands, `/` search and a layer's memory value.

@@ -59,8 +59,10 @@ public struct WindowLosses: Sendable {
     /// Element i is the loss in bits of predicting byte start+i+1 from the bytes up to start+i; the last is NaN
     /// (nothing after it in the window). Their mean is `evaluate`'s bpc.
     public let bits: [Float]
-    /// Per layer: attention mass by distance, averaged over every query of the window.
+    /// Per layer: attention mass by distance, averaged over the queries of the window's segments (at most
+    /// `profiledSegments` of them, evenly spaced, as the real engine samples them).
     public let profiles: [DistanceProfile]
+    public static let profiledSegments = 64
     public init(bits: [Float], profiles: [DistanceProfile]) { self.bits = bits; self.profiles = profiles }
 }
 

@@ -359,6 +359,23 @@ func reduceEval(_ s: inout AppState, _ a: EvalAction) -> Effect {
     case .setBytes(let n):
         s.evalBytes = n
         e = e.merged(refreshComparison(&s))
+    case .restoreRun:
+        guard s.focus == .evaluation else { return reduceInput(&s, .open(.memoryValue)) }
+        guard !s.runs.isEmpty else { s.say("no runs yet: e runs an evaluation", error: true); break }
+        let run = s.runs[Swift.min(s.runs.count - 1, s.selectedRun ?? s.runs.count - 1)]
+        guard run.memory != s.memory else { s.say("run \(run.id)'s memory is the current one"); break }
+        s.preset = nil
+        let e2 = reduceLayers(&s, .setAll(run.memory))
+        s.say("memory of run \(run.id) restored: \(MemorySpec.compact(run.memory)) (u undoes)")
+        return e2
+    case .deleteRun:
+        guard s.focus == .evaluation else { s.say("d deletes a run in the Eval pane (5)", error: true); break }
+        guard !s.runs.isEmpty else { s.say("no runs to delete", error: true); break }
+        let i = Swift.min(s.runs.count - 1, s.selectedRun ?? s.runs.count - 1)
+        let run = s.runs.remove(at: i)
+        if s.baseline == run.id { s.baseline = nil }
+        s.selectedRun = s.runs.isEmpty ? nil : Swift.min(i, s.runs.count - 1)
+        s.say("run \(run.id) deleted")
     case .pinBaseline:
         guard !s.runs.isEmpty else { s.say("no runs yet: e runs an evaluation", error: true); break }
         let run = s.runs[s.selectedRun ?? s.runs.count - 1]

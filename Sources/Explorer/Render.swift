@@ -99,7 +99,13 @@ struct Renderer {
             left = " " + m
             role = s.messageIsError ? .error : .accent
         } else {
-            let bpc = s.lastBPC.map { String(format: "%.4f", $0) } ?? "-"
+            // The bpc of the current memory setting, or "stale" when the last run had another one.
+            var bpc = "-"
+            if let run = s.runs.last(where: { $0.memory == s.memory }) {
+                bpc = String(format: "%.4f", run.bpc)
+            } else if !s.runs.isEmpty {
+                bpc = "stale"
+            }
             var rate = "-"
             if let p = s.eval?.progress, p.seconds > 0 {
                 rate = formatBytes(Int(Double(p.done) / p.seconds)) + "/s"
@@ -208,8 +214,8 @@ struct Renderer {
         }
         if let last = s.runs.last, y < r.maxY {
             var t = String(format: "last %.4f bpc", last.bpc)
-            if let b = s.runs.first(where: { $0.id == s.baseline }) {
-                t += String(format: " %@%+.4f", glyphs.delta, last.bpc - b.bpc)
+            if let b = s.runs.first(where: { $0.id == s.baseline }), b.id != last.id {
+                t += b.bytes == last.bytes ? String(format: " %@%+.4f", glyphs.delta, last.bpc - b.bpc) : " (other bytes)"
             }
             g.put(r.x + 1, y, t, .plain, maxWidth: r.width - 1); y += 1
         }
@@ -462,30 +468,9 @@ struct Renderer {
                 r.x + 1, r.y + 1, "idle \(glyphs.dot) memory \(MemorySpec.compact(s.memory))", .dim,
                 maxWidth: r.width - 1)
         }
-        g.put(
-            r.x, r.y + 2, "   #  memory          state  ratio    bpc   \(glyphs.delta)base", .title,
-            maxWidth: r.width)
-        guard !s.runs.isEmpty else {
-            g.put(r.x + 1, r.y + 3, "no runs yet: e evaluates with the current memory", .dim, maxWidth: r.width - 1)
-            return
-        }
         let n = runRows(r)
-        let sel = s.selectedRun ?? s.runs.count - 1
-        let first = Swift.max(0, Swift.min(sel - n + 1, s.runs.count - n))
-        let base = s.runs.first { $0.id == s.baseline }
-        for j in 0..<Swift.min(n, s.runs.count - first) {
-            let run = s.runs[first + j]
-            let ratio = MemoryPlan.ratio(run.memory, to: s.model.defaultMemory)
-            let delta = base.map { String(format: "%+.4f", run.bpc - $0.bpc) } ?? ""
-            let mark = run.id == s.baseline ? String(glyphs.baselinePoint) : " "
-            let memory = pad(String(MemorySpec.compact(run.memory).prefix(14)), 14)
-            let pointer = first + j == sel ? String(glyphs.pointer) : " "
-            let line = String(
-                format: "%@%@%3d  %@ %6@ %5.2f %7.4f %8@", pointer, mark, run.id, memory,
-                formatCount(run.stateFloats), ratio, run.bpc, delta)
-            let role: Role = first + j == sel && s.focus == .evaluation ? .selected : .plain
-            g.put(r.x, r.y + Layout.runTableTop + j, line, role, maxWidth: r.width)
-        }
+        runsTable(&g, Rect(x: r.x, y: r.y + 2, width: r.width, height: n + 1))
+        guard !s.runs.isEmpty else { return }
         let chartTop = r.y + Layout.runTableTop + n + 1
         chart(&g, Rect(x: r.x, y: chartTop, width: r.width, height: r.maxY - chartTop))
     }
