@@ -103,7 +103,8 @@ run_once() {
         pass "evaluation finished: $(screen | grep -oE 'run 1: [0-9.]+ bpc' | head -1)"
     else fail "evaluation did not finish within 120 s"; fi
     keys 5
-    wait_for '(│|[|]).{0,2} +1  L0' 5 && pass "runs table lists run 1" || fail "runs table has no run 1"
+    wait_for '(│|[|]).{0,3} +1 +[0-9.]+ (B|KiB|MiB) +[0-9]\.[0-9]{4}' 5 && pass "runs table lists run 1" \
+        || fail "runs table has no run 1"
 
     ab_once
     # Quit and check the terminal is restored.
@@ -140,7 +141,7 @@ ab_once() {
     esac
     [ "$shaded" -gt 0 ] && pass "text shaded by Δ ($shaded lines with Δ attributes)" || fail "no Δ shading in the text"
     local first
-    first=$(screen | grep -oE '^.? +1 +[0-9]+ +[0-9.]+ +[0-9.]+ +[-+][0-9.]+' | head -1)
+    first=$(screen | grep -oE '(│|[|]).? +1 +[0-9]+ +[0-9.]+ +[0-9.]+ +[-+][0-9.]+' | head -1)
     [ -n "$first" ] && pass "worst byte listed: $first" || fail "no first row in the list"
     keys w
     if wait_for '#1: byte [0-9]+' 10; then

@@ -87,13 +87,15 @@ extension Renderer {
             return
         }
         guard !c.worst.isEmpty else {
-            g.put(r.x + 1, r.y, "A and B are the same setting: change the memory to compare", .dim, maxWidth: r.width - 1)
+            let t = "A and B are the same setting: change the memory to compare"
+            g.put(r.x + 1, r.y, t, .dim, maxWidth: r.width - 1)
             return
         }
         let d = glyphs.delta
         g.put(r.x, r.y, " where memory matters: B loses most (w jumps)", .title, maxWidth: r.width)
         guard r.height >= 3 else { return }
-        g.put(r.x, r.y + 1, "   #   byte  A bit  B bit     \(d)  context \(glyphs.ascii ? ">" : "›")next", .dim, maxWidth: r.width)
+        let columns = "   #   byte  A bit  B bit     \(d)  context \(glyphs.ascii ? ">" : "›")next"
+        g.put(r.x, r.y + 1, columns, .dim, maxWidth: r.width)
         let rows = r.height - 2
         let sel = c.selectedWorst
         let first = sel < rows ? 0 : sel - rows + 1

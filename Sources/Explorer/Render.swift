@@ -215,7 +215,9 @@ struct Renderer {
         if let last = s.runs.last, y < r.maxY {
             var t = String(format: "last %.4f bpc", last.bpc)
             if let b = s.runs.first(where: { $0.id == s.baseline }), b.id != last.id {
-                t += b.bytes == last.bytes ? String(format: " %@%+.4f", glyphs.delta, last.bpc - b.bpc) : " (other bytes)"
+                t +=
+                    b.bytes == last.bytes
+                    ? String(format: " %@%+.4f", glyphs.delta, last.bpc - b.bpc) : " (other bytes)"
             }
             g.put(r.x + 1, y, t, .plain, maxWidth: r.width - 1); y += 1
         }

@@ -12,7 +12,9 @@ extension Renderer {
     /// One run's cells before the memory setting.
     func runCells(_ run: Run, base: Run?, wide: Bool, pointer: Bool) -> String {
         var delta = ""
-        if let base, base.id != run.id { delta = base.bytes == run.bytes ? String(format: "%+.4f", run.bpc - base.bpc) : "—" }
+        if let base, base.id != run.id {
+            delta = base.bytes == run.bytes ? String(format: "%+.4f", run.bpc - base.bpc) : "—"
+        }
         if let base, base.id == run.id { delta = "base" }
         let mark = run.id == s.baseline ? String(glyphs.baselinePoint) : " "
         let p = pointer ? String(glyphs.pointer) : " "

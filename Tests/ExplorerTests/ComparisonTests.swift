@@ -21,7 +21,8 @@ func settle(_ s: inout AppState, _ e0: Effect, _ engine: FakeEngine = FakeEngine
         if e.window == .start, let job = s.windowJob {
             let w = job.window
             let r = try! engine.losses(
-                text: s.text, start: w.start, bytes: w.bytes, memory: w.memory, progress: { _ in }, cancelled: { false })
+                text: s.text, start: w.start, bytes: w.bytes, memory: w.memory, progress: { _ in },
+                cancelled: { false })
             next = next.merged(reduce(&s, .worker(.windowFinished(request: job.request, w, r, seconds: 0.5))))
         }
         if !next.recompute && next.window != .start { return }
@@ -166,7 +167,8 @@ func press(_ s: inout AppState, _ k: Key) { if let a = action(for: k, in: s) { a
         dump("ab-distance", g)
         #expect(g.text.contains("A vs B over 512 B: mass by distance"))
         #expect(g.text.contains("L3 A"))
-        #expect(g.text.contains(String(format: "L3 beyond seg: A %.1f%% B 0.0%% (mem 64, 0)", pa[3].beyondSegment * 100)))
+        let summary = String(format: "L3 beyond seg: A %.1f%% B 0.0%% (mem 64, 0)", pa[3].beyondSegment * 100)
+        #expect(g.text.contains(summary))
     }
 
     /// The state of the A/B golden screens: A the checkpoint's memory, B with L3 cut to 8, both windows known.
