@@ -103,16 +103,58 @@ run_once() {
         pass "evaluation finished: $(screen | grep -oE 'run 1: [0-9.]+ bpc' | head -1)"
     else fail "evaluation did not finish within 120 s"; fi
     keys 5
-    wait_for '(│|[|]).{0,2} +1  L0' 5 && pass "runs table lists run 1" || fail "runs table has no run 1"
+    wait_for '(│|[|]).{0,3} +1 +[0-9.]+ (B|KiB|MiB) +[0-9]\.[0-9]{4}' 5 && pass "runs table lists run 1" \
+        || fail "runs table has no run 1"
 
+    ab_once
     # Quit and check the terminal is restored.
     keys q
-    if wait_for '__EXIT=0' 10; then pass "quit with status 0"; else fail "did not quit cleanly: $(screen | tail -3)"; fi
+    # A model step in flight (evaluation or A/B window) finishes before the process ends: give it time under load.
+    if wait_for '__EXIT=0' 30; then pass "quit with status 0"; else fail "did not quit cleanly: $(screen | tail -3)"; fi
     local flags
     flags=$("${TMUX_CMD[@]}" display -p -t e2e '#{alternate_on} #{mouse_any_flag} #{cursor_flag} #{keypad_flag}')
     [ "$flags" = "0 0 1 0" ] && pass "terminal restored (alternate screen off, mouse off, cursor on, keypad off)" \
         || fail "terminal not restored: alternate mouse cursor keypad = $flags"
     screen | grep -q '1 Layers' && fail "explorer screen left behind" || pass "screen cleared"
+}
+
+# The A/B comparison (issue 9): pin A, change a layer (B), see the Δ shading and the list, jump to the worst
+# byte (the heatmap shows A's attention), undo. Runs inside run_once, over its 4 KiB evaluation window.
+ab_once() {
+    local l0
+    l0=$(layer0)
+    keys c
+    wait_for 'A L0' 5 && pass "c pins A: $(screen | head -1 | grep -oE 'A L0.*' | cut -c1-60)" \
+        || fail "no A in the header after c"
+    keys ':' 'mem 0 0' Enter
+    keys 4
+    if wait_for 'B loses most' 240; then pass "where-memory-matters list shown"
+    else fail "no where-memory-matters list within 180 s: $(screen | sed -n 2,3p)"; return; fi
+    screen | head -1 | grep -qE 'B L0:0' \
+        && pass "header shows B with L0 cleared" || fail "header has no B L0:0: $(screen | head -1)"
+    screen | grep -q 'B better -6' && pass "Δ legend shown" || fail "no Δ legend"
+    local shaded
+    case "$EXPECT_COLOUR" in
+        "256 colours") shaded=$(screen -e | grep -cE $'\e\\[[0-9;]*48;5;(224|217|210|203|196|160|124|195|153|117|81|39|27|19)[;m]') ;;
+        "8 colours") shaded=$(screen -e | grep -cE $'\e\\[[0-9;]*4[14][;m]|\e\\[1;3[16]m|\e\\[[0-9;]*1[;m]') ;;
+        *) shaded=$(screen -e | grep -cE $'\e\\[[0-9;]*[47][;m]') ;;
+    esac
+    [ "$shaded" -gt 0 ] && pass "text shaded by Δ ($shaded lines with Δ attributes)" || fail "no Δ shading in the text"
+    local first
+    first=$(screen | grep -oE '(│|[|]).? +1 +[0-9]+ +[0-9.]+ +[0-9.]+ +[-+][0-9.]+' | head -1)
+    [ -n "$first" ] && pass "worst byte listed: $first" || fail "no first row in the list"
+    keys w
+    if wait_for '#1: byte [0-9]+' 10; then
+        local at
+        at=$(screen | grep -oE '#1: byte [0-9]+' | grep -oE '[0-9]+$')
+        pass "w jumps to the worst byte $at"
+        keys 2
+        wait_for "A's (mean|max)" 60 && pass "heatmap shows A's attention at the jump" \
+            || fail "heatmap does not show A's attention: $(screen | sed -n 3p)"
+    else fail "w did not jump: $(screen | tail -1)"; fi
+    keys u
+    if wait_for 'undo: memory' 10 && [ "$(layer0)" = "$l0" ]; then pass "u undoes: L0 back to $l0"
+    else fail "undo did not restore L0 $l0 (now $(layer0))"; fi
 }
 
 # Signals (issue 8, finding 5): SIGTERM and SIGHUP end the explorer with 143 and 129, a fatal signal with

@@ -13,6 +13,8 @@ public enum Action: Sendable {
     /// Arrows and pages: what they move depends on the focused pane.
     case navigate(Navigation)
     case eval(EvalAction)
+    /// A/B comparison of two memory settings, and undo/redo of memory changes.
+    case compare(CompareAction)
     case input(InputAction)
     case mouse(MouseEvent)
     /// Results posted back by the model workers.
@@ -51,8 +53,15 @@ public enum TextAction: Sendable {
 
 public enum Navigation: Sendable, Equatable { case move(Direction), jump(Jump) }
 
+/// A is a pinned memory setting, B the current one; their per-byte losses over the evaluation window.
+public enum CompareAction: Sendable, Equatable {
+    case pin, unpin, swap, undo, redo, toggleDelta, nextWorst, previousWorst, showB
+}
+
 public enum EvalAction: Sendable {
     case start, cancel, halveBytes, doubleBytes, setBytes(Int), pinBaseline
+    /// The selected run: back to its memory setting (Enter in the Eval pane), or deleted (d / Del there).
+    case restoreRun, deleteRun
 }
 
 /// The input line at the bottom: `:` commands, `/` search and a layer's memory value.
@@ -66,6 +75,9 @@ public enum WorkerResult: Sendable {
     case evalProgress(request: Int, EvalProgress)
     case evalFinished(request: Int, EvalResult)
     case evalFailed(request: Int, String)
+    case windowProgress(request: Int, WindowProgress)
+    case windowFinished(request: Int, LossWindow, WindowLosses, seconds: Double)
+    case windowFailed(request: Int, String)
     case exported([String])
     case exportFailed(String)
 }
@@ -83,6 +95,8 @@ public struct Effect: Sendable, Equatable {
     /// Ask the worker for state.analysisRequest (cursor segment, current memory).
     public var recompute = false
     public var eval: Eval? = nil
+    /// Start (state.windowJob) or cancel the per-byte losses of the A/B window.
+    public var window: Eval? = nil
     public var export: Pane? = nil
     public var quit = false
     public init(
@@ -91,12 +105,15 @@ public struct Effect: Sendable, Equatable {
     ) {
         self.redraw = redraw; self.recompute = recompute; self.eval = eval; self.export = export; self.quit = quit
     }
+    public init(window: Eval?) { self.redraw = true; self.window = window }
     public static let none = Effect()
     public static let redraw = Effect(redraw: true)
 
-    func merged(_ o: Effect) -> Effect {
-        Effect(
+    public func merged(_ o: Effect) -> Effect {
+        var e = Effect(
             redraw: redraw || o.redraw, recompute: recompute || o.recompute, eval: o.eval ?? eval,
             export: o.export ?? export, quit: quit || o.quit)
+        e.window = o.window ?? window
+        return e
     }
 }

@@ -126,6 +126,17 @@ public struct AppState: Sendable {
     public var baseline: Int? = nil  // run id pinned as the baseline
     public var nextRunID = 1
 
+    // A/B comparison (Comparison.swift): A pinned, B the current memory; undo and redo of memory changes.
+    public var comparison: Comparison? = nil
+    public var undoStack: [[Int]] = []
+    public var redoStack: [[Int]] = []
+    /// Per-byte losses in bits over a window, by memory setting (cached: swapping or undoing costs nothing).
+    public var windows: [LossWindow: [Float]] = [:]
+    public var windowProfiles: [LossWindow: [DistanceProfile]] = [:]
+    public var windowSeconds: [LossWindow: Double] = [:]
+    public var windowRequest = 0
+    public var windowJob: WindowJob? = nil
+
     public init(
         model: ModelInfo, text: [UInt8], textName: String, memory: [Int]? = nil,
         display: Display = Display()
@@ -145,7 +156,7 @@ public struct AppState: Sendable {
     /// Whether the shown analysis is for the current cursor segment and memory.
     public var analysisIsCurrent: Bool {
         guard let a = analysis else { return false }
-        return analysisMemory == memory && cursor >= a.offset && cursor < a.offset + a.bytes.count
+        return analysisMemory == analysisTarget && cursor >= a.offset && cursor < a.offset + a.bytes.count
     }
     public var lastBPC: Double? { runs.last?.bpc }
 

@@ -83,6 +83,24 @@ public enum CommandParser {
             guard n >= 0 && n < c.textCount else { throw .invalid("offset \(n) is outside 0...\(c.textCount - 1)") }
             return [.text(.setCursor(n))]
         },
+        Command(
+            names: ["compare", "ab"], usage: "compare [off|swap]",
+            help: "pin the current memory as A (off: unpin; swap: swap A and B)"
+        ) { args, c throws(MemoryError) in
+            switch args.map({ $0.lowercased() }) {
+            case []: return [.compare(.pin)]
+            case ["off"]: return [.compare(.unpin)]
+            case ["swap"]: return [.compare(.swap)]
+            default: throw .invalid(":compare takes nothing, off or swap, not \(args.joined(separator: " "))")
+            }
+        },
+        Command(names: ["undo"], usage: "undo", help: "undo the last memory change, as u") {
+            args, c throws(MemoryError) in
+            try expect(args, 0, c); return [.compare(.undo)]
+        },
+        Command(names: ["redo"], usage: "redo", help: "redo it, as Ctrl-R") { args, c throws(MemoryError) in
+            try expect(args, 0, c); return [.compare(.redo)]
+        },
         Command(names: ["eval"], usage: "eval", help: "run bpc over the text, as e") { args, c throws(MemoryError) in
             try expect(args, 0, c); return [.eval(.start)]
         },

@@ -18,8 +18,12 @@ public final class Controller: @unchecked Sendable {
     private var analysisBusy = false
     private var evalToken = 0
     private var evalRunning = 0
+    private var windowToken = 0
+    private var windowRunning = 0
+    private var latestWindowProgress: Action? = nil
     private let analysisQueue = DispatchQueue(label: "memscope.analysis", qos: .userInitiated)
     private let evalQueue = DispatchQueue(label: "memscope.eval", qos: .utility)
+    private let windowQueue = DispatchQueue(label: "memscope.window", qos: .utility)
 
     public init(engine: any ExplorerEngine, text: [UInt8]) {
         self.engine = engine; self.text = text
@@ -27,7 +31,10 @@ public final class Controller: @unchecked Sendable {
 
     /// Whether a worker is busy or results wait: the UI polls faster then.
     public var busy: Bool {
-        lock.withLock { analysisBusy || evalRunning > 0 || !inbox.isEmpty || latestProgress != nil }
+        lock.withLock {
+            analysisBusy || evalRunning > 0 || windowRunning > 0 || !inbox.isEmpty || latestProgress != nil
+                || latestWindowProgress != nil
+        }
     }
 
     /// Asks for the segment holding text[offset] under `memory`; supersedes any earlier request.
@@ -91,14 +98,42 @@ public final class Controller: @unchecked Sendable {
 
     public func cancelEvaluation() { lock.withLock { evalToken = -1 } }
 
+    /// Starts the per-byte losses of `window` (the A/B comparison); any earlier window job is cancelled.
+    public func startWindow(request: Int, window: LossWindow) {
+        lock.withLock { windowToken = request; windowRunning += 1 }
+        windowQueue.async { [self] in
+            defer { lock.withLock { windowRunning -= 1 } }
+            let cancelled: @Sendable () -> Bool = { [self] in lock.withLock { windowToken != request } }
+            if cancelled() { return }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            do {
+                let progress: @Sendable (WindowProgress) -> Void = { [self] p in
+                    lock.withLock { latestWindowProgress = .worker(.windowProgress(request: request, p)) }
+                }
+                let result = try engine.losses(
+                    text: text, start: window.start, bytes: window.bytes, memory: window.memory, progress: progress,
+                    cancelled: cancelled)
+                let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                if !cancelled() {
+                    post(.worker(.windowFinished(request: request, window, result, seconds: secs)))
+                }
+            } catch is CancellationError {
+            } catch {
+                if !cancelled() { post(.worker(.windowFailed(request: request, "\(error)"))) }
+            }
+        }
+    }
+
+    public func cancelWindow() { lock.withLock { windowToken = -1 } }
+
     private func post(_ a: Action) { lock.withLock { inbox.append(a) } }
 
     /// Everything posted since the last drain, oldest first (only the latest progress report).
     public func drain() -> [Action] {
         lock.withLock {
-            var out: [Action] = latestProgress.map { [$0] } ?? []
+            var out: [Action] = (latestProgress.map { [$0] } ?? []) + (latestWindowProgress.map { [$0] } ?? [])
             out += inbox
-            inbox = []; latestProgress = nil
+            inbox = []; latestProgress = nil; latestWindowProgress = nil
             return out
         }
     }

@@ -51,6 +51,28 @@ public struct DistanceProfile: Sendable, Equatable {
         self.meanDistance = meanDistance; self.beyondSegment = beyondSegment
     }
 
+    /// Profiles of the same layer over several segments, each weighted by its queries: the window's profile.
+    public struct Accumulator: Sendable {
+        var mass: [Double] = [], mean = 0.0, beyond = 0.0, weight = 0.0, memoryKeys = 0
+        public init() {}
+        public mutating func add(_ a: AttentionCapture) {
+            let p = DistanceProfile(a)
+            let w = Double(a.queries)
+            if mass.count < p.bins.count { mass += [Double](repeating: 0, count: p.bins.count - mass.count) }
+            for (i, m) in p.bins.enumerated() { mass[i] += m * w }
+            mean += p.meanDistance * w; beyond += p.beyondSegment * w; weight += w
+            memoryKeys = Swift.max(memoryKeys, a.memoryKeys)
+        }
+        public func profile(layer: Int, bins: Int) -> DistanceProfile {
+            let w = Swift.max(weight, 1e-300)
+            var b = mass.map { $0 / w }
+            if b.count < bins { b += [Double](repeating: 0, count: bins - b.count) }
+            return DistanceProfile(
+                layer: layer, memoryKeys: memoryKeys, bins: b, meanDistance: mean / w, beyondSegment: beyond / w)
+        }
+        public var binCount: Int { mass.count }
+    }
+
     public static func all(_ s: SegmentAnalysis) -> [DistanceProfile] {
         let maxD = s.attention.map { $0.memoryKeys + $0.queries - 1 }.max() ?? 0
         let n = binCount(maxDistance: maxD)

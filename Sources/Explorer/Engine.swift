@@ -38,6 +38,32 @@ public protocol ExplorerEngine: Sendable {
         text: [UInt8], start: Int, bytes: Int, memory: [Int], progress: @Sendable (EvalProgress) -> Void,
         cancelled: @Sendable () -> Bool
     ) throws -> EvalResult
+    /// Per-byte losses in bits over text[start ..< start+bytes], run as `evaluate` runs it (segment by segment,
+    /// memories carried), and each layer's distance profile over the whole window.
+    func losses(
+        text: [UInt8], start: Int, bytes: Int, memory: [Int], progress: @Sendable (WindowProgress) -> Void,
+        cancelled: @Sendable () -> Bool
+    ) throws -> WindowLosses
+}
+
+/// How far a loss window has got: bytes predicted of the total, and the seconds so far.
+public struct WindowProgress: Sendable, Equatable {
+    public let done: Int, total: Int
+    public let seconds: Double
+    public init(done: Int, total: Int, seconds: Double) { self.done = done; self.total = total; self.seconds = seconds }
+    public var fraction: Double { total == 0 ? 1 : Double(done) / Double(total) }
+}
+
+/// A window of text under one memory setting: what the A/B comparison needs from the model.
+public struct WindowLosses: Sendable {
+    /// Element i is the loss in bits of predicting byte start+i+1 from the bytes up to start+i; the last is NaN
+    /// (nothing after it in the window). Their mean is `evaluate`'s bpc.
+    public let bits: [Float]
+    /// Per layer: attention mass by distance, averaged over the queries of the window's segments (at most
+    /// `profiledSegments` of them, evenly spaced, as the real engine samples them).
+    public let profiles: [DistanceProfile]
+    public static let profiledSegments = 64
+    public init(bits: [Float], profiles: [DistanceProfile]) { self.bits = bits; self.profiles = profiles }
 }
 
 extension ExplorerEngine {

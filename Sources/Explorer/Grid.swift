@@ -7,6 +7,8 @@ public enum Role: Sendable, Hashable {
     case heat(top: UInt8, bottom: UInt8)
     /// Text shaded by a level 0...15 (loss in bits, or attention): background colour, or attributes without colour.
     case shade(UInt8)
+    /// Text shaded by a loss difference, B minus A: -7 (B much better) ... 0 (same) ... 7 (B much worse).
+    case delta(Int8)
     /// A byte of a hit of the last `/` search in the text pane.
     case match
 }

@@ -103,9 +103,8 @@ public enum KeyMap {
         normal([.char("-")], .layers(.halve), "Memory", "halve it"),
         normal([.char("0")], .layers(.clear), "Memory", "clear it (0)"),
         normal([.char("=")], .layers(.copyToAll), "Memory", "copy it to all layers"),
-        normal(
-            [.char("m"), .enter], .input(.open(.memoryValue)), "Memory",
-            "type an exact length (Enter: Layers pane)"),
+        normal([.char("m")], .input(.open(.memoryValue)), "Memory", "type an exact length for the selected layer"),
+        normal([.enter], .eval(.restoreRun), "Memory", "Eval pane: restore the run's memory; else as m"),
         normal([.char("P")], .layers(.cyclePreset), "Memory", "next preset (full, interleaved, last, first, none)"),
         normal([.char("R")], .layers(.reset), "Memory", "back to the checkpoint's memory"),
 
@@ -124,6 +123,16 @@ public enum KeyMap {
         normal([.char("<")], .eval(.halveBytes), "Evaluation", "halve the bytes evaluated"),
         normal([.char(">")], .eval(.doubleBytes), "Evaluation", "double the bytes evaluated"),
         normal([.char("p")], .eval(.pinBaseline), "Evaluation", "pin the selected run as the baseline"),
+        normal([.char("d"), .delete], .eval(.deleteRun), "Evaluation", "Eval pane: delete the selected run"),
+
+        normal([.char("c")], .compare(.pin), "Compare A/B", "pin the current memory as A; changes make B"),
+        normal([.char("C")], .compare(.swap), "Compare A/B", "swap A and B"),
+        normal([.char("D")], .compare(.toggleDelta), "Compare A/B", "text pane: loss B-A (Δ) / loss of B"),
+        normal([.char("w")], .compare(.nextWorst), "Compare A/B", "jump to the next byte where B loses most"),
+        normal([.char("W")], .compare(.previousWorst), "Compare A/B", "jump to the previous one"),
+        normal([.char("b")], .compare(.showB), "Compare A/B", "heatmap: back to B's attention after a jump"),
+        normal([.char("u")], .compare(.undo), "Compare A/B", "undo the last memory change"),
+        normal([.ctrl("r")], .compare(.redo), "Compare A/B", "redo it"),
     ]
 
     /// `1`-`5`: one per pane, from the Pane enum.

@@ -20,6 +20,7 @@ public func reduce(_ s: inout AppState, _ action: Action) -> Effect {
     case .text(let a): e = reduceText(&s, a)
     case .navigate(let n): e = navigate(&s, n)
     case .eval(let a): e = reduceEval(&s, a)
+    case .compare(let a): e = reduceCompare(&s, a)
     case .input(let a): e = reduceInput(&s, a)
     case .mouse(let m): e = reduceMouse(&s, m)
     case .worker(let r): e = reduceWorker(&s, r)
@@ -148,6 +149,7 @@ private func setMemory(_ s: inout AppState, layer l: Int, _ v: Int) -> Effect {
         return .redraw
     }
     guard s.memory[l] != v else { return .redraw }
+    s.recordUndo()
     s.memory[l] = v
     s.preset = nil
     return memoryChanged(&s)
@@ -155,6 +157,7 @@ private func setMemory(_ s: inout AppState, layer l: Int, _ v: Int) -> Effect {
 
 private func setAllMemory(_ s: inout AppState, _ m: [Int]) -> Effect {
     guard m != s.memory else { return .redraw }
+    s.recordUndo()
     s.memory = m
     return memoryChanged(&s)
 }
@@ -171,9 +174,11 @@ private func applyPreset(_ s: inout AppState, _ p: Preset) -> Effect {
     return e
 }
 
-/// A new memory: recompute the segment, restart a running evaluation, keep the zoom possible.
-private func memoryChanged(_ s: inout AppState) -> Effect {
-    var e = s.recompute()
+/// A new memory: recompute the segment, restart a running evaluation, keep the zoom possible, and
+/// compute B's window when A is pinned.
+func memoryChanged(_ s: inout AppState) -> Effect {
+    s.comparison?.heatmapA = false
+    var e = s.recompute().merged(refreshComparison(&s))
     if let ev = s.eval {
         s.evalRequest += 1
         s.eval = EvalStatus(request: s.evalRequest, memory: s.memory, bytesTotal: ev.bytesTotal, progress: nil)
@@ -346,11 +351,31 @@ func reduceEval(_ s: inout AppState, _ a: EvalAction) -> Effect {
     case .halveBytes:
         s.evalBytes = Swift.max(1, s.evalBytes / 2)
         s.say("evaluation over \(formatBytes(s.evalBytes))")
+        e = e.merged(refreshComparison(&s))
     case .doubleBytes:
         s.evalBytes = Swift.min(s.text.count, s.evalBytes * 2)
         s.say("evaluation over \(formatBytes(s.evalBytes))" + (s.evalBytes == s.text.count ? " (the whole text)" : ""))
+        e = e.merged(refreshComparison(&s))
     case .setBytes(let n):
         s.evalBytes = n
+        e = e.merged(refreshComparison(&s))
+    case .restoreRun:
+        guard s.focus == .evaluation else { return reduceInput(&s, .open(.memoryValue)) }
+        guard !s.runs.isEmpty else { s.say("no runs yet: e runs an evaluation", error: true); break }
+        let run = s.runs[Swift.min(s.runs.count - 1, s.selectedRun ?? s.runs.count - 1)]
+        guard run.memory != s.memory else { s.say("run \(run.id)'s memory is the current one"); break }
+        s.preset = nil
+        let e2 = reduceLayers(&s, .setAll(run.memory))
+        s.say("memory of run \(run.id) restored: \(MemorySpec.compact(run.memory)) (u undoes)")
+        return e2
+    case .deleteRun:
+        guard s.focus == .evaluation else { s.say("d deletes a run in the Eval pane (5)", error: true); break }
+        guard !s.runs.isEmpty else { s.say("no runs to delete", error: true); break }
+        let i = Swift.min(s.runs.count - 1, s.selectedRun ?? s.runs.count - 1)
+        let run = s.runs.remove(at: i)
+        if s.baseline == run.id { s.baseline = nil }
+        s.selectedRun = s.runs.isEmpty ? nil : Swift.min(i, s.runs.count - 1)
+        s.say("run \(run.id) deleted")
     case .pinBaseline:
         guard !s.runs.isEmpty else { s.say("no runs yet: e runs an evaluation", error: true); break }
         let run = s.runs[s.selectedRun ?? s.runs.count - 1]
@@ -420,7 +445,7 @@ func reduceMouse(_ s: inout AppState, _ m: MouseEvent) -> Effect {
     guard let r = layout.panes[pane] else { return .redraw }
     switch pane {
     case .text:
-        let area = Layout.textArea(r)
+        let area = textArea(s, r)
         guard area.contains(x: m.x, y: m.y) else { break }
         let top = textTopLine(s, area: area)
         let n = (top + m.y - area.y) * area.width + (m.x - area.x)
@@ -471,6 +496,8 @@ func reduceWorker(_ s: inout AppState, _ r: WorkerResult) -> Effect {
         guard s.eval?.request == request else { return .none }
         s.eval = nil
         s.say("evaluation failed: \(m)", error: true)
+    case .windowProgress, .windowFinished, .windowFailed:
+        return reduceWindowResult(&s, r)
     case .exported(let paths):
         s.say("wrote " + paths.joined(separator: ", "))
     case .exportFailed(let m):

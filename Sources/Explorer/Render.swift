@@ -71,7 +71,8 @@ struct Renderer {
 
     func title(_ g: inout Grid, _ r: Rect) {
         g.fill(r, " ", .header)
-        let left = " MemScope \(glyphs.dot) \(s.model.name) \(glyphs.dot) \(s.textName) (\(formatBytes(s.text.count)))"
+        var left = " MemScope \(glyphs.dot) \(s.model.name) \(glyphs.dot) \(s.textName) (\(formatBytes(s.text.count)))"
+        if let c = s.comparison { left = " MemScope \(glyphs.dot) " + abHeader(c) }
         let right = "? help  q quit "
         g.put(0, r.y, left, .header, maxWidth: r.width - right.count - 1)
         g.put(r.width - right.count, r.y, right, .header)
@@ -98,7 +99,13 @@ struct Renderer {
             left = " " + m
             role = s.messageIsError ? .error : .accent
         } else {
-            let bpc = s.lastBPC.map { String(format: "%.4f", $0) } ?? "-"
+            // The bpc of the current memory setting, or "stale" when the last run had another one.
+            var bpc = "-"
+            if let run = s.runs.last(where: { $0.memory == s.memory }) {
+                bpc = String(format: "%.4f", run.bpc)
+            } else if !s.runs.isEmpty {
+                bpc = "stale"
+            }
             var rate = "-"
             if let p = s.eval?.progress, p.seconds > 0 {
                 rate = formatBytes(Int(Double(p.done) / p.seconds)) + "/s"
@@ -122,7 +129,13 @@ struct Renderer {
             let role: Role = s.focus == p ? .selected : (all || s.mainPane == p ? .title : .dim)
             g.put(x, r.y, label, role, maxWidth: r.maxX - x)
         }
-        if s.analysing { g.put(r.maxX - 12, r.y, "computing...", .warning) }
+        if s.analysing {
+            g.put(r.maxX - 12, r.y, "computing...", .warning)
+        } else if let job = s.windowJob, let c = s.comparison {
+            let which = job.window.memory == c.a ? "A" : "B"
+            let t = String(format: "%@ %.0f%%", which, (job.progress?.fraction ?? 0) * 100)
+            g.put(r.maxX - t.count - 1, r.y, t, .warning)
+        }
     }
 
     // MARK: Layers
@@ -201,8 +214,10 @@ struct Renderer {
         }
         if let last = s.runs.last, y < r.maxY {
             var t = String(format: "last %.4f bpc", last.bpc)
-            if let b = s.runs.first(where: { $0.id == s.baseline }) {
-                t += String(format: " %@%+.4f", glyphs.delta, last.bpc - b.bpc)
+            if let b = s.runs.first(where: { $0.id == s.baseline }), b.id != last.id {
+                t +=
+                    b.bytes == last.bytes
+                    ? String(format: " %@%+.4f", glyphs.delta, last.bpc - b.bpc) : " (other bytes)"
             }
             g.put(r.x + 1, y, t, .plain, maxWidth: r.width - 1); y += 1
         }
@@ -238,10 +253,11 @@ struct Renderer {
         let M = att.memoryKeys
         let stale = s.analysisIsCurrent ? "" : " (updating)"
         let heads = view == .mean || view == .max ? "\(view) of \(att.heads) heads" : "\(view)"
+        let side = s.comparison?.heatmapA == true && s.analysisMemory == s.comparison?.a ? "A's " : ""
         let bytes = "bytes \(a.offset)-\(a.offset + a.bytes.count - 1)"
         let d = glyphs.dot
         header(
-            &g, r, " L\(s.selectedLayer) \(d) \(heads) \(d) \(bytes) \(d) mem \(M)\(stale)",
+            &g, r, " L\(s.selectedLayer) \(d) \(side)\(heads) \(d) \(bytes) \(d) mem \(M)\(stale)",
             focused: s.focus == .attention)
         let area = Layout.heatArea(r)
         let perCell = s.halfBlocks ? 2 : 1
@@ -275,6 +291,7 @@ struct Renderer {
             g.put(area.x + c + 1, axisY, "seg", .accent)
             if c >= 4 { g.put(area.x + c - 4, axisY, "mem", .dim) }
         }
+        markBeyondB(&g, hm, axisY: axisY, x0: area.x, memoryKeys: M)
         // Legend with numbers.
         let ly = axisY + 1
         var x = g.put(area.x, ly, String(format: "%.1e ", Heatmap.threshold(1, top: hm.maxValue, scale: s.scale)), .dim)
@@ -322,6 +339,12 @@ struct Renderer {
     // MARK: Distance
 
     func distance(_ g: inout Grid, _ r: Rect) {
+        if let c = s.comparison, let pa = s.windowProfiles[s.window(c.a)],
+            let pb = s.windowProfiles[s.window(s.memory)]
+        {
+            distanceAB(&g, r, a: pa, b: pb)
+            return
+        }
         header(&g, r, " 3 mass by distance (log bins), mean, beyond seg", focused: s.focus == .distance)
         guard !s.profiles.isEmpty else { g.put(r.x + 1, r.y + 1, "computing the segment...", .dim); return }
         let bins = s.profiles[0].bins.count
@@ -375,6 +398,7 @@ struct Renderer {
     // MARK: Text
 
     func text(_ g: inout Grid, _ r: Rect) {
+        if let c = s.comparison, c.deltaMode { textDelta(&g, r, c); return }
         let area = Layout.textArea(r)
         let a = s.analysis
         var info = " @\(s.cursor)/\(s.text.count)"
@@ -446,30 +470,9 @@ struct Renderer {
                 r.x + 1, r.y + 1, "idle \(glyphs.dot) memory \(MemorySpec.compact(s.memory))", .dim,
                 maxWidth: r.width - 1)
         }
-        g.put(
-            r.x, r.y + 2, "   #  memory          state  ratio    bpc   \(glyphs.delta)base", .title,
-            maxWidth: r.width)
-        guard !s.runs.isEmpty else {
-            g.put(r.x + 1, r.y + 3, "no runs yet: e evaluates with the current memory", .dim, maxWidth: r.width - 1)
-            return
-        }
         let n = runRows(r)
-        let sel = s.selectedRun ?? s.runs.count - 1
-        let first = Swift.max(0, Swift.min(sel - n + 1, s.runs.count - n))
-        let base = s.runs.first { $0.id == s.baseline }
-        for j in 0..<Swift.min(n, s.runs.count - first) {
-            let run = s.runs[first + j]
-            let ratio = MemoryPlan.ratio(run.memory, to: s.model.defaultMemory)
-            let delta = base.map { String(format: "%+.4f", run.bpc - $0.bpc) } ?? ""
-            let mark = run.id == s.baseline ? String(glyphs.baselinePoint) : " "
-            let memory = pad(String(MemorySpec.compact(run.memory).prefix(14)), 14)
-            let pointer = first + j == sel ? String(glyphs.pointer) : " "
-            let line = String(
-                format: "%@%@%3d  %@ %6@ %5.2f %7.4f %8@", pointer, mark, run.id, memory,
-                formatCount(run.stateFloats), ratio, run.bpc, delta)
-            let role: Role = first + j == sel && s.focus == .evaluation ? .selected : .plain
-            g.put(r.x, r.y + Layout.runTableTop + j, line, role, maxWidth: r.width)
-        }
+        runsTable(&g, Rect(x: r.x, y: r.y + 2, width: r.width, height: n + 1))
+        guard !s.runs.isEmpty else { return }
         let chartTop = r.y + Layout.runTableTop + n + 1
         chart(&g, Rect(x: r.x, y: chartTop, width: r.width, height: r.maxY - chartTop))
     }

@@ -71,4 +71,41 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
             throw CancellationError()
         }
     }
+
+    public func losses(
+        text: [UInt8], start: Int, bytes: Int, memory: [Int], progress: @Sendable (WindowProgress) -> Void,
+        cancelled: @Sendable () -> Bool
+    ) throws -> WindowLosses {
+        let lo = min(max(0, start), text.count), hi = min(text.count, lo + max(0, bytes)), n = hi - lo
+        guard n >= 2 else { throw AnalysisError.badRequest("a loss window needs at least 2 bytes, not \(n)") }
+        let T = segmentLength
+        // Batch 1 and segments as Evaluator.evaluate runs them, so that the window's mean is eval's bpc.
+        let run = try Inference(
+            model: model, batch: 1, segment: min(T, n - 1), options: RunOptions(config: model.config, memory: memory))
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        var out = [Float](repeating: .nan, count: n)
+        var pos = 0
+        let L = model.config.nLayer
+        var acc = [DistanceProfile.Accumulator](repeating: .init(), count: L)
+        // Capturing attention costs about as much as the step: the profiles sample at most 64 segments, evenly.
+        let segments = (n - 1 + T - 1) / T, stride = max(1, segments / WindowLosses.profiledSegments)
+        var index = 0
+        while pos < n - 1 {
+            if cancelled() { throw CancellationError() }
+            let t = min(T, n - 1 - pos)
+            let step = run.step(
+                inputs: Array(text[(lo + pos)..<(lo + pos + t)]), targets: Array(text[(lo + pos + 1)...(lo + pos + t)]),
+                capture: index % stride == 0 ? Set(0..<L) : [])
+            index += 1
+            for c in step.attention { acc[c.layer].add(c) }
+            for i in 0..<t {
+                out[pos + i] = -step.logProbs[i] / Float(M_LN2)
+            }
+            pos += t
+            let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            progress(WindowProgress(done: pos, total: n - 1, seconds: secs))
+        }
+        let bins = acc.map(\.binCount).max() ?? 1
+        return WindowLosses(bits: out, profiles: acc.enumerated().map { $1.profile(layer: $0, bins: bins) })
+    }
 }

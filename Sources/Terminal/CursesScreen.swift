@@ -16,6 +16,7 @@ final class CursesScreen {
     private var attrCache: [Role: (attr_t, Int16)] = [:]
     private var levels = 16  // colours in the heat ramp
     private var uiPairBase: Int16 = 0
+    private var deltaPairBase: Int16 = 0
 
     init(options: TerminalOptions) throws {
         // Locale first, or ncursesw prints UTF-8 as junk; fall back to C.UTF-8 where LANG is unset.
@@ -129,6 +130,16 @@ final class CursesScreen {
             (is256 ? 244 : Int16(COLOR_WHITE), -1),  // dim, border
         ]
         for (i, p) in ui.enumerated() { init_pair(uiPairBase + Int16(i), p.0, p.1) }
+        // Δ (loss B minus A), diverging: blues where B is better, reds where it is worse, levels 1...7 each side.
+        deltaPairBase = uiPairBase + Int16(ui.count)
+        let worse: [Int16] = is256 ? [224, 217, 210, 203, 196, 160, 124] : [Int16](repeating: Int16(COLOR_RED), count: 7)
+        let better: [Int16] = is256 ? [195, 153, 117, 81, 39, 27, 19] : [Int16](repeating: Int16(COLOR_BLUE), count: 7)
+        for i in 0..<7 {
+            let fgW: Int16 = is256 && i < 4 ? Int16(COLOR_BLACK) : Int16(COLOR_WHITE)
+            let fgB: Int16 = is256 && i < 4 ? Int16(COLOR_BLACK) : Int16(COLOR_WHITE)
+            init_pair(deltaPairBase + Int16(i), fgW, worse[i])
+            init_pair(deltaPairBase + 7 + Int16(i), fgB, better[i])
+        }
     }
 
     private func level(_ l: UInt8) -> Int { Int(l) * levels / 16 }
@@ -152,6 +163,16 @@ final class CursesScreen {
             case .cursor: out = (rev | bold, 0)
             case .match: out = (bold | ul, base + 3)
             case .heat(let t, let b): out = (normal, Int16(1 + level(t) * levels + level(b)))
+            case .delta(let l):
+                // 8 colours have one red and one blue: small differences in bold, large ones as the background.
+                let k = Int16(abs(Int(l)) - 1)
+                if l == 0 {
+                    out = (normal, 0)
+                } else if mode == .c256 || abs(l) >= 3 {
+                    out = (normal, deltaPairBase + (l > 0 ? k : 7 + k))
+                } else {
+                    out = (bold, l > 0 ? base + 4 : base + 2)
+                }
             case .shade(let l):
                 let bg = level(l)
                 let fg = bg < levels / 2 ? levels - 1 : 0
@@ -166,6 +187,8 @@ final class CursesScreen {
             case .dim, .border: out = (dim, 0)
             case .match: out = (bold | ul, 0)
             case .shade(let l): out = (l >= 10 ? rev : (l >= 5 ? ul : normal), 0)
+            // No colour: B worse is underlined, much worse reversed; B better is dim.
+            case .delta(let l): out = (l >= 3 ? rev : (l >= 1 ? ul | bold : (l <= -1 ? dim : normal)), 0)
             }
         }
         attrCache[role] = out

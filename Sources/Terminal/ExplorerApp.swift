@@ -31,7 +31,8 @@ public enum ExplorerApp {
         func apply(_ e: Effect) {
             if e.redraw { dirty = true }
             if e.recompute {
-                controller.requestAnalysis(request: state.analysisRequest, offset: state.cursor, memory: state.memory)
+                controller.requestAnalysis(
+                    request: state.analysisRequest, offset: state.cursor, memory: state.analysisTarget)
             }
             switch e.eval {
             case .start?:
@@ -39,6 +40,11 @@ public enum ExplorerApp {
                     controller.startEvaluation(request: ev.request, start: 0, bytes: ev.bytesTotal, memory: ev.memory)
                 }
             case .cancel?: controller.cancelEvaluation()
+            case nil: break
+            }
+            switch e.window {
+            case .start?: if let job = state.windowJob { controller.startWindow(request: job.request, window: job.window) }
+            case .cancel?: controller.cancelWindow()
             case nil: break
             }
             if let pane = e.export {
@@ -71,7 +77,10 @@ public enum ExplorerApp {
             }
             for a in controller.drain() {
                 let onlyProgress: Bool = {
-                    if case .worker(.evalProgress) = a { return true }; return false
+                    switch a {
+                    case .worker(.evalProgress), .worker(.windowProgress): return true
+                    default: return false
+                    }
                 }()
                 let e = reduce(&state, a)
                 if onlyProgress && !keyed && Date().timeIntervalSince(lastDraw) < 0.066 {
@@ -92,6 +101,7 @@ public enum ExplorerApp {
             }
         }
         controller.cancelEvaluation()
+        controller.cancelWindow()
         if let sig = endingSignal {
             screen.close()
             signals.cancel()

@@ -77,5 +77,62 @@ enum ExplorerBench {
                 format:
                     "redraw    %.1f ms median, %.1f ms worst at 120x40; %.1f ms median at 80x24  (a key press: reduce + render; target 50 ms)",
                 median(frames) * 1000, frames.max()! * 1000, median(small) * 1000))
+        try abWindow(engine: engine, bytes: bytes, state: &state, size: size)
     }
+
+    /// The A/B comparison over the 64 KiB evaluation window: one plain evaluation for reference, then the two
+    /// loss windows (A, then B with the last layer's memory halved) run by the Controller as in the explorer,
+    /// while this thread presses keys and draws frames to show that the UI is not blocked.
+    static func abWindow(engine: TXLEngine, bytes: [UInt8], state: inout AppState, size: Size) throws {
+        let n = min(bytes.count, 65_536)
+        let a = engine.defaultMemory
+        var b = a
+        b[b.count - 1] /= 2
+        var t = now()
+        let single = try engine.evaluate(
+            text: bytes, start: 0, bytes: n, memory: a, progress: { _ in }, cancelled: { false })
+        let evalSeconds = now() - t
+        state.evalBytes = n
+        _ = reduce(&state, .layers(.setAll(a)))
+        let controller = Controller(engine: engine, text: bytes)
+        var frames: [Double] = []
+        var bpc: [Double] = []
+        t = now()
+        var e = reduce(&state, .compare(.pin))
+        while true {
+            if e.window == .start, let job = state.windowJob {
+                controller.startWindow(request: job.request, window: job.window)
+            }
+            e = .none
+            for action in controller.drain() {
+                if case .worker(.windowFinished(_, let w, let r, _)) = action {
+                    if w.memory == a || w.memory == b { bpc.append(AppState.bpc(r.bits)) }
+                }
+                if case .worker(.windowFailed(_, let m)) = action { throw ExplorerBenchError.failed(m) }
+                e = e.merged(reduce(&state, action))
+            }
+            if state.windows[state.window(a)] != nil && state.memory == a {
+                e = e.merged(reduce(&state, .layers(.setAll(b))))  // A done: make B
+            }
+            if state.abLosses != nil { break }
+            let f = now()
+            _ = reduce(&state, .layers(frames.count % 2 == 0 ? .next : .previous))
+            _ = render(state, size: size)
+            frames.append(now() - f)
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let abSeconds = now() - t
+        print(
+            String(
+                format:
+                    "a/b       %.1f s for A and B over %@ (A %@, B %@): %.2fx one evaluation (%.1f s, bpc %.4f; target 2x); "
+                    + "window bpc A %.4f B %.4f; %d frames drawn meanwhile, worst %.1f ms",
+                abSeconds, formatBytes(n), MemorySpec.compact(a), MemorySpec.compact(b), abSeconds / evalSeconds,
+                evalSeconds, single.bpc, bpc.first ?? .nan, bpc.last ?? .nan, frames.count, (frames.max() ?? 0) * 1000))
+    }
+}
+
+enum ExplorerBenchError: Error, CustomStringConvertible {
+    case failed(String)
+    var description: String { if case .failed(let m) = self { return "A/B window failed: \(m)" }; return "" }
 }

@@ -85,6 +85,41 @@ struct FakeEngine: ExplorerEngine {
     }
 }
 
+extension FakeEngine {
+    /// Per-byte losses: evaluate's, plus a term that grows as the memory of layer (i mod layers) shrinks,
+    /// so that cutting one layer hurts some bytes more than others.
+    func losses(
+        text: [UInt8], start: Int, bytes: Int, memory: [Int], progress: @Sendable (WindowProgress) -> Void,
+        cancelled: @Sendable () -> Bool
+    ) throws -> WindowLosses {
+        let n = min(bytes, text.count - start)
+        var out = [Float](repeating: .nan, count: n)
+        let t0 = Date()
+        for i in 0..<(n - 1) {
+            if i % segmentLength == 0 {
+                if cancelled() { throw CancellationError() }
+                if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+            }
+            let l = i % layerCount
+            let cut = 1 - Float(min(memory[l], defaultMemory[l])) / Float(max(1, defaultMemory[l]))
+            out[i] = lossBits(text[start + i + 1], memory: memory) + cut * Float(text[start + i + 1] % 5)
+            if (i + 1) % segmentLength == 0 || i == n - 2 {
+                progress(WindowProgress(done: i + 1, total: n - 1, seconds: Date().timeIntervalSince(t0)))
+            }
+        }
+        // Profiles: those of the segments of the window, accumulated as the real engine does.
+        var acc = [DistanceProfile.Accumulator](repeating: .init(), count: layerCount)
+        var seg = start
+        while seg < start + n - 1 {
+            let a = try analyse(text: text, offset: seg, memory: memory, cancelled: cancelled)
+            for c in a.attention { acc[c.layer].add(c) }
+            seg += segmentLength
+        }
+        let bins = acc.map(\.binCount).max() ?? 1
+        return WindowLosses(bits: out, profiles: acc.enumerated().map { $1.profile(layer: $0, bins: bins) })
+    }
+}
+
 /// A fixed text of `n` bytes with newlines, tabs and a non-ASCII byte.
 func sampleText(_ n: Int = 512) -> [UInt8] {
     let base = Array(

@@ -48,6 +48,8 @@ let ncursesCodes = KeyCodes(
             (.char("G"), .navigate(.jump(.last))), (.pageDown, .navigate(.jump(.pageDown))),
             (.char("j"), .navigate(.move(.down))), (.left, .navigate(.move(.left))),
             (.char("3"), .general(.focus(.distance))),
+            (.char("c"), .compare(.pin)), (.char("C"), .compare(.swap)), (.char("u"), .compare(.undo)),
+            (.ctrl("r"), .compare(.redo)), (.char("w"), .compare(.nextWorst)), (.enter, .eval(.restoreRun)),
         ]
         for (k, a) in expected { #expect(KeyMap.action(for: k).map(show) == show(a), "\(k)") }
     }

@@ -1,0 +1,240 @@
+// A/B comparison of two memory settings: A pinned, B the current memory. Both are run over the evaluation
+// window in the background for per-byte losses (bits), which the text pane shades by B minus A and the
+// "where memory matters" list sorts. Undo and redo of memory changes live here too.
+import Analysis
+import Foundation
+import TXL
+
+/// A memory setting over a stretch of the text: the key of a per-byte loss window.
+public struct LossWindow: Sendable, Hashable {
+    public var memory: [Int]
+    public var start: Int
+    public var bytes: Int
+    public init(memory: [Int], start: Int, bytes: Int) { self.memory = memory; self.start = start; self.bytes = bytes }
+}
+
+/// The window being computed in the background.
+public struct WindowJob: Sendable {
+    public var request: Int
+    public var window: LossWindow
+    public var progress: WindowProgress?
+}
+
+/// One byte where B loses most against A: the query at `offset` predicting the byte after it.
+public struct WorstByte: Sendable, Equatable {
+    public var offset: Int
+    public var lossA: Float, lossB: Float
+    public var delta: Float { lossB - lossA }
+}
+
+public struct Comparison: Sendable {
+    /// The pinned memory setting.
+    public var a: [Int]
+    /// The text pane shades by B minus A (else by the loss of the current setting).
+    public var deltaMode = true
+    /// Bytes where B loses most against A, worst first (when both windows are known).
+    public var worst: [WorstByte] = []
+    /// The row of the list last jumped to; -1 before the first jump.
+    public var selectedWorst = -1
+    /// The heatmap shows A's attention (after a jump), with the keys beyond B's memory marked.
+    public var heatmapA = false
+    public init(a: [Int]) { self.a = a }
+}
+
+extension AppState {
+    /// The window the comparison runs over: the evaluation's bytes from the start of the text.
+    public func window(_ memory: [Int]) -> LossWindow { LossWindow(memory: memory, start: 0, bytes: evalBytes) }
+    /// Per-byte losses of A and B over the window, when both are computed.
+    public var abLosses: (a: [Float], b: [Float])? {
+        guard let c = comparison, let a = windows[window(c.a)], let b = windows[window(memory)] else { return nil }
+        return (a, b)
+    }
+    /// The memory the attention analysis is asked for: A's after a jump to a worst byte, else the current one.
+    public var analysisTarget: [Int] {
+        if let c = comparison, c.heatmapA { return c.a }
+        return memory
+    }
+    /// bpc of a loss window (its finite bytes).
+    public static func bpc(_ bits: [Float]) -> Double {
+        var sum = 0.0, n = 0
+        for b in bits where b.isFinite { sum += Double(b); n += 1 }
+        return n == 0 ? .nan : sum / Double(n)
+    }
+}
+
+/// How many bytes the list keeps.
+public let worstCount = 100
+
+/// The `count` queries where B loses most against A, worst first (ties: earlier first).
+public func worstBytes(a: [Float], b: [Float], start: Int, count: Int = worstCount) -> [WorstByte] {
+    let n = Swift.min(a.count, b.count)
+    var all: [WorstByte] = []
+    all.reserveCapacity(n)
+    for i in 0..<n where a[i].isFinite && b[i].isFinite {
+        all.append(WorstByte(offset: start + i, lossA: a[i], lossB: b[i]))
+    }
+    all.sort { $0.delta != $1.delta ? $0.delta > $1.delta : $0.offset < $1.offset }
+    return Array(all.prefix(count))
+}
+
+/// Level -7...7 for a loss difference in bits (B minus A): 0 within ±0.25 bits, then 0.5, 1, 2, 3, 4, 6.
+public func deltaLevel(_ bits: Float) -> Int8 {
+    guard bits.isFinite else { return 0 }
+    let steps: [Float] = [0.25, 0.5, 1, 2, 3, 4, 6]
+    var k: Int8 = 0
+    for t in steps where abs(bits) >= t { k += 1 }
+    return bits < 0 ? -k : k
+}
+
+/// The lower bound in bits of each positive Δ level 1...7 (the legend's numbers).
+public let deltaSteps: [Float] = [0.25, 0.5, 1, 2, 3, 4, 6]
+
+// MARK: Reduce
+
+func reduceCompare(_ s: inout AppState, _ a: CompareAction) -> Effect {
+    switch a {
+    case .pin:
+        s.comparison = Comparison(a: s.memory)
+        s.say("A pinned: \(MemorySpec.compact(s.memory)); change the memory to make B (C swaps, u undoes)")
+        return refreshComparison(&s)
+    case .unpin:
+        guard s.comparison != nil else { s.say("nothing pinned: c pins the memory as A"); return .redraw }
+        let wasA = s.comparison?.heatmapA == true
+        s.comparison = nil
+        s.say("A unpinned")
+        var e = refreshComparison(&s)
+        if wasA { e = e.merged(s.recompute()) }
+        return e
+    case .swap:
+        guard let c = s.comparison else { s.say("nothing pinned: c pins the memory as A", error: true); return .redraw }
+        let b = s.memory
+        s.comparison?.a = b
+        s.comparison?.heatmapA = false
+        s.undoStack.append(b); s.redoStack = []
+        s.memory = c.a
+        s.preset = nil
+        let e = memoryChanged(&s)
+        s.say("swapped: A \(MemorySpec.compact(b)), B \(MemorySpec.compact(c.a))")
+        return e
+    case .undo, .redo:
+        let undo = a == .undo
+        guard let m = undo ? s.undoStack.popLast() : s.redoStack.popLast() else {
+            s.say(undo ? "nothing to undo" : "nothing to redo", error: true)
+            return .redraw
+        }
+        if undo { s.redoStack.append(s.memory) } else { s.undoStack.append(s.memory) }
+        s.memory = m
+        s.preset = nil
+        let e = memoryChanged(&s)
+        s.say("\(undo ? "undo" : "redo"): memory \(MemorySpec.compact(m))")
+        return e
+    case .toggleDelta:
+        guard s.comparison != nil else { s.say("Δ needs an A: c pins the memory as A", error: true); return .redraw }
+        s.comparison?.deltaMode.toggle()
+        return .redraw
+    case .nextWorst, .previousWorst:
+        guard let c = s.comparison else { s.say("nothing pinned: c pins the memory as A", error: true); return .redraw }
+        guard !c.worst.isEmpty else {
+            s.say(s.windowJob != nil ? "the A/B window is still being computed" : "A and B are the same", error: true)
+            return .redraw
+        }
+        let n = c.worst.count
+        let sel = c.selectedWorst
+        let i = a == .nextWorst ? (sel + 1) % n : (sel <= 0 ? n - 1 : sel - 1)
+        return jumpToWorst(&s, i)
+    case .showB:
+        guard s.comparison?.heatmapA == true else { return .redraw }
+        s.comparison?.heatmapA = false
+        return s.recompute()
+    }
+}
+
+/// Moves the cursor to a worst byte; the heatmap then shows A's attention on the layer B cut most.
+func jumpToWorst(_ s: inout AppState, _ i: Int) -> Effect {
+    guard let c = s.comparison, i < c.worst.count else { return .redraw }
+    s.comparison?.selectedWorst = i
+    let w = c.worst[i]
+    let l = s.selectedLayer
+    let cut = (0..<s.model.layers).filter { c.a[$0] > s.memory[$0] }
+    if !cut.contains(l), let most = cut.max(by: { c.a[$0] - s.memory[$0] < c.a[$1] - s.memory[$1] }) {
+        s.selectedLayer = most
+    }
+    var e = moveCursor(&s, to: w.offset)
+    if !cut.isEmpty && !c.heatmapA {
+        s.comparison?.heatmapA = true
+        e = e.merged(s.recompute())
+    } else if cut.isEmpty && c.heatmapA {
+        s.comparison?.heatmapA = false
+        e = e.merged(s.recompute())
+    }
+    s.say(
+        String(
+            format: "#%d: byte %d, A %.2f B %.2f bits %@%+.2f%@", i + 1, w.offset, w.lossA, w.lossB,
+            s.glyphsDelta, w.delta, cut.isEmpty ? "" : " · heatmap A's, \(s.glyphsTimes) beyond B"))
+    return e
+}
+
+extension AppState {
+    var glyphsDelta: String { Glyphs(ascii: display.ascii).delta }
+    var glyphsTimes: String { display.ascii ? "x" : "×" }
+
+    /// Records the memory before a change, for undo.
+    mutating func recordUndo() {
+        undoStack.append(memory)
+        if undoStack.count > 200 { undoStack.removeFirst() }
+        redoStack = []
+    }
+}
+
+/// After the pin, the memory or the window changed: the worst list if both windows are known, else the job
+/// for the missing one (superseding a running job for a window no longer wanted).
+func refreshComparison(_ s: inout AppState) -> Effect {
+    guard let c = s.comparison, s.text.count >= 2 else {
+        if s.windowJob != nil { s.windowJob = nil; return Effect(window: .cancel) }
+        return .redraw
+    }
+    let wanted = [s.window(c.a), s.window(s.memory)]
+    if let missing = wanted.first(where: { s.windows[$0] == nil }) {
+        s.comparison?.worst = []
+        s.comparison?.selectedWorst = -1
+        if s.windowJob?.window == missing { return .redraw }
+        s.windowRequest += 1
+        s.windowJob = WindowJob(request: s.windowRequest, window: missing, progress: nil)
+        return Effect(window: .start)
+    }
+    var e = Effect.redraw
+    if s.windowJob != nil { s.windowJob = nil; e = Effect(window: .cancel) }
+    let a = s.windows[wanted[0]]!, b = s.windows[wanted[1]]!
+    s.comparison?.worst = wanted[0] == wanted[1] ? [] : worstBytes(a: a, b: b, start: 0)
+    s.comparison?.selectedWorst = -1
+    // Keep the cache small: A, B and the few most recent others.
+    if s.windows.count > 12 {
+        for k in s.windows.keys where !wanted.contains(k) && s.windows.count > 12 {
+            s.windows[k] = nil; s.windowProfiles[k] = nil; s.windowSeconds[k] = nil
+        }
+    }
+    return e
+}
+
+func reduceWindowResult(_ s: inout AppState, _ r: WorkerResult) -> Effect {
+    switch r {
+    case .windowProgress(let request, let p):
+        guard s.windowJob?.request == request else { return .none }
+        s.windowJob?.progress = p
+        return .redraw
+    case .windowFinished(let request, let w, let result, let seconds):
+        guard s.windowJob?.request == request else { return .none }
+        s.windowJob = nil
+        s.windows[w] = result.bits
+        s.windowProfiles[w] = result.profiles
+        s.windowSeconds[w] = seconds
+        return refreshComparison(&s)
+    case .windowFailed(let request, let m):
+        guard s.windowJob?.request == request else { return .none }
+        s.windowJob = nil
+        s.say("A/B window failed: \(m)", error: true)
+        return .redraw
+    default:
+        return .none
+    }
+}

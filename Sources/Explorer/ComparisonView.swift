@@ -1,0 +1,191 @@
+// How the A/B comparison is drawn: the header's two settings, the text pane's Δ mode (bytes shaded by the
+// loss of B minus the loss of A, diverging, with a legend) and the "where memory matters" list under it.
+import Analysis
+import Foundation
+import TXL
+
+/// Rows of the "where memory matters" list in a text pane of `height` rows (its title and header included).
+func worstListRows(_ height: Int) -> Int { Swift.max(0, Swift.min(7, (height - 4) / 2)) }
+
+/// The text pane's byte grid; in Δ mode the list and the legend take the bottom rows.
+func textArea(_ s: AppState, _ r: Rect) -> Rect {
+    let area = Layout.textArea(r)
+    guard let c = s.comparison, c.deltaMode else { return area }
+    let list = worstListRows(r.height)
+    return Rect(x: area.x, y: area.y, width: area.width, height: Swift.max(1, area.height - list))
+}
+
+extension Renderer {
+    /// `A L0-3:64 · B L0-2:64 L3:128 · Δ +0.0123 bpc`: the pinned and the current setting.
+    func abHeader(_ c: Comparison) -> String {
+        let d = glyphs.dot
+        var t = "A \(MemorySpec.compact(c.a)) \(d) B \(MemorySpec.compact(s.memory))"
+        if let ab = s.abLosses {
+            t += String(format: " \(d) %@ %+.4f bpc", glyphs.delta, AppState.bpc(ab.b) - AppState.bpc(ab.a))
+        }
+        return t
+    }
+
+    /// The role of a byte shaded by Δ level -7...7.
+    func deltaCell(_ level: Int8) -> Role { .delta(level) }
+
+    func textDelta(_ g: inout Grid, _ r: Rect, _ c: Comparison) {
+        let area = textArea(s, r)
+        let d = glyphs.delta
+        let ab = s.abLosses
+        let w = s.window(s.memory)
+        var info = " \(d) loss B-A \(glyphs.dot) @\(s.cursor)"
+        if s.cursor < s.text.count { info += " '\(Glyphs.describe(s.text[s.cursor]))'" }
+        if let ab, s.cursor - w.start < ab.a.count, s.cursor >= w.start {
+            let la = ab.a[s.cursor - w.start], lb = ab.b[s.cursor - w.start]
+            if la.isFinite && lb.isFinite { info += String(format: " A %.2f B %.2f %@%+.2f", la, lb, d, lb - la) }
+        } else if let job = s.windowJob {
+            let which = job.window.memory == c.a ? "A" : "B"
+            info += String(
+                format: " \(glyphs.dot) computing %@ %.0f%% of %@", which, (job.progress?.fraction ?? 0) * 100,
+                formatBytes(job.window.bytes))
+        }
+        header(&g, r, info, focused: s.focus == .text)
+        let top = textTopLine(s, area: area)
+        let visible =
+            Swift.min(s.text.count, top * area.width)..<Swift.min(s.text.count, (top + area.height) * area.width)
+        let hits = searchHits(visible)
+        for row in 0..<area.height {
+            for col in 0..<area.width {
+                let i = (top + row) * area.width + col
+                guard i < s.text.count else { break }
+                let (ch, standIn) = glyphs.byte(s.text[i])
+                var role: Role = standIn ? .dim : .plain
+                let j = i - w.start
+                if let ab, j >= 0, j < ab.a.count {
+                    if ab.a[j].isFinite && ab.b[j].isFinite { role = .delta(deltaLevel(ab.b[j] - ab.a[j])) }
+                } else {
+                    role = .dim
+                }
+                if hits[i - visible.lowerBound] { role = .match }
+                if i == s.cursor { role = .cursor }
+                g.set(area.x + col, area.y + row, ch, role)
+            }
+        }
+        // Legend: B better on the left, worse on the right; without colour the cells carry - · + as well.
+        let ly = area.maxY
+        var x = r.x + g.put(r.x, ly, " \(d) bits: B better -6 ", .dim)
+        for l in Int8(-7)...7 {
+            let ch: Unicode.Scalar = s.display.colors ? " " : (l < 0 ? "-" : (l == 0 ? "0" : "+"))
+            g.set(x, ly, ch, .delta(l)); x += 1
+        }
+        g.put(x, ly, " +6 B worse", .dim, maxWidth: r.maxX - x)
+        worstList(&g, Rect(x: r.x, y: ly + 1, width: r.width, height: r.maxY - ly - 1), c, ab)
+    }
+
+    /// Where memory matters: the bytes where B loses most against A, worst first; `w` jumps down the list.
+    func worstList(_ g: inout Grid, _ r: Rect, _ c: Comparison, _ ab: (a: [Float], b: [Float])?) {
+        guard r.height >= 1 else { return }
+        guard ab != nil else {
+            let t = s.windowJob == nil ? "A/B window not computed" : "where memory matters: computing A and B..."
+            g.put(r.x + 1, r.y, t, .dim, maxWidth: r.width - 1)
+            return
+        }
+        guard !c.worst.isEmpty else {
+            let t = "A and B are the same setting: change the memory to compare"
+            g.put(r.x + 1, r.y, t, .dim, maxWidth: r.width - 1)
+            return
+        }
+        let d = glyphs.delta
+        g.put(r.x, r.y, " where memory matters: B loses most (w jumps)", .title, maxWidth: r.width)
+        guard r.height >= 3 else { return }
+        let columns = "   #   byte  A bit  B bit     \(d)  context \(glyphs.ascii ? ">" : "›")next"
+        g.put(r.x, r.y + 1, columns, .dim, maxWidth: r.width)
+        let rows = r.height - 2
+        let sel = c.selectedWorst
+        let first = sel < rows ? 0 : sel - rows + 1
+        for k in 0..<Swift.min(rows, c.worst.count - first) {
+            let i = first + k, wb = c.worst[i]
+            let mark = i == sel ? String(glyphs.pointer) : " "
+            let head = String(
+                format: "%@%3d %6d %6.2f %6.2f %+5.2f  ", mark, i + 1, wb.offset, wb.lossA, wb.lossB, wb.delta)
+            let role: Role = i == sel ? (s.focus == .text ? .selected : .accent) : .plain
+            let y = r.y + 2 + k
+            var x = r.x + g.put(r.x, y, head, role, maxWidth: r.width)
+            // Context: the bytes up to the query, then the byte it predicts after a marker.
+            let room = r.maxX - x - 2
+            guard room > 0 else { continue }
+            let from = Swift.max(0, wb.offset - room + 1)
+            for p in from...wb.offset {
+                g.set(x, y, glyphs.byte(s.text[p]).0, .plain); x += 1
+            }
+            if wb.offset + 1 < s.text.count {
+                g.set(x, y, glyphs.ascii ? ">" : "›", .dim)
+                g.set(x + 1, y, glyphs.byte(s.text[wb.offset + 1]).0, .delta(deltaLevel(wb.delta)))
+            }
+        }
+    }
+
+    /// After a jump the heatmap shows A's attention: the axis marks keys that are beyond B's memory.
+    func markBeyondB(_ g: inout Grid, _ hm: HeatmapView, axisY: Int, x0: Int, memoryKeys M: Int) {
+        guard let c = s.comparison, c.heatmapA, s.analysisMemory == c.a else { return }
+        let cut = M - s.memory[s.selectedLayer]
+        guard cut > 0 else { return }
+        for col in 0..<hm.cols where hm.keyStarts[col] < cut {
+            g.set(x0 + col, axisY, glyphs.ascii ? "x" : "×", .warning)
+        }
+        if let col = hm.column(ofKey: cut) { g.set(x0 + col, axisY, "B", .warning) }
+    }
+}
+
+extension Renderer {
+    /// The Distance pane with A pinned and both windows known: each layer's profile under A and under B,
+    /// over the whole window, with the mean distance and the share of mass beyond the segment.
+    func distanceAB(_ g: inout Grid, _ r: Rect, a pa: [DistanceProfile], b pb: [DistanceProfile]) {
+        let bins = Swift.max(pa.map(\.bins.count).max() ?? 1, pb.map(\.bins.count).max() ?? 1)
+        header(
+            &g, r, " 3 A vs B over \(formatBytes(s.evalBytes)): mass by distance, mean, beyond",
+            focused: s.focus == .distance)
+        let cw = Swift.max(1, Swift.min(3, (r.width - 6 - 16) / Swift.max(1, bins)))
+        let x0 = r.x + 6, labelY = r.y + 1
+        var i = 0
+        while i < bins {
+            let lo = DistanceProfile.range(ofBin: i).lowerBound
+            let t = lo >= 1024 ? "\(lo / 1024)k" : "\(lo)"
+            g.put(x0 + i * cw, labelY, t, .dim)
+            i += Swift.max(1, (t.count + cw) / cw)
+        }
+        let segBin = DistanceProfile.bin(of: s.model.segmentLength)
+        if segBin < bins { g.set(x0 + segBin * cw - 1, labelY, glyphs.boundary, .accent) }
+        let xs = x0 + bins * cw
+        g.put(xs, labelY, "   mean beyond", .dim)
+        let L = Swift.min(pa.count, pb.count)
+        let rows = Swift.max(1, (r.height - 3) / 2)
+        let first = Swift.max(0, Swift.min(s.selectedLayer - rows / 2, L - rows))
+        for j in 0..<Swift.min(rows, L - first) {
+            let l = first + j
+            for (k, (name, p)) in [("A", pa[l]), ("B", pb[l])].enumerated() {
+                let y = labelY + 1 + 2 * j + k
+                let sel = l == s.selectedLayer
+                let label = k == 0 ? "L\(l) A" : "   B"
+                g.put(r.x, y, label, sel ? (s.focus == .distance ? .selected : .accent) : .plain)
+                let top = p.bins.max() ?? 0
+                for (b, m) in p.bins.enumerated() {
+                    let level = top > 0 && m > 0 ? Swift.max(1, Int((m / top * 8).rounded(.up))) : 0
+                    let role: Role =
+                        s.display.colors ? .heat(top: UInt8(Swift.min(15, level * 2)), bottom: 0) : .plain
+                    for c in 0..<cw { g.set(x0 + b * cw + c, y, glyphs.spark[level], level == 0 ? .plain : role) }
+                }
+                let changed = pa[l].beyondSegment != pb[l].beyondSegment
+                g.put(
+                    xs, y, String(format: " %6.0f %5.1f%%", p.meanDistance, p.beyondSegment * 100),
+                    name == "B" && changed ? .warning : (sel ? .accent : .plain))
+            }
+        }
+        let y = labelY + 1 + 2 * Swift.min(rows, L - first)
+        if y < r.maxY {
+            let l = Swift.min(s.selectedLayer, L - 1)
+            g.put(
+                r.x + 1, y,
+                String(
+                    format: "L%d beyond seg: A %.1f%% B %.1f%% (mem %d, %d)", l,
+                    pa[l].beyondSegment * 100, pb[l].beyondSegment * 100, s.comparison?.a[l] ?? 0, s.memory[l]),
+                .plain, maxWidth: r.width - 1)
+        }
+    }
+}
