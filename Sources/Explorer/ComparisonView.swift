@@ -46,26 +46,10 @@ extension Renderer {
                 formatBytes(job.window.bytes))
         }
         header(&g, r, info, focused: s.focus == .text)
-        let top = textTopLine(s, area: area)
-        let visible =
-            Swift.min(s.text.count, top * area.width)..<Swift.min(s.text.count, (top + area.height) * area.width)
-        let hits = searchHits(visible)
-        for row in 0..<area.height {
-            for col in 0..<area.width {
-                let i = (top + row) * area.width + col
-                guard i < s.text.count else { break }
-                let (ch, standIn) = glyphs.byte(s.text[i])
-                var role: Role = standIn ? .dim : .plain
-                let j = i - w.start
-                if let ab, j >= 0, j < ab.a.count {
-                    if ab.a[j].isFinite && ab.b[j].isFinite { role = .delta(deltaLevel(ab.b[j] - ab.a[j])) }
-                } else {
-                    role = .dim
-                }
-                if hits[i - visible.lowerBound] { role = .match }
-                if i == s.cursor { role = .cursor }
-                g.set(area.x + col, area.y + row, ch, role)
-            }
+        textBytes(&g, area) { i, role in
+            let j = i - w.start
+            guard let ab, j >= 0, j < ab.a.count else { return .dim }
+            return ab.a[j].isFinite && ab.b[j].isFinite ? .delta(deltaLevel(ab.b[j] - ab.a[j])) : role
         }
         // Legend: B better on the left, worse on the right; without colour the cells carry - · + as well.
         let ly = area.maxY

@@ -233,23 +233,14 @@ public struct KeyDecoder: Sendable {
     public func decode(_ value: Int, isKeyCode: Bool) -> Key? {
         if isKeyCode {
             let c = codes
+            let named: [(Int, Key)] = [
+                (c.up, .up), (c.down, .down), (c.left, .left), (c.right, .right), (c.shiftUp, .shiftUp),
+                (c.shiftDown, .shiftDown), (c.shiftLeft, .shiftLeft), (c.shiftRight, .shiftRight),
+                (c.pageUp, .pageUp), (c.pageDown, .pageDown), (c.home, .home), (c.end, .end), (c.enter, .enter),
+                (c.backTab, .backTab), (c.backspace, .backspace), (c.delete, .delete),
+            ]
+            if let key = named.first(where: { $0.0 == value })?.1 { return key }
             switch value {
-            case c.up: return .up;
-            case c.down: return .down
-            case c.left: return .left;
-            case c.right: return .right
-            case c.shiftUp: return .shiftUp;
-            case c.shiftDown: return .shiftDown
-            case c.shiftLeft: return .shiftLeft;
-            case c.shiftRight: return .shiftRight
-            case c.pageUp: return .pageUp;
-            case c.pageDown: return .pageDown
-            case c.home: return .home;
-            case c.end: return .end
-            case c.enter: return .enter;
-            case c.backTab: return .backTab
-            case c.backspace: return .backspace;
-            case c.delete: return .delete
             case c.resize: return .resize
             case (c.f0 + 1)...(c.f0 + 12): return .function(value - c.f0)
             default: return nil

@@ -409,8 +409,21 @@ struct Renderer {
         }
         if let q = s.search { info += " \(glyphs.dot) /\(q)" }
         header(&g, r, info, focused: s.focus == .text)
-        let top = textTopLine(s, area: area)
         let current = s.analysisIsCurrent
+        textBytes(&g, area) { i, role in
+            guard let a, i >= a.offset, i - a.offset < a.lossBits.count else { return role }
+            return current ? .shade(lossLevel(a.lossBits[i - a.offset])) : .dim
+        }
+        let ly = r.maxY - 1
+        var x = g.put(r.x + 1, ly, "loss 0 ", .dim)
+        for l in 0..<16 { g.set(r.x + 1 + x, ly, s.display.colors ? " " : "a", .shade(UInt8(l))); x += 1 }
+        g.put(r.x + 1 + x, ly, " 8+ bits/byte", .dim)
+    }
+
+    /// The text from the pane's top line, one byte a cell: `shade(i, role)` gives byte i's role (from the plain or
+    /// stand-in role); search hits and the cursor are drawn over it.
+    func textBytes(_ g: inout Grid, _ area: Rect, shade: (Int, Role) -> Role) {
+        let top = textTopLine(s, area: area)
         let visible =
             Swift.min(s.text.count, top * area.width)..<Swift.min(s.text.count, (top + area.height) * area.width)
         let hits = searchHits(visible)
@@ -419,19 +432,12 @@ struct Renderer {
                 let i = (top + row) * area.width + col
                 guard i < s.text.count else { break }
                 let (ch, standIn) = glyphs.byte(s.text[i])
-                var role: Role = standIn ? .dim : .plain
-                if let a, i >= a.offset, i - a.offset < a.lossBits.count {
-                    role = current ? .shade(lossLevel(a.lossBits[i - a.offset])) : .dim
-                }
+                var role = shade(i, standIn ? .dim : .plain)
                 if hits[i - visible.lowerBound] { role = .match }
                 if i == s.cursor { role = .cursor }
                 g.set(area.x + col, area.y + row, ch, role)
             }
         }
-        let ly = r.maxY - 1
-        var x = g.put(r.x + 1, ly, "loss 0 ", .dim)
-        for l in 0..<16 { g.set(r.x + 1 + x, ly, s.display.colors ? " " : "a", .shade(UInt8(l))); x += 1 }
-        g.put(r.x + 1 + x, ly, " 8+ bits/byte", .dim)
     }
 
     /// Which bytes of `range` belong to a hit of the last search (hits may start before the range).

@@ -62,8 +62,7 @@ struct EvalCommand: ParsableCommand {
                 obj["split_sha256"] = splitSHA
             }
             obj["text_bytes"] = slice.count
-            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try StandardOutput.printJSON(obj)
         } else {
             print("model     \(path)")
             print(
@@ -113,8 +112,7 @@ extension EvalCommand {
                 obj["split"] = self.source.split?.rawValue; obj["corpus"] = self.source.corpus
                 obj["split_sha256"] = splitSHA
             }
-            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try StandardOutput.printJSON(obj)
             return
         }
         print("model      \(path) (word level, vocabulary \(hf.config.vocabSize))")

@@ -30,9 +30,7 @@ struct InfoCommand: ParsableCommand {
                 "memory_floats": floats, "memory_bytes": floats * 4, "kv_cache_floats": kvFloats,
                 "metadata_keys": metaKeys,
             ]
-            print(
-                String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)
-            )
+            try StandardOutput.printJSON(obj)
             return
         }
         print("model           \(path)")
@@ -82,9 +80,7 @@ extension InfoCommand {
                 "same_length": options.sameLength, "clamp": options.clampLen, "memory_floats": floats,
                 "memory_bytes": floats * 4, "kv_cache_floats": kvFloats, "dtypes": dtypes,
             ]
-            print(
-                String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)
-            )
+            try StandardOutput.printJSON(obj)
             return
         }
         print("model           \(path) (Hugging Face Transformer-XL, word level)")

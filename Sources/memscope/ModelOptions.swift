@@ -8,8 +8,10 @@ import Training
 struct ModelOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Model checkpoint (.safetensors) or a Hugging Face Transformer-XL folder (config.json, "
-                + "model.safetensors, vocab.json); default Assets/models/default.safetensors.", valueName: "path"))
+            """
+            Model checkpoint (.safetensors) or a Hugging Face Transformer-XL folder (config.json, \
+            model.safetensors, vocab.json); default Assets/models/default.safetensors.
+            """, valueName: "path"))
     var model: String?
 
     @Option(
@@ -22,8 +24,10 @@ struct ModelOptions: ParsableArguments {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
-            "Long-range memory length for placements and `full` (default: the model's default "
-                + "evaluation memory).", valueName: "n"))
+            """
+            Long-range memory length for placements and `full` (default: the model's default \
+            evaluation memory).
+            """, valueName: "n"))
     var lrm: Int?
 
     @Option(

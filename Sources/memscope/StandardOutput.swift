@@ -3,6 +3,12 @@
 import Foundation
 
 enum StandardOutput {
+    /// `object` as one line of JSON with sorted keys (the `--json` output of every command).
+    static func printJSON(_ object: [String: Any]) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
     /// Flushes stdout and throws when any write to it failed since the start (ferror is sticky).
     static func check() throws {
         let flushed = fflush(stdout) == 0

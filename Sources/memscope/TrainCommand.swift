@@ -38,13 +38,17 @@ struct TrainCommand: ParsableCommand {
     // Memory.
     @Option(
         help: ArgumentHelp(
-            "Training memory per layer: N | N1,N2,... | L0-3:64,... | full | none | first:K | "
-                + "last:K | interleaved:K (default: the segment length in every layer).", valueName: "spec"))
+            """
+            Training memory per layer: N | N1,N2,... | L0-3:64,... | full | none | first:K | \
+            last:K | interleaved:K (default: the segment length in every layer).
+            """, valueName: "spec"))
     var mem: String?
     @Option(
         help: ArgumentHelp(
-            "Long-range memory length for `full` and placements (default: the default evaluation "
-                + "memory, 4 x segment).", valueName: "n"))
+            """
+            Long-range memory length for `full` and placements (default: the default evaluation \
+            memory, 4 x segment).
+            """, valueName: "n"))
     var lrm: Int?
     @Option(
         help: ArgumentHelp("Short-range memory length for placements (default: the segment length).", valueName: "n"))

@@ -147,3 +147,15 @@ func evalResult(bytes: Int, bpc: Double, seconds: Double, memory: [Int], dModel:
         bits: bpc * Double(bytes), predicted: bytes, seconds: seconds, memory: memory, segment: 32, batch: 1,
         memoryFloats: memory.reduce(0, +) * dModel)
 }
+
+/// The reducer told that evaluation `request` finished: `bytes` predicted at `bpc` under `memory`.
+@discardableResult
+func finishEvaluation(
+    _ s: inout AppState, request: Int, bytes: Int, bpc: Double, seconds: Double, memory: [Int]
+) -> Effect {
+    reduce(
+        &s,
+        .worker(
+            .evalFinished(
+                request: request, evalResult(bytes: bytes, bpc: bpc, seconds: seconds, memory: memory))))
+}

@@ -69,25 +69,11 @@ import Testing
         #expect(e.eval == .start && e.recompute)
         #expect(s.eval?.request == 2 && s.eval?.memory == [128, 64, 64, 64])
         // Progress and results of the cancelled run are ignored.
-        e = reduce(
-            &s,
-            .worker(
-                .evalFinished(
-                    request: 1,
-                    evalResult(
-                        bytes: 10, bpc: 9, seconds: 1,
-                        memory: [64, 64, 64, 64]))))
+        e = finishEvaluation(&s, request: 1, bytes: 10, bpc: 9, seconds: 1, memory: [64, 64, 64, 64])
         #expect(s.runs.isEmpty && e == .none)
         _ = reduce(&s, .worker(.evalProgress(request: 2, EvalProgress(done: 5, total: 10, seconds: 1, bits: 6))))
         #expect(s.eval?.progress?.bpc == 1.2)
-        _ = reduce(
-            &s,
-            .worker(
-                .evalFinished(
-                    request: 2,
-                    evalResult(
-                        bytes: 10, bpc: 1.5, seconds: 2,
-                        memory: [128, 64, 64, 64]))))
+        _ = finishEvaluation(&s, request: 2, bytes: 10, bpc: 1.5, seconds: 2, memory: [128, 64, 64, 64])
         #expect(s.runs.count == 1 && s.eval == nil && s.runs[0].stateFloats == 320 * 16)
         #expect(s.lastBPC == 1.5)
     }
@@ -199,14 +185,7 @@ import Testing
         #expect(s.evalBytes == 512)
         for bpc in [1.5, 1.4] {
             _ = reduce(&s, .eval(.start))
-            _ = reduce(
-                &s,
-                .worker(
-                    .evalFinished(
-                        request: s.evalRequest,
-                        evalResult(
-                            bytes: 512, bpc: bpc, seconds: 1,
-                            memory: s.memory))))
+            _ = finishEvaluation(&s, request: s.evalRequest, bytes: 512, bpc: bpc, seconds: 1, memory: s.memory)
         }
         _ = reduce(&s, .general(.focus(.evaluation)))
         _ = reduce(&s, .navigate(.move(.up)))

@@ -9,14 +9,7 @@ func goldenState(display: Display = Display()) -> AppState {
     s.cursor = 100
     s = analysed(s)
     _ = reduce(&s, .eval(.start))
-    _ = reduce(
-        &s,
-        .worker(
-            .evalFinished(
-                request: s.evalRequest,
-                evalResult(
-                    bytes: 512, bpc: 1.8125, seconds: 2.5,
-                    memory: s.memory))))
+    _ = finishEvaluation(&s, request: s.evalRequest, bytes: 512, bpc: 1.8125, seconds: 2.5, memory: s.memory)
     s.message = nil
     return s
 }

@@ -13,8 +13,7 @@ func runsState() -> AppState {
     for (m, bytes, bpc) in settings {
         _ = reduce(&s, .layers(.setAll(m)))
         _ = reduce(&s, .eval(.start))
-        _ = reduce(
-            &s, .worker(.evalFinished(request: s.evalRequest, evalResult(bytes: bytes, bpc: bpc, seconds: 1, memory: m))))
+        _ = finishEvaluation(&s, request: s.evalRequest, bytes: bytes, bpc: bpc, seconds: 1, memory: m)
     }
     _ = reduce(&s, .general(.focus(.evaluation)))
     _ = reduce(&s, .navigate(.jump(.first)))
