@@ -151,6 +151,43 @@ public final class Inference: @unchecked Sendable {
         }
     }
 
+    /// Whether a dense product of N rows and O output columns splits the columns among the workers, each packing
+    /// only its share of the weight, rather than the rows, each packing all of it: when there are fewer rows than
+    /// columns (batch 1), where packing the weights again per worker costs as much as a sixth of the step.
+    @inline(__always)
+    func splitsColumns(rows N: Int, columns O: Int) -> Bool { workers > 1 && N < O }
+
+    /// Worker w's share of O columns, in blocks of 16 (the sgemm kernel's width).
+    @inline(__always)
+    func columnShare(_ O: Int, _ w: Int) -> Range<Int> {
+        let blocks = (O + 15) / 16
+        return min(O, blocks * w / workers * 16)..<min(O, blocks * (w + 1) / workers * 16)
+    }
+
+    /// out[N, cols] = inp[N, I] W[cols, I]^T: the columns `cols` of a linear layer without bias, out's rows ldo apart.
+    static func columns(
+        _ out: UnsafeMutablePointer<Float>, ldo: Int, _ inp: UnsafePointer<Float>, I: Int,
+        _ weight: UnsafePointer<Float>, N: Int, _ cols: Range<Int>
+    ) {
+        if cols.isEmpty { return }
+        BLAS.gemm(
+            out + cols.lowerBound, ldc: ldo, inp, lda: I, weight + cols.lowerBound * I, ldb: I, transB: true,
+            m: N, n: cols.count, k: I)
+    }
+
+    /// out = LN(x) over N rows, row-parallel (no statistics kept).
+    func layerNorm(
+        _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+        _ b: UnsafePointer<Float>, rows N: Int
+    ) {
+        let C = network.dModel, eps = network.layerNormEps
+        parallel { k in
+            let rows = share(N, k), n0 = rows.lowerBound
+            if rows.isEmpty { return }
+            LayerNorm.forward(out + n0 * C, mean: nil, rstd: nil, x + n0 * C, w, b, N: rows.count, C: C, eps: eps)
+        }
+    }
+
     /// Worker w's share of n rows.
     @inline(__always)
     func share(_ n: Int, _ w: Int) -> Range<Int> { (n * w / workers)..<(n * (w + 1) / workers) }
@@ -246,7 +283,18 @@ public final class Inference: @unchecked Sendable {
         let kvBase = memory.row(l, stream: 0, 0), stride = memory.stride(l) * 2 * A
         // q for the segment; [k | v] straight into the memory, after its mlen rows. Pre-LN normalises first (memory
         // rows were normalised when they were current).
-        parallel { k in
+        if splitsColumns(rows: N, columns: 3 * A) {
+            if pre { layerNorm(xn, x, lw.ln1w, lw.ln1b, rows: N) }
+            let src = pre ? xn : x
+            parallel { k in
+                Inference.columns(q, ldo: A, src, I: C, lw.qkv, N: N, columnShare(A, k))
+                let kv = columnShare(2 * A, k)
+                for b in 0..<B {
+                    Inference.columns(
+                        kvBase + b * stride + mlen * 2 * A, ldo: 2 * A, src + b * t * C, I: C, lw.qkv + A * C, N: t, kv)
+                }
+            }
+        } else { parallel { k in
             let rows = share(N, k), n0 = rows.lowerBound
             if rows.isEmpty { return }
             if pre {
@@ -262,7 +310,7 @@ public final class Inference: @unchecked Sendable {
                 AttentionBlock.keyValue(kvBase + b * stride + (mlen + i) * 2 * A, src + n * C, lw, N: count, C: C, A: A)
                 n += count
             }
-        }
+        } }
         let captured = capture ? UnsafeMutableBufferPointer<Float>.allocate(capacity: H * t * klen) : nil
         // One task per (stream, head), spread over the workers, each with its own scratch.
         parallel { k in
@@ -280,14 +328,29 @@ public final class Inference: @unchecked Sendable {
             }
         }
         memory.trim(layer: l, appended: t)
-        parallel { k in
+        if splitsColumns(rows: N, columns: C) {
+            // z = vec Wo^T by columns, then the residual and LN1 by rows, as AttentionBlock.output does.
+            parallel { k in Inference.columns(z, ldo: C, vec, I: A, lw.o, N: N, columnShare(C, k)) }
+            parallel { k in
+                let rows = share(N, k), n0 = rows.lowerBound
+                if rows.isEmpty { return }
+                if pre {
+                    VectorMath.addBias(x + n0 * C, nil, residual: z + n0 * C, N: rows.count, O: C)
+                } else {
+                    VectorMath.addBias(z + n0 * C, nil, residual: x + n0 * C, N: rows.count, O: C)
+                    LayerNorm.forward(
+                        x + n0 * C, mean: nil, rstd: nil, z + n0 * C, lw.ln1w, lw.ln1b, N: rows.count, C: C,
+                        eps: c.layerNormEps)
+                }
+            }
+        } else { parallel { k in
             let rows = share(N, k), n0 = rows.lowerBound
             if rows.isEmpty { return }
             AttentionBlock.output(
                 x + n0 * C, z: z + n0 * C, mean: nil, rstd: nil, zMask: nil, x + n0 * C,
                 vec + n0 * A, lw, N: rows.count, C: C, A: A, preLnorm: pre, eps: c.layerNormEps,
                 drop: nil)
-        }
+        } }
         guard let captured else { return nil }
         defer { captured.deallocate() }
         return AttentionCapture(
@@ -299,6 +362,34 @@ public final class Inference: @unchecked Sendable {
     func feedForwardBlock(_ l: Int, rows N: Int) {
         let c = network, lw = c.layers[l], C = c.dModel, F = c.dInner
         let x = x.baseAddress!, xn = xn.baseAddress!, z = z.baseAddress!, a = a.baseAddress!
+        if splitsColumns(rows: N, columns: F) {
+            // FeedForwardBlock.forward's steps, the two products split by columns, the rest by rows.
+            let pre = c.preLnorm
+            if pre { layerNorm(xn, x, lw.ln2w, lw.ln2b, rows: N) }
+            let src = pre ? xn : x
+            parallel { k in
+                let cols = columnShare(F, k)
+                Inference.columns(a, ldo: F, src, I: C, lw.ff1w, N: N, cols)
+                if cols.isEmpty { return }
+                for n in 0..<N {
+                    VectorMath.addBiasReLU(a + n * F + cols.lowerBound, lw.ff1b + cols.lowerBound, N: 1, O: cols.count)
+                }
+            }
+            parallel { k in Inference.columns(z, ldo: C, a, I: F, lw.ff2w, N: N, columnShare(C, k)) }
+            parallel { k in
+                let rows = share(N, k), n0 = rows.lowerBound
+                if rows.isEmpty { return }
+                if pre {
+                    VectorMath.addBias(x + n0 * C, lw.ff2b, residual: z + n0 * C, N: rows.count, O: C)
+                } else {
+                    VectorMath.addBias(z + n0 * C, lw.ff2b, residual: x + n0 * C, N: rows.count, O: C)
+                    LayerNorm.forward(
+                        x + n0 * C, mean: nil, rstd: nil, z + n0 * C, lw.ln2w, lw.ln2b, N: rows.count, C: C,
+                        eps: c.layerNormEps)
+                }
+            }
+            return
+        }
         parallel { k in
             let rows = share(N, k), n0 = rows.lowerBound
             if rows.isEmpty { return }

@@ -86,6 +86,34 @@ import Testing
         }
     }
 
+    /// With fewer rows than output columns (batch 1) the workers split each product's columns; with more (batch 8)
+    /// its rows. Both paths, post-LN and pre-LN, give the same log-probabilities for the same text.
+    @Test func columnAndRowSplitsAgree() throws {
+        var r = Rand(15)
+        let text = r.bytes(19)
+        let saved = Inference.threads
+        Inference.threads = 2
+        defer { Inference.threads = saved }
+        for pre in [false, true] {
+            let m = tinyModel(layers: 2, heads: 2, dModel: 24, dHead: 8, dInner: 40, segment: 6, preLnorm: pre)
+            let o = RunOptions(config: m.config, memory: [6, 4])
+            let one = try run(m, text, segment: 6, options: o)  // 6 rows < 24, 40, 48 columns: split by columns
+            let eight = try Inference(model: m, batch: 8, segment: 6, options: o)  // 48 rows: split by rows
+            var pos = 0
+            while pos < 18 {
+                let hi = min(pos + 6, 18), t = hi - pos
+                let inp = Array(repeating: Array(text[pos..<hi]), count: 8).flatMap { $0 }
+                let tgt = Array(repeating: Array(text[(pos + 1)...hi]), count: 8).flatMap { $0 }
+                let lp = eight.step(inputs: inp, targets: tgt).logProbs
+                for b in 0..<8 {
+                    let stream = Array(lp[(b * t)..<((b + 1) * t)])
+                    assertClose(stream, Array(one[pos..<hi]), tol: 1e-5, "stream \(b), pre-LN \(pre)")
+                }
+                pos = hi
+            }
+        }
+    }
+
     @Test func attentionCapture() throws {
         var r = Rand(14)
         let m = tinyModel(layers: 2, segment: 8)
