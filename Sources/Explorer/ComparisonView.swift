@@ -127,17 +127,7 @@ extension Renderer {
             focused: s.focus == .distance)
         let cw = Swift.max(1, Swift.min(3, (r.width - 6 - 16) / Swift.max(1, bins)))
         let x0 = r.x + 6, labelY = r.y + 1
-        var i = 0
-        while i < bins {
-            let lo = DistanceProfile.range(ofBin: i).lowerBound
-            let t = lo >= 1024 ? "\(lo / 1024)k" : "\(lo)"
-            g.put(x0 + i * cw, labelY, t, .dim)
-            i += Swift.max(1, (t.count + cw) / cw)
-        }
-        let segBin = DistanceProfile.bin(of: s.model.segmentLength)
-        if segBin < bins { g.set(x0 + segBin * cw - 1, labelY, glyphs.boundary, .accent) }
-        let xs = x0 + bins * cw
-        g.put(xs, labelY, "   mean beyond", .dim)
+        let xs = distanceAxis(&g, x: x0, y: labelY, bins: bins, cellWidth: cw)
         let L = Swift.min(pa.count, pb.count)
         let rows = Swift.max(1, (r.height - 3) / 2)
         let first = Swift.max(0, Swift.min(s.selectedLayer - rows / 2, L - rows))

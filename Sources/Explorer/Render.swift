@@ -350,19 +350,7 @@ struct Renderer {
         let bins = s.profiles[0].bins.count
         let cw = Swift.max(1, Swift.min(3, (r.width - 5 - 16) / Swift.max(1, bins)))
         let labelY = r.y + 1
-        // Bin labels: the lower bound of every few bins.
-        var x = r.x + 4
-        var i = 0
-        while i < bins {
-            let lo = DistanceProfile.range(ofBin: i).lowerBound
-            let t = lo >= 1024 ? "\(lo / 1024)k" : "\(lo)"
-            g.put(x + i * cw, labelY, t, .dim)
-            i += Swift.max(1, (t.count + cw) / cw)
-        }
-        let segBin = DistanceProfile.bin(of: s.model.segmentLength)
-        if segBin < bins { g.set(r.x + 4 + segBin * cw - 1, labelY, glyphs.boundary, .accent) }
-        x = r.x + 4 + bins * cw
-        g.put(x, labelY, "   mean beyond", .dim)
+        var x = distanceAxis(&g, x: r.x + 4, y: labelY, bins: bins, cellWidth: cw)
         let rows = Swift.max(1, r.height - 4)
         let L = s.profiles.count
         let first = Swift.max(0, Swift.min(s.selectedLayer - rows / 2, L - rows))
@@ -418,6 +406,22 @@ struct Renderer {
         var x = g.put(r.x + 1, ly, "loss 0 ", .dim)
         for l in 0..<16 { g.set(r.x + 1 + x, ly, s.display.colors ? " " : "a", .shade(UInt8(l))); x += 1 }
         g.put(r.x + 1 + x, ly, " 8+ bits/byte", .dim)
+    }
+
+    /// The Distance pane's axis from `x`: every few bins' lower bound, the segment boundary, then the column
+    /// titles; returns the x where the titles start (the profiles' bars end there).
+    func distanceAxis(_ g: inout Grid, x: Int, y: Int, bins: Int, cellWidth cw: Int) -> Int {
+        var i = 0
+        while i < bins {
+            let lo = DistanceProfile.range(ofBin: i).lowerBound
+            let t = lo >= 1024 ? "\(lo / 1024)k" : "\(lo)"
+            g.put(x + i * cw, y, t, .dim)
+            i += Swift.max(1, (t.count + cw) / cw)
+        }
+        let segBin = DistanceProfile.bin(of: s.model.segmentLength)
+        if segBin < bins { g.set(x + segBin * cw - 1, y, glyphs.boundary, .accent) }
+        g.put(x + bins * cw, y, "   mean beyond", .dim)
+        return x + bins * cw
     }
 
     /// The text from the pane's top line, one byte a cell: `shade(i, role)` gives byte i's role (from the plain or

@@ -115,8 +115,7 @@ public final class SweepEvaluator {
                 splitSHA256: splitSHA256, evalSeconds: result.seconds, model: modelPath)
             r.curve = nil
             records.append(r)
-            let order = Dictionary(uniqueKeysWithValues: cells.enumerated().map { ($1.name(withLRM: true), $0) })
-            records.sort { (order[$0.name] ?? Int.max, $0.name) < (order[$1.name] ?? Int.max, $1.name) }
+            records = SweepTables.ordered(records, by: cells.map { $0.name(withLRM: true) })
             try publish(records)
             log(
                 "\(tag): bpc \(SweepTables.f4(result.bpc)) (\(MemorySpec.compact(memory)), "

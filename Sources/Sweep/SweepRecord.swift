@@ -96,6 +96,12 @@ public struct SeedStats: Sendable, Equatable {
 }
 
 public enum SweepTables {
+    /// `records` in the order of `names` (each cell's place in the sweep); names not there go last, by name.
+    public static func ordered(_ records: [SweepRecord], by names: [String]) -> [SweepRecord] {
+        let order = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        return records.sorted { (order[$0.name] ?? Int.max, $0.name) < (order[$1.name] ?? Int.max, $1.name) }
+    }
+
     static func f4(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.4f", $0) : "" } ?? "" }
 
     public static func json(_ records: [SweepRecord], header: [String: String]) throws -> [UInt8] {

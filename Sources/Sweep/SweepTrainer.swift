@@ -133,8 +133,7 @@ public final class SweepTrainer {
             guard let record = try runCell(cell, position: position, cellsAfter: after) else { return .stopped }
             records.removeAll { $0.name == record.name }
             records.append(record)
-            let order = Dictionary(uniqueKeysWithValues: cells.enumerated().map { ($1.name(withLRM: false), $0) })
-            records.sort { (order[$0.name] ?? Int.max, $0.name) < (order[$1.name] ?? Int.max, $1.name) }
+            records = SweepTables.ordered(records, by: cells.map { $0.name(withLRM: false) })
             try publish(records)
             log(
                 "cell \(position)/\(cells.count) \(record.name): test bpc \(SweepTables.f4(record.testBPC))"

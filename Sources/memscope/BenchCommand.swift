@@ -135,17 +135,12 @@ struct BenchCommand: ParsableCommand {
                 ],
                 "parameters": model.parameterCount, "threads": threads, "blas": BLAS.description,
                 "flops_per_byte": flops, "sgemm_gflops": sgemm,
-                "results": rows.map { r -> [String: Any] in
-                    let g = r.bytesPerSecond * flops / 1e9
-                    return [
-                        "batch": r.batch, "bytes_per_second": r.bytesPerSecond, "gflops": g, "ratio": g / sgemm,
-                        "segments": r.segments, "seconds": r.seconds,
-                    ]
+                "results": rows.map {
+                    benchRow(batch: $0.batch, perSecond: $0.bytesPerSecond, unit: "bytes", flops: flops, sgemm: sgemm,
+                        segments: $0.segments, seconds: $0.seconds)
                 },
             ]
-            print(
-                String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)
-            )
+            try StandardOutput.printJSON(obj)
             return
         }
         print(
@@ -231,17 +226,12 @@ extension BenchCommand {
                 "model": dir, "parameters": hf.parameterCount, "layers": c.nLayer, "memory": memory, "segment": T,
                 "load_seconds": loadSeconds, "flops_per_token": flops, "sgemm_gflops": sgemm,
                 "cluster_shares": shares, "peak_rss_bytes": peakBytes, "threads": threads,
-                "results": rows.map { r -> [String: Any] in
-                    let g = r.tokensPerSecond * flops / 1e9
-                    return [
-                        "batch": r.batch, "tokens_per_second": r.tokensPerSecond, "gflops": g, "ratio": g / sgemm,
-                        "segments": r.segments, "seconds": r.seconds,
-                    ]
+                "results": rows.map {
+                    benchRow(batch: $0.batch, perSecond: $0.tokensPerSecond, unit: "tokens", flops: flops, sgemm: sgemm,
+                        segments: $0.segments, seconds: $0.seconds)
                 },
             ]
-            print(
-                String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)
-            )
+            try StandardOutput.printJSON(obj)
             return
         }
         print(
@@ -272,4 +262,15 @@ extension BenchCommand {
         }
         print(String(format: "peak RSS %.2f GB (getrusage ru_maxrss)", peakBytes / 1e9))
     }
+}
+
+/// One row of `bench --json`'s results: the rate in `unit`s per second, its GFLOP/s and its share of sgemm's.
+private func benchRow(
+    batch: Int, perSecond: Double, unit: String, flops: Double, sgemm: Double, segments: Int, seconds: Double
+) -> [String: Any] {
+    let g = perSecond * flops / 1e9
+    return [
+        "batch": batch, "\(unit)_per_second": perSecond, "gflops": g, "ratio": g / sgemm, "segments": segments,
+        "seconds": seconds,
+    ]
 }
