@@ -1,4 +1,4 @@
-// `memscope bench`'s measurements: eval throughput on a random model, a counted FLOP model, and the machine's sgemm rate.
+// `memscope bench`'s measurements: eval throughput on a random model, a counted FLOP model, the machine's sgemm rate.
 import Foundation
 import TXL
 
@@ -17,7 +17,7 @@ public enum Benchmark {
         let C = Double(c.dModel), A = Double(c.dAttn), F = Double(c.dInner), V = Double(c.nToken)
         var total = 2 * C * V
         for M in memory {
-            // Query i sees M + i + 1 keys (Transformer-XL) or a window of M keys (same-length); averaged over the segment.
+            // Query i sees M + i + 1 keys (Transformer-XL) or a window of M keys (same-length), averaged.
             let keys = (0..<T).reduce(0.0) { $0 + Double(sameLength ? min(M, M + $1 + 1) : M + $1 + 1) } / Double(T)
             total += 2 * C * 3 * A  // q, k, v
             total += 3 * 2 * A * keys  // (q+u)k, (q+v)R, P v, over all heads
@@ -27,7 +27,7 @@ public enum Benchmark {
         return total
     }
 
-    /// GFLOP/s of an n x n x n sgemm through `BLAS.gemm` with the current thread setting: the best of repeats over ~`seconds`.
+    /// GFLOP/s of an n x n x n sgemm through `BLAS.gemm` at the current threads: the best of repeats over ~`seconds`.
     public static func sgemmRate(n: Int = 1024, seconds: Double = 0.5) -> Double {
         let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
         var c = [Float](repeating: 0, count: n * n)
@@ -62,7 +62,8 @@ public enum Benchmark {
     public static func throughput(
         model: TransformerXL, options: RunOptions, segment T: Int, batch B: Int, seconds: Double
     ) throws -> Throughput {
-        let run = try Evaluator.inference(model: model, batch: B, segment: T, options: options)  // within the memory budget
+        // Within the memory budget.
+        let run = try Evaluator.inference(model: model, batch: B, segment: T, options: options)
         var rng = Random(seed: 7)
         func segmentBytes() -> ([UInt8], [UInt8]) {
             let x = (0..<(B * T)).map { _ in UInt8(truncatingIfNeeded: 32 + rng.next() % 95) }

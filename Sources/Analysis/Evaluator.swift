@@ -183,13 +183,14 @@ public enum Evaluator {
         let where_ = streams == 1 ? "" : " of stream \(stream)"
         return AnalysisError.badRequest(
             "non-finite loss in segment \(index)\(where_) (\(network.isByteLevel ? "bytes" : "tokens") "
-                + "\(base + pos)..<\(base + pos + t)), "
+                + "\(base + pos)-\(base + pos + t - 1)), "
                 + "first non-finite value: \(place); the model's weights overflow float32 on this text")
     }
 
     /// The segment (batch 1, segments counted from the start of `text`) whose inputs hold byte `offset`: its attention
     /// for `layers` (all when nil) and its log-probs. Memories are carried from the start of the text, or, with
-    /// `warmup`, from that many segments before it (the explorer's bounded latency). For the explorer and `memscope attention`.
+    /// `warmup`, from that many segments before it (the explorer's bounded latency). For the explorer and
+    /// `memscope attention`.
     public static func attention(
         model: TransformerXL, text: [UInt8], offset: Int, options: RunOptions, segment: Int,
         layers: Set<Int>? = nil, warmup: Int? = nil,
@@ -230,11 +231,11 @@ struct SegmentPlan {
         }
         guard offset >= 0 && offset < count - 1 else {
             throw AnalysisError.badRequest(
-                "offset \(offset) is outside the text's predicting \(unit) 0..<\(count - 1)")
+                "offset \(offset) is outside the text's predicting \(unit) 0-\(count - 2)")
         }
         guard segment >= 1 else { throw AnalysisError.badRequest("segment length \(segment) is below 1") }
         if let layers, let bad = layers.first(where: { $0 < 0 || $0 >= network.nLayer }) {
-            throw AnalysisError.badRequest("layer \(bad) is outside the model's layers 0..<\(network.nLayer)")
+            throw AnalysisError.badRequest("layer \(bad) is outside the model's layers 0-\(network.nLayer - 1)")
         }
         self.network = network; self.count = count; self.segment = segment
         let target = offset / segment
@@ -253,7 +254,7 @@ struct SegmentPlan {
         if let bad = Evaluator.firstNonFinite(out, layers: wanted.sorted()) {
             let (lo, hi) = bounds(s)
             throw AnalysisError.badRequest(
-                "non-finite \(bad) in segment \(s) (\(unit) \(lo)..<\(hi)): "
+                "non-finite \(bad) in segment \(s) (\(unit) \(lo)-\(hi - 1)): "
                     + "the model's weights overflow float32 on this text")
         }
     }

@@ -46,7 +46,7 @@ public struct HFFixture {
         }
         model = try HFCheckpoint(directory: directory)
         if let bad = tokenIds.joined().first(where: { $0 < 0 || $0 >= model.config.vocabSize }) {
-            throw fail("token_ids", "holds \(bad), outside the vocabulary 0..<\(model.config.vocabSize)")
+            throw fail("token_ids", "holds \(bad), outside the vocabulary 0-\(model.config.vocabSize - 1)")
         }
     }
 

@@ -32,7 +32,7 @@ public final class HFReference {
                 "a segment needs as many targets as inputs (\(inputs.count) and \(targets.count)), at least one")
         }
         if let bad = (inputs + targets).first(where: { $0 < 0 || $0 >= V }) {
-            throw ModelError.badInput("token id \(bad) is outside the vocabulary 0..<\(V)")
+            throw ModelError.badInput("token id \(bad) is outside the vocabulary 0-\(V - 1)")
         }
         let t = inputs.count, C = c.dModel, H = c.nHead, D = c.dHead, A = c.dAttn, F = c.dInner
         let eps = c.layerNormEps, scale = 1 / Float(D).squareRoot()

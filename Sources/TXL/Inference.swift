@@ -34,7 +34,7 @@ public struct RunOptions: Sendable, Equatable {
     public func memoryFloats(dModel: Int) -> Int { memory.reduce(0, +) * dModel }
 }
 
-/// Attention probabilities of one layer for the segment just run (stream 0): [head][query][key], keys oldest memory first.
+/// Attention probabilities of one layer for the segment just run (stream 0): [head][query][key], oldest key first.
 public struct AttentionCapture: Sendable {
     public let layer: Int
     public let heads: Int, queries: Int, keys: Int

@@ -2,7 +2,7 @@
 import Foundation
 
 public enum Output {
-    /// logprob[n] = log softmax(logits[n])[target[n]]. logits [N, V] are overwritten with probabilities when `keepProbs`.
+    /// logprob[n] = log softmax(logits[n])[target[n]]; logits [N, V] become probabilities when `keepProbs`.
     public static func logSoftmax<Token: BinaryInteger>(
         _ logprob: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>,
         targets: UnsafePointer<Token>, N: Int, V: Int, keepProbs: Bool

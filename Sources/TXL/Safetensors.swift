@@ -86,7 +86,8 @@ public struct SafetensorsFile: Sendable {
             guard let dt = entry["dtype"] as? String else { throw fail("tensor \(name) has no dtype") }
             guard let dtype = DType(rawValue: dt) else {
                 throw fail(
-                    "tensor \(name) has unsupported dtype \(ModelError.quote(dt)) (known: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))"
+                    "tensor \(name) has unsupported dtype \(ModelError.quote(dt)) (known: "
+                        + "\(DType.allCases.map(\.rawValue).joined(separator: ", ")))"
                 )
             }
             guard let shapeAny = entry["shape"] as? [Any], let offAny = entry["data_offsets"] as? [Any],
@@ -120,7 +121,7 @@ public struct SafetensorsFile: Sendable {
         // Hostile headers: no two tensors may share bytes.
         let ranges = tensors.values.filter { $0.end > $0.begin }.sorted { $0.begin < $1.begin }
         for (x, y) in zip(ranges, ranges.dropFirst()) where y.begin < x.end {
-            throw fail("tensors overlap at data bytes \(y.begin)..<\(x.end)")
+            throw fail("tensors overlap at data bytes \(y.begin)-\(x.end - 1)")
         }
         self.path = path; self.metadata = metadata; self.tensors = tensors
         self.storage = storage; self.dataStart = dataStart

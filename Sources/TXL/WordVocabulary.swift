@@ -44,7 +44,7 @@ public struct WordVocabulary: Sendable, Equatable {
         func id(_ field: String) throws -> Int? {
             guard let v = d[field], v != .null else { return nil }
             guard case .int(let n) = v, n >= 0 && n < words.count else {
-                throw fail(field, "is \(v), not an id in 0..<\(words.count)")
+                throw fail(field, "is \(v), not an id in 0-\(words.count - 1)")
             }
             return n
         }

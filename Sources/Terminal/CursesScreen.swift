@@ -132,7 +132,8 @@ final class CursesScreen {
         for (i, p) in ui.enumerated() { init_pair(uiPairBase + Int16(i), p.0, p.1) }
         // Δ (loss B minus A), diverging: blues where B is better, reds where it is worse, levels 1...7 each side.
         deltaPairBase = uiPairBase + Int16(ui.count)
-        let worse: [Int16] = is256 ? [224, 217, 210, 203, 196, 160, 124] : [Int16](repeating: Int16(COLOR_RED), count: 7)
+        let worse: [Int16] =
+            is256 ? [224, 217, 210, 203, 196, 160, 124] : [Int16](repeating: Int16(COLOR_RED), count: 7)
         let better: [Int16] = is256 ? [195, 153, 117, 81, 39, 27, 19] : [Int16](repeating: Int16(COLOR_BLUE), count: 7)
         for i in 0..<7 {
             let fgW: Int16 = is256 && i < 4 ? Int16(COLOR_BLACK) : Int16(COLOR_WHITE)

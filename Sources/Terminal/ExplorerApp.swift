@@ -43,7 +43,8 @@ public enum ExplorerApp {
             case nil: break
             }
             switch e.window {
-            case .start?: if let job = state.windowJob { controller.startWindow(request: job.request, window: job.window) }
+            case .start?:
+                if let job = state.windowJob { controller.startWindow(request: job.request, window: job.window) }
             case .cancel?: controller.cancelWindow()
             case nil: break
             }

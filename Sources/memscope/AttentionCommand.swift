@@ -71,7 +71,7 @@ struct AttentionCommand: ParsableCommand {
         // The error names the file and the reason.
         do { try AtomicFile.write(Array(body.utf8), to: out) } catch { throw Failure("--out \(error)") }
         print(
-            "wrote \(out): layer \(layer), \(view), segment \(seg.start)..<\(seg.start + att.queries), \(att.keys) "
+            "wrote \(out): layer \(layer), \(view), segment \(seg.start)-\(seg.start + att.queries - 1), \(att.keys) "
                 + "keys (\(att.memoryKeys) memory), model \((path as NSString).lastPathComponent)"
         )
     }

@@ -22,7 +22,7 @@ struct BenchCommand: ParsableCommand {
     @Option(
         name: .customLong("train-batch"),
         help: ArgumentHelp(
-            "Also time training steps (forward, backward, Adam) at these batch sizes, with the training memory = --mem.",
+            "Also time training steps (forward, backward, Adam) at these batch sizes, training memory = --mem.",
             valueName: "list"))
     var trainBatch: String?
     @Flag(help: "Print one JSON object.") var json = false
@@ -144,15 +144,18 @@ struct BenchCommand: ParsableCommand {
             return
         }
         print(
-            "model    \(layers) layers, d_model \(config.dModel), \(config.nHead) heads of \(config.dHead), d_inner \(config.dInner), random weights (\(model.parameterCount) parameters)"
+            "model    \(layers) layers, d_model \(config.dModel), \(config.nHead) heads of \(config.dHead), d_inner "
+                + "\(config.dInner), random weights (\(model.parameterCount) parameters)"
         )
         print(
-            "run      segment \(segment), memory \(MemorySpec.compact(memory))\(sameLength ? ", same-length" : ""), \(threads) thread\(threads == 1 ? "" : "s"), \(BLAS.description)"
+            "run      segment \(segment), memory \(MemorySpec.compact(memory))\(sameLength ? ", same-length" : ""), "
+                + "\(threads) thread\(threads == 1 ? "" : "s"), \(BLAS.description)"
         )
         print(
             String(
                 format:
-                    "flops    %.0f per byte (%.2f MFLOP: qkv, attention over the visible keys, o, feed-forward, output; 2 per multiply-add)",
+                    "flops    %.0f per byte (%.2f MFLOP: qkv, attention over the visible keys, o, feed-forward, "
+                        + "output; 2 per multiply-add)",
                 flops, flops / 1e6))
         print(String(format: "sgemm    %.1f GFLOP/s (1024^3, best seen in this run)", sgemm))
         for r in rows {
@@ -166,7 +169,8 @@ struct BenchCommand: ParsableCommand {
             print(
                 String(
                     format:
-                        "train %-3d %8.0f bytes/s  (forward, backward and Adam; training memory %@; %d steps in %.1f s)",
+                        "train %-3d %8.0f bytes/s  (forward, backward and Adam; training "
+                            + "memory %@; %d steps in %.1f s)",
                     r.batch, r.bytesPerSecond, MemorySpec.compact(memory), r.steps, r.seconds))
         }
     }
@@ -195,7 +199,8 @@ extension BenchCommand {
         let c = hf.config
         guard shares.count == c.cutoffs.count + 1, abs(shares.reduce(0, +) - 1) < 1e-6 else {
             throw Failure(
-                "--cluster-shares \"\(clusterShares)\": give \(c.cutoffs.count + 1) shares (one per cluster) summing to 1"
+                "--cluster-shares \"\(clusterShares)\": give \(c.cutoffs.count + 1) shares "
+                    + "(one per cluster) summing to 1"
             )
         }
         guard wordMem >= 1 && wordMem <= Config.maxLength else {
@@ -236,7 +241,8 @@ extension BenchCommand {
         }
         print(
             "model    wt103 shape, random weights: \(c.nLayer) layers, d_model \(c.dModel), \(c.nHead) heads of "
-                + "\(c.dHead), d_inner \(c.dInner), vocabulary \(c.vocabSize), cutoffs \(c.cutoffs), div_val \(c.divVal) "
+                + "\(c.dHead), d_inner \(c.dInner), vocabulary \(c.vocabSize), cutoffs "
+                + "\(c.cutoffs), div_val \(c.divVal) "
                 + "(\(hf.parameterCount) parameters, \(dir))")
         print(
             String(

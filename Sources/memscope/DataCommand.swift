@@ -92,8 +92,9 @@ struct DataCommand: ParsableCommand {
     }
 }
 
-/// Progress lines on stderr: each stage's start, and decompression every 25%.
-private final class ProgressPrinter: @unchecked Sendable {
+/// Progress lines on stderr: each stage's start, and decompression every 25% (`data prepare`, and the explorer's
+/// first run).
+final class ProgressPrinter: @unchecked Sendable {
     private let lock = NSLock()
     private var lastStage: PrepareStage?
     private var lastQuarter = 0

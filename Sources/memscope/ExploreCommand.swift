@@ -13,7 +13,8 @@ struct ExploreCommand: ParsableCommand {
         abstract: "Change each layer's memory live, see attention and measure bpc (ncurses).",
         discussion: """
             Keys: ? lists them all. q quits. Needs a terminal of at least 80x24; for scripts use `memscope eval`.
-            Defaults can go in $XDG_CONFIG_HOME/memscope/config (else ~/.config/memscope/config), one `key = value` a line, with the keys \(ExplorerConfig.keys.joined(separator: ", ")); flags win.
+            Defaults can go in $XDG_CONFIG_HOME/memscope/config (else ~/.config/memscope/config), one \
+            `key = value` a line, with the keys \(ExplorerConfig.keys.joined(separator: ", ")); flags win.
             """
     )
 
@@ -27,8 +28,10 @@ struct ExploreCommand: ParsableCommand {
     var split: String?
 
     @Option(
-        help:
-            "Initial memory: a preset (full, none, first:K, last:K, interleaved:K), one length, one per layer, or L0-3:64,L4-11:512."
+        help: """
+            Initial memory: a preset (full, none, first:K, last:K, interleaved:K), one length, one per layer, \
+            or L0-3:64,L4-11:512.
+            """
     )
     var mem: String?
 
@@ -103,13 +106,11 @@ struct ExploreCommand: ParsableCommand {
             // First run: prepare the held-out text, with progress, before the screen opens.
             FileHandle.standardError.write(
                 Data(
-                    "memscope: preparing the kernel-docs corpus in \(store.folder.path) (first run; `memscope data prepare`)\n"
+                    "memscope: preparing the kernel-docs corpus in \(store.folder.path) (first "
+                        + "run; `memscope data prepare`)\n"
                         .utf8))
-            try CorpusPreparer(store: store) { stage, fraction in
-                FileHandle.standardError.write(
-                    Data(String(format: "\r  %@ %3.0f%%", stage.rawValue, fraction * 100).utf8))
-            }.prepare(.kernelDocs)
-            FileHandle.standardError.write(Data("\n".utf8))
+            let printer = ProgressPrinter()
+            try CorpusPreparer(store: store) { stage, fraction in printer.report(stage, fraction) }.prepare(.kernelDocs)
         }
         return (try store.load(which), "kernel-docs \(split)")
     }

@@ -59,23 +59,27 @@ enum ExplorerBench {
         }
         let c = engine.model.config
         print(
-            "explorer  model \((path as NSString).lastPathComponent): \(c.nLayer) layers, d_model \(c.dModel), segment \(c.tgtLen), memory \(MemorySpec.compact(engine.defaultMemory)); text \(bytes.count) bytes"
+            "explorer  model \((path as NSString).lastPathComponent): \(c.nLayer) layers, d_model \(c.dModel), "
+                + "segment \(c.tgtLen), memory \(MemorySpec.compact(engine.defaultMemory)); text \(bytes.count) bytes"
         )
         print(
             String(
                 format:
-                    "open      %.0f ms  (load model and text, analyse the first segment, draw the first frame; target 1000 ms)",
+                    "open      %.0f ms  (load model and text, analyse the first segment, draw the "
+                        + "first frame; target 1000 ms)",
                 open * 1000))
         print(
             String(
                 format:
-                    "update    %.0f ms median, %.0f ms worst of %d  (memory change at byte %d: %d warm-up segments + the segment, all layers captured, drawn; target 250 ms)",
+                    "update    %.0f ms median, %.0f ms worst of %d  (memory change at byte %d: %d warm-up segments + "
+                        + "the segment, all layers captured, drawn; target 250 ms)",
                 median(updates) * 1000, updates.max()! * 1000, updates.count, offset,
                 engine.warmupSegments(memory: engine.defaultMemory)))
         print(
             String(
                 format:
-                    "redraw    %.1f ms median, %.1f ms worst at 120x40; %.1f ms median at 80x24  (a key press: reduce + render; target 50 ms)",
+                    "redraw    %.1f ms median, %.1f ms worst at 120x40; %.1f ms median at 80x24  (a key press: "
+                        + "reduce + render; target 50 ms)",
                 median(frames) * 1000, frames.max()! * 1000, median(small) * 1000))
         try abWindow(engine: engine, bytes: bytes, state: &state, size: size)
     }
@@ -125,7 +129,8 @@ enum ExplorerBench {
         print(
             String(
                 format:
-                    "a/b       %.1f s for A and B over %@ (A %@, B %@): %.2fx one evaluation (%.1f s, bpc %.4f; target 2x); "
+                    "a/b       %.1f s for A and B over %@ (A %@, B %@): %.2fx one evaluation "
+                        + "(%.1f s, bpc %.4f; target 2x); "
                     + "window bpc A %.4f B %.4f; %d frames drawn meanwhile, worst %.1f ms",
                 abSeconds, formatBytes(n), MemorySpec.compact(a), MemorySpec.compact(b), abSeconds / evalSeconds,
                 evalSeconds, single.bpc, bpc.first ?? .nan, bpc.last ?? .nan, frames.count, (frames.max() ?? 0) * 1000))
