@@ -350,7 +350,7 @@ struct Renderer {
         let bins = s.profiles[0].bins.count
         let cw = Swift.max(1, Swift.min(3, (r.width - 5 - 16) / Swift.max(1, bins)))
         let labelY = r.y + 1
-        var x = distanceAxis(&g, x: r.x + 4, y: labelY, bins: bins, cellWidth: cw)
+        let x = distanceAxis(&g, x: r.x + 4, y: labelY, bins: bins, cellWidth: cw)
         let rows = Swift.max(1, r.height - 4)
         let L = s.profiles.count
         let first = Swift.max(0, Swift.min(s.selectedLayer - rows / 2, L - rows))

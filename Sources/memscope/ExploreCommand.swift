@@ -104,12 +104,9 @@ struct ExploreCommand: ParsableCommand {
         let store = CorpusStore()
         if !store.isPrepared() {
             // First run: prepare the held-out text, with progress, before the screen opens.
-            FileHandle.standardError.write(
-                Data(
-                    "memscope: preparing the kernel-docs corpus in \(store.folder.path) (first "
-                        + "run; `memscope data prepare`)\n"
-                        .utf8))
             let printer = ProgressPrinter()
+            let folder = store.folder.path
+            printer.line("preparing the kernel-docs corpus in \(folder) (first run; `memscope data prepare`)")
             try CorpusPreparer(store: store) { stage, fraction in printer.report(stage, fraction) }.prepare(.kernelDocs)
         }
         return (try store.load(which), "kernel-docs \(split)")
