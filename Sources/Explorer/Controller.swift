@@ -126,6 +126,20 @@ public final class Controller: @unchecked Sendable {
 
     public func cancelWindow() { lock.withLock { windowToken = -1 } }
 
+    /// Cancels every job (analysis, evaluation, A/B window) and waits up to `seconds` for the workers to stop, so
+    /// that the process does not end with a model step still running. Returns whether they all stopped.
+    @discardableResult
+    public func stop(waitingAtMost seconds: Double) -> Bool {
+        lock.withLock { latestAnalysis = -1; pendingAnalysis = nil; evalToken = -1; windowToken = -1 }
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let idle = lock.withLock { !analysisBusy && evalRunning == 0 && windowRunning == 0 }
+            if idle { return true }
+            if Date() >= deadline { return false }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+    }
+
     private func post(_ a: Action) { lock.withLock { inbox.append(a) } }
 
     /// Everything posted since the last drain, oldest first (only the latest progress report).

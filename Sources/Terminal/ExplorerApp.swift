@@ -101,8 +101,10 @@ public enum ExplorerApp {
                 }
             }
         }
-        controller.cancelEvaluation()
-        controller.cancelWindow()
+        // The terminal first, then the workers: a model step in flight is cancelled and awaited, so that the
+        // process never ends with one running (an exit while OpenBLAS works in another thread can stall).
+        screen.close()
+        controller.stop(waitingAtMost: 5)
         if let sig = endingSignal {
             screen.close()
             signals.cancel()

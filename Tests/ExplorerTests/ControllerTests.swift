@@ -32,6 +32,22 @@ import Testing
         #expect(got.count < 20)  // superseded requests were dropped or cancelled
     }
 
+    @Test func stopCancelsEveryJobAndWaitsForTheWorkers() {
+        var slow = FakeEngine()
+        slow.delay = 0.01
+        let c = Controller(engine: slow, text: sampleText())
+        c.requestAnalysis(request: 1, offset: 100, memory: slow.defaultMemory)
+        c.startEvaluation(request: 1, start: 0, bytes: 4096, memory: slow.defaultMemory)
+        Thread.sleep(forTimeInterval: 0.03)
+        #expect(c.stop(waitingAtMost: 5))
+        _ = c.drain()
+        #expect(!c.busy)
+        Thread.sleep(forTimeInterval: 0.05)
+        #expect(!c.drain().contains {
+            if case .worker(.evalFinished) = $0 { return true }; return false
+        })
+    }
+
     @Test func evaluationReportsOnlyTheLatestRunAndCancels() {
         var slow = FakeEngine()
         slow.delay = 0.01
