@@ -13,6 +13,8 @@ public final class IncrementalAnalysis: @unchecked Sendable {
     public let sameLength: Bool, clampLen: Int
     /// The first layer the last `analyse` ran: 0 = all of them, nLayer = none (the cached result was returned).
     public private(set) var lastFirstLayer = 0
+    /// Layer steps the last `analyse` ran (segments times layers run; 0 when the cached result was returned).
+    public private(set) var lastLayerSteps = 0
 
     struct Cache {
         let memory: [Int], first: Int, target: Int, wanted: Set<Int>
@@ -37,7 +39,7 @@ public final class IncrementalAnalysis: @unchecked Sendable {
 
     /// What `Evaluator.attention(network:tokens:offset:...)` returns for this memory, computed from the first layer
     /// whose memory differs from the previous call's (same offset's segment, warm-up and layers), else in full.
-    /// `progress` returning false cancels (`AnalysisError.cancelled`); the cache is then dropped.
+    /// `progress` returning false cancels (`AnalysisError.cancelled`); the cache then keeps the previous result.
     public func analyse(
         offset: Int, memory: [Int], layers: Set<Int>? = nil, warmup: Int? = nil,
         progress: ((EvalProgress) -> Bool)? = nil
@@ -51,6 +53,7 @@ public final class IncrementalAnalysis: @unchecked Sendable {
             from = memory.indices.first { c.memory[$0] != memory[$0] } ?? network.nLayer
         }
         lastFirstLayer = from
+        lastLayerSteps = 0
         let old = cache
         if from == network.nLayer, let old { return old.result }
         cache = nil
@@ -90,11 +93,14 @@ public final class IncrementalAnalysis: @unchecked Sendable {
                 cache = Cache(
                     memory: memory, first: plan.first, target: plan.target, wanted: plan.wanted, inputs: inputs,
                     result: result)
+                lastLayerSteps = run.layerSteps
                 return result
             }
             try plan.check(out, segment: s)
             let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if let progress, !progress(EvalProgress(done: hi, total: end, seconds: secs, bits: 0)) {
+                // The earlier result still holds for its own memory: a newer change resumes from it.
+                cache = old
                 throw AnalysisError.cancelled
             }
         }

@@ -65,8 +65,10 @@ public struct ModelInfo: Sendable, Equatable {
     public var name: String
     public var config: Config
     public var maxMemory: Int
+    /// A word model's text as tokens (TokenText.swift); nil for a byte model, whose positions are bytes.
+    public var tokens: TokenText?
     public init(_ e: any ExplorerEngine) {
-        name = e.modelName; config = e.config; maxMemory = e.maxMemory
+        name = e.modelName; config = e.config; maxMemory = e.maxMemory; tokens = e.tokenText
     }
     public var layers: Int { config.nLayer }
     public var heads: Int { config.nHead }

@@ -6,18 +6,21 @@ import TXL
 
 /// Everything the explorer shows about one segment under one memory configuration.
 public struct SegmentAnalysis: Sendable {
-    public let offset: Int  // index in the text of the segment's first byte
-    public let bytes: [UInt8]  // the segment's bytes (queries)
+    public let offset: Int  // index in the text of the segment's first byte (token)
+    public let bytes: [UInt8]  // the segment's bytes (queries); a word model: TokenText.placeholderBytes
     public let memoryBytes: [[UInt8]]  // per layer: the text bytes its memory keys stand for (oldest first)
     public let lossBits: [Float]  // per query: -log2 p(next byte | ...); NaN where there is no next byte
     public let attention: [AttentionCapture]  // one per layer, bottom layer first
+    /// Layers the engine ran for this result: all of them, or (a memory change of layer l, IncrementalAnalysis)
+    /// only l and above; 0 when unknown.
+    public let layersRun: Int
 
     public init(
         offset: Int, bytes: [UInt8], memoryBytes: [[UInt8]], lossBits: [Float],
-        attention: [AttentionCapture]
+        attention: [AttentionCapture], layersRun: Int = 0
     ) {
         self.offset = offset; self.bytes = bytes; self.memoryBytes = memoryBytes
-        self.lossBits = lossBits; self.attention = attention
+        self.lossBits = lossBits; self.attention = attention; self.layersRun = layersRun
     }
 }
 
@@ -27,6 +30,9 @@ public protocol ExplorerEngine: Sendable {
     var config: Config { get }
     /// Largest memory length the engine accepts per layer.
     var maxMemory: Int { get }
+    /// A word model's text as tokens: positions (offsets, cursor, windows) are then token indices into it, and the
+    /// `text` bytes passed in are its placeholders. nil for a byte model.
+    var tokenText: TokenText? { get }
     /// The segment that holds text[offset], with memories carried in from earlier text.
     /// Throws CancellationError if cancelled() turns true.
     func analyse(
@@ -67,6 +73,7 @@ public struct WindowLosses: Sendable {
 }
 
 extension ExplorerEngine {
+    public var tokenText: TokenText? { nil }
     public var layerCount: Int { config.nLayer }
     public var segmentLength: Int { config.tgtLen }
     public var defaultMemory: [Int] { config.defaultMemory }

@@ -268,12 +268,15 @@ private func search(_ s: inout AppState, forward: Bool) -> Effect {
         s.say("no search yet: / to search", error: true)
         return .redraw
     }
-    guard let hit = find(Array(q.utf8), in: s.text, from: s.cursor, forward: forward) else {
+    let found =
+        s.model.tokens.map { $0.find(q, from: s.cursor, forward: forward) }
+        ?? find(Array(q.utf8), in: s.text, from: s.cursor, forward: forward)
+    guard let hit = found else {
         s.say("/\(q) not found", error: true)
         return .redraw
     }
     let e = moveCursor(&s, to: hit)
-    s.say("/\(q) at byte \(hit)")
+    s.say("/\(q) at \(s.model.unit) \(hit)")
     return e
 }
 
@@ -302,6 +305,9 @@ func navigate(_ s: inout AppState, _ n: Navigation) -> Effect {
     case .attention:
         return navigateCursor(&s, n, row: queriesPerRow(s))
     case .text:
+        if let t = s.model.tokens, case .move(let d) = n, d == .up || d == .down {
+            return moveCursor(&s, to: t.verticalMove(from: s.cursor, down: d == .down, width: textWidth(s)))
+        }
         return navigateCursor(&s, n, row: textWidth(s))
     }
 }
@@ -447,6 +453,11 @@ func reduceMouse(_ s: inout AppState, _ m: MouseEvent) -> Effect {
     case .text:
         let area = textArea(s, r)
         guard area.contains(x: m.x, y: m.y) else { break }
+        if let t = s.model.tokens {
+            let rows = t.view(cursor: s.cursor, width: area.width, height: area.height, eosMark: "$")
+            if let n = TokenText.token(in: rows, row: m.y - area.y, column: m.x - area.x) { return moveCursor(&s, to: n) }
+            break
+        }
         let top = textTopLine(s, area: area)
         let n = (top + m.y - area.y) * area.width + (m.x - area.x)
         if n < s.text.count { return moveCursor(&s, to: n) }

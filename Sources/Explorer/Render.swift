@@ -71,7 +71,7 @@ struct Renderer {
 
     func title(_ g: inout Grid, _ r: Rect) {
         g.fill(r, " ", .header)
-        var left = " MemScope \(glyphs.dot) \(s.model.name) \(glyphs.dot) \(s.textName) (\(formatBytes(s.text.count)))"
+        var left = " MemScope \(glyphs.dot) \(s.model.name) \(glyphs.dot) \(s.textName) (\(s.model.textSize(s.text.count)))"
         if let c = s.comparison { left = " MemScope \(glyphs.dot) " + abHeader(c) }
         let right = "? help  q quit "
         g.put(0, r.y, left, .header, maxWidth: r.width - right.count - 1)
@@ -108,14 +108,14 @@ struct Renderer {
             }
             var rate = "-"
             if let p = s.eval?.progress, p.seconds > 0 {
-                rate = formatBytes(Int(Double(p.done) / p.seconds)) + "/s"
+                rate = s.model.positions(Int(Double(p.done) / p.seconds)) + "/s"
             } else if let run = s.runs.last, run.seconds > 0 {
-                rate = formatBytes(Int(Double(run.bytes) / run.seconds)) + "/s"
+                rate = s.model.positions(Int(Double(run.bytes) / run.seconds)) + "/s"
             }
             let sep = " \(glyphs.vertical) "
             left =
                 " "
-                + [s.model.name, MemorySpec.compact(s.memory), "bpc \(bpc)", rate, s.display.label]
+                + [s.model.name, MemorySpec.compact(s.memory), "\(s.model.lossUnit) \(bpc)", rate, s.display.label]
                 .joined(separator: sep)
         }
         g.put(0, r.y, left, role, maxWidth: r.width - right.count)
@@ -254,7 +254,7 @@ struct Renderer {
         let stale = s.analysisIsCurrent ? "" : " (updating)"
         let heads = view == .mean || view == .max ? "\(view) of \(att.heads) heads" : "\(view)"
         let side = s.comparison?.heatmapA == true && s.analysisMemory == s.comparison?.a ? "A's " : ""
-        let bytes = "bytes \(a.offset)-\(a.offset + a.bytes.count - 1)"
+        let bytes = "\(s.model.unit)s \(a.offset)-\(a.offset + a.bytes.count - 1)"
         let d = glyphs.dot
         header(
             &g, r, " L\(s.selectedLayer) \(d) \(side)\(heads) \(d) \(bytes) \(d) mem \(M)\(stale)",
@@ -319,7 +319,7 @@ struct Renderer {
         let loss = q < a.lossBits.count ? a.lossBits[q] : .nan
         let lossText = loss.isNaN ? "" : String(format: " %@ loss %.2f bits", glyphs.dot, loss)
         g.put(
-            r.x, r.y, " q\(a.offset + q) '\(Glyphs.describe(a.bytes[q]))'\(lossText) \(glyphs.dot) reads:", .title,
+            r.x, r.y, " q\(a.offset + q) \(label(ofKey: a.offset + q, a.bytes[q]))\(lossText) \(glyphs.dot) reads:", .title,
             maxWidth: r.width)
         let stripRows = Swift.max(0, Swift.min(2, r.height - 2))
         let n = Swift.min(kEnd + 1, stripRows * r.width)
@@ -331,7 +331,7 @@ struct Renderer {
         }
         let best = probs.indices.sorted { probs[$0] > probs[$1] }.prefix(4)
         let list = best.map { k in
-            String(format: "d=%d '%@' %.0f%%", kEnd - k, Glyphs.describe(byte(k)), probs[k] * 100)
+            String(format: "d=%d %@ %.0f%%", kEnd - k, label(ofKey: a.offset - M + k, byte(k)), probs[k] * 100)
         }
         g.put(r.x + 1, r.y + 1 + stripRows, list.joined(separator: " \(glyphs.dot) "), .plain, maxWidth: r.width - 1)
     }
@@ -390,7 +390,11 @@ struct Renderer {
         let area = Layout.textArea(r)
         let a = s.analysis
         var info = " @\(s.cursor)/\(s.text.count)"
-        if s.cursor < s.text.count { info += " '\(Glyphs.describe(s.text[s.cursor]))'" }
+        if let t = s.model.tokens, s.cursor < t.count {
+            info += " \"\(t.label(at: s.cursor))\""
+        } else if s.cursor < s.text.count {
+            info += " '\(Glyphs.describe(s.text[s.cursor]))'"
+        }
         if let a, s.cursor >= a.offset, s.cursor - a.offset < a.lossBits.count {
             let l = a.lossBits[s.cursor - a.offset]
             if !l.isNaN { info += String(format: " loss %.2f bits", l) }
@@ -400,12 +404,13 @@ struct Renderer {
         let current = s.analysisIsCurrent
         textBytes(&g, area) { i, role in
             guard let a, i >= a.offset, i - a.offset < a.lossBits.count else { return role }
-            return current ? .shade(lossLevel(a.lossBits[i - a.offset])) : .dim
+            let bits = a.lossBits[i - a.offset]
+            return current ? .shade(s.model.tokens == nil ? lossLevel(bits) : wordLossLevel(bits)) : .dim
         }
         let ly = r.maxY - 1
         var x = g.put(r.x + 1, ly, "loss 0 ", .dim)
         for l in 0..<16 { g.set(r.x + 1 + x, ly, s.display.colors ? " " : "a", .shade(UInt8(l))); x += 1 }
-        g.put(r.x + 1 + x, ly, " 8+ bits/byte", .dim)
+        g.put(r.x + 1 + x, ly, s.model.tokens == nil ? " 8+ bits/byte" : " 16+ bits/token", .dim)
     }
 
     /// The Distance pane's axis from `x`: every few bins' lower bound, the segment boundary, then the column
@@ -427,6 +432,7 @@ struct Renderer {
     /// The text from the pane's top line, one byte a cell: `shade(i, role)` gives byte i's role (from the plain or
     /// stand-in role); search hits and the cursor are drawn over it.
     func textBytes(_ g: inout Grid, _ area: Rect, shade: (Int, Role) -> Role) {
+        if let t = s.model.tokens { textWords(&g, area, t, shade: shade); return }
         let top = textTopLine(s, area: area)
         let visible =
             Swift.min(s.text.count, top * area.width)..<Swift.min(s.text.count, (top + area.height) * area.width)
@@ -440,6 +446,24 @@ struct Renderer {
                 if hits[i - visible.lowerBound] { role = .match }
                 if i == s.cursor { role = .cursor }
                 g.set(area.x + col, area.y + row, ch, role)
+            }
+        }
+    }
+
+    /// A word model's text: one cell run per word, a space between, a new line after each <eos> (drawn as a mark);
+    /// `shade(i, role)` gives token i's role, search hits (whole words) and the cursor are drawn over it.
+    func textWords(_ g: inout Grid, _ area: Rect, _ t: TokenText, shade: (Int, Role) -> Role) {
+        let rows = t.view(
+            cursor: s.cursor, width: area.width, height: area.height, eosMark: s.display.ascii ? "$" : "\u{21B5}")
+        guard let first = rows.first?.first?.token, let last = rows.last?.last?.token else { return }
+        let visible = first..<(last + 1)
+        let hits = s.search.map { t.hits($0, in: visible) } ?? []
+        for (y, row) in rows.enumerated() {
+            for p in row {
+                var role = shade(p.token, t.ids[p.token] == t.eos ? .dim : .plain)
+                if !hits.isEmpty && hits[p.token - first] { role = .match }
+                if p.token == s.cursor { role = .cursor }
+                g.put(area.x + p.x, area.y + y, p.text, role, maxWidth: area.width - p.x)
             }
         }
     }

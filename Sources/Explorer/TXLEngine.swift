@@ -1,51 +1,115 @@
-// The explorer's engine on the real runtime: a Transformer-XL checkpoint run by TXL's Inference.
+// The explorer's engine on the real runtime: a MemScope byte model or a Hugging Face word model, run by TXL's
+// Inference through one Network. A word model's positions are tokens (TokenText); a byte model's are bytes.
+// The visible segment's analysis is incremental (IncrementalAnalysis): after a memory change in layer l only layers
+// l and above are rerun, from the cached inputs of the layers below.
 import Analysis
 import Foundation
 import TXL
 
 public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
-    public let model: TransformerXL
+    public let network: Network
+    public let config: Config
     public let modelName: String
+    public let tokenText: TokenText?
+    /// The byte model (nil for a word model).
+    public let model: TransformerXL!
+    private let lock = NSLock()
+    // Guarded by lock: the incremental analysis of the last text analysed, and its layer steps.
+    private var incremental: IncrementalAnalysis?
+    private var incrementalText: [UInt8] = []
+    private var steps = 0
 
+    /// A MemScope byte model.
     public init(model: TransformerXL, name: String) {
+        network = Network(model)
+        config = model.config
+        modelName = name
+        tokenText = nil
         self.model = model
-        self.modelName = name
     }
 
-    public var config: Config { model.config }
+    /// A Hugging Face word model exploring `text` (its bytes, tokenized with the model's vocabulary). The name
+    /// (header and status bar) says the vocabulary's size.
+    public init(model: HFCheckpoint, name: String, text: [UInt8]) throws {
+        guard let s = String(validating: text, as: UTF8.self) else {
+            throw AnalysisError.badRequest("the text is not UTF-8; a word model reads UTF-8 text (like WikiText-103)")
+        }
+        let v = model.vocabulary
+        tokenText = TokenText(ids: try v.encode(s), vocabulary: v.words, eos: v.eos, sourceBytes: text.count)
+        network = Network(model)
+        config = TXLEngine.config(model.config)
+        modelName = "\(name) (\(model.config.vocabSize) words)"
+        self.model = nil
+    }
+
+    /// The explorer's view of a Hugging Face config: shape, segment, mem_len in every layer, same_length and clamp.
+    public static func config(_ c: HFConfig) -> Config {
+        var out = Config(
+            nLayer: c.nLayer, nHead: c.nHead, dModel: c.dModel, dHead: c.dHead, dInner: c.dInner, tgtLen: c.tgtLen,
+            memLens: Array(repeating: c.memLen, count: c.nLayer), sameLength: c.sameLength, clampLen: c.clampLen)
+        out.nToken = c.vocabSize
+        out.layerNormEps = c.layerNormEps
+        return out
+    }
+
     public var maxMemory: Int { 8192 }
 
-    /// Segments run before the one shown: enough to fill every layer's memory once. The explorer trades
-    /// exactness far back for latency; `memscope attention --at` carries memory from the start of the text.
+    /// The explorer's text as the model's token ids: the word ids, or the bytes.
+    func tokens(_ text: [UInt8]) -> [Int] {
+        if let t = tokenText {
+            precondition(text.count == t.count, "TXLEngine: a word model's text is its TokenText placeholders")
+            return t.ids
+        }
+        return text.map { Int($0) }
+    }
+
+    func options(_ memory: [Int]) -> RunOptions { RunOptions(config: config, memory: memory) }
+
+    /// Segments run before the one shown: enough to fill every layer's memory once, at the default memory or the
+    /// given one, whichever is longer (so that shortening a layer keeps the same segments and stays incremental).
+    /// The explorer trades exactness far back for latency; `memscope attention --at` carries memory from the start.
     public func warmupSegments(memory: [Int]) -> Int {
         let T = segmentLength
-        return ((memory.max() ?? 0) + T - 1) / T
+        return (Swift.max(memory.max() ?? 0, config.defaultMemory.max() ?? 0) + T - 1) / T
     }
+
+    /// Layer steps run by the engine's analyses so far (segments times layers; a partial recompute counts only the
+    /// layers it reran).
+    public var layerSteps: Int { lock.withLock { steps } }
 
     public func analyse(
         text: [UInt8], offset: Int, memory: [Int], cancelled: @Sendable () -> Bool
     ) throws
         -> SegmentAnalysis
     {
-        let options = RunOptions(config: model.config, memory: memory)
-        let offset = min(max(0, offset), max(0, text.count - 2))
-        let seg: SegmentAttention
-        do {
-            seg = try withoutActuallyEscaping(cancelled) { cancelled in
-                try Evaluator.attention(
-                    model: model, text: text, offset: offset, options: options,
-                    segment: segmentLength, warmup: warmupSegments(memory: memory),
-                    progress: { _ in !cancelled() })
+        try lock.withLock {
+            let offset = min(max(0, offset), max(0, text.count - 2))
+            if incremental == nil || incrementalText != text {
+                incremental = IncrementalAnalysis(
+                    network: network, tokens: tokens(text), segment: segmentLength, sameLength: config.sameLength,
+                    clampLen: config.clampLen)
+                incrementalText = text
             }
-        } catch AnalysisError.cancelled {
-            throw CancellationError()
+            let inc = incremental!
+            let seg: SegmentAttention
+            do {
+                seg = try withoutActuallyEscaping(cancelled) { cancelled in
+                    try inc.analyse(
+                        offset: offset, memory: memory, warmup: warmupSegments(memory: memory),
+                        progress: { _ in !cancelled() })
+                }
+            } catch AnalysisError.cancelled {
+                throw CancellationError()
+            }
+            steps += inc.lastLayerSteps
+            if cancelled() { throw CancellationError() }
+            let memoryBytes = seg.memoryBefore.map { m in Array(text[max(0, seg.start - m)..<seg.start]) }
+            let lossBits = seg.logProbs.map { -$0 / Float(M_LN2) }
+            return SegmentAnalysis(
+                offset: seg.start, bytes: Array(text[seg.start..<(seg.start + seg.tokens.count)]),
+                memoryBytes: memoryBytes, lossBits: lossBits,
+                attention: seg.captures.sorted { $0.layer < $1.layer }, layersRun: network.nLayer - inc.lastFirstLayer)
         }
-        if cancelled() { throw CancellationError() }
-        let memoryBytes = seg.memoryBefore.map { m in Array(text[max(0, seg.start - m)..<seg.start]) }
-        let lossBits = seg.logProbs.map { -$0 / Float(M_LN2) }
-        return SegmentAnalysis(
-            offset: seg.start, bytes: seg.inputs, memoryBytes: memoryBytes, lossBits: lossBits,
-            attention: seg.captures.sorted { $0.layer < $1.layer })
     }
 
     public func evaluate(
@@ -54,13 +118,12 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
         cancelled: @Sendable () -> Bool
     ) throws -> EvalResult {
         let lo = min(max(0, start), text.count), hi = min(text.count, lo + max(0, bytes))
-        let options = RunOptions(config: model.config, memory: memory)
+        let ids = Array(tokens(text)[lo..<hi])
         do {
             return try withoutActuallyEscaping(cancelled) { cancelled in
                 try withoutActuallyEscaping(progress) { progress in
                     try Evaluator.evaluate(
-                        model: model, text: Array(text[lo..<hi]), options: options,
-                        segment: segmentLength
+                        network: network, tokens: ids, options: options(memory), segment: segmentLength
                     ) { p in
                         progress(p)
                         return !cancelled()
@@ -77,15 +140,16 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
         cancelled: @Sendable () -> Bool
     ) throws -> WindowLosses {
         let lo = min(max(0, start), text.count), hi = min(text.count, lo + max(0, bytes)), n = hi - lo
-        guard n >= 2 else { throw AnalysisError.badRequest("a loss window needs at least 2 bytes, not \(n)") }
+        let unit = tokenText == nil ? "bytes" : "tokens"
+        guard n >= 2 else { throw AnalysisError.badRequest("a loss window needs at least 2 \(unit), not \(n)") }
         let T = segmentLength
+        let ids = tokens(text)
         // Batch 1 and segments as Evaluator.evaluate runs them, so that the window's mean is eval's bpc.
-        let run = try Inference(
-            model: model, batch: 1, segment: min(T, n - 1), options: RunOptions(config: model.config, memory: memory))
+        let run = try Evaluator.inference(network: network, batch: 1, segment: min(T, n - 1), options: options(memory))
         let t0 = DispatchTime.now().uptimeNanoseconds
         var out = [Float](repeating: .nan, count: n)
         var pos = 0
-        let L = model.config.nLayer
+        let L = config.nLayer
         var acc = [DistanceProfile.Accumulator](repeating: .init(), count: L)
         // Capturing attention costs about as much as the step: the profiles sample at most 64 segments, evenly.
         let segments = (n - 1 + T - 1) / T, stride = max(1, segments / WindowLosses.profiledSegments)
@@ -94,7 +158,7 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
             if cancelled() { throw CancellationError() }
             let t = min(T, n - 1 - pos)
             let step = run.step(
-                inputs: Array(text[(lo + pos)..<(lo + pos + t)]), targets: Array(text[(lo + pos + 1)...(lo + pos + t)]),
+                tokens: Array(ids[(lo + pos)..<(lo + pos + t)]), targets: Array(ids[(lo + pos + 1)...(lo + pos + t)]),
                 capture: index % stride == 0 ? Set(0..<L) : [])
             index += 1
             for c in step.attention { acc[c.layer].add(c) }

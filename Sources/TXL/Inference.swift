@@ -141,6 +141,9 @@ public final class Inference: @unchecked Sendable {
     /// Forgets all memory, as at the start of a text.
     public func reset() { memory.reset() }
 
+    /// Layers run so far, counted once per layer per step (a partial recompute from layer l counts nLayer - l).
+    public private(set) var layerSteps = 0
+
     /// Runs `body(w)` for w in 0..<workers, on as many threads, with OpenBLAS single-threaded inside.
     func parallel(_ body: (Int) -> Void) {
         if workers == 1 { body(0); return }
@@ -236,6 +239,7 @@ public final class Inference: @unchecked Sendable {
         defer { if workers > 1 { BLAS.threads = savedThreads } }
         var captures: [AttentionCapture] = []
         var inputs: [[Float]] = recordInputs ? Array(repeating: [], count: network.nLayer) : []
+        layerSteps += network.nLayer - first
         for l in first..<network.nLayer {
             if recordInputs { inputs[l] = Array(x[0..<(N * network.dModel)]) }
             if let a = attentionBlock(l, t: t, capture: capture.contains(l)) { captures.append(a) }

@@ -18,7 +18,12 @@ struct ExploreCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Model checkpoint (.safetensors); default: the shipped model.")
+    @Option(
+        help: """
+            Model checkpoint (.safetensors) or Hugging Face word-model folder (config.json, model.safetensors, \
+            vocab.json); default: the shipped model.
+            """
+    )
     var model: String?
 
     @Option(help: "Text file to explore (bytes).")
@@ -65,8 +70,10 @@ struct ExploreCommand: ParsableCommand {
         guard let colorMode = color ?? ColorMode(rawValue: colorName) else {
             throw Failure("color = \(colorName) in the config file: use auto, 256, 8 or none")
         }
-        let engine = try makeEngine(model: model ?? config.model)
-        let (bytes, name) = try loadText(split: split ?? config.split ?? "test")
+        let modelPath = try ModelOptions.locate(model ?? config.model)
+        let (source, sourceName) = try loadText(split: split ?? config.split ?? "test")
+        let engine = try makeEngine(path: modelPath, text: source, textName: sourceName)
+        let (bytes, name) = explorerText(engine: engine, source: source, name: sourceName)
         var memory = engine.defaultMemory
         if let mem = mem ?? config.mem {
             do {
@@ -113,12 +120,28 @@ struct ExploreCommand: ParsableCommand {
     }
 }
 
-/// The real engine: the checkpoint given with --model, or the shipped default model.
-func makeEngine(model: String?) throws -> any ExplorerEngine {
-    let path = try ModelOptions.locate(model)
-    return TXLEngine(
-        model: try TransformerXL(path: path),
-        name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension)
+/// The real engine for the checkpoint at `path` (ModelOptions.locate): a MemScope byte model (.safetensors), or a
+/// Hugging Face word model folder, whose engine tokenizes `text` with the model's vocabulary.
+func makeEngine(path: String, text: [UInt8], textName: String) throws -> TXLEngine {
+    let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+    if HFCheckpoint.isFolder(path) {
+        let hf = try HFCheckpoint(directory: path)
+        do { return try TXLEngine(model: hf, name: name, text: text) } catch { throw Failure("\(textName): \(error)") }
+    }
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+        throw Failure(
+            "\((path as NSString).appendingPathComponent("config.json")): no such file (--model takes a "
+                + ".safetensors file or a Hugging Face folder with config.json, model.safetensors and vocab.json)")
+    }
+    return TXLEngine(model: try TransformerXL(path: path), name: name)
+}
+
+/// What the explorer is given as its text: the bytes themselves for a byte model; for a word model one placeholder
+/// byte per token (positions are tokens); the title then counts tokens (ModelInfo.textSize).
+func explorerText(engine: any ExplorerEngine, source: [UInt8], name: String) -> ([UInt8], String) {
+    guard let t = engine.tokenText else { return (source, name) }
+    return (t.placeholderBytes, name)
 }
 
 extension ColorMode: ExpressibleByArgument {}

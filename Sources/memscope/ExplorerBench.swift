@@ -57,7 +57,7 @@ enum ExplorerBench {
             _ = render(state, size: Size(width: 80, height: 24))
             small.append(now() - t2)
         }
-        let c = engine.model.config
+        let c = engine.config
         print(
             "explorer  model \((path as NSString).lastPathComponent): \(c.nLayer) layers, d_model \(c.dModel), "
                 + "segment \(c.tgtLen), memory \(MemorySpec.compact(engine.defaultMemory)); text \(bytes.count) bytes"
