@@ -75,3 +75,9 @@ TORCH_VENV ?= .venv-torch
 .PHONY: test-torch
 test-torch: build
 	@train/test.sh $(TORCH_VENV) $(BIN)
+
+# Bad Hugging Face model folders (issue 11): eval, info and explore exit 1 with one line naming file and field.
+.PHONY: hf-faults
+hf-faults: build
+	tests/hf-faults.sh $(BIN)
+test: hf-faults

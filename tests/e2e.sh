@@ -229,4 +229,47 @@ signal_once QUIT 131
 fifo_once
 dumb_once
 
+# A Hugging Face word model (issue 11): positions are tokens, the text pane shows words, a memory change and an
+# evaluation in bits per token. The model is the small parity fixture; the text uses its vocabulary's words.
+word_once() {
+    RUN="word model"
+    local root saved
+    root=$(cd "$(dirname "$0")/.." && pwd)
+    saved="${MODEL_ARGS[*]:-}"
+    MODEL_ARGS=(--model "$root/Tests/Fixtures/hf/div4-same-length")
+    local i
+    for i in $(seq 1 200); do
+        printf 'w%d the w%d , w%d of w%d @-@ w%d .\n' $((i % 400 + 8)) $((i * 7 % 490 + 8)) $((i * 3 % 300 + 8)) \
+            $((i * 11 % 450 + 8)) $((i * 5 % 470 + 8))
+    done > "$WORK/words.txt"
+    start "TERM=xterm-256color" "$WORK/words.txt"
+    if ! wait_for '1 Layers|__EXIT=' 30; then fail "the explorer did not open within 30 s"; return; fi
+    if screen | grep -q '__EXIT='; then
+        fail "the explorer exited at once: $(screen | grep -v '^$' | head -3)"; return
+    fi
+    screen | grep -q 'tokens, pre-tokenized' && pass "title counts tokens" || fail "title: $(screen | head -1)"
+    screen | grep -q '(500 words)' && pass "model named with its vocabulary" || fail "no vocabulary in the header"
+    keys ':' 'goto 100' Enter
+    wait_for 'tokens 96-103' 30 && pass "heatmap of the segment at token 96" || fail "no analysis at token 96"
+    keys 4
+    wait_for '@100/2200 "' 5 && pass "text pane cursor on a word: $(screen | grep -oE '@100/2200 "[^"]*"' | head -1)" \
+        || fail "text pane has no word cursor"
+    keys 1
+    local before
+    wait_for 'mem [0-9]+' 5
+    before=$(layer0)
+    keys '-'
+    wait_for "tokens 96-103.{1,4}mem $((before / 2))([^0-9]|$)" 20 \
+        && pass "L0 memory $before -> $((before / 2)) recomputed" || fail "heatmap did not update to mem $((before / 2))"
+    keys ':' 'bytes 800' Enter
+    keys e
+    if wait_for 'run 1: [0-9]+\.[0-9]{4} bits/token over [0-9]+ tokens' 120; then
+        pass "evaluation in bits per token: $(screen | grep -oE 'run 1: [0-9.]+ bits/token' | head -1)"
+    else fail "evaluation did not finish within 120 s: $(screen | tail -1)"; fi
+    keys q
+    wait_for '__EXIT=0' 30 && pass "quit with status 0" || fail "did not quit cleanly: $(screen | tail -3)"
+    if [ -n "$saved" ]; then read -r -a MODEL_ARGS <<< "$saved"; else MODEL_ARGS=(); fi
+}
+word_once
+
 if [ $FAILS -eq 0 ]; then echo "e2e: PASS all"; exit 0; else echo "e2e: FAIL $FAILS check(s)"; exit 1; fi

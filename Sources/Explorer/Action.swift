@@ -72,6 +72,8 @@ public enum InputAction: Sendable {
 public enum WorkerResult: Sendable {
     case analysisReady(request: Int, SegmentAnalysis, [DistanceProfile], memory: [Int])
     case analysisFailed(request: Int, String)
+    /// How far the running analysis has got (segments run of those it needs), for the "computing" readout.
+    case analysisProgress(request: Int, WindowProgress)
     case evalProgress(request: Int, EvalProgress)
     case evalFinished(request: Int, EvalResult)
     case evalFailed(request: Int, String)

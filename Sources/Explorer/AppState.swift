@@ -121,6 +121,7 @@ public struct AppState: Sendable {
     public var analysisMemory: [Int]? = nil
     public var profiles: [DistanceProfile] = []
     public var analysing = false
+    public var analysisProgress: WindowProgress? = nil  // of the running analysis, when it reported any
     public var evalRequest = 0
     public var evalBytes: Int
     public var eval: EvalStatus? = nil

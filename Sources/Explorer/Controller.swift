@@ -21,6 +21,7 @@ public final class Controller: @unchecked Sendable {
     private var windowToken = 0
     private var windowRunning = 0
     private var latestWindowProgress: Action? = nil
+    private var latestAnalysisProgress: Action? = nil
     private let analysisQueue = DispatchQueue(label: "memscope.analysis", qos: .userInitiated)
     private let evalQueue = DispatchQueue(label: "memscope.eval", qos: .utility)
     private let windowQueue = DispatchQueue(label: "memscope.window", qos: .utility)
@@ -33,7 +34,7 @@ public final class Controller: @unchecked Sendable {
     public var busy: Bool {
         lock.withLock {
             analysisBusy || evalRunning > 0 || windowRunning > 0 || !inbox.isEmpty || latestProgress != nil
-                || latestWindowProgress != nil
+                || latestWindowProgress != nil || latestAnalysisProgress != nil
         }
     }
 
@@ -59,8 +60,16 @@ public final class Controller: @unchecked Sendable {
             }
             guard let job = next else { return }
             let cancelled: @Sendable () -> Bool = { [self] in lock.withLock { latestAnalysis != job.request } }
+            let progress: @Sendable (WindowProgress) -> Void = { [self] p in
+                lock.withLock {
+                    if latestAnalysis == job.request {
+                        latestAnalysisProgress = .worker(.analysisProgress(request: job.request, p))
+                    }
+                }
+            }
             do {
-                let a = try engine.analyse(text: text, offset: job.offset, memory: job.memory, cancelled: cancelled)
+                let a = try engine.analyse(
+                    text: text, offset: job.offset, memory: job.memory, progress: progress, cancelled: cancelled)
                 if cancelled() { continue }
                 let profiles = DistanceProfile.all(a)
                 post(.worker(.analysisReady(request: job.request, a, profiles, memory: job.memory)))
@@ -100,7 +109,9 @@ public final class Controller: @unchecked Sendable {
 
     /// Starts the per-byte losses of `window` (the A/B comparison); any earlier window job is cancelled.
     public func startWindow(request: Int, window: LossWindow) {
-        lock.withLock { windowToken = request; windowRunning += 1 }
+        lock.withLock {
+            windowToken = request; windowRunning += 1
+        }
         windowQueue.async { [self] in
             defer { lock.withLock { windowRunning -= 1 } }
             let cancelled: @Sendable () -> Bool = { [self] in lock.withLock { windowToken != request } }
@@ -130,7 +141,9 @@ public final class Controller: @unchecked Sendable {
     /// that the process does not end with a model step still running. Returns whether they all stopped.
     @discardableResult
     public func stop(waitingAtMost seconds: Double) -> Bool {
-        lock.withLock { latestAnalysis = -1; pendingAnalysis = nil; evalToken = -1; windowToken = -1 }
+        lock.withLock {
+            latestAnalysis = -1; pendingAnalysis = nil; evalToken = -1; windowToken = -1
+        }
         let deadline = Date().addingTimeInterval(seconds)
         while true {
             let idle = lock.withLock { !analysisBusy && evalRunning == 0 && windowRunning == 0 }
@@ -145,9 +158,11 @@ public final class Controller: @unchecked Sendable {
     /// Everything posted since the last drain, oldest first (only the latest progress report).
     public func drain() -> [Action] {
         lock.withLock {
-            var out: [Action] = (latestProgress.map { [$0] } ?? []) + (latestWindowProgress.map { [$0] } ?? [])
+            var out: [Action] =
+                (latestProgress.map { [$0] } ?? []) + (latestWindowProgress.map { [$0] } ?? [])
+                + (latestAnalysisProgress.map { [$0] } ?? [])
             out += inbox
-            inbox = []; latestProgress = nil; latestWindowProgress = nil
+            inbox = []; latestProgress = nil; latestWindowProgress = nil; latestAnalysisProgress = nil
             return out
         }
     }

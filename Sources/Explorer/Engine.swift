@@ -39,6 +39,11 @@ public protocol ExplorerEngine: Sendable {
         text: [UInt8], offset: Int, memory: [Int], cancelled: @Sendable () -> Bool
     ) throws
         -> SegmentAnalysis
+    /// `analyse`, reporting after each segment run (done of total segments) to `progress`.
+    func analyse(
+        text: [UInt8], offset: Int, memory: [Int], progress: @Sendable (WindowProgress) -> Void,
+        cancelled: @Sendable () -> Bool
+    ) throws -> SegmentAnalysis
     /// bpc over text[start ..< start+bytes], segment by segment, memories carried.
     func evaluate(
         text: [UInt8], start: Int, bytes: Int, memory: [Int], progress: @Sendable (EvalProgress) -> Void,
@@ -74,6 +79,12 @@ public struct WindowLosses: Sendable {
 
 extension ExplorerEngine {
     public var tokenText: TokenText? { nil }
+    public func analyse(
+        text: [UInt8], offset: Int, memory: [Int], progress: @Sendable (WindowProgress) -> Void,
+        cancelled: @Sendable () -> Bool
+    ) throws -> SegmentAnalysis {
+        try analyse(text: text, offset: offset, memory: memory, cancelled: cancelled)
+    }
     public var layerCount: Int { config.nLayer }
     public var segmentLength: Int { config.tgtLen }
     public var defaultMemory: [Int] { config.defaultMemory }

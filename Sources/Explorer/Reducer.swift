@@ -35,6 +35,7 @@ extension AppState {
     mutating func recompute() -> Effect {
         analysisRequest += 1
         analysing = true
+        analysisProgress = nil
         return Effect(redraw: true, recompute: true)
     }
 
@@ -455,7 +456,8 @@ func reduceMouse(_ s: inout AppState, _ m: MouseEvent) -> Effect {
         guard area.contains(x: m.x, y: m.y) else { break }
         if let t = s.model.tokens {
             let rows = t.view(cursor: s.cursor, width: area.width, height: area.height, eosMark: "$")
-            if let n = TokenText.token(in: rows, row: m.y - area.y, column: m.x - area.x) { return moveCursor(&s, to: n) }
+            let n = TokenText.token(in: rows, row: m.y - area.y, column: m.x - area.x)
+            if let n { return moveCursor(&s, to: n) }
             break
         }
         let top = textTopLine(s, area: area)
@@ -485,11 +487,16 @@ func reduceWorker(_ s: inout AppState, _ r: WorkerResult) -> Effect {
     case .analysisReady(let request, let a, let profiles, let memory):
         guard request == s.analysisRequest else { return .none }
         s.analysis = a; s.profiles = profiles; s.analysisMemory = memory; s.analysing = false
+        s.analysisProgress = nil
         if let att = a.attention.first, s.pan > att.keys { s.pan = 0 }
     case .analysisFailed(let request, let m):
         guard request == s.analysisRequest else { return .none }
         s.analysing = false
+        s.analysisProgress = nil
         s.say("analysis failed: \(m)", error: true)
+    case .analysisProgress(let request, let p):
+        guard request == s.analysisRequest else { return .none }
+        s.analysisProgress = p
     case .evalProgress(let request, let p):
         guard s.eval?.request == request else { return .none }
         s.eval?.progress = p
@@ -502,7 +509,10 @@ func reduceWorker(_ s: inout AppState, _ r: WorkerResult) -> Effect {
         s.runs.append(run)
         s.nextRunID += 1
         s.selectedRun = s.runs.count - 1
-        s.say(String(format: "run %d: %.4f bpc over %@ in %.1f s", run.id, r.bpc, formatBytes(run.bytes), r.seconds))
+        s.say(
+            String(
+                format: "run %d: %.4f %@ over %@ in %.1f s", run.id, r.bpc, s.model.lossUnit,
+                s.model.positions(run.bytes), r.seconds))
     case .evalFailed(let request, let m):
         guard s.eval?.request == request else { return .none }
         s.eval = nil

@@ -71,7 +71,8 @@ struct Renderer {
 
     func title(_ g: inout Grid, _ r: Rect) {
         g.fill(r, " ", .header)
-        var left = " MemScope \(glyphs.dot) \(s.model.name) \(glyphs.dot) \(s.textName) (\(s.model.textSize(s.text.count)))"
+        let size = s.model.textSize(s.text.count)
+        var left = " MemScope \(glyphs.dot) \(s.model.name) \(glyphs.dot) \(s.textName) (\(size))"
         if let c = s.comparison { left = " MemScope \(glyphs.dot) " + abHeader(c) }
         let right = "? help  q quit "
         g.put(0, r.y, left, .header, maxWidth: r.width - right.count - 1)
@@ -130,7 +131,8 @@ struct Renderer {
             g.put(x, r.y, label, role, maxWidth: r.maxX - x)
         }
         if s.analysing {
-            g.put(r.maxX - 12, r.y, "computing...", .warning)
+            let t = s.analysisProgress.map { String(format: "computing %.0f%%", $0.fraction * 100) } ?? "computing..."
+            g.put(r.maxX - t.count, r.y, t, .warning)
         } else if let job = s.windowJob, let c = s.comparison {
             let which = job.window.memory == c.a ? "A" : "B"
             let t = String(format: "%@ %.0f%%", which, (job.progress?.fraction ?? 0) * 100)
@@ -319,7 +321,8 @@ struct Renderer {
         let loss = q < a.lossBits.count ? a.lossBits[q] : .nan
         let lossText = loss.isNaN ? "" : String(format: " %@ loss %.2f bits", glyphs.dot, loss)
         g.put(
-            r.x, r.y, " q\(a.offset + q) \(label(ofKey: a.offset + q, a.bytes[q]))\(lossText) \(glyphs.dot) reads:", .title,
+            r.x, r.y, " q\(a.offset + q) \(label(ofKey: a.offset + q, a.bytes[q]))\(lossText) \(glyphs.dot) reads:",
+            .title,
             maxWidth: r.width)
         let stripRows = Swift.max(0, Swift.min(2, r.height - 2))
         let n = Swift.min(kEnd + 1, stripRows * r.width)

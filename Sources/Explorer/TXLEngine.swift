@@ -82,6 +82,15 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
     ) throws
         -> SegmentAnalysis
     {
+        try analyse(text: text, offset: offset, memory: memory, progress: { _ in }, cancelled: cancelled)
+    }
+
+    /// The segment holding text[offset]: after a memory change in layer l (same segment and warm-up) only layers l
+    /// and above are run (`layersRun`); `progress` hears after each warm-up segment, `cancelled` is asked as often.
+    public func analyse(
+        text: [UInt8], offset: Int, memory: [Int], progress: @Sendable (WindowProgress) -> Void,
+        cancelled: @Sendable () -> Bool
+    ) throws -> SegmentAnalysis {
         try lock.withLock {
             let offset = min(max(0, offset), max(0, text.count - 2))
             if incremental == nil || incrementalText != text {
@@ -93,10 +102,20 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
             let inc = incremental!
             let seg: SegmentAttention
             do {
+                let T = segmentLength, target = offset / T, first = max(0, target - warmupSegments(memory: memory))
                 seg = try withoutActuallyEscaping(cancelled) { cancelled in
-                    try inc.analyse(
-                        offset: offset, memory: memory, warmup: warmupSegments(memory: memory),
-                        progress: { _ in !cancelled() })
+                    try withoutActuallyEscaping(progress) { progress in
+                        try inc.analyse(
+                            offset: offset, memory: memory, warmup: warmupSegments(memory: memory),
+                            progress: { p in
+                                // p.done is the tokens run up to the end of a warm-up segment.
+                                progress(
+                                    WindowProgress(
+                                        done: (p.done - 1) / T - first + 1, total: target - first + 1,
+                                        seconds: p.seconds))
+                                return !cancelled()
+                            })
+                    }
                 }
             } catch AnalysisError.cancelled {
                 throw CancellationError()

@@ -125,10 +125,13 @@ public struct TokenText: Sendable, Equatable {
         else { return c }
         let target: [Placed]?
         if down {
-            target = r + 1 < rows.count
-                ? rows[r + 1] : (end < count ? self.rows(from: end, to: lineEnd(end), width: width, eosMark: mark).first : nil)
+            target =
+                r + 1 < rows.count
+                ? rows[r + 1]
+                : (end < count ? self.rows(from: end, to: lineEnd(end), width: width, eosMark: mark).first : nil)
         } else {
-            target = r > 0
+            target =
+                r > 0
                 ? rows[r - 1]
                 : (start > 0 ? self.rows(from: lineStart(start - 1), to: start, width: width, eosMark: mark).last : nil)
         }

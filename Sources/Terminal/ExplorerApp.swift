@@ -79,7 +79,7 @@ public enum ExplorerApp {
             for a in controller.drain() {
                 let onlyProgress: Bool = {
                     switch a {
-                    case .worker(.evalProgress), .worker(.windowProgress): return true
+                    case .worker(.evalProgress), .worker(.windowProgress), .worker(.analysisProgress): return true
                     default: return false
                     }
                 }()

@@ -28,9 +28,15 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Instead: the explorer's latencies (open, heatmap update, redraw) on a real model and text.")
     var explorer = false
-    @Option(help: "With --explorer: the model (default: the shipped one).") var model: String?
+    @Option(help: "With --explorer: the model, .safetensors or Hugging Face folder (default: the shipped one).")
+    var model: String?
     @OptionGroup var text: TextOptions
-    @Flag(help: "Instead: the WikiText-103 Transformer-XL's shape (285M parameters) with random weights, tokens/s.")
+    @Flag(
+        help: """
+            Instead: the WikiText-103 Transformer-XL's shape (285M parameters) with random weights, tokens/s; with \
+            --explorer, the explorer's latencies on it.
+            """
+    )
     var wt103 = false
     @Option(
         name: .customLong("wt103-dir"),
@@ -67,6 +73,12 @@ struct BenchCommand: ParsableCommand {
         if explorer {
             Inference.threads = threads
             BLAS.threads = threads
+            if wt103 || model.map(HFCheckpoint.isFolder) == true {
+                let given = text.text != nil || text.split != nil
+                return try ExplorerBench.runWord(
+                    folder: wt103 ? try wt103Folder() : model!,
+                    text: given ? try text.load(command: "bench").bytes : nil, shares: try shares())
+            }
             return try ExplorerBench.run(modelPath: model, text: text)
         }
         let batches = try batch.split(separator: ",").map { s -> Int in
@@ -178,7 +190,9 @@ struct BenchCommand: ParsableCommand {
 
 extension BenchCommand {
     /// `--wt103`: the WikiText-103 model's shape with random weights, from a Hugging Face folder written once.
-    func runWord(batches: [Int]) throws {
+    /// The random wt103-shaped folder (--wt103-dir), written once for this config.
+    func wt103Folder() throws -> String {
+        guard (1...64).contains(wordLayers) else { throw Failure("--word-layers \(wordLayers) is out of range 1...64") }
         let dir = wt103Dir
         let configJSON = WordBenchmark.wt103Config(layers: wordLayers)
         let want = try JSONSerialization.data(withJSONObject: configJSON, options: [.sortedKeys])
@@ -187,12 +201,22 @@ extension BenchCommand {
             FileHandle.standardError.write(Data("writing a random wt103-shaped model to \(dir)...\n".utf8))
             try WordBenchmark.writeRandomFolder(dir, config: configJSON)
         }
-        let shares = try clusterShares.split(separator: ",").map { s -> Double in
+        return dir
+    }
+
+    /// --cluster-shares as numbers (their count and sum are checked against the model where it is known).
+    func shares() throws -> [Double] {
+        try clusterShares.split(separator: ",").map { s -> Double in
             guard let v = Double(s.trimmingCharacters(in: .whitespaces)), v >= 0, v <= 1 else {
                 throw Failure("--cluster-shares \"\(clusterShares)\": each share must be a number in 0...1")
             }
             return v
         }
+    }
+
+    func runWord(batches: [Int]) throws {
+        let dir = try wt103Folder()
+        let shares = try shares()
         let t0 = Date()
         let hf = try HFCheckpoint(directory: dir)
         let loadSeconds = Date().timeIntervalSince(t0)

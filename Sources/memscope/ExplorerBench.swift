@@ -1,5 +1,6 @@
 // `memscope bench --explorer`: the explorer's three latencies on the real model and text, without a terminal:
 // opening (model + text + first analysis + first frame), a heatmap update after a memory change, and one redraw.
+import Analysis
 import Corpus
 import Explorer
 import Foundation
@@ -134,6 +135,83 @@ enum ExplorerBench {
                     + "window bpc A %.4f B %.4f; %d frames drawn meanwhile, worst %.1f ms",
                 abSeconds, formatBytes(n), MemorySpec.compact(a), MemorySpec.compact(b), abSeconds / evalSeconds,
                 evalSeconds, single.bpc, bpc.first ?? .nan, bpc.last ?? .nan, frames.count, (frames.max() ?? 0) * 1000))
+    }
+}
+
+extension ExplorerBench {
+    /// The explorer on a word model (a Hugging Face folder): open (load, tokenize, first analysis and frame), the
+    /// first heatmap of a segment deep in the text (every warm-up segment, every layer), then after a change of the
+    /// top layer's memory and of the bottom layer's (partial recompute: the layers run are counted), and the peak
+    /// resident size. `text` nil: a random text of the vocabulary's words (Zipf-like cluster shares), 16 per line.
+    static func runWord(folder: String, text: [UInt8]?, shares: [Double]) throws {
+        let t0 = now()
+        let hf = try HFCheckpoint(directory: folder)
+        let c = hf.config
+        let bytes: [UInt8]
+        if let text {
+            bytes = text
+        } else {
+            var out = ""
+            for (i, id) in WordBenchmark.tokens(c, count: 1 << 15, shares: shares).enumerated() {
+                if id == hf.vocabulary.eos { continue }
+                out += hf.vocabulary.word(id) + (i % 16 == 15 ? "\n" : " ")
+            }
+            bytes = Array(out.utf8)
+        }
+        let name = (folder as NSString).lastPathComponent
+        let engine: TXLEngine
+        do { engine = try TXLEngine(model: hf, name: name, text: bytes) } catch { throw Failure("\(error)") }
+        let tokens = engine.tokenText!
+        var state = AppState(
+            model: ModelInfo(engine), text: tokens.placeholderBytes, textName: "bench", memory: nil, display: Display())
+        let size = Size(width: 120, height: 40)
+        _ = reduce(&state, .general(.resize(size)))
+        func analyse(at offset: Int, memory: [Int]) throws -> (seconds: Double, layers: Int, steps: Int) {
+            let t = now(), steps = engine.layerSteps
+            let a = try engine.analyse(text: state.text, offset: offset, memory: memory, cancelled: { false })
+            _ = reduce(&state, .layers(.setAll(memory)))
+            _ = reduce(
+                &state,
+                .worker(.analysisReady(request: state.analysisRequest, a, DistanceProfile.all(a), memory: memory)))
+            _ = render(state, size: size)
+            return (now() - t, a.layersRun, engine.layerSteps - steps)
+        }
+        let full = engine.defaultMemory, L = engine.layerCount, T = engine.segmentLength
+        let first = try analyse(at: 0, memory: full)
+        let open = now() - t0
+        // Deep in the text: every layer's memory full after the warm-up segments.
+        let offset = min(tokens.count - 2, (engine.warmupSegments(memory: full) + 2) * T)
+        let deep = try analyse(at: offset, memory: full)
+        var top = full
+        top[L - 1] = full[L - 1] / 2
+        let topChange = try analyse(at: offset, memory: top)
+        var bottom = top
+        bottom[0] = full[0] / 2
+        let bottomChange = try analyse(at: offset, memory: bottom)
+        print(
+            "explorer  model \(name): \(L) layers, d_model \(c.dModel), vocabulary \(c.vocabSize), segment \(T), "
+                + "memory \(MemorySpec.compact(full)); text \(tokens.count) tokens from \(bytes.count) bytes")
+        print(String(format: "open      %.2f s  (load, tokenize, analyse token 0's segment, draw)", open))
+        func line(_ what: String, _ r: (seconds: Double, layers: Int, steps: Int)) {
+            print(
+                String(
+                    format: "%@ %.2f s  (%d layer%@ rerun, %d layer steps)", what, r.seconds, r.layers,
+                    r.layers == 1 ? "" : "s", r.steps))
+        }
+        line("first     ", (first.seconds, first.layers, first.steps))
+        line(String(format: "heatmap   at token %d:", offset), deep)
+        line(String(format: "top       L%d memory %d:", L - 1, top[L - 1]), topChange)
+        line(String(format: "bottom    L0 memory %d:", bottom[0]), bottomChange)
+        print(String(format: "peak RSS  %.2f GiB (VmHWM)", peakResidentBytes() / 1_073_741_824))
+    }
+
+    /// The process's peak resident size in bytes (/proc/self/status VmHWM), NaN where unknown.
+    static func peakResidentBytes() -> Double {
+        guard let t = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
+        for line in t.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return (Double(line.dropFirst(6).split(separator: " ").first ?? "") ?? .nan) * 1024
+        }
+        return .nan
     }
 }
 

@@ -62,7 +62,9 @@ import Testing
         #expect(firsts == [0, 1, 2])
     }
 
-    @Test func cancelledAnalysisDropsTheCache() throws {
+    /// A cancelled change (a newer one superseded it) leaves the last finished result cached, so the next change
+    /// still reruns only the layers it touches.
+    @Test func cancelledAnalysisKeepsThePreviousResult() throws {
         let model = Benchmark.randomModel(
             Config(nLayer: 2, nHead: 2, dModel: 16, dHead: 8, dInner: 32, tgtLen: 8, memLens: [8, 8]), seed: 4)
         let text = (0..<41).map { $0 % 50 + 40 }
@@ -73,8 +75,13 @@ import Testing
         #expect(throws: AnalysisError.cancelled) {
             _ = try inc.analyse(offset: 38, memory: [8, 4], warmup: 2, progress: { _ in false })
         }
-        #expect(inc.cachedFloats == 0)
-        _ = try inc.analyse(offset: 38, memory: [8, 4], warmup: 2)
-        #expect(inc.lastFirstLayer == 0)
+        #expect(inc.cachedFloats == 3 * 2 * 8 * 16)
+        let partial = try inc.analyse(offset: 38, memory: [8, 4], warmup: 2)
+        #expect(inc.lastFirstLayer == 1)
+        let full = try Evaluator.attention(
+            network: Network(model), tokens: text, offset: 38, options: RunOptions(memory: [8, 4], sameLength: false,
+                clampLen: -1), segment: 8, warmup: 2)
+        #expect(partial.logProbs == full.logProbs)
+        #expect(partial.captures.map(\.probabilities) == full.captures.map(\.probabilities))
     }
 }

@@ -11,7 +11,9 @@ enum WordFixture {
         .appendingPathComponent("Fixtures/hf").path
 
     /// The fixture's model, its first text (expected.json "texts"), Hugging Face's token ids and log-probs for it.
-    static func load(_ name: String = "div4-same-length") throws -> (
+    static func load(
+        _ name: String = "div4-same-length"
+    ) throws -> (
         engine: TXLEngine, text: [UInt8], ids: [Int], logProbs: [Double]
     ) {
         let dir = (root as NSString).appendingPathComponent(name)
@@ -25,13 +27,16 @@ enum WordFixture {
     }
 
     /// The explorer's state on the fixture, 80x24, the text pane focused, the cursor's segment analysed.
-    static func state(cursor: Int, display: Display = Display(colors: false, ascii: true, label: "no colour")) throws
+    static func state(
+        cursor: Int, display: Display = Display(colors: false, ascii: true, label: "no colour")
+    ) throws
         -> (AppState, TXLEngine)
     {
         let f = try load()
         let t = f.engine.tokenText!
         var s = AppState(
-            model: ModelInfo(f.engine), text: t.placeholderBytes, textName: "fixture.txt", memory: nil, display: display)
+            model: ModelInfo(f.engine), text: t.placeholderBytes, textName: "fixture.txt", memory: nil, display: display
+        )
         _ = reduce(&s, .general(.resize(Size(width: 80, height: 24))))
         _ = reduce(&s, .general(.focus(.text)))
         s.cursor = cursor
@@ -53,7 +58,9 @@ func textPaneLines(_ s: AppState, _ g: Grid) -> [String] {
         let f = try WordFixture.load()
         let t = try #require(f.engine.tokenText)
         #expect(t.count == 40 && Array(t.ids.prefix(f.ids.count)) == f.ids)  // Hugging Face ran the first 30
-        #expect(f.logProbs.count == 29 && f.engine.config.nToken == 500 && f.engine.config.tgtLen == 8 && f.engine.defaultMemory == [12, 12, 12])
+        #expect(
+            f.logProbs.count == 29 && f.engine.config.nToken == 500 && f.engine.config.tgtLen == 8
+                && f.engine.defaultMemory == [12, 12, 12])
         #expect(f.engine.modelName == "div4-same-length (500 words)")
         let a = try f.engine.analyse(text: t.placeholderBytes, offset: 17, memory: [12, 12, 12], cancelled: { false })
         #expect(a.offset == 16 && a.bytes.count == 8 && a.lossBits.count == 8)
@@ -70,11 +77,14 @@ func textPaneLines(_ s: AppState, _ g: Grid) -> [String] {
             text: bytes, start: 0, bytes: n, memory: memory, progress: { _ in }, cancelled: { false })
         #expect(w.bits.count == n && w.bits[n - 1].isNaN)
         for i in 0..<(n - 1) { #expect(abs(Double(-w.bits[i]) * M_LN2 - f.logProbs[i]) <= 1e-4) }
-        let net = Network(try HFCheckpoint(directory: (WordFixture.root as NSString).appendingPathComponent(
-            "div4-same-length")))
+        let net = Network(
+            try HFCheckpoint(
+                directory: (WordFixture.root as NSString).appendingPathComponent(
+                    "div4-same-length")))
         let c = f.engine.config
         let eval = try Evaluator.evaluate(
-            network: net, tokens: f.ids, options: RunOptions(memory: memory, sameLength: c.sameLength, clampLen: c.clampLen),
+            network: net, tokens: f.ids,
+            options: RunOptions(memory: memory, sameLength: c.sameLength, clampLen: c.clampLen),
             segment: c.tgtLen)
         let sum = w.bits[0..<(n - 1)].reduce(0.0) { $0 + Double($1) }
         #expect(eval.predicted == n - 1)
@@ -109,7 +119,9 @@ func textPaneLines(_ s: AppState, _ g: Grid) -> [String] {
         #expect(checked == 8)
         #expect(g.line(23).contains("div4-same-length (500 words) | L0-2:12 | bits/token - |"))
         let wide = render(s, size: Size(width: 160, height: 40))
-        #expect(wide.line(0).contains("div4-same-length (500 words) - fixture.txt (40 tokens, pre-tokenized text expected)"))
+        #expect(
+            wide.line(0).contains("div4-same-length (500 words) - fixture.txt (40 tokens, pre-tokenized text expected)")
+        )
     }
 
     @Test func cursorReadoutSearchAndRowsAreInWords() throws {
@@ -144,20 +156,22 @@ func textPaneLines(_ s: AppState, _ g: Grid) -> [String] {
             ids: Array(repeating: [1, 0], count: 40).flatMap { $0 }, vocabulary: vocab, eos: 0, sourceBytes: 80)
         let view = tall.view(cursor: 41, width: 8, height: 9, eosMark: "$")
         #expect(view.count == 9 && view[3].contains { $0.token == 41 })
-        #expect(TokenText.token(in: view, row: 3, column: 2) == 41 && TokenText.token(in: view, row: 3, column: 1) == 40)
+        #expect(
+            TokenText.token(in: view, row: 3, column: 2) == 41 && TokenText.token(in: view, row: 3, column: 1) == 40)
     }
 }
 
-let goldenWordTextPane = [
-    #" @18/40 "w231" loss 26.78 bits                   "#,
-    "w57 w21 w437 w32 w77 w40 w332 $                  ",
-    "w111 <unk> w456 w50 w27 w305 w66 w21 $           ",
-    "$                                                ",
-    "w231 w396 $                                      ",
-    "w35 w162 w172 of $                               ",
-    "w73 <unk> w429 w200 w18 w356 w74 w38 w13 $       ",
-    "$                                                ",
-    "w52 w71 $                                        ",
-] + Array(repeating: String(repeating: " ", count: 49), count: 11) + [
-    " loss 0 aaaaaaaaaaaaaaaa 16+ bits/token          ",
-]
+let goldenWordTextPane =
+    [
+        #" @18/40 "w231" loss 26.78 bits                   "#,
+        "w57 w21 w437 w32 w77 w40 w332 $                  ",
+        "w111 <unk> w456 w50 w27 w305 w66 w21 $           ",
+        "$                                                ",
+        "w231 w396 $                                      ",
+        "w35 w162 w172 of $                               ",
+        "w73 <unk> w429 w200 w18 w356 w74 w38 w13 $       ",
+        "$                                                ",
+        "w52 w71 $                                        ",
+    ] + Array(repeating: String(repeating: " ", count: 49), count: 11) + [
+        " loss 0 aaaaaaaaaaaaaaaa 16+ bits/token          "
+    ]
