@@ -259,6 +259,7 @@ word_once() {
     wait_for 'mem [0-9]+' 5
     before=$(layer0)
     keys '-'
+    keys 2  # the Attention pane back as the main pane (4 made it the Text pane)
     wait_for "tokens 96-103.{1,4}mem $((before / 2))([^0-9]|$)" 20 \
         && pass "L0 memory $before -> $((before / 2)) recomputed" || fail "heatmap did not update to mem $((before / 2))"
     keys ':' 'bytes 800' Enter

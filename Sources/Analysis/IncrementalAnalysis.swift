@@ -69,13 +69,16 @@ public final class IncrementalAnalysis: @unchecked Sendable {
             var out: StepOutput
             var layerInputs: [[Float]]
             if from == 0 {
-                out = run.step(tokens: Array(tokens[lo..<hi]), targets: targets, capture: capture, recordInputs: true)
+                // A warm-up segment's losses are not shown: its output layer (the softmax) is skipped.
+                out = run.step(
+                    tokens: Array(tokens[lo..<hi]), targets: targets, capture: capture, recordInputs: true,
+                    logProbs: s == plan.target)
                 layerInputs = out.layerInputs
             } else {
                 let below = old!.inputs[s - plan.first]
                 out = run.step(
                     resumingAt: from, input: below[from], targets: targets,
-                    capture: capture.filter { $0 >= from }, recordInputs: true)
+                    capture: capture.filter { $0 >= from }, recordInputs: true, logProbs: s == plan.target)
                 layerInputs = Array(below[0..<from]) + out.layerInputs[from...]
             }
             inputs.append(layerInputs)

@@ -204,7 +204,11 @@ public final class Inference: @unchecked Sendable {
     /// and feed-forward blocks, then the output layer. tokens and targets are batch-major [B, t], ids in
     /// 0..<vocabularySize. `capture` names the layers whose attention (stream 0) is returned.
     /// `recordInputs` keeps each layer's input in the output (`layerInputs`).
-    public func step(tokens: [Int], targets: [Int], capture: Set<Int> = [], recordInputs: Bool = false) -> StepOutput {
+    /// `logProbs: false` skips the output layer (a warm-up segment whose losses are not needed): the output's
+    /// logProbs are then empty.
+    public func step(
+        tokens: [Int], targets: [Int], capture: Set<Int> = [], recordInputs: Bool = false, logProbs: Bool = true
+    ) -> StepOutput {
         let N = tokens.count, t = N / batch
         precondition(t >= 1 && t <= segment && N == batch * t && targets.count == N, "step: bad segment shape")
         let V = network.vocabularySize
@@ -212,7 +216,7 @@ public final class Inference: @unchecked Sendable {
             !tokens.contains { $0 < 0 || $0 >= V } && !targets.contains { $0 < 0 || $0 >= V },
             "step: token id outside 0..<\(V)")
         embed(tokens)
-        return run(from: 0, t: t, targets: targets, capture: capture, recordInputs: recordInputs)
+        return run(from: 0, t: t, targets: targets, capture: capture, recordInputs: recordInputs, logProbs: logProbs)
     }
 
     /// Partial recompute: the same segment's forward from layer `first` up, given that layer's input x [B, t, C]
@@ -220,7 +224,8 @@ public final class Inference: @unchecked Sendable {
     /// touched; layers `first` and above attend over and update their own memory as in `step`. Identical to a
     /// full step whenever the layers below `first` saw the same tokens and memory lengths.
     public func step(
-        resumingAt first: Int, input: [Float], targets: [Int], capture: Set<Int> = [], recordInputs: Bool = false
+        resumingAt first: Int, input: [Float], targets: [Int], capture: Set<Int> = [], recordInputs: Bool = false,
+        logProbs: Bool = true
     ) -> StepOutput {
         let N = targets.count, t = N / batch, V = network.vocabularySize
         precondition(first >= 0 && first <= network.nLayer, "step: layer \(first) outside 0...\(network.nLayer)")
@@ -228,11 +233,14 @@ public final class Inference: @unchecked Sendable {
         precondition(input.count == N * network.dModel, "step: input is not [B, t, d_model]")
         precondition(!targets.contains { $0 < 0 || $0 >= V }, "step: token id outside 0..<\(V)")
         _ = x.update(fromContentsOf: input)
-        return run(from: first, t: t, targets: targets, capture: capture, recordInputs: recordInputs)
+        return run(
+            from: first, t: t, targets: targets, capture: capture, recordInputs: recordInputs, logProbs: logProbs)
     }
 
     /// Layers `first` and above, then the output, with x holding layer `first`'s input [B, t, C].
-    func run(from first: Int, t: Int, targets: [Int], capture: Set<Int>, recordInputs: Bool) -> StepOutput {
+    func run(
+        from first: Int, t: Int, targets: [Int], capture: Set<Int>, recordInputs: Bool, logProbs: Bool = true
+    ) -> StepOutput {
         let N = batch * t
         let savedThreads = BLAS.threads
         if workers > 1 { BLAS.threads = 1 }
@@ -245,6 +253,7 @@ public final class Inference: @unchecked Sendable {
             if let a = attentionBlock(l, t: t, capture: capture.contains(l)) { captures.append(a) }
             feedForwardBlock(l, rows: N)
         }
+        guard logProbs else { return StepOutput(logProbs: [], attention: captures, layerInputs: inputs) }
         output(targets)
         return StepOutput(logProbs: Array(logprob[0..<N]), attention: captures, layerInputs: inputs)
     }

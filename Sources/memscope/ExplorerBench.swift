@@ -209,7 +209,7 @@ extension ExplorerBench {
     static func peakResidentBytes() -> Double {
         guard let t = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
         for line in t.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return (Double(line.dropFirst(6).split(separator: " ").first ?? "") ?? .nan) * 1024
+            return (Double(line.dropFirst(6).split(whereSeparator: \.isWhitespace).first ?? "") ?? .nan) * 1024
         }
         return .nan
     }
