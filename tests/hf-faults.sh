@@ -49,6 +49,13 @@ each() {
 D=$(folder novocab); rm "$D/vocab.json"
 each "missing vocab.json" "$D" "vocab.json: no such file"
 
+if command -v script >/dev/null; then  # the bare command opens the explorer too
+    TERM=xterm timeout 60 script -qec "'$BIN' --model '$D' --text '$WORK/text.txt'" /dev/null </dev/null \
+        >"$WORK/tty" 2>&1
+    rc=$?; tr -d '\r' < "$WORK/tty" > "$WORK/err"
+    check "memscope --model, missing vocab.json" "vocab.json: no such file" "$WORK/err" $rc
+fi
+
 D=$(folder badfield); sed -i 's/"n_head": 4,/"n_head": "four",/' "$D/config.json"
 each "bad config field" "$D" 'config.json: .*"n_head" is not an integer'
 
