@@ -236,7 +236,7 @@ extension BenchCommand {
                 + "(\(hf.parameterCount) parameters, \(dir))")
         print(
             String(
-                format: "load     %.2f s (model.safetensors mapped, float32 layers used in place)", loadSeconds))
+                format: "load     %.2f s (model.safetensors mapped, float32 weights used in place)", loadSeconds))
         print(
             "run      segment \(T), memory \(MemorySpec.compact(memory)), same-length, clamp \(c.clampLen), "
                 + "\(threads) thread\(threads == 1 ? "" : "s"), \(BLAS.description)")
