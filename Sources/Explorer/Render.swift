@@ -356,7 +356,9 @@ struct Renderer {
         let which = fixed ? "1 fixed log" : String(format: "%.3f %@ per view", top, scale.rawValue)
         var legend = [" " + which, "\(s.reduction.rawValue)-pool"]
         if s.zoom > 0 { legend.append("zoom \(att.keys / Swift.max(1, visible))x") }
-        lx += g.put(lx, ly, fitting([legend.joined(separator: " \(glyphs.dot) "), legend[0]], area.maxX - lx), .dim)
+        let zoomForm = legend.count > 2 ? [legend[0] + " \(glyphs.dot) " + legend[2]] : []
+        lx += g.put(
+            lx, ly, fitting([legend.joined(separator: " \(glyphs.dot) ")] + zoomForm + [legend[0]], area.maxX - lx), .dim)
         keyReadout(&g, Rect(x: r.x, y: ly + 1, width: r.width, height: 1), a, att, q, view)
         reads(&g, Rect(x: r.x, y: ly + 2, width: r.width, height: r.maxY - ly - 2), a, att, q, view)
     }
