@@ -66,7 +66,7 @@ enum ExplorerBench {
         print(
             String(
                 format:
-                    "open      %.0f ms  (load model and text, analyse the first segment, draw the "
+                    "open      %.0f ms  (load model and text, analyse the opening segment (memory full), draw the "
                         + "first frame; target 1000 ms)",
                 open * 1000))
         print(
