@@ -69,6 +69,15 @@ run_once() {
         fail "the explorer exited at once: $(screen | grep -v '^$' | head -3)"; return
     fi
     pass "opened"
+    # The opening screen (issue 9): a segment whose memory is full, and the newcomer hint until the first key.
+    screen | grep -q '? help . :goto N . e evaluate . c compare' && pass "newcomer hint shown" \
+        || fail "no newcomer hint: $(screen | tail -1)"
+    if wait_for 'mem ([0-9]+) of \1([^0-9]|$)' 30; then
+        pass "opens on a full memory: $(screen | grep -oE 'bytes [0-9]+-[0-9]+ . mem [0-9]+ of [0-9]+' | head -1)"
+    else fail "the opening segment's memory is not full: $(screen | sed -n 3p)"; fi
+    keys Escape
+    if wait_for "$EXPECT_COLOUR" 5 && ! screen | grep -q ':goto N'; then pass "hint gone after a key"
+    else fail "the hint stayed after a key: $(screen | tail -1)"; fi
     screen | grep -q "$EXPECT_COLOUR" && pass "status bar says $EXPECT_COLOUR" \
         || fail "status bar does not say $EXPECT_COLOUR"
     local colours
@@ -85,6 +94,7 @@ run_once() {
     wait_for 'bytes 4096-' 30 && pass "analysis of the segment at 4096 shown" \
         || fail "no analysis of the segment at 4096"
     wait_for 'mem [0-9]+' 5
+    help_and_readout
     local before after mem_before mem_after
     before=$(layer0); mem_before=$(screen | grep -oE 'bytes 4096-[0-9]+ . mem [0-9]+' | grep -oE '[0-9]+$')
     keys '-'
@@ -116,6 +126,25 @@ run_once() {
     [ "$flags" = "0 0 1 0" ] && pass "terminal restored (alternate screen off, mouse off, cursor on, keypad off)" \
         || fail "terminal not restored: alternate mouse cursor keypad = $flags"
     screen | grep -q '1 Layers' && fail "explorer screen left behind" || pass "screen cleared"
+}
+
+# Help scrolls by pages and reaches the `:` commands; the heatmap's key cursor reads out a cell (issue 9).
+help_and_readout() {
+    keys '?'
+    wait_for 'lines 1-[0-9]+ of [0-9]+' 5 && pass "help shows its first page" || fail "no help: $(screen | sed -n 2p)"
+    keys NPage
+    wait_for 'lines [1-9][0-9]+-[0-9]+ of' 5 \
+        && pass "PgDn scrolls the help a page: $(screen | grep -oE 'lines [0-9]+-[0-9]+ of [0-9]+')" \
+        || fail "PgDn did not scroll the help"
+    keys G
+    wait_for 'scale fixed.view.log.linear' 5 && screen | grep -q 'Mouse: click' \
+        && pass "help ends with the : commands" || fail "help end not reached: $(screen | tail -4 | head -2)"
+    keys Escape
+    keys 2 '|'
+    wait_for "key @4096 '.+' . d=[0-9]+ . p=[0-9.e-]+ . (mean|max)" 10 \
+        && pass "key cursor readout: $(screen | grep -oE 'key @4096 .* (mean|max)' | head -1)" \
+        || fail "no key cursor readout: $(screen | grep -E 'key|cursor' | head -2)"
+    keys Escape 1
 }
 
 # The A/B comparison (issue 9): pin A, change a layer (B), see the Δ shading and the list, jump to the worst

@@ -24,6 +24,8 @@ public enum Action: Sendable {
 /// Overlays, panes, quitting and the terminal.
 public enum GeneralAction: Sendable {
     case toggleHelp, scrollHelp(Int), quit, confirmQuit(Bool), interrupt, escape
+    /// Help overlay: up or down by pages of its visible height.
+    case pageHelp(Int)
     case nextPane, previousPane, focus(Pane)
     case export
     case resize(Size)
@@ -41,6 +43,10 @@ public enum LayerAction: Sendable {
 public enum HeatmapAction: Sendable {
     case previousHead, nextHead, cycleHeadAggregate, setHead(HeadView)
     case zoomIn, zoomOut, panLeft, panRight, cycleReduction, toggleScale
+    /// The key cursor: a column older or newer, to the oldest memory key or the segment's first key, off.
+    case keyOlder, keyNewer, keyToOldest, keyToSegmentStart, keyOff
+    /// Colour scale per view (false) or fixed (true); nil toggles.
+    case fixedScale(Bool?), setScale(HeatScale)
 }
 
 /// The text cursor (the query shown) and search.

@@ -55,6 +55,7 @@ public enum ExplorerApp {
             if e.quit { quit = true }
         }
 
+        state.open()  // on a segment whose memory is full, with the newcomer hint
         state.analysisRequest = 1
         state.analysing = true
         apply(Effect(redraw: true, recompute: true))
