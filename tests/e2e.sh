@@ -45,7 +45,9 @@ layer0() { screen | grep -oE '^.L0 +[0-9]+' | grep -oE '[0-9]+$'; }
 # start ENV TEXT [AFTER]: the explorer on TEXT in a fresh tmux session; the pane prints __EXIT=status when it
 # ends, then runs AFTER (commands ending in ';').
 start() {
-    local cmd="env XDG_CONFIG_HOME='$WORK/config' $1 LANG=C.UTF-8 '$BIN' explore ${MODEL_ARGS[*]} --text '$2';"
+    # MEMSCOPE_DATA: the runs the explorer saves go to the test's folder, not the user's.
+    local cmd="env XDG_CONFIG_HOME='$WORK/config' MEMSCOPE_DATA='$WORK/data' $1 LANG=C.UTF-8 '$BIN' explore"
+    cmd+=" ${MODEL_ARGS[*]} --text '$2';"
     "${TMUX_CMD[@]}" kill-session -t e2e 2>/dev/null
     # Killing the last session ends the server; on a loaded machine a new session can race its exit, so retry.
     local i

@@ -47,6 +47,11 @@ struct ExploreCommand: ParsableCommand {
     @Option(help: "Directory the x key exports into (default: the current one).")
     var exportDir: String?
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Save the runs per model and text in the data folder and resume them next time (default: on).")
+    var saveRuns: Bool = true
+
     func validate() throws {
         if text != nil && split != nil { throw ValidationError("give --text or --split, not both") }
     }
@@ -65,8 +70,15 @@ struct ExploreCommand: ParsableCommand {
         guard let colorMode = color ?? ColorMode(rawValue: colorName) else {
             throw Failure("color = \(colorName) in the config file: use auto, 256, 8 or none")
         }
-        let engine = try makeEngine(model: model ?? config.model)
+        let modelPath = try ModelOptions.locate(model ?? config.model)
+        let engine = try makeEngine(model: modelPath)
         let (bytes, name) = try loadText(split: split ?? config.split ?? "test")
+        // The runs of this model on this text, kept in the data folder ($MEMSCOPE_DATA, else the cache).
+        let runStore =
+            saveRuns
+            ? RunStore(
+                folder: DataFolder.resolve().path, model: RunOrigin.modelFile(modelPath),
+                text: RunOrigin(name: name, fingerprint: Digest.sha256Hex(bytes))) : nil
         var memory = engine.defaultMemory
         if let mem = mem ?? config.mem {
             do {
@@ -79,7 +91,9 @@ struct ExploreCommand: ParsableCommand {
             color: colorMode, ascii: ascii ?? config.ascii ?? false, mouse: mouse ?? config.mouse ?? true,
             exportDirectory: exportDir ?? config.exportDir ?? ".")
         do {
-            try ExplorerApp.run(engine: engine, text: bytes, textName: name, initialMemory: memory, options: options)
+            try ExplorerApp.run(
+                engine: engine, text: bytes, textName: name, initialMemory: memory, options: options,
+                runStore: runStore)
         } catch let e as TerminalError {
             throw Failure(e.description)
         }
