@@ -132,7 +132,8 @@ struct Renderer {
         if s.analysing {
             g.put(r.maxX - 12, r.y, "computing...", .warning)
         } else if let job = s.windowJob, let c = s.comparison {
-            let which = job.window.memory == c.a ? "A" : "B"
+            _ = c
+            let which = s.side(of: job.window)
             let t = String(format: "%@ %.0f%%", which, (job.progress?.fraction ?? 0) * 100)
             g.put(r.maxX - t.count - 1, r.y, t, .warning)
         }
@@ -339,8 +340,7 @@ struct Renderer {
     // MARK: Distance
 
     func distance(_ g: inout Grid, _ r: Rect) {
-        if let c = s.comparison, let pa = s.windowProfiles[s.window(c.a)],
-            let pb = s.windowProfiles[s.window(s.memory)]
+        if let wa = s.windowA, let wb = s.windowB, let pa = s.windowProfiles[wa], let pb = s.windowProfiles[wb]
         {
             distanceAB(&g, r, a: pa, b: pb)
             return

@@ -47,6 +47,13 @@ struct ExploreCommand: ParsableCommand {
     @Option(help: "Directory the x key exports into (default: the current one).")
     var exportDir: String?
 
+    @Option(
+        help: """
+            A second model (.safetensors) to compare with on the same text, at its own memory: the A/B views \
+            then show where the two models differ (same vocabulary and layer count).
+            """)
+    var compareModel: String?
+
     @Flag(
         inversion: .prefixedNo,
         help: "Save the runs per model and text in the data folder and resume them next time (default: on).")
@@ -72,6 +79,19 @@ struct ExploreCommand: ParsableCommand {
         }
         let modelPath = try ModelOptions.locate(model ?? config.model)
         let engine = try makeEngine(model: modelPath)
+        var other: (any ExplorerEngine)? = nil
+        if let path = compareModel {
+            var b = try makeEngine(model: path)
+            if b.modelName == engine.modelName {
+                // Two checkpoints of one name (cells of two sweeps): B is named by its folder too.
+                let folder = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
+                b = TXLEngine(model: (b as! TXLEngine).model, name: "\(folder)/\(b.modelName)")
+            }
+            if let problem = Comparison.crossModelProblem(a: ModelInfo(engine), b: ModelInfo(b)) {
+                throw Failure("--compare-model: \(problem)")
+            }
+            other = b
+        }
         let (bytes, name) = try loadText(split: split ?? config.split ?? "test")
         // The runs of this model on this text, kept in the data folder ($MEMSCOPE_DATA, else the cache).
         let runStore =
@@ -93,7 +113,7 @@ struct ExploreCommand: ParsableCommand {
         do {
             try ExplorerApp.run(
                 engine: engine, text: bytes, textName: name, initialMemory: memory, options: options,
-                runStore: runStore)
+                runStore: runStore, compareEngine: other)
         } catch let e as TerminalError {
             throw Failure(e.description)
         }

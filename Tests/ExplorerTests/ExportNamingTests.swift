@@ -38,14 +38,15 @@ import Testing
         guard case .exported(let first) = Export.write(.evaluation, state: s, directory: dir) else {
             Issue.record("first export failed"); return
         }
-        try "mine".write(toFile: dir + "/memscope-fake-4L-sample.txt-runs-at0-2.json", atomically: true, encoding: .utf8)
+        let mine = dir + "/memscope-fake-4L-sample.txt-runs-at0-2.json"
+        try "mine".write(toFile: mine, atomically: true, encoding: .utf8)
         guard case .exported(let second) = Export.write(.evaluation, state: s, directory: dir) else {
             Issue.record("second export failed"); return
         }
         // The second export takes the first suffix free for all its files: -2 is taken by a user's file.
         #expect(first.map { ($0 as NSString).lastPathComponent }.first == "memscope-fake-4L-sample.txt-runs-at0.csv")
         #expect(second.map { ($0 as NSString).lastPathComponent }.first == "memscope-fake-4L-sample.txt-runs-at0-3.csv")
-        #expect(try String(contentsOfFile: dir + "/memscope-fake-4L-sample.txt-runs-at0-2.json", encoding: .utf8) == "mine")
+        #expect(try String(contentsOfFile: mine, encoding: .utf8) == "mine")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).count == 7)
         // The low-level writer refuses an existing file outright.
         let m = Export.writeFile(first[0], Array("x".utf8), replace: false)
@@ -61,7 +62,8 @@ import Testing
         let att = AttentionCapture(layer: 0, heads: 1, queries: Q, keys: K, memoryKeys: K - Q, probabilities: p)
         var s = makeState()
         s.analysis = SegmentAnalysis(
-            offset: 0, bytes: Array(repeating: 65, count: Q), memoryBytes: [[]], lossBits: Array(repeating: 1, count: Q),
+            offset: 0, bytes: Array(repeating: 65, count: Q), memoryBytes: [[]],
+            lossBits: Array(repeating: 1, count: Q),
             attention: [att])
         let files = Export.files(for: .attention, state: s)
         let svg = files.first { $0.0.hasSuffix(".svg") }!.1
@@ -85,7 +87,8 @@ import Testing
         _ = reduce(&s0, .general(.focus(.evaluation)))
         s0.message = nil
         let size = Size(width: 80, height: 24)
-        let lines = render(s0, size: size).text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = render(s0, size: size).text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map(String.init)
         let r = Layout(s0).panes[.evaluation]!
         var owner: Int? = nil
         var checked = 0
