@@ -169,7 +169,12 @@ extension Renderer {
         // x ticks: layer counts 0...N, or 0 and the largest state.
         let ty = r.y + plotH + 1
         if s.chartView == .layers {
-            for k in 0...Int(x1) { g.put(px(Double(k)) - (k >= 10 ? 1 : 0), ty, "\(k)", .dim) }
+            // Every layer count while the labels have room (3 cells each), else every n-th and the last.
+            let n = Int(x1), step = Swift.max(1, (3 * n + plotW - 1) / Swift.max(1, plotW))
+            for k in Set(Array(stride(from: 0, through: n, by: step)) + [n]).sorted() {
+                if k != n && k + step > n && px(Double(n)) - px(Double(k)) < 4 { continue }
+                g.put(px(Double(k)) - (k >= 10 ? 1 : 0), ty, "\(k)", .dim)
+            }
         } else {
             g.put(plotX, ty, "0", .dim)
             let top = formatCount(Int(x1))
@@ -277,7 +282,7 @@ extension ChartData {
             out += "stroke=\"#ddd\"/>\n<text x=\"\(n(left - 8))\" y=\"\(n(py(t) + 4))\" text-anchor=\"end\">"
             out += String(format: "%.\(ydec)f", t) + "</text>\n"
         }
-        let integer = integerX && xMax - xMin <= 64
+        let integer = integerX && xMax - xMin <= 24
         let xt = integer ? (Int(x0)...Int(x1)).map(Double.init) : ChartData.ticks(x0, x1, count: 6)
         for t in xt {
             out += "<line x1=\"\(n(px(t)))\" y1=\"\(n(top + ph))\" x2=\"\(n(px(t)))\" y2=\"\(n(top + ph + 5))\" "

@@ -172,3 +172,25 @@ let goldenLayersChartText = """
                               │ ● first  ▲ last  ■ interleaved          f: state
  fake-4L │ L0:128 L1:8 L2:256 L3:32 │ bpc 1.7500 │ 512 B/s │ 256 colours ? help
 """
+
+@Suite struct ChartAxisTests {
+    /// A 24-layer model: the layer counts on the x axis are labelled every few layers, never run together.
+    @Test func manyLayersGetSpacedTickLabels() {
+        var e = FakeEngine()
+        e.layerCount = 24
+        e.defaultMemory = Array(repeating: 64, count: 24)
+        var s = makeState(e)
+        let last4 = Array(repeating: 32, count: 20) + Array(repeating: 64, count: 4)
+        _ = reduce(&s, .layers(.setAll(last4)))
+        _ = reduce(&s, .eval(.start))
+        finishEvaluation(&s, request: s.evalRequest, bytes: 512, bpc: 1.9, seconds: 1, memory: last4)
+        _ = reduce(&s, .eval(.toggleChart))
+        _ = reduce(&s, .general(.focus(.evaluation)))
+        s.message = nil
+        let t = render(s, size: Size(width: 80, height: 30)).text.split(separator: "\n")
+        let ticks = t.first { $0.contains("long-range layers of 24") }!.split(separator: "│").last!
+        let numbers = ticks.split(separator: " ").compactMap { Int($0.filter(\.isNumber)) }
+        #expect(numbers.first == 0 && numbers.last == 24 && numbers.count >= 4 && numbers.count < 25)
+        #expect(!ticks.contains("1011") && !ticks.contains("2324"))
+    }
+}
