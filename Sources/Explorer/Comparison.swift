@@ -253,11 +253,10 @@ extension AppState {
 /// After the pin, the memory or the window changed: the worst list if both windows are known, else the job
 /// for the missing one (superseding a running job for a window no longer wanted).
 func refreshComparison(_ s: inout AppState) -> Effect {
-    guard let c = s.comparison, s.text.count >= 2 else {
+    guard s.comparison != nil, s.text.count >= 2 else {
         if s.windowJob != nil { s.windowJob = nil; return Effect(window: .cancel) }
         return .redraw
     }
-    _ = c
     let wanted = [s.windowA!, s.windowB!]
     if let missing = wanted.first(where: { s.windows[$0] == nil }) {
         s.comparison?.worst = []

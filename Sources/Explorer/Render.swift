@@ -131,8 +131,7 @@ struct Renderer {
         }
         if s.analysing {
             g.put(r.maxX - 12, r.y, "computing...", .warning)
-        } else if let job = s.windowJob, let c = s.comparison {
-            _ = c
+        } else if let job = s.windowJob, s.comparison != nil {
             let which = s.side(of: job.window)
             let t = String(format: "%@ %.0f%%", which, (job.progress?.fraction ?? 0) * 100)
             g.put(r.maxX - t.count - 1, r.y, t, .warning)
