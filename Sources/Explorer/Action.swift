@@ -68,6 +68,8 @@ public enum EvalAction: Sendable {
     case start, cancel, halveBytes, doubleBytes, setBytes(Int), pinBaseline
     /// The selected run: back to its memory setting (Enter in the Eval pane), or deleted (d / Del there).
     case restoreRun, deleteRun
+    /// The chart: bpc against memory state / against the number of long-range layers (the paper's view).
+    case toggleChart
 }
 
 /// The input line at the bottom: `:` commands, `/` search and a layer's memory value.

@@ -44,13 +44,24 @@ public struct Display: Sendable, Equatable {
     }
 }
 
-public struct Run: Sendable, Equatable {
+/// One evaluation: what was run (model, text, offset, bytes, memory per layer) and what it gave. Saved with the
+/// other runs of its model and text (RunStore.swift).
+public struct Run: Sendable, Equatable, Codable {
     public var id: Int
     public var memory: [Int]
     public var stateFloats: Int
     public var bytes: Int
     public var bpc: Double
     public var seconds: Double
+    /// First byte of the text evaluated.
+    public var offset: Int = 0
+    /// The model's name and the text's name (their fingerprints are the run file's).
+    public var model: String = ""
+    public var text: String = ""
+    /// When it finished (ISO 8601, UTC); empty when unknown.
+    public var time: String = ""
+    /// The preset the memory came from, if any (a chart label).
+    public var preset: String? = nil
 }
 
 public struct EvalStatus: Sendable {
@@ -132,6 +143,8 @@ public struct AppState: Sendable {
     public var runs: [Run] = []
     public var baseline: Int? = nil  // run id pinned as the baseline
     public var nextRunID = 1
+    /// The Eval pane's chart: bpc against memory state, or the paper's view (Charts.swift).
+    public var chartView: ChartView = .state
 
     // A/B comparison (Comparison.swift): A pinned, B the current memory; undo and redo of memory changes.
     public var comparison: Comparison? = nil

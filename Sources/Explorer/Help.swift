@@ -41,8 +41,8 @@ extension KeyMap {
             return [([.left, .right], "byte"), ([.pageUp, .pageDown], "page"), ([.char("/")], "search"),
                     ([.char("n")], "next")]
         case .evaluation:
-            return [([.char("e")], "run"), ([.char("p")], "pin"), ([.enter], "restore"), ([.char("d")], "delete"),
-                    ([.char("<"), .char(">")], "bytes")]
+            return [([.char("e")], "run"), ([.char("t")], "chart"), ([.enter], "restore"), ([.char("p")], "pin"),
+                    ([.char("d")], "delete")]
         }
     }
 }

@@ -138,6 +138,7 @@ public enum KeyMap {
         normal([.char("b")], .compare(.showB), "Compare A/B", "heatmap: back to B's attention after a jump"),
         normal([.char("u")], .compare(.undo), "Compare A/B", "undo the last memory change"),
         normal([.ctrl("r")], .compare(.redo), "Compare A/B", "redo it"),
+        normal([.char("t")], .eval(.toggleChart), "Eval chart", "bpc by memory state / by long-range layers (paper)"),
     ]
 
     /// `1`-`5`: one per pane, from the Pane enum.

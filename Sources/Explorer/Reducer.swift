@@ -453,6 +453,11 @@ func reduceEval(_ s: inout AppState, _ a: EvalAction) -> Effect {
         if s.baseline == run.id { s.baseline = nil }
         s.selectedRun = s.runs.isEmpty ? nil : Swift.min(i, s.runs.count - 1)
         s.say("run \(run.id) deleted")
+    case .toggleChart:
+        s.chartView = s.chartView == .state ? .layers : .state
+        s.say(
+            s.chartView == .state
+                ? "chart: bpc against memory state" : "chart: bpc against long-range layers, a series per placement")
     case .pinBaseline:
         guard !s.runs.isEmpty else { s.say("no runs yet: e runs an evaluation", error: true); break }
         let run = s.runs[s.selectedRun ?? s.runs.count - 1]
@@ -535,9 +540,10 @@ func reduceMouse(_ s: inout AppState, _ m: MouseEvent) -> Effect {
         let bin = Swift.min(starts.count - 2, (m.y - area.y) * perCell)
         if bin >= 0 { return moveCursor(&s, to: a.offset + starts[bin]) }
     case .evaluation:
+        // The rows as the runs table draws them (wrapped settings, the baseline pinned at the top).
         let row = m.y - r.y - Layout.runTableTop
-        let first = Swift.max(0, s.runs.count - runRows(r))
-        if row >= 0 && first + row < s.runs.count { s.selectedRun = first + row }
+        let rows = runsTableRows(s, width: r.width, lines: runRows(r))
+        if row >= 0 && row < rows.count { s.selectedRun = rows[row].run }
     case .layers, .distance:
         break
     }
@@ -562,9 +568,12 @@ func reduceWorker(_ s: inout AppState, _ r: WorkerResult) -> Effect {
     case .evalFinished(let request, let r):
         guard s.eval?.request == request else { return .none }
         s.eval = nil
-        let run = Run(
+        var run = Run(
             id: s.nextRunID, memory: r.memory, stateFloats: r.memoryFloats, bytes: r.predicted, bpc: r.bpc,
             seconds: r.seconds)
+        run.model = s.model.name; run.text = s.textName
+        run.time = ISO8601DateFormatter().string(from: Date())
+        run.preset = r.memory == s.memory ? s.preset?.description : nil
         s.runs.append(run)
         s.nextRunID += 1
         s.selectedRun = s.runs.count - 1

@@ -157,8 +157,8 @@ struct Renderer {
         }
         if s.analysing {
             g.put(r.maxX - 12, r.y, "computing...", .warning)
-        } else if let job = s.windowJob, let c = s.comparison {
-            let which = job.window.memory == c.a ? "A" : "B"
+        } else if let job = s.windowJob, s.comparison != nil {
+            let which = s.side(of: job.window)
             let t = String(format: "%@ %.0f%%", which, (job.progress?.fraction ?? 0) * 100)
             g.put(r.maxX - t.count - 1, r.y, t, .warning)
         }
@@ -463,8 +463,7 @@ struct Renderer {
     // MARK: Distance
 
     func distance(_ g: inout Grid, _ r: Rect) {
-        if let c = s.comparison, let pa = s.windowProfiles[s.window(c.a)],
-            let pb = s.windowProfiles[s.window(s.memory)]
+        if let wa = s.windowA, let wb = s.windowB, let pa = s.windowProfiles[wa], let pb = s.windowProfiles[wb]
         {
             distanceAB(&g, r, a: pa, b: pb)
             return
@@ -609,32 +608,6 @@ struct Renderer {
         guard !s.runs.isEmpty else { return }
         let chartTop = r.y + Layout.runTableTop + n + 1
         chart(&g, Rect(x: r.x, y: chartTop, width: r.width, height: r.maxY - chartTop))
-    }
-
-    /// bpc against memory-state size (log x), one point per run.
-    func chart(_ g: inout Grid, _ r: Rect) {
-        guard r.height >= 4, r.width >= 20 else { return }
-        let runs = s.runs
-        let xs = runs.map { log10(Double(Swift.max(1, $0.stateFloats))) }
-        let ys = runs.map(\.bpc)
-        var (x0, x1) = (xs.min()!, xs.max()!), (y0, y1) = (ys.min()!, ys.max()!)
-        if x1 - x0 < 1e-9 { x0 -= 0.5; x1 += 0.5 }
-        if y1 - y0 < 1e-9 { y0 -= 0.01; y1 += 0.01 }
-        let plotX = r.x + 8, plotW = r.width - 9, plotH = r.height - 2
-        for y in 0..<plotH { g.set(plotX - 1, r.y + y, glyphs.vertical, .border) }
-        for x in 0..<plotW { g.set(plotX + x, r.y + plotH, glyphs.horizontal, .border) }
-        g.put(r.x, r.y, String(format: "%7.3f", y1), .dim)
-        g.put(r.x, r.y + plotH - 1, String(format: "%7.3f", y0), .dim)
-        let axis = "state " + formatCount(Int(pow(10, x0))) + " .. " + formatCount(Int(pow(10, x1))) + " floats (log)"
-        g.put(plotX, r.y + plotH + 1, axis, .dim, maxWidth: plotW)
-        let sel = s.selectedRun ?? runs.count - 1
-        for (i, run) in runs.enumerated() {
-            let px = plotX + Int(((xs[i] - x0) / (x1 - x0) * Double(plotW - 1)).rounded())
-            let py = r.y + plotH - 1 - Int(((ys[i] - y0) / (y1 - y0) * Double(plotH - 1)).rounded())
-            let isBase = run.id == s.baseline
-            let role: Role = i == sel ? .selected : (isBase ? .warning : .accent)
-            g.set(px, py, isBase ? glyphs.baselinePoint : glyphs.point, role)
-        }
     }
 
     // MARK: Overlays

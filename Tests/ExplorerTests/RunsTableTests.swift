@@ -91,14 +91,14 @@ let goldenRunsText = """
  idle · e evaluates           │
  last 1.7500 bpc (other bytes)│
  3 runs · 5 shows them        │
-                              │  1.900│●
+                              │  1.900│                  ●2
                               │       │
                               │       │
-                              │       │             ◆
+                              │       │━ baseline #1 1.812 ━━━━◆1━━━━━━━━━━━━━━
                               │       │
-                              │       │
-                              │  1.750│                                       ●
+                              │  1.750│                                      3●
                               │        ────────────────────────────────────────
-                              │        state 3.2k .. 6.8k floats (log)
+                              │        0        memory state (floats)      6.8k
+                              │ ● run (# or preset)  ◆ baseline        t: layers
  fake-4L │ L0:128 L1:8 L2:256 L3:32 │ bpc 1.7500 │ 256 colours    e run  ? help
 """
