@@ -45,7 +45,9 @@ layer0() { screen | grep -oE '^.L0 +[0-9]+' | grep -oE '[0-9]+$'; }
 # start ENV TEXT [AFTER]: the explorer on TEXT in a fresh tmux session; the pane prints __EXIT=status when it
 # ends, then runs AFTER (commands ending in ';').
 start() {
-    local cmd="env XDG_CONFIG_HOME='$WORK/config' $1 LANG=C.UTF-8 '$BIN' explore ${MODEL_ARGS[*]} --text '$2';"
+    # MEMSCOPE_DATA: the runs the explorer saves go to the test's folder (one per $RUN), not the user's.
+    local cmd="env XDG_CONFIG_HOME='$WORK/config' MEMSCOPE_DATA='$WORK/data-$RUN' $1 LANG=C.UTF-8 '$BIN' explore"
+    cmd+=" ${MODEL_ARGS[*]} --text '$2';"
     "${TMUX_CMD[@]}" kill-session -t e2e 2>/dev/null
     # Killing the last session ends the server; on a loaded machine a new session can race its exit, so retry.
     local i
@@ -69,6 +71,15 @@ run_once() {
         fail "the explorer exited at once: $(screen | grep -v '^$' | head -3)"; return
     fi
     pass "opened"
+    # The opening screen (issue 9): a segment whose memory is full, and the newcomer hint until the first key.
+    screen | grep -q '? help . :goto N . e evaluate . c compare' && pass "newcomer hint shown" \
+        || fail "no newcomer hint: $(screen | tail -1)"
+    if wait_for 'mem ([0-9]+) of \1([^0-9]|$)' 30; then
+        pass "opens on a full memory: $(screen | grep -oE 'bytes [0-9]+-[0-9]+ . mem [0-9]+ of [0-9]+' | head -1)"
+    else fail "the opening segment's memory is not full: $(screen | sed -n 3p)"; fi
+    keys Escape
+    if wait_for "$EXPECT_COLOUR" 5 && ! screen | grep -q ':goto N'; then pass "hint gone after a key"
+    else fail "the hint stayed after a key: $(screen | tail -1)"; fi
     screen | grep -q "$EXPECT_COLOUR" && pass "status bar says $EXPECT_COLOUR" \
         || fail "status bar does not say $EXPECT_COLOUR"
     local colours
@@ -85,6 +96,7 @@ run_once() {
     wait_for 'bytes 4096-' 30 && pass "analysis of the segment at 4096 shown" \
         || fail "no analysis of the segment at 4096"
     wait_for 'mem [0-9]+' 5
+    help_and_readout
     local before after mem_before mem_after
     before=$(layer0); mem_before=$(screen | grep -oE 'bytes 4096-[0-9]+ . mem [0-9]+' | grep -oE '[0-9]+$')
     keys '-'
@@ -116,6 +128,25 @@ run_once() {
     [ "$flags" = "0 0 1 0" ] && pass "terminal restored (alternate screen off, mouse off, cursor on, keypad off)" \
         || fail "terminal not restored: alternate mouse cursor keypad = $flags"
     screen | grep -q '1 Layers' && fail "explorer screen left behind" || pass "screen cleared"
+}
+
+# Help scrolls by pages and reaches the `:` commands; the heatmap's key cursor reads out a cell (issue 9).
+help_and_readout() {
+    keys '?'
+    wait_for 'lines 1-[0-9]+ of [0-9]+' 5 && pass "help shows its first page" || fail "no help: $(screen | sed -n 2p)"
+    keys NPage
+    wait_for 'lines [1-9][0-9]+-[0-9]+ of' 5 \
+        && pass "PgDn scrolls the help a page: $(screen | grep -oE 'lines [0-9]+-[0-9]+ of [0-9]+')" \
+        || fail "PgDn did not scroll the help"
+    keys G
+    wait_for 'scale fixed.view.log.linear' 5 && screen | grep -q 'Mouse: click' \
+        && pass "help ends with the : commands" || fail "help end not reached: $(screen | tail -4 | head -2)"
+    keys Escape
+    keys 2 '|'
+    wait_for "key @4096 '.+' . d=[0-9]+ . p=[0-9.e-]+ . (mean|max)" 10 \
+        && pass "key cursor readout: $(screen | grep -oE 'key @4096 .* (mean|max)' | head -1)" \
+        || fail "no key cursor readout: $(screen | grep -E 'key|cursor' | head -2)"
+    keys Escape 1
 }
 
 # The A/B comparison (issue 9): pin A, change a layer (B), see the Δ shading and the list, jump to the worst
@@ -218,9 +249,71 @@ dumb_once() {
     else fail "TERM=dumb was not refused: $(screen | head -3)"; fi
 }
 
+# Runs persist (issue 9): the explorer opened again on the same model and text resumes the runs of run_once; the
+# chart's paper view and its SVG export (named by content, never overwriting).
+resume_once() {
+    RUN="xterm-256color"
+    mkdir -p "$WORK/config/memscope" "$WORK/exports"
+    echo "export-dir = $WORK/exports" > "$WORK/config/memscope/config"
+    start "TERM=xterm-256color" "$TEXT"
+    if wait_for 'resumed [0-9]+ runs? of' 30; then
+        pass "runs resumed: $(screen | grep -oE 'resumed [0-9]+ runs? of [^ ]+')"
+    else fail "no runs resumed: $(screen | tail -1)"; fi
+    keys 5
+    wait_for '(│|[|]).{0,3} +1 +[0-9.]+ (B|KiB|MiB) +[0-9]\.[0-9]{4}' 5 && pass "runs table lists the saved run 1" \
+        || fail "saved run 1 not in the runs table"
+    keys t
+    wait_for 'long-range layers of [0-9]+' 5 && pass "t shows the paper's view" || fail "no paper's view after t"
+    keys x x
+    if wait_for 'wrote .*runs-at0-2\.csv' 10; then pass "x twice: the second export takes -2"
+    else fail "second export: $(screen | tail -1)"; fi
+    ls "$WORK/exports" | grep -q 'runs-at0-chart-layers\.svg$' \
+        && pass "chart SVG exported: $(ls "$WORK/exports" | grep -m1 'chart-layers')" \
+        || fail "no chart SVG in $(ls "$WORK/exports" | tr '\n' ' ')"
+    rm -f "$WORK/config/memscope/config"
+    keys q
+    wait_for '__EXIT=0' 30 && pass "quit with status 0" || fail "did not quit: $(screen | tail -3)"
+}
+
+# A/B across models (issue 10): B a second model (here a copy of A under another name, at its own memory), A the
+# first at layer 0 cleared; the header names both and the where-memory-matters list shows where they differ.
+cross_once() {
+    RUN="cross-model"
+    local a=${E2E_MODEL:-$(cd "$(dirname "$0")/.." && pwd)/Assets/models/default.safetensors}
+    cp "$a" "$WORK/twin.safetensors"
+    local saved=("${MODEL_ARGS[@]}")
+    MODEL_ARGS=(--model "$a" --compare-model "$WORK/twin.safetensors")
+    start "TERM=xterm-256color" "$TEXT"
+    MODEL_ARGS=("${saved[@]}")
+    if ! wait_for '1 Layers|__EXIT=' 30; then fail "the explorer did not open within 30 s"; return; fi
+    keys ':' 'bytes 4096' Enter
+    keys 1 0 4
+    wait_for 'A [^ ]+ L0:0.* B twin ' 10 && pass "header names both models: $(screen | head -1 | cut -c1-70)" \
+        || fail "header does not name A and B: $(screen | head -2 | tr '\n' ' ')"
+    if wait_for 'B loses most' 240; then pass "where-memory-matters list across models shown"
+    else fail "no where-memory-matters list within 240 s: $(screen | sed -n 2,3p)"; fi
+    local first
+    first=$(screen | grep -oE '(│|[|]).? +1 +[0-9]+ +[0-9.]+ +[0-9.]+ +[-+][0-9.]+' | head -1)
+    [ -n "$first" ] && pass "worst byte listed: $first" || fail "no first row in the list"
+    keys q
+    wait_for '__EXIT=0' 30 && pass "quit with status 0" || fail "did not quit: $(screen | tail -3)"
+    # A model of another shape is refused in one line, before the screen opens.
+    local fx
+    fx=$(cd "$(dirname "$0")/.." && pwd)/../shared/fixtures/txl-uniform-mem.safetensors
+    [ -f "$fx" ] || return
+    MODEL_ARGS=(--model "$a" --compare-model "$fx")
+    start "TERM=xterm-256color" "$TEXT"
+    MODEL_ARGS=("${saved[@]}")
+    if wait_for '__EXIT=[1-9]' 30 && screen | grep -q -- '--compare-model: '; then
+        pass "other shape refused: $(screen | grep -m1 -- '--compare-model: ' | cut -c1-90)"
+    else fail "other shape not refused: $(screen | head -3)"; fi
+}
+
 EXPECT_COLOUR="256 colours"; run_once "xterm-256color" TERM=xterm-256color
 EXPECT_COLOUR="no colour";   run_once "NO_COLOR" TERM=xterm-256color NO_COLOR=1
 EXPECT_COLOUR="8 colours";   run_once "xterm" TERM=xterm
+resume_once
+cross_once
 signal_once TERM 143
 signal_once HUP 129
 signal_once ABRT 134

@@ -55,7 +55,8 @@ public enum Benchmark {
         public let batch: Int
         public let segments: Int
         public let seconds: Double
-        public let bytesPerSecond: Double
+        /// Positions (bytes or tokens) per second.
+        public let perSecond: Double
     }
 
     /// Bytes/s of `Inference.step` at `batch` streams of random bytes, after warm-up segments that fill every memory.
@@ -79,7 +80,7 @@ public enum Benchmark {
             busy += now() - t0
             n += 1
         } while busy < seconds || n < 2
-        return Throughput(batch: B, segments: n, seconds: busy, bytesPerSecond: Double(n * B * T) / busy)
+        return Throughput(batch: B, segments: n, seconds: busy, perSecond: Double(n * B * T) / busy)
     }
 
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }

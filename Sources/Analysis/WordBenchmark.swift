@@ -125,18 +125,12 @@ public enum WordBenchmark {
         return total
     }
 
-    public struct Throughput: Sendable {
-        public let batch: Int, segments: Int
-        public let seconds: Double
-        public let tokensPerSecond: Double
-    }
-
     /// Tokens/s of `Inference.step` on `tokens` (a stream drawn to the model's cluster sizes), after warm-up
     /// segments that fill every memory.
     public static func throughput(
         network: Network, tokens: [Int], options: RunOptions, segment T: Int, batch B: Int, seconds: Double,
         progress: ((String) -> Void)? = nil
-    ) throws -> Throughput {
+    ) throws -> Benchmark.Throughput {
         let run = try Inference(network: network, batch: B, segment: T, options: options)
         var pos = 0
         func next() -> ([Int], [Int]) {
@@ -161,7 +155,7 @@ public enum WordBenchmark {
             n += 1
             progress?("timed segment \(n)")
         } while busy < seconds || n < 2
-        return Throughput(batch: B, segments: n, seconds: busy, tokensPerSecond: Double(n * B * T) / busy)
+        return Benchmark.Throughput(batch: B, segments: n, seconds: busy, perSecond: Double(n * B * T) / busy)
     }
 
     /// A token stream with Zipf-like cluster shares: `shares[i]` of the tokens fall in cluster i, uniform inside.

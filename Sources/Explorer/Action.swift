@@ -24,6 +24,8 @@ public enum Action: Sendable {
 /// Overlays, panes, quitting and the terminal.
 public enum GeneralAction: Sendable {
     case toggleHelp, scrollHelp(Int), quit, confirmQuit(Bool), interrupt, escape
+    /// Help overlay: up or down by pages of its visible height.
+    case pageHelp(Int)
     case nextPane, previousPane, focus(Pane)
     case export
     case resize(Size)
@@ -41,6 +43,10 @@ public enum LayerAction: Sendable {
 public enum HeatmapAction: Sendable {
     case previousHead, nextHead, cycleHeadAggregate, setHead(HeadView)
     case zoomIn, zoomOut, panLeft, panRight, cycleReduction, toggleScale
+    /// The key cursor: a column older or newer, to the oldest memory key or the segment's first key, off.
+    case keyOlder, keyNewer, keyToOldest, keyToSegmentStart, keyOff
+    /// Colour scale per view (false) or fixed (true); nil toggles.
+    case fixedScale(Bool?), setScale(HeatScale)
 }
 
 /// The text cursor (the query shown) and search.
@@ -62,6 +68,8 @@ public enum EvalAction: Sendable {
     case start, cancel, halveBytes, doubleBytes, setBytes(Int), pinBaseline
     /// The selected run: back to its memory setting (Enter in the Eval pane), or deleted (d / Del there).
     case restoreRun, deleteRun
+    /// The chart: bpc against memory state / against the number of long-range layers (the paper's view).
+    case toggleChart
 }
 
 /// The input line at the bottom: `:` commands, `/` search and a layer's memory value.

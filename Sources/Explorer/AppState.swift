@@ -44,13 +44,24 @@ public struct Display: Sendable, Equatable {
     }
 }
 
-public struct Run: Sendable, Equatable {
+/// One evaluation: what was run (model, text, offset, bytes, memory per layer) and what it gave. Saved with the
+/// other runs of its model and text (RunStore.swift).
+public struct Run: Sendable, Equatable, Codable {
     public var id: Int
     public var memory: [Int]
     public var stateFloats: Int
     public var bytes: Int
     public var bpc: Double
     public var seconds: Double
+    /// First byte of the text evaluated.
+    public var offset: Int = 0
+    /// The model's name and the text's name (their fingerprints are the run file's).
+    public var model: String = ""
+    public var text: String = ""
+    /// When it finished (ISO 8601, UTC); empty when unknown.
+    public var time: String = ""
+    /// The preset the memory came from, if any (a chart label).
+    public var preset: String? = nil
 }
 
 public struct EvalStatus: Sendable {
@@ -105,7 +116,14 @@ public struct AppState: Sendable {
     public var cursor = 0  // byte offset in the text: the query shown
     public var zoom = 0  // heatmap keys: all / 2^zoom
     public var pan = 0  // heatmap: first key shown when zoomed
+    /// The heatmap's key cursor: a key position from the segment start (negative: memory); nil when off.
+    public var keyCursor: Int? = nil
+    /// The heatmap's colour scale: per view (false: against the view's largest value) or fixed (the same log
+    /// scale for every layer, head, setting and zoom).
+    public var fixedScale = false
     public var helpTop = 0  // help overlay: first line shown
+    /// The newcomer hint in the status bar (`? help · :goto N ...`): set on opening, gone after the first key.
+    public var hint = false
     public var selectedRun: Int? = nil
 
     // Overlays and input
@@ -128,6 +146,8 @@ public struct AppState: Sendable {
     public var runs: [Run] = []
     public var baseline: Int? = nil  // run id pinned as the baseline
     public var nextRunID = 1
+    /// The Eval pane's chart: bpc against memory state, or the paper's view (Charts.swift).
+    public var chartView: ChartView = .state
 
     // A/B comparison (Comparison.swift): A pinned, B the current memory; undo and redo of memory changes.
     public var comparison: Comparison? = nil
@@ -162,6 +182,21 @@ public struct AppState: Sendable {
         return analysisMemory == analysisTarget && cursor >= a.offset && cursor < a.offset + a.bytes.count
     }
     public var lastBPC: Double? { runs.last?.bpc }
+
+    /// The opening segment: the first at or after the largest memory length, so that every layer's memory is
+    /// full; the last segment when the text is shorter than that.
+    public var openingCursor: Int {
+        let T = Swift.max(1, model.segmentLength), longest = memory.max() ?? 0
+        guard !text.isEmpty else { return 0 }
+        let full = (longest + T - 1) / T * T
+        return full < text.count ? full : (text.count - 1) / T * T
+    }
+
+    /// Where the explorer opens: on a segment whose memory is full, with the newcomer hint.
+    public mutating func open() {
+        cursor = openingCursor
+        hint = true
+    }
 
     public func kind(ofLayer l: Int) -> String {
         let m = memory[l]

@@ -69,6 +69,19 @@ public enum CommandParser {
                 return [.heatmap(.setHead(.head(h)))]
             }
         },
+        Command(
+            names: ["scale"], usage: "scale fixed|view|log|linear",
+            help: "heatmap colours: fixed (the same log scale everywhere) or per view, log or linear"
+        ) { args, c throws(MemoryError) in
+            try expect(args, 1, c)
+            switch args[0].lowercased() {
+            case "fixed": return [.heatmap(.fixedScale(true))]
+            case "view": return [.heatmap(.fixedScale(false))]
+            case "log": return [.heatmap(.fixedScale(false)), .heatmap(.setScale(.log))]
+            case "linear": return [.heatmap(.fixedScale(false)), .heatmap(.setScale(.linear))]
+            default: throw .invalid(":scale takes fixed, view, log or linear, not \(args[0])")
+            }
+        },
         Command(names: ["bytes"], usage: "bytes N", help: "evaluate the first N bytes of the text") {
             args, c throws(MemoryError) in
             try expect(args, 1, c)

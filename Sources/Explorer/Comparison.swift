@@ -5,12 +5,23 @@ import Analysis
 import Foundation
 import TXL
 
-/// A memory setting over a stretch of the text: the key of a per-byte loss window.
+/// A model at a memory setting over a stretch of the text: the key of a per-byte loss window.
 public struct LossWindow: Sendable, Hashable {
+    /// The model's name in the session (A's model, or B's in a comparison across models).
+    public var model: String
     public var memory: [Int]
     public var start: Int
     public var bytes: Int
-    public init(memory: [Int], start: Int, bytes: Int) { self.memory = memory; self.start = start; self.bytes = bytes }
+    public init(model: String, memory: [Int], start: Int, bytes: Int) {
+        self.model = model; self.memory = memory; self.start = start; self.bytes = bytes
+    }
+}
+
+/// B as a second model (issue 10): its name and the memory setting it runs at (its own, the checkpoint's).
+public struct OtherModel: Sendable, Equatable {
+    public var name: String
+    public var memory: [Int]
+    public init(name: String, memory: [Int]) { self.name = name; self.memory = memory }
 }
 
 /// The window being computed in the background.
@@ -38,15 +49,59 @@ public struct Comparison: Sendable {
     public var selectedWorst = -1
     /// The heatmap shows A's attention (after a jump), with the keys beyond B's memory marked.
     public var heatmapA = false
+    /// B is another model at its own memory, A this model at the current memory (nil: two settings of this model).
+    public var other: OtherModel? = nil
     public init(a: [Int]) { self.a = a }
+
+    /// Why two models cannot be compared byte by byte, in one line; nil when they can.
+    public static func crossModelProblem(a: ModelInfo, b: ModelInfo) -> String? {
+        if a.config.nToken != b.config.nToken {
+            return "\(b.name) has a vocabulary of \(b.config.nToken), \(a.name) of \(a.config.nToken): "
+                + "A/B across models needs the same vocabulary"
+        }
+        if a.layers != b.layers {
+            return "\(b.name) has \(b.layers) layers, \(a.name) \(a.layers): A/B compares them layer by layer"
+        }
+        if a.name == b.name { return "both models are named \(a.name): A/B needs two names" }
+        return nil
+    }
+}
+
+/// Starts the comparison across models: A this model at the current memory, B `other` at its own memory.
+public func compareModels(_ s: inout AppState, other: ModelInfo) -> Effect {
+    if let problem = Comparison.crossModelProblem(a: s.model, b: other) {
+        s.say(problem, error: true)
+        return .redraw
+    }
+    var c = Comparison(a: s.memory)
+    c.other = OtherModel(name: other.name, memory: other.defaultMemory)
+    s.comparison = c
+    let bMemory = MemorySpec.compact(other.defaultMemory)
+    s.say("A \(s.model.name), B \(other.name) at \(bMemory): w jumps to where B loses most")
+    return refreshComparison(&s)
 }
 
 extension AppState {
-    /// The window the comparison runs over: the evaluation's bytes from the start of the text.
-    public func window(_ memory: [Int]) -> LossWindow { LossWindow(memory: memory, start: 0, bytes: evalBytes) }
+    /// The window the comparison runs over: this model's losses over the evaluation's bytes from the start.
+    public func window(_ memory: [Int]) -> LossWindow {
+        LossWindow(model: model.name, memory: memory, start: 0, bytes: evalBytes)
+    }
+    /// A's window: the pinned setting, or across models this model at the current memory.
+    public var windowA: LossWindow? {
+        guard let c = comparison else { return nil }
+        return c.other == nil ? window(c.a) : window(memory)
+    }
+    /// B's window: the current setting, or across models the other model at its own memory.
+    public var windowB: LossWindow? {
+        guard let c = comparison else { return nil }
+        guard let o = c.other else { return window(memory) }
+        return LossWindow(model: o.name, memory: o.memory, start: 0, bytes: evalBytes)
+    }
+    /// "A" or "B": the side a window is computed for (the progress shown while it runs).
+    public func side(of w: LossWindow) -> String { w == windowA ? "A" : "B" }
     /// Per-byte losses of A and B over the window, when both are computed.
     public var abLosses: (a: [Float], b: [Float])? {
-        guard let c = comparison, let a = windows[window(c.a)], let b = windows[window(memory)] else { return nil }
+        guard let wa = windowA, let wb = windowB, let a = windows[wa], let b = windows[wb] else { return nil }
         return (a, b)
     }
     /// The memory the attention analysis is asked for: A's after a jump to a worst byte, else the current one.
@@ -94,6 +149,10 @@ public let deltaSteps: [Float] = [0.25, 0.5, 1, 2, 3, 4, 6]
 func reduceCompare(_ s: inout AppState, _ a: CompareAction) -> Effect {
     switch a {
     case .pin:
+        if let o = s.comparison?.other {
+            s.say("A/B is across models (B \(o.name)); :compare off ends it", error: true)
+            return .redraw
+        }
         s.comparison = Comparison(a: s.memory)
         s.say("A pinned: \(MemorySpec.compact(s.memory)); change the memory to make B (C swaps, u undoes)")
         return refreshComparison(&s)
@@ -107,6 +166,10 @@ func reduceCompare(_ s: inout AppState, _ a: CompareAction) -> Effect {
         return e
     case .swap:
         guard let c = s.comparison else { s.say("nothing pinned: c pins the memory as A", error: true); return .redraw }
+        if let o = c.other {
+            s.say("B is another model (\(o.name)): C swaps two settings of one model", error: true)
+            return .redraw
+        }
         let b = s.memory
         s.comparison?.a = b
         s.comparison?.heatmapA = false
@@ -155,7 +218,8 @@ func jumpToWorst(_ s: inout AppState, _ i: Int) -> Effect {
     s.comparison?.selectedWorst = i
     let w = c.worst[i]
     let l = s.selectedLayer
-    let cut = (0..<s.model.layers).filter { c.a[$0] > s.memory[$0] }
+    // Across models B's attention is not this model's: the heatmap stays on A (the current setting).
+    let cut = c.other != nil ? [] : (0..<s.model.layers).filter { c.a[$0] > s.memory[$0] }
     if !cut.contains(l), let most = cut.max(by: { c.a[$0] - s.memory[$0] < c.a[$1] - s.memory[$1] }) {
         s.selectedLayer = most
     }
@@ -189,11 +253,11 @@ extension AppState {
 /// After the pin, the memory or the window changed: the worst list if both windows are known, else the job
 /// for the missing one (superseding a running job for a window no longer wanted).
 func refreshComparison(_ s: inout AppState) -> Effect {
-    guard let c = s.comparison, s.text.count >= 2 else {
+    guard s.comparison != nil, s.text.count >= 2 else {
         if s.windowJob != nil { s.windowJob = nil; return Effect(window: .cancel) }
         return .redraw
     }
-    let wanted = [s.window(c.a), s.window(s.memory)]
+    let wanted = [s.windowA!, s.windowB!]
     if let missing = wanted.first(where: { s.windows[$0] == nil }) {
         s.comparison?.worst = []
         s.comparison?.selectedWorst = -1

@@ -20,6 +20,18 @@ extension Renderer {
     func abHeader(_ c: Comparison) -> String {
         let d = glyphs.dot
         var t = "A \(MemorySpec.compact(c.a)) \(d) B \(MemorySpec.compact(s.memory))"
+        if let o = c.other {
+            // Two model names take the room of the unit ("Δ+0.0123" is in bpc, as in the one-model header), and of
+            // A's memory when the title line is short (the sidebar shows it); never a setting cut in the middle.
+            var delta = ""
+            if let ab = s.abLosses {
+                delta = String(format: " \(d) %@%+.4f", glyphs.delta, AppState.bpc(ab.b) - AppState.bpc(ab.a))
+            }
+            let b = " \(d) B \(o.name) \(MemorySpec.compact(o.memory))" + delta
+            let full = "A \(s.model.name) \(MemorySpec.compact(s.memory))" + b
+            let room = s.size.width - "? help  q quit ".count - " MemScope · ".count - 1
+            return full.count <= room ? full : "A \(s.model.name)" + b
+        }
         if let ab = s.abLosses {
             t += String(format: " \(d) %@ %+.4f bpc", glyphs.delta, AppState.bpc(ab.b) - AppState.bpc(ab.a))
         }
@@ -40,7 +52,7 @@ extension Renderer {
             let la = ab.a[s.cursor - w.start], lb = ab.b[s.cursor - w.start]
             if la.isFinite && lb.isFinite { info += String(format: " A %.2f B %.2f %@%+.2f", la, lb, d, lb - la) }
         } else if let job = s.windowJob {
-            let which = job.window.memory == c.a ? "A" : "B"
+            let which = s.side(of: job.window)
             info += String(
                 format: " \(glyphs.dot) computing %@ %.0f%% of %@", which, (job.progress?.fraction ?? 0) * 100,
                 formatBytes(job.window.bytes))
@@ -158,7 +170,8 @@ extension Renderer {
                 r.x + 1, y,
                 String(
                     format: "L%d beyond seg: A %.1f%% B %.1f%% (mem %d, %d)", l,
-                    pa[l].beyondSegment * 100, pb[l].beyondSegment * 100, s.comparison?.a[l] ?? 0, s.memory[l]),
+                    pa[l].beyondSegment * 100, pb[l].beyondSegment * 100, s.windowA?.memory[l] ?? 0,
+                    s.windowB?.memory[l] ?? 0),
                 .plain, maxWidth: r.width - 1)
         }
     }

@@ -8,6 +8,8 @@ private struct AnalysisJob { let request: Int, offset: Int, memory: [Int] }
 
 public final class Controller: @unchecked Sendable {
     private let engine: any ExplorerEngine
+    /// B's model in an A/B comparison across models: the windows named after it run on it.
+    private let other: (any ExplorerEngine)?
     private let text: [UInt8]
     private let lock = NSLock()
     // Guarded by lock.
@@ -26,8 +28,8 @@ public final class Controller: @unchecked Sendable {
     private let evalQueue = DispatchQueue(label: "memscope.eval", qos: .utility)
     private let windowQueue = DispatchQueue(label: "memscope.window", qos: .utility)
 
-    public init(engine: any ExplorerEngine, text: [UInt8]) {
-        self.engine = engine; self.text = text
+    public init(engine: any ExplorerEngine, text: [UInt8], other: (any ExplorerEngine)? = nil) {
+        self.engine = engine; self.text = text; self.other = other
     }
 
     /// Whether a worker is busy or results wait: the UI polls faster then.
@@ -121,7 +123,8 @@ public final class Controller: @unchecked Sendable {
                 let progress: @Sendable (WindowProgress) -> Void = { [self] p in
                     lock.withLock { latestWindowProgress = .worker(.windowProgress(request: request, p)) }
                 }
-                let result = try engine.losses(
+                let model = other.flatMap { $0.modelName == window.model ? $0 : nil } ?? engine
+                let result = try model.losses(
                     text: text, start: window.start, bytes: window.bytes, memory: window.memory, progress: progress,
                     cancelled: cancelled)
                 let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9

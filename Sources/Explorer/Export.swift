@@ -68,10 +68,19 @@ public enum Export {
         let w = left + v.cols * cw + 10, h = topY + v.rows * ch + 50
         var out = svgOpen(width: w, height: h)
         out += "<text x=\"\(left)\" y=\"18\">\(xml(title))</text>\n"
+        // Cells of the darkest level are the background; a row's run of equal levels is one rect.
+        out += rect(x: left, y: topY, width: v.cols * cw, height: v.rows * ch, fill: ramp[0])
         for r in 0..<v.rows {
-            for c in 0..<v.cols {
+            var c = 0
+            while c < v.cols {
                 let level = Heatmap.level(v.value(r, c), top: v.maxValue, scale: scale)
-                out += rect(x: left + c * cw, y: topY + r * ch, width: cw, height: ch, fill: ramp[Int(level)])
+                var e = c + 1
+                while e < v.cols && Heatmap.level(v.value(r, e), top: v.maxValue, scale: scale) == level { e += 1 }
+                if level > 0 {
+                    let x = left + c * cw, y = topY + r * ch
+                    out += rect(x: x, y: y, width: (e - c) * cw, height: ch, fill: ramp[Int(level)])
+                }
+                c = e
             }
         }
         if let c = v.column(ofKey: memoryKeys) {
@@ -207,60 +216,116 @@ public enum Export {
         return out
     }
 
-    /// The files `x` writes for a pane: (file name, contents). Empty when the pane has nothing yet.
-    public static func files(for pane: Pane, state s: AppState) -> [(String, String)] {
+    /// SVG exports stay under this size (the heatmap is downsampled further until it fits).
+    public static let svgLimit = 1 << 20
+
+    /// What `x` writes for a pane: files named `base` + suffix (`.csv`, `.svg`, `-chart-state.svg`), with
+    /// `-2`, `-3` ... after the base when files of that name exist already.
+    public struct ExportSet: Sendable {
+        public var base: String
+        public var parts: [(suffix: String, contents: String)]
+        public func names(_ n: Int = 1) -> [String] { parts.map { base + (n > 1 ? "-\(n)" : "") + $0.suffix } }
+    }
+
+    /// `memscope-<model>-<text>`: every export's name starts with what it was computed from.
+    static func stem(_ s: AppState) -> String {
+        "memscope-\(RunStore.slug(s.model.name))-\(RunStore.slug(s.textName))"
+    }
+
+    /// A memory setting in a file name: `L0-3=64,L4=128`, or `mem` and a hash when that is long.
+    static func memoryTag(_ m: [Int]) -> String {
+        let t = MemorySpec.compact(m).replacingOccurrences(of: " ", with: ",").replacingOccurrences(of: ":", with: "=")
+        return t.count <= 48 ? t : "mem" + RunStore.shortHash(t).prefix(8)
+    }
+
+    static func headTag(_ h: HeadView) -> String {
+        if case .head(let i) = h { return "h\(i)" }
+        return h.description
+    }
+
+    /// The pane's export, or nil when it has nothing yet.
+    public static func exportSet(for pane: Pane, state s: AppState) -> ExportSet? {
+        let stem = stem(s)
         switch pane {
         case .layers:
             let csv = layersCSV(s.memory, long: s.longLength, short: s.shortLength, dModel: s.model.dModel)
-            return [("memscope-layers.csv", csv)]
+            return ExportSet(base: "\(stem)-layers-\(memoryTag(s.memory))", parts: [(".csv", csv)])
         case .attention:
-            guard let a = s.analysis, s.selectedLayer < a.attention.count else { return [] }
+            guard let a = s.analysis, s.selectedLayer < a.attention.count else { return nil }
             let att = a.attention[s.selectedLayer]
-            let v = Heatmap.downsample(
-                att, head: s.effectiveHeadView, reduction: s.reduction, queries: 0..<att.queries,
-                keys: 0..<att.keys, rows: min(att.queries, 256), cols: min(att.keys, 512))
-            let name = "memscope-attention-L\(s.selectedLayer)-at\(a.offset)"
+            let memory = s.analysisMemory ?? s.memory
             let title =
                 "layer \(s.selectedLayer), \(s.effectiveHeadView), "
                 + "bytes \(a.offset)-\(a.offset + a.bytes.count - 1), memory \(att.memoryKeys) (\(s.model.name))"
-            return [
-                (name + ".csv", heatmapCSV(att, offset: a.offset, head: s.effectiveHeadView)),
-                (name + ".svg", heatmapSVG(v, title: title, memoryKeys: att.memoryKeys, scale: s.scale)),
-            ]
+            // Downsampled until the SVG fits in svgLimit (the CSV holds every value).
+            var rows = min(att.queries, 256), cols = min(att.keys, 512)
+            var svg = ""
+            while true {
+                let v = Heatmap.downsample(
+                    att, head: s.effectiveHeadView, reduction: s.reduction, queries: 0..<att.queries,
+                    keys: 0..<att.keys, rows: rows, cols: cols)
+                svg = heatmapSVG(v, title: title, memoryKeys: att.memoryKeys, scale: s.scale)
+                if svg.utf8.count < svgLimit || (rows <= 16 && cols <= 16) { break }
+                if cols >= rows { cols = max(1, cols / 2) } else { rows = max(1, rows / 2) }
+            }
+            let what = "attention-L\(s.selectedLayer)-\(headTag(s.effectiveHeadView))"
+            let csv = heatmapCSV(att, offset: a.offset, head: s.effectiveHeadView)
+            return ExportSet(
+                base: "\(stem)-\(what)-\(memoryTag(memory))-at\(a.offset)", parts: [(".csv", csv), (".svg", svg)])
         case .distance:
-            guard let a = s.analysis, !s.profiles.isEmpty else { return [] }
-            let name = "memscope-distance-at\(a.offset)"
+            guard let a = s.analysis, !s.profiles.isEmpty else { return nil }
             let memory = s.analysisMemory ?? s.memory
             let title = "attention by distance, \(MemorySpec.compact(memory)) (\(s.model.name))"
-            return [
-                (name + ".csv", distanceCSV(s.profiles, memory: memory)),
-                (name + ".svg", distanceSVG(s.profiles, segmentLength: s.model.segmentLength, title: title)),
-            ]
+            return ExportSet(
+                base: "\(stem)-distance-\(memoryTag(memory))-at\(a.offset)",
+                parts: [
+                    (".csv", distanceCSV(s.profiles, memory: memory)),
+                    (".svg", distanceSVG(s.profiles, segmentLength: s.model.segmentLength, title: title)),
+                ])
         case .text:
-            guard let a = s.analysis else { return [] }
-            return [("memscope-loss-at\(a.offset).csv", lossCSV(a))]
+            guard let a = s.analysis else { return nil }
+            let memory = s.analysisMemory ?? s.memory
+            return ExportSet(base: "\(stem)-loss-\(memoryTag(memory))-at\(a.offset)", parts: [(".csv", lossCSV(a))])
         case .evaluation:
-            guard !s.runs.isEmpty else { return [] }
-            return [
-                ("memscope-runs.csv", runsCSV(s.runs, baseline: s.baseline, defaultMemory: s.model.defaultMemory)),
-                (
-                    "memscope-runs.json",
-                    runsJSON(
-                        s.runs, baseline: s.baseline, defaultMemory: s.model.defaultMemory,
-                        model: s.model.name)
-                ),
-            ]
+            guard !s.runs.isEmpty else { return nil }
+            let offset = s.runs.map(\.offset).min() ?? 0
+            return ExportSet(
+                base: "\(stem)-runs-at\(offset)",
+                parts: [
+                    (".csv", runsCSV(s.runs, baseline: s.baseline, defaultMemory: s.model.defaultMemory)),
+                    (
+                        ".json",
+                        runsJSON(
+                            s.runs, baseline: s.baseline, defaultMemory: s.model.defaultMemory, model: s.model.name)
+                    ),
+                    ("-chart-\(s.chartView.rawValue).svg", Charts.data(s).svg()),
+                ])
         }
     }
 
-    /// Writes the pane's files into `directory`; returns the paths written, or the failure in words.
+    /// The files `x` writes for a pane: (file name, contents). Empty when the pane has nothing yet.
+    public static func files(for pane: Pane, state s: AppState) -> [(String, String)] {
+        guard let set = exportSet(for: pane, state: s) else { return [] }
+        return Array(zip(set.names(), set.parts.map(\.contents)))
+    }
+
+    /// Writes the pane's files into `directory`, never over an existing file (the names take the first free
+    /// `-2`, `-3` ...); returns the paths written, or the failure in words.
     public static func write(_ pane: Pane, state: AppState, directory: String) -> WorkerResult {
-        let files = files(for: pane, state: state)
-        guard !files.isEmpty else { return .exportFailed("\(pane) has nothing to export yet") }
+        guard let set = exportSet(for: pane, state: state) else {
+            return .exportFailed("\(pane) has nothing to export yet")
+        }
+        let dir = directory.hasSuffix("/") ? directory : directory + "/"
+        var n = 1
+        while set.names(n).contains(where: { FileManager.default.fileExists(atPath: dir + $0) }) {
+            n += 1
+            if n > 999 { return .exportFailed("\(quote(directory)) holds 999 exports named \(set.base) already") }
+        }
         var paths: [String] = []
-        for (name, contents) in files {
-            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-            if let problem = writeFile(path, Array(contents.utf8)) { return .exportFailed(problem) }
+        for (name, part) in zip(set.names(n), set.parts) {
+            let path = dir + name
+            let problem = writeFile(path, Array(part.contents.utf8), replace: false)
+            if let problem { return .exportFailed(problem) }
             paths.append(path)
         }
         return .exported(paths)
@@ -268,7 +333,9 @@ public enum Export {
 
     /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`. Returns nil, or the
     /// file and the system's reason ("Permission denied", "No space left on device").
-    static func writeFile(_ path: String, _ bytes: [UInt8]) -> String? {
+    /// With `replace` false an existing file is never replaced (the temporary file is linked to `path`, which
+    /// fails if it exists).
+    static func writeFile(_ path: String, _ bytes: [UInt8], replace: Bool = true) -> String? {
         let tmp = path + ".tmp-\(getpid())"
         func failed(_ what: String) -> String {
             let reason = String(cString: strerror(errno))
@@ -285,6 +352,11 @@ public enum Export {
             written += n
         }
         guard close(fd) == 0 else { return failed("cannot write") }
+        if !replace {
+            if link(tmp, path) == 0 { unlink(tmp); return nil }
+            if errno == EEXIST { unlink(tmp); return "\(quote(path)) exists already; not overwritten" }
+            if access(path, F_OK) == 0 { unlink(tmp); return "\(quote(path)) exists already; not overwritten" }
+        }
         guard rename(tmp, path) == 0 else { return failed("cannot replace") }
         return nil
     }

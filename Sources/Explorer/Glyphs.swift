@@ -10,6 +10,8 @@ public struct Glyphs: Sendable, Equatable {
     public var horizontal: Unicode.Scalar { ascii ? "-" : "─" }
     public var boundary: Unicode.Scalar { ascii ? "|" : "┃" }
     public var pointer: Unicode.Scalar { ascii ? ">" : "▸" }
+    public var tick: Unicode.Scalar { ascii ? "+" : "┴" }
+    public var keyMark: Unicode.Scalar { ascii ? "^" : "▲" }
     public var barFull: Unicode.Scalar { ascii ? "#" : "█" }
     public var barEmpty: Unicode.Scalar { ascii ? "." : "░" }
     public var point: Unicode.Scalar { ascii ? "*" : "●" }
@@ -17,6 +19,25 @@ public struct Glyphs: Sendable, Equatable {
     public var dot: String { ascii ? "-" : "·" }
     public var delta: String { ascii ? "d" : "Δ" }
     public var times: String { ascii ? "x" : "×" }
+
+    /// A bar of `fraction` (0...1) of `width` cells, in eighths of a cell (whole cells in ASCII); a non-zero
+    /// fraction shows at least a sliver.
+    public func shareBar(_ fraction: Double, width: Int) -> [Unicode.Scalar] {
+        guard width > 0 else { return [] }
+        let eighths: [Unicode.Scalar] = ["▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"]
+        let f = Swift.max(0, Swift.min(1, fraction.isFinite ? fraction : 0))
+        var out = [Unicode.Scalar](repeating: " ", count: width)
+        if ascii {
+            let n = f > 0 ? Swift.max(1, Int((f * Double(width)).rounded())) : 0
+            for i in 0..<n { out[i] = "#" }
+            return out
+        }
+        let n = Int((f * Double(width) * 8).rounded())
+        let cells = f > 0 ? Swift.max(1, n) : 0
+        for i in 0..<(cells / 8) { out[i] = "█" }
+        if cells % 8 > 0 && cells / 8 < width { out[cells / 8] = eighths[cells % 8 - 1] }
+        return out
+    }
 
     /// Eight sparkline levels (0 is blank).
     public var spark: [Unicode.Scalar] {

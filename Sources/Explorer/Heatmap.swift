@@ -12,6 +12,7 @@ public enum HeadView: Sendable, Equatable, CustomStringConvertible {
         case .head(let h): return "head \(h)"
         }
     }
+    public var headIndex: Int? { if case .head(let h) = self { return h }; return nil }
 }
 
 public enum Reduction: String, Sendable, CaseIterable { case min, mean, max }
@@ -40,6 +41,11 @@ public struct HeatmapView: Sendable, Equatable {
 }
 
 public enum Heatmap {
+    /// Keys shown at a zoom: all of them / 2^zoom, but never fewer than one per column (nor than one).
+    public static func visibleKeys(_ keys: Int, zoom: Int, columns: Int) -> Int {
+        Swift.max(1, Swift.min(keys, Swift.max(keys >> zoom, columns)))
+    }
+
     /// Even split of `range` into at most `parts` bins: bin starts plus the end.
     public static func binStarts(_ range: Range<Int>, parts: Int) -> [Int] {
         let n = range.count, p = Swift.max(1, Swift.min(parts, n))
@@ -87,8 +93,28 @@ public enum Heatmap {
         _ a: AttentionCapture, head: HeadView, reduction: Reduction,
         queries: Range<Int>, keys: Range<Int>, rows: Int, cols: Int
     ) -> HeatmapView {
-        let qs = binStarts(queries, parts: rows), ks = binStarts(keys, parts: cols)
+        downsample(
+            a, head: head, reduction: reduction, queries: queries, keyStarts: binStarts(keys, parts: cols), rows: rows)
+    }
+
+    /// Column starts for `keys` in `cols` columns with no column across `split` (the memory/segment boundary):
+    /// the keys before it and from it get columns in proportion, at least one each when both are visible.
+    public static func splitKeyStarts(_ keys: Range<Int>, cols: Int, split: Int) -> [Int] {
+        guard split > keys.lowerBound, split < keys.upperBound, cols >= 2 else { return binStarts(keys, parts: cols) }
+        let before = split - keys.lowerBound
+        let c0 = Swift.max(1, Swift.min(cols - 1, Int((Double(before) / Double(keys.count) * Double(cols)).rounded())))
+        return binStarts(keys.lowerBound..<split, parts: c0)
+            + binStarts(split..<keys.upperBound, parts: cols - c0).dropFirst()
+    }
+
+    /// Downsamples over `queries` into at most `rows` bins and over the key columns `ks` (starts plus the end).
+    public static func downsample(
+        _ a: AttentionCapture, head: HeadView, reduction: Reduction,
+        queries: Range<Int>, keyStarts ks: [Int], rows: Int
+    ) -> HeatmapView {
+        let qs = binStarts(queries, parts: rows)
         let R = qs.count - 1, C = ks.count - 1
+        let keys = ks[0]..<ks[ks.count - 1]
         guard R > 0, C > 0 else {
             return HeatmapView(rows: 0, cols: 0, values: [], queryStarts: [0], keyStarts: [0], maxValue: 0)
         }
@@ -132,27 +158,32 @@ public enum Heatmap {
         return HeatmapView(rows: R, cols: C, values: acc, queryStarts: qs, keyStarts: ks, maxValue: top)
     }
 
-    /// Heat level 0...15 of `v` against `top`. Log scale spans three decades below the top.
-    public static func level(_ v: Float, top: Float, scale: HeatScale) -> UInt8 {
+    /// Heat level 0...15 of `v` against `top`. Log scale spans `decades` decades below the top.
+    public static func level(_ v: Float, top: Float, scale: HeatScale, decades: Double = 3) -> UInt8 {
         guard v.isFinite, v > 0, top > 0 else { return 0 }
         let r = Double(Swift.min(1, v / top))
         switch scale {
         case .linear: return UInt8(Swift.max(1, Swift.min(15, Int((r * 15).rounded(.up)))))
         case .log:
-            let t = (log10(r) + 3) / 3  // 1e-3 -> 0, 1 -> 1
+            let t = (log10(r) + decades) / decades  // 10^-decades -> 0, 1 -> 1
             if t <= 0 { return 0 }
             return UInt8(Swift.max(1, Swift.min(15, Int((t * 15).rounded(.up)))))
         }
     }
 
     /// The smallest value drawn at `level` (for the legend).
-    public static func threshold(_ level: Int, top: Float, scale: HeatScale) -> Double {
+    public static func threshold(_ level: Int, top: Float, scale: HeatScale, decades: Double = 3) -> Double {
         guard level > 0 else { return 0 }
         switch scale {
         case .linear: return Double(top) * Double(level - 1) / 15
-        case .log: return Double(top) * pow(10, Double(level - 1) / 15 * 3 - 3)
+        case .log: return Double(top) * pow(10, Double(level - 1) / 15 * decades - decades)
         }
     }
+
+    /// The fixed colour scale (`:scale fixed`): the same for every layer, head, setting and zoom, so that two
+    /// heatmaps compare by eye: log10 of the probability itself, from 1e-4 to 1.
+    public static let fixedTop: Float = 1
+    public static let fixedDecades: Double = 4
 
     /// The full-resolution [query][key] matrix a head view shows (for export).
     public static func matrix(_ a: AttentionCapture, head: HeadView) -> [Float] {

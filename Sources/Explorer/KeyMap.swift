@@ -87,12 +87,12 @@ public enum KeyMap {
         normal([.down, .char("j")], .navigate(.move(.down)), "Move", "down"),
         normal([.left, .char("h")], .navigate(.move(.left)), "Move", "left: previous byte (query)"),
         normal([.right, .char("l")], .navigate(.move(.right)), "Move", "right: next byte (query)"),
-        normal([.shiftUp, .char("K")], .text(.pageUp), "Move", "page up"),
-        normal([.shiftDown, .char("J")], .text(.pageDown), "Move", "page down"),
+        normal([.shiftUp, .char("K")], .text(.pageUp), "Move", "Text: page up; Attention: 8 heatmap rows up"),
+        normal([.shiftDown, .char("J")], .text(.pageDown), "Move", "page down (8 heatmap rows down)"),
         normal([.shiftLeft, .char("H")], .heatmap(.panLeft), "Move", "pan heatmap keys left"),
         normal([.shiftRight, .char("L")], .heatmap(.panRight), "Move", "pan heatmap keys right"),
-        normal([.pageUp], .navigate(.jump(.pageUp)), "Move", "previous segment / page"),
-        normal([.pageDown], .navigate(.jump(.pageDown)), "Move", "next segment / page"),
+        normal([.pageUp], .navigate(.jump(.pageUp)), "Move", "a page up (the pane's height; Attention: a segment)"),
+        normal([.pageDown], .navigate(.jump(.pageDown)), "Move", "a page down"),
         normal([.char("g"), .home], .navigate(.jump(.first)), "Move", "first"),
         normal([.char("G"), .end], .navigate(.jump(.last)), "Move", "last"),
         normal([.char("/")], .input(.open(.search)), "Move", "search the text"),
@@ -108,15 +108,20 @@ public enum KeyMap {
         normal([.char("P")], .layers(.cyclePreset), "Memory", "next preset (full, interleaved, last, first, none)"),
         normal([.char("R")], .layers(.reset), "Memory", "back to the checkpoint's memory"),
 
-        normal([.char("[")], .layers(.previous), "Attention", "previous layer"),
-        normal([.char("]")], .layers(.next), "Attention", "next layer"),
-        normal([.char("{")], .heatmap(.previousHead), "Attention", "previous head (mean, max, 0, 1, ...)"),
-        normal([.char("}")], .heatmap(.nextHead), "Attention", "next head"),
+        normal([.char("[")], .layers(.previous), "Attention", "previous layer (wraps round, as { })"),
+        normal([.char("]")], .layers(.next), "Attention", "next layer (wraps round)"),
+        normal([.char("{")], .heatmap(.previousHead), "Attention", "previous head (mean, max, 0, 1, ...; wraps)"),
+        normal([.char("}")], .heatmap(.nextHead), "Attention", "next head (wraps round)"),
         normal([.char("a")], .heatmap(.cycleHeadAggregate), "Attention", "mean / max over heads"),
         normal([.char("z")], .heatmap(.zoomIn), "Attention", "zoom into the keys"),
         normal([.char("Z")], .heatmap(.zoomOut), "Attention", "zoom out"),
         normal([.char("v")], .heatmap(.cycleReduction), "Attention", "downsampling: max / min / mean"),
-        normal([.char("s")], .heatmap(.toggleScale), "Attention", "colour scale: log / linear"),
+        normal([.char("s")], .heatmap(.toggleScale), "Attention", "colour scale: log / linear (per view)"),
+        normal([.char("f")], .heatmap(.fixedScale(nil)), "Attention", "colour scale fixed (same for all) / per view"),
+        normal([.char(",")], .heatmap(.keyOlder), "Attention", "key cursor a column older (left)"),
+        normal([.char(".")], .heatmap(.keyNewer), "Attention", "key cursor a column newer (right)"),
+        normal([.char("^")], .heatmap(.keyToOldest), "Attention", "key cursor to the oldest memory key"),
+        normal([.char("|")], .heatmap(.keyToSegmentStart), "Attention", "key cursor to the segment start"),
 
         normal([.char("e")], .eval(.start), "Evaluation", "run bpc over the text (restarts a running one)"),
         normal([.char("E")], .eval(.cancel), "Evaluation", "cancel the evaluation"),
@@ -133,6 +138,7 @@ public enum KeyMap {
         normal([.char("b")], .compare(.showB), "Compare A/B", "heatmap: back to B's attention after a jump"),
         normal([.char("u")], .compare(.undo), "Compare A/B", "undo the last memory change"),
         normal([.ctrl("r")], .compare(.redo), "Compare A/B", "redo it"),
+        normal([.char("t")], .eval(.toggleChart), "Eval chart", "bpc by memory state / by long-range layers (paper)"),
     ]
 
     /// `1`-`5`: one per pane, from the Pane enum.
@@ -165,11 +171,17 @@ public enum KeyMap {
             mode: .help, keys: [.down, .char("j")], action: .general(.scrollHelp(1)), group: "Help (this list)",
             help: "scroll down a line"),
         Binding(
-            mode: .help, keys: [.pageUp], action: .general(.scrollHelp(-10)), group: "Help (this list)",
-            help: "scroll up ten lines"),
+            mode: .help, keys: [.pageUp, .char("K")], action: .general(.pageHelp(-1)), group: "Help (this list)",
+            help: "scroll up a page"),
         Binding(
-            mode: .help, keys: [.pageDown, .char(" ")], action: .general(.scrollHelp(10)),
-            group: "Help (this list)", help: "scroll down ten lines"),
+            mode: .help, keys: [.pageDown, .char(" "), .char("J")], action: .general(.pageHelp(1)),
+            group: "Help (this list)", help: "scroll down a page"),
+        Binding(
+            mode: .help, keys: [.char("g"), .home], action: .general(.scrollHelp(Int.min / 2)),
+            group: "Help (this list)", help: "to the top"),
+        Binding(
+            mode: .help, keys: [.char("G"), .end], action: .general(.scrollHelp(Int.max / 2)),
+            group: "Help (this list)", help: "to the end"),
         Binding(
             mode: .confirmQuit, keys: [.char("y"), .char("Y"), .char("q"), .enter, .ctrl("c")],
             action: .general(.confirmQuit(true)), group: "Quit while evaluating", help: "quit"),

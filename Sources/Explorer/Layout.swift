@@ -67,9 +67,11 @@ public struct Layout: Sendable, Equatable {
     }
 
     // Inner geometry shared by render and reducer.
-    /// Attention pane: rows of heat cells (each two queries when half-blocks are on) and the columns.
+    /// Attention pane: rows of heat cells (each two queries when half-blocks are on) and the columns. Left of
+    /// it the query positions (4 columns) and the cursor query's pointer; under it the x axis, its labels, the
+    /// legend, the key cursor's readout and the "reads" strip (4 rows).
     public static func heatArea(_ r: Rect) -> Rect {
-        Rect(x: r.x + 1, y: r.y + 1, width: r.width - 1, height: Swift.max(1, r.height - 7))
+        Rect(x: r.x + 5, y: r.y + 1, width: r.width - 5, height: Swift.max(1, r.height - 9))
     }
     /// Text pane: the byte grid.
     public static func textArea(_ r: Rect) -> Rect {

@@ -10,7 +10,7 @@ public func reduce(_ s: inout AppState, _ action: Action) -> Effect {
     // A key or mouse action clears the last message; results and resizes do not.
     switch action {
     case .worker, .general(.resize): break
-    default: s.message = nil; s.messageIsError = false
+    default: s.message = nil; s.messageIsError = false; s.hint = false
     }
     let e: Effect
     switch action {
@@ -54,7 +54,10 @@ func reduceGeneral(_ s: inout AppState, _ a: GeneralAction) -> Effect {
         s.overlay = s.overlay == .help ? nil : .help
         s.helpTop = 0
     case .scrollHelp(let n):
-        s.helpTop = Swift.max(0, s.helpTop + n)
+        let last = KeyMap.helpMaxTop(s.size)
+        s.helpTop = Swift.max(0, Swift.min(last, Swift.min(s.helpTop, last) + n))
+    case .pageHelp(let n):
+        return reduceGeneral(&s, .scrollHelp(n * KeyMap.helpRows(s.size)))
     case .quit:
         if s.isEvaluating { s.overlay = .confirmQuit } else { e.quit = true }
     case .confirmQuit(let yes):
@@ -73,7 +76,13 @@ func reduceGeneral(_ s: inout AppState, _ a: GeneralAction) -> Effect {
             e.quit = true
         }
     case .escape:
-        if s.input != nil { s.input = nil } else if s.overlay != nil { s.overlay = nil }
+        if s.input != nil {
+            s.input = nil
+        } else if s.overlay != nil {
+            s.overlay = nil
+        } else if s.keyCursor != nil {
+            s.keyCursor = nil
+        }
     case .nextPane, .previousPane:
         let all = Pane.allCases
         let i = all.firstIndex(of: s.focus)!
@@ -96,8 +105,9 @@ func reduceGeneral(_ s: inout AppState, _ a: GeneralAction) -> Effect {
 
 func reduceLayers(_ s: inout AppState, _ a: LayerAction) -> Effect {
     switch a {
-    case .previous: s.selectedLayer = Swift.max(0, s.selectedLayer - 1); s.pan = 0
-    case .next: s.selectedLayer = Swift.min(s.model.layers - 1, s.selectedLayer + 1); s.pan = 0
+    // [ and ] wrap round, as { and } do over the head views.
+    case .previous: s.selectedLayer = (s.selectedLayer + s.model.layers - 1) % s.model.layers; s.pan = 0
+    case .next: s.selectedLayer = (s.selectedLayer + 1) % s.model.layers; s.pan = 0
     case .select(let l): s.selectedLayer = Swift.max(0, Swift.min(s.model.layers - 1, l)); s.pan = 0
     case .double:
         let m = s.memory[s.selectedLayer]
@@ -206,16 +216,22 @@ func reduceHeatmap(_ s: inout AppState, _ a: HeatmapAction) -> Effect {
     case .setHead(let h):
         s.headView = h
     case .zoomIn:
-        if s.zoom < zoomLimit(s) { s.zoom += 1 } else { s.say("zoomed in as far as the heatmap width allows") }
+        if s.zoom < zoomLimit(s) {
+            s.zoom += 1
+            centreZoom(&s)
+        } else {
+            s.say("zoomed in as far as the heatmap width allows")
+        }
     case .zoomOut:
         if s.zoom > 0 { s.zoom -= 1 }
-        if s.zoom == 0 { s.pan = 0 }
+        if s.zoom == 0 { s.pan = 0 } else { centreZoom(&s) }
     case .panLeft, .panRight:
         guard let att = s.analysis?.attention[s.selectedLayer], s.zoom > 0 else {
             s.say("zoom in (z) to pan the keys")
             break
         }
-        let visible = Swift.max(1, att.keys >> s.zoom)
+        let pane = Layout(s).panes[.attention] ?? Rect(x: 0, y: 0, width: 48, height: 1)
+        let visible = Heatmap.visibleKeys(att.keys, zoom: s.zoom, columns: heatColumns(pane))
         let step = Swift.max(1, visible / 4)
         let moved =
             s.pan
@@ -231,9 +247,58 @@ func reduceHeatmap(_ s: inout AppState, _ a: HeatmapAction) -> Effect {
         }
         s.say("downsampling: \(s.reduction.rawValue) over each bin")
     case .toggleScale:
+        if s.fixedScale { s.fixedScale = false; s.say("colour scale per view again (f: fixed)") }
         s.scale = s.scale == .log ? .linear : .log
+    case .setScale(let scale):
+        s.scale = scale
+    case .fixedScale(let on):
+        s.fixedScale = on ?? !s.fixedScale
+        s.say(
+            s.fixedScale
+                ? "colour scale fixed: log10 of the probability, 1e-4 to 1, for every layer, head and zoom"
+                : "colour scale per view: against the largest value shown (\(s.scale.rawValue))")
+    case .keyOlder, .keyNewer, .keyToOldest, .keyToSegmentStart:
+        guard let g = HeatKeys(s) else { s.say("no heatmap yet: the segment is being computed"); break }
+        let q = Swift.max(0, Swift.min(g.queries - 1, s.cursor - (s.analysis?.offset ?? 0)))
+        let p: Int
+        switch a {
+        case .keyOlder: p = (s.keyCursor ?? q) - g.keysPerColumn
+        case .keyNewer: p = (s.keyCursor ?? q) + g.keysPerColumn
+        case .keyToOldest: p = -g.memoryKeys
+        default: p = 0
+        }
+        s.keyCursor = Swift.max(-g.memoryKeys, Swift.min(g.keys - g.memoryKeys - 1, p))
+        // Keep it in view: pan by as little as needed.
+        let k = s.keyCursor! + g.memoryKeys
+        if k < g.start { s.pan = k } else if k >= g.start + g.visible { s.pan = k - g.visible + 1 }
+    case .keyOff:
+        s.keyCursor = nil
     }
     return .redraw
+}
+
+/// The heatmap's keys as drawn for the selected layer: how many, how many in memory, which are visible (the
+/// zoom and pan), and how many keys one column holds.
+struct HeatKeys {
+    let keys: Int, memoryKeys: Int, queries: Int, visible: Int, start: Int, keysPerColumn: Int
+    init?(_ s: AppState) {
+        guard let a = s.analysis, s.selectedLayer < a.attention.count else { return nil }
+        let att = a.attention[s.selectedLayer]
+        keys = att.keys; memoryKeys = att.memoryKeys; queries = att.queries
+        let pane = Layout(s).panes[.attention] ?? Rect(x: 0, y: 0, width: 48, height: 1)
+        let cols = heatColumns(pane)
+        visible = Heatmap.visibleKeys(keys, zoom: s.zoom, columns: cols)
+        start = Swift.max(0, Swift.min(s.pan, keys - visible))
+        keysPerColumn = Swift.max(1, (visible + cols - 1) / cols)
+    }
+}
+
+/// After a zoom: the visible keys centred on the key cursor, or else on the query's own key (the diagonal).
+private func centreZoom(_ s: inout AppState) {
+    guard let g = HeatKeys(s) else { return }
+    let q = Swift.max(0, Swift.min(g.queries - 1, s.cursor - (s.analysis?.offset ?? 0)))
+    let centre = g.memoryKeys + (s.keyCursor ?? q)
+    s.pan = Swift.max(0, Swift.min(g.keys - g.visible, centre - g.visible / 2))
 }
 
 // MARK: Text and search
@@ -243,7 +308,11 @@ func reduceText(_ s: inout AppState, _ a: TextAction) -> Effect {
     case .setCursor(let n):
         return moveCursor(&s, to: n)
     case .pageUp, .pageDown:
-        let page = s.focus == .text ? textWidth(s) * 8 : queriesPerRow(s) * 8
+        if s.focus != .attention {
+            if case .pageUp = a { return navigate(&s, .jump(.pageUp)) }
+            return navigate(&s, .jump(.pageDown))
+        }
+        let page = queriesPerRow(s) * 8
         return moveCursor(
             &s,
             to: s.cursor
@@ -295,21 +364,26 @@ func navigate(_ s: inout AppState, _ n: Navigation) -> Effect {
         return navigateLayers(&s, n)
     case .evaluation:
         let runs = s.runs.count, sel = s.selectedRun ?? runs - 1
+        let page = runRows(Layout(s).panes[.evaluation] ?? Rect(x: 0, y: 0, width: 1, height: 1))
         switch n {
         case .move(.up): if runs > 0 { s.selectedRun = Swift.max(0, sel - 1) }
         case .move(.down): if runs > 0 { s.selectedRun = Swift.min(runs - 1, sel + 1) }
+        case .jump(.pageUp): if runs > 0 { s.selectedRun = Swift.max(0, sel - page) }
+        case .jump(.pageDown): if runs > 0 { s.selectedRun = Swift.min(runs - 1, sel + page) }
         case .jump(.first): if runs > 0 { s.selectedRun = 0 }
         case .jump(.last): if runs > 0 { s.selectedRun = runs - 1 }
         default: return navigateCursor(&s, n, row: 1)
         }
         return .redraw
     case .attention:
-        return navigateCursor(&s, n, row: queriesPerRow(s))
+        // A page of the heatmap is its whole height: the segment.
+        return navigateCursor(&s, n, row: queriesPerRow(s), page: s.model.segmentLength)
     case .text:
+        let w = textWidth(s)
         if let t = s.model.tokens, case .move(let d) = n, d == .up || d == .down {
-            return moveCursor(&s, to: t.verticalMove(from: s.cursor, down: d == .down, width: textWidth(s)))
+            return moveCursor(&s, to: t.verticalMove(from: s.cursor, down: d == .down, width: w))
         }
-        return navigateCursor(&s, n, row: textWidth(s))
+        return navigateCursor(&s, n, row: w, page: w * textRows(s))
     }
 }
 
@@ -320,13 +394,16 @@ private func navigateLayers(_ s: inout AppState, _ n: Navigation) -> Effect {
     case .move(.down): s.selectedLayer = Swift.min(s.model.layers - 1, s.selectedLayer + 1)
     case .jump(.first): s.selectedLayer = 0
     case .jump(.last): s.selectedLayer = s.model.layers - 1
+    case .jump(.pageUp): s.selectedLayer = Swift.max(0, s.selectedLayer - layerRows(s))
+    case .jump(.pageDown): s.selectedLayer = Swift.min(s.model.layers - 1, s.selectedLayer + layerRows(s))
     default: return navigateCursor(&s, n, row: 1)
     }
     return .redraw
 }
 
-/// The text cursor: left and right by a byte, up and down by `row` bytes, pages by a segment.
-private func navigateCursor(_ s: inout AppState, _ n: Navigation, row: Int) -> Effect {
+/// The text cursor: left and right by a byte, up and down by `row` bytes, pages by `page` bytes.
+private func navigateCursor(_ s: inout AppState, _ n: Navigation, row: Int, page: Int? = nil) -> Effect {
+    let page = page ?? s.model.segmentLength
     switch n {
     case .move(.left): return moveCursor(&s, to: s.cursor - 1)
     case .move(.right): return moveCursor(&s, to: s.cursor + 1)
@@ -334,8 +411,8 @@ private func navigateCursor(_ s: inout AppState, _ n: Navigation, row: Int) -> E
     case .move(.down): return moveCursor(&s, to: s.cursor + row)
     case .jump(.first): return moveCursor(&s, to: 0)
     case .jump(.last): return moveCursor(&s, to: s.text.count - 1)
-    case .jump(.pageUp): return moveCursor(&s, to: s.cursor - s.model.segmentLength)
-    case .jump(.pageDown): return moveCursor(&s, to: s.cursor + s.model.segmentLength)
+    case .jump(.pageUp): return moveCursor(&s, to: s.cursor - page)
+    case .jump(.pageDown): return moveCursor(&s, to: s.cursor + page)
     }
 }
 
@@ -383,6 +460,11 @@ func reduceEval(_ s: inout AppState, _ a: EvalAction) -> Effect {
         if s.baseline == run.id { s.baseline = nil }
         s.selectedRun = s.runs.isEmpty ? nil : Swift.min(i, s.runs.count - 1)
         s.say("run \(run.id) deleted")
+    case .toggleChart:
+        s.chartView = s.chartView == .state ? .layers : .state
+        s.say(
+            s.chartView == .state
+                ? "chart: bpc against memory state" : "chart: bpc against long-range layers, a series per placement")
     case .pinBaseline:
         guard !s.runs.isEmpty else { s.say("no runs yet: e runs an evaluation", error: true); break }
         let run = s.runs[s.selectedRun ?? s.runs.count - 1]
@@ -471,9 +553,10 @@ func reduceMouse(_ s: inout AppState, _ m: MouseEvent) -> Effect {
         let bin = Swift.min(starts.count - 2, (m.y - area.y) * perCell)
         if bin >= 0 { return moveCursor(&s, to: a.offset + starts[bin]) }
     case .evaluation:
+        // The rows as the runs table draws them (wrapped settings, the baseline pinned at the top).
         let row = m.y - r.y - Layout.runTableTop
-        let first = Swift.max(0, s.runs.count - runRows(r))
-        if row >= 0 && first + row < s.runs.count { s.selectedRun = first + row }
+        let rows = runsTableRows(s, width: r.width, lines: runRows(r))
+        if row >= 0 && row < rows.count { s.selectedRun = rows[row].run }
     case .layers, .distance:
         break
     }
@@ -503,9 +586,12 @@ func reduceWorker(_ s: inout AppState, _ r: WorkerResult) -> Effect {
     case .evalFinished(let request, let r):
         guard s.eval?.request == request else { return .none }
         s.eval = nil
-        let run = Run(
+        var run = Run(
             id: s.nextRunID, memory: r.memory, stateFloats: r.memoryFloats, bytes: r.predicted, bpc: r.bpc,
             seconds: r.seconds)
+        run.model = s.model.name; run.text = s.textName
+        run.time = ISO8601DateFormatter().string(from: Date())
+        run.preset = r.memory == s.memory ? s.preset?.description : nil
         s.runs.append(run)
         s.nextRunID += 1
         s.selectedRun = s.runs.count - 1
@@ -538,19 +624,32 @@ func queriesPerRow(_ s: AppState) -> Int {
     return Swift.max(1, (s.model.segmentLength + rows - 1) / rows) * perCell
 }
 
+/// Rows of text the text pane shows (fewer in Δ mode, where the list takes the bottom).
+func textRows(_ s: AppState) -> Int {
+    let layout = Layout(s)
+    guard let r = layout.panes[.text] ?? layout.panes.values.first else { return 8 }
+    return Swift.max(1, textArea(s, r).height)
+}
+
+/// Rows of the layer table in the sidebar (and of the Distance pane's profiles): a page of layers.
+func layerRows(_ s: AppState) -> Int { Swift.max(1, Layout(s).layers.height - 4) }
+
 func textWidth(_ s: AppState) -> Int {
     let layout = Layout(s)
     let r = layout.panes[.text] ?? layout.panes.values.first ?? Rect(x: 0, y: 0, width: 40, height: 1)
     return Swift.max(1, r.width)
 }
 
-/// Deepest zoom: at least one key per heatmap column.
+/// Key columns of the heatmap in an attention pane: its width less one for the memory/segment boundary.
+func heatColumns(_ pane: Rect) -> Int { Swift.max(1, Layout.heatArea(pane).width - 1) }
+
+/// Deepest zoom: one key per heatmap column.
 func zoomLimit(_ s: AppState) -> Int {
     let keys = s.analysis?.attention[s.selectedLayer].keys ?? (s.memory[s.selectedLayer] + s.model.segmentLength)
     let pane = Layout(s).panes[.attention] ?? Rect(x: 0, y: 0, width: 48, height: 1)
-    let cols = Swift.max(1, Layout.heatArea(pane).width)
+    let cols = heatColumns(pane)
     var z = 0
-    while (keys >> (z + 1)) >= cols { z += 1 }
+    while (keys >> z) > cols { z += 1 }  // the deepest zoom shows one key per column
     return z
 }
 

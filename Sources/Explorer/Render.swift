@@ -64,18 +64,23 @@ struct Renderer {
     let s: AppState
     let glyphs: Glyphs
 
+    /// A pane's title row; a title too long for the pane is cut at a word, never mid-word or mid-number.
     func header(_ g: inout Grid, _ r: Rect, _ text: String, focused: Bool) {
         g.fill(Rect(x: r.x, y: r.y, width: r.width, height: 1), " ", focused ? .header : .title)
-        g.put(r.x, r.y, text, focused ? .header : .title, maxWidth: r.width)
+        g.put(r.x, r.y, cutAtWord(text, r.width, ascii: glyphs.ascii), focused ? .header : .title, maxWidth: r.width)
     }
 
     func title(_ g: inout Grid, _ r: Rect) {
         g.fill(r, " ", .header)
-        let size = s.model.textSize(s.text.count)
-        var left = " MemScope \(glyphs.dot) \(s.model.name) \(glyphs.dot) \(s.textName) (\(size))"
-        if let c = s.comparison { left = " MemScope \(glyphs.dot) " + abHeader(c) }
-        let right = "? help  q quit "
-        g.put(0, r.y, left, .header, maxWidth: r.width - right.count - 1)
+        let d = glyphs.dot
+        var forms = [
+            " MemScope \(d) \(s.model.name) \(d) \(s.textName) (\(s.model.textSize(s.text.count)))",
+            " MemScope \(d) \(s.model.name) \(d) \(s.textName)", " MemScope \(d) \(s.model.name)",
+        ]
+        if let c = s.comparison { forms = [" MemScope \(d) " + abHeader(c), " " + abHeader(c)] }
+        let right = r.width >= 60 ? "? help  q quit " : "? help "
+        let width = r.width - right.count - 1
+        g.put(0, r.y, fitting(forms, width, ascii: glyphs.ascii), .header, maxWidth: width)
         g.put(r.width - right.count, r.y, right, .header)
     }
 
@@ -93,12 +98,18 @@ struct Renderer {
             g.set(n, r.y, " ", .cursor)
             return
         }
-        let right = " ? help "
-        var left: String
+        // Right: the focused pane's main keys, as many as fit beside the left part, then `? help`.
+        let hints = KeyMap.paneHints(s).map { h in h.keys.map(\.description).joined(separator: "/") + " " + h.label }
+        var right = " ? help "
+        var lefts: [String]
         var role = Role.header
         if let m = s.message, !m.isEmpty {
-            left = " " + m
+            lefts = [" " + m]
             role = s.messageIsError ? .error : .accent
+        } else if s.hint {
+            let d = glyphs.dot
+            lefts = [" ? help \(d) :goto N \(d) e evaluate \(d) c compare"]
+            role = .accent
         } else {
             // The bpc of the current memory setting, or "stale" when the last run had another one.
             var bpc = "-"
@@ -113,12 +124,24 @@ struct Renderer {
             } else if let run = s.runs.last, run.seconds > 0 {
                 rate = s.model.positions(Int(Double(run.bytes) / run.seconds)) + "/s"
             }
-            let sep = " \(glyphs.vertical) "
-            left =
-                " "
-                + [s.model.name, MemorySpec.compact(s.memory), "\(s.model.lossUnit) \(bpc)", rate, s.display.label]
-                .joined(separator: sep)
+            let sep = " \(glyphs.vertical) ", mem = MemorySpec.compact(s.memory), loss = "\(s.model.lossUnit) \(bpc)"
+            // Dropped first when the line is short: the rate, then the model's name (the title has it).
+            lefts = [
+                [s.model.name, mem, loss, rate, s.display.label],
+                [s.model.name, mem, loss, s.display.label], [mem, loss, s.display.label],
+            ].map { " " + $0.joined(separator: sep) }
         }
+        // Right: the focused pane's main keys, at least three of them when the left part can shrink for them.
+        func keys(_ n: Int) -> String { "  " + hints.prefix(n).joined(separator: "  ") + "  ? help " }
+        var left = lefts.last!
+        search: for want in [Swift.min(3, hints.count), 1] {
+            for l in lefts {
+                for n in stride(from: hints.count, through: want, by: -1) where l.count + keys(n).count <= r.width {
+                    left = l; right = keys(n); break search
+                }
+            }
+        }
+        left = cutAtWord(left, r.width - right.count, ascii: glyphs.ascii)
         g.put(0, r.y, left, role, maxWidth: r.width - right.count)
         if role != .header { g.paint(0, r.y, width: Swift.min(left.count, r.width - right.count), role) }
         g.put(r.width - right.count, r.y, right, .header)
@@ -129,12 +152,14 @@ struct Renderer {
         for (p, x, label) in layout.tabLabels {
             let role: Role = s.focus == p ? .selected : (all || s.mainPane == p ? .title : .dim)
             g.put(x, r.y, label, role, maxWidth: r.maxX - x)
+            // The focused tab is marked by a glyph too, so that it reads without colour or reverse video.
+            if s.focus == p { g.set(x - 1, r.y, glyphs.pointer, .selected) }
         }
         if s.analysing {
             let t = s.analysisProgress.map { String(format: "computing %.0f%%", $0.fraction * 100) } ?? "computing..."
             g.put(r.maxX - t.count, r.y, t, .warning)
-        } else if let job = s.windowJob, let c = s.comparison {
-            let which = job.window.memory == c.a ? "A" : "B"
+        } else if let job = s.windowJob, s.comparison != nil {
+            let which = s.side(of: job.window)
             let t = String(format: "%@ %.0f%%", which, (job.progress?.fraction ?? 0) * 100)
             g.put(r.maxX - t.count - 1, r.y, t, .warning)
         }
@@ -151,7 +176,6 @@ struct Renderer {
         let L = s.model.layers
         let first = Swift.max(0, Swift.min(s.selectedLayer - rows / 2, L - rows))
         let total = Swift.max(1, s.memory.reduce(0, +))
-        let maxBits = Swift.max(1.0, log2(Double(Swift.max(2, s.model.maxMemory))))
         for i in 0..<Swift.min(rows, L - first) {
             let l = first + i, y = r.y + Layout.layerTableTop + i
             let m = s.memory[l]
@@ -162,19 +186,10 @@ struct Renderer {
                 s.kind(ofLayer: l), share)
             let role: Role = sel ? (s.focus == .layers ? .selected : .accent) : (m == 0 ? .dim : .plain)
             let n = g.put(r.x, y, line, role, maxWidth: r.width)
+            // The bar is the share of the state, as the column says: the full width is 100%.
             let barWidth = r.width - n - 2
-            if barWidth > 0 {
-                let filled =
-                    m == 0
-                    ? 0
-                    : Swift.max(
-                        1,
-                        Int(
-                            (log2(Double(m) + 1) / maxBits * Double(barWidth))
-                                .rounded()))
-                for b in 0..<barWidth {
-                    g.set(r.x + n + 1 + b, y, b < filled ? glyphs.barFull : " ", sel ? role : .accent)
-                }
+            for (b, ch) in glyphs.shareBar(share / 100, width: barWidth).enumerated() {
+                g.set(r.x + n + 1 + b, y, ch, sel ? role : .accent)
             }
         }
         var y = r.y + Layout.layerTableTop + Swift.min(rows, L)
@@ -256,55 +271,159 @@ struct Renderer {
         let stale = s.analysisIsCurrent ? "" : " (updating)"
         let heads = view == .mean || view == .max ? "\(view) of \(att.heads) heads" : "\(view)"
         let side = s.comparison?.heatmapA == true && s.analysisMemory == s.comparison?.a ? "A's " : ""
-        let bytes = "\(s.model.unit)s \(a.offset)-\(a.offset + a.bytes.count - 1)"
+        let range = "\(a.offset)-\(a.offset + a.bytes.count - 1)", bytes = "\(s.model.unit)s " + range
         let d = glyphs.dot
+        // The memory present (keys before the segment) of the memory set, as the Layers pane shows it.
+        let set = s.analysisMemory.map { $0[s.selectedLayer] } ?? s.memory[s.selectedLayer]
+        let mem = "mem \(M) of \(set)\(stale)", L = " L\(s.selectedLayer) \(d) \(side)"
+        let short = view == .mean || view == .max ? "\(view)" : "h\(s.effectiveHeadView.headIndex ?? 0)"
         header(
-            &g, r, " L\(s.selectedLayer) \(d) \(side)\(heads) \(d) \(bytes) \(d) mem \(M)\(stale)",
+            &g, r,
+            fitting(
+                [
+                    "\(L)\(heads) \(d) \(bytes) \(d) \(mem)", "\(L)\(heads) \(d) \(range) \(d) \(mem)",
+                    "\(L)\(short) \(d) \(bytes) \(d) \(mem)", "\(L)\(short) \(d) \(range) \(d) \(mem)",
+                    "\(L)\(short) \(d) \(mem)",
+                ], r.width, ascii: glyphs.ascii),
             focused: s.focus == .attention)
         let area = Layout.heatArea(r)
         let perCell = s.halfBlocks ? 2 : 1
-        let visible = Swift.max(1, att.keys >> s.zoom)
+        let cols = heatColumns(r)
+        let visible = Heatmap.visibleKeys(att.keys, zoom: s.zoom, columns: cols)
         let start = Swift.max(0, Swift.min(s.pan, att.keys - visible))
+        // Columns never straddle the memory/segment boundary, which gets a column of its own inside the map.
         let hm = Heatmap.downsample(
             att, head: view, reduction: s.reduction, queries: 0..<att.queries,
-            keys: start..<(start + visible), rows: area.height * perCell, cols: area.width)
+            keyStarts: Heatmap.splitKeyStarts(start..<(start + visible), cols: cols, split: M),
+            rows: area.height * perCell)
+        let gap: Int? = M > start && M < start + visible ? hm.column(ofKey: M) : nil
+        func x(_ c: Int) -> Int { area.x + c + (gap.map { c >= $0 ? 1 : 0 } ?? 0) }
+        let fixed = s.fixedScale
+        let top = fixed ? Heatmap.fixedTop : hm.maxValue
+        let scale = fixed ? HeatScale.log : s.scale
+        let decades = fixed ? Heatmap.fixedDecades : 3
         func lvl(_ row: Int, _ c: Int) -> UInt8 {
-            row < hm.rows ? Heatmap.level(hm.value(row, c), top: hm.maxValue, scale: s.scale) : 0
+            row < hm.rows ? Heatmap.level(hm.value(row, c), top: top, scale: scale, decades: decades) : 0
         }
         let cellRows = (hm.rows + perCell - 1) / perCell
         for y in 0..<cellRows {
             for c in 0..<hm.cols {
                 let cell = heatCell(lvl(y * perCell, c), perCell == 2 ? lvl(y * perCell + 1, c) : lvl(y, c))
-                g[area.x + c, area.y + y] = cell
+                g[x(c), area.y + y] = cell
             }
+            if let b = gap { g.set(area.x + b, area.y + y, glyphs.boundary, .accent) }
+        }
+        // y axis: query positions from the segment start, every fourth row; the cursor query's row marked.
+        let every = cellRows > 8 ? 4 : 2
+        for y in stride(from: 0, to: cellRows, by: every) {
+            g.put(r.x, area.y + y, lpad("+\(hm.queryStarts[y * perCell])", 4), .dim, maxWidth: 4)
         }
         let q = s.cursor - a.offset
         if q >= 0 && q < att.queries, let row = hm.row(ofQuery: q) {
-            g.set(r.x, area.y + row / perCell, glyphs.pointer, .accent)
+            g.set(area.x - 1, area.y + row / perCell, glyphs.pointer, .accent)
         }
-        // Axis: key positions relative to the segment start, memory negative, and the boundary.
-        let axisY = area.y + area.height
-        for c in 0..<hm.cols { g.set(area.x + c, axisY, glyphs.horizontal, .border) }
-        g.put(area.x, axisY, "\(start - M)", .dim)
-        let endLabel = "+\(start + visible - 1 - M)"
-        g.put(area.x + hm.cols - endLabel.count, axisY, endLabel, .dim)
-        if let c = hm.column(ofKey: M) {
-            g.set(area.x + c, axisY, glyphs.boundary, .accent)
-            g.put(area.x + c + 1, axisY, "seg", .accent)
-            if c >= 4 { g.put(area.x + c - 4, axisY, "mem", .dim) }
+        // x axis: key positions from the segment start (memory negative), ticks and their labels; the key
+        // characters themselves once a column holds one key.
+        let axisY = area.y + area.height, labelY = axisY + 1
+        let memBytes = s.selectedLayer < a.memoryBytes.count ? a.memoryBytes[s.selectedLayer] : []
+        func keyByte(_ k: Int) -> UInt8 { k < M ? (k < memBytes.count ? memBytes[k] : 0x20) : a.bytes[k - M] }
+        let chars = visible <= cols
+        for c in 0..<hm.cols {
+            if chars {
+                let (ch, standIn) = glyphs.byte(keyByte(hm.keyStarts[c]))
+                g.set(x(c), axisY, ch, standIn || hm.keyStarts[c] < M ? .dim : .plain)
+            } else {
+                g.set(x(c), axisY, glyphs.horizontal, .border)
+            }
         }
+        if let b = gap { g.set(area.x + b, axisY, glyphs.boundary, .accent) }
+        g.put(r.x, labelY, "key", .dim)
+        axisTicks(
+            &g, hm, axisY: axisY, labelY: labelY, marks: !chars, memoryKeys: M, x: x,
+            boundaryX: gap.map { area.x + $0 }, maxX: area.maxX)
         markBeyondB(&g, hm, axisY: axisY, x0: area.x, memoryKeys: M)
-        // Legend with numbers.
-        let ly = axisY + 1
-        var x = g.put(area.x, ly, String(format: "%.1e ", Heatmap.threshold(1, top: hm.maxValue, scale: s.scale)), .dim)
-        for l in UInt8(0)..<16 {
-            g[area.x + x, ly] = s.display.colors ? Cell(" ", .heat(top: l, bottom: l)) : Cell(glyphs.shade(l), .plain)
-            x += 1
+        if let p = s.keyCursor, let c = hm.column(ofKey: p + M) {
+            if chars { g[x(c), axisY].role = .cursor } else { g.set(x(c), axisY, glyphs.keyMark, .cursor) }
         }
-        let legendTop = String(format: " %.3f %@ %@-pool", hm.maxValue, s.scale.rawValue, s.reduction.rawValue)
-        x += g.put(area.x + x, ly, legendTop, .dim, maxWidth: area.maxX - area.x - x)
-        if s.zoom > 0 { g.put(area.x + x, ly, " zoom \(1 << s.zoom)x", .accent, maxWidth: area.maxX - area.x - x) }
-        reads(&g, Rect(x: r.x, y: ly + 1, width: r.width, height: r.maxY - ly - 1), a, att, q, view)
+        // Legend with numbers, and which scale: per view (against this view's largest value) or fixed.
+        let ly = labelY + 1
+        var lx = area.x
+        let lowest = Heatmap.threshold(1, top: top, scale: scale, decades: decades)
+        lx += g.put(lx, ly, String(format: "%.0e ", lowest), .dim)
+        for l in UInt8(0)..<16 {
+            g[lx, ly] = s.display.colors ? Cell(" ", .heat(top: l, bottom: l)) : Cell(glyphs.shade(l), .plain)
+            lx += 1
+        }
+        let which = fixed ? "1 fixed log" : String(format: "%.3f %@ per view", top, scale.rawValue)
+        var legend = [" " + which, "\(s.reduction.rawValue)-pool"]
+        if s.zoom > 0 { legend.append("zoom \(att.keys / Swift.max(1, visible))x") }
+        let zoomForm = legend.count > 2 ? [legend[0] + " \(glyphs.dot) " + legend[2]] : []
+        lx += g.put(
+            lx, ly, fitting([legend.joined(separator: " \(glyphs.dot) ")] + zoomForm + [legend[0]], area.maxX - lx), .dim)
+        keyReadout(&g, Rect(x: r.x, y: ly + 1, width: r.width, height: 1), a, att, q, view)
+        reads(&g, Rect(x: r.x, y: ly + 2, width: r.width, height: r.maxY - ly - 2), a, att, q, view)
+    }
+
+    /// Tick marks on the x axis every 1, 2 or 5 times a power of ten keys (at least 7 columns apart), labelled
+    /// with the key position from the segment start: `-128`, `0` (the boundary), `+64`.
+    func axisTicks(
+        _ g: inout Grid, _ hm: HeatmapView, axisY: Int, labelY: Int, marks: Bool, memoryKeys M: Int,
+        x: (Int) -> Int, boundaryX: Int?, maxX: Int
+    ) {
+        guard hm.cols > 0 else { return }
+        let lo = hm.keyStarts[0] - M, hi = hm.keyStarts[hm.cols] - 1 - M
+        let perColumn = Double(hi - lo + 1) / Double(hm.cols)
+        var step = 1
+        for k in 0..<12 {
+            let base = Int(pow(10, Double(k)))
+            if let s = [base, 2 * base, 5 * base].first(where: { Double($0) / perColumn >= 7 }) { step = s; break }
+        }
+        var p = Int((Double(lo) / Double(step)).rounded(.up)) * step
+        var free = x(0)
+        while p <= hi {
+            if let c = hm.column(ofKey: p + M) {
+                let cx = p == 0 ? (boundaryX ?? x(c)) : x(c)  // 0 under the boundary's own column
+                if marks && p != 0 { g.set(cx, axisY, glyphs.tick, .border) }
+                let label = p > 0 ? "+\(p)" : "\(p)"
+                let lx = Swift.max(free, cx - (p < 0 ? label.count - 1 : 0))
+                if lx + label.count <= maxX && lx <= cx {
+                    g.put(lx, labelY, label, p == 0 ? .accent : .dim)
+                    free = lx + label.count + 1
+                }
+            }
+            p += step
+        }
+    }
+
+    /// The cell under the key cursor: the key's byte and position, its distance from the cursor query, the
+    /// probability the query gives it in this head view.
+    func keyReadout(
+        _ g: inout Grid, _ r: Rect, _ a: SegmentAnalysis, _ att: AttentionCapture, _ q: Int, _ view: HeadView
+    ) {
+        let d = glyphs.dot
+        guard let p = s.keyCursor else {
+            let t = " , . key cursor \(d) ^ oldest \(d) | segment start \(d) z zoom"
+            g.put(r.x, r.y, cutAtWord(t, r.width, ascii: glyphs.ascii), .dim)
+            return
+        }
+        let M = att.memoryKeys, k = p + M
+        var t: String
+        if k < 0 || k >= att.keys {
+            t = " key \(p > 0 ? "+" : "")\(p): outside L\(s.selectedLayer)'s keys (mem \(M))"
+        } else {
+            let memBytes = s.selectedLayer < a.memoryBytes.count ? a.memoryBytes[s.selectedLayer] : []
+            let byte = k < M ? (k < memBytes.count ? memBytes[k] : 0x20) : a.bytes[k - M]
+            t = " key @\(a.offset + p) '\(Glyphs.describe(byte))' \(d) d=\(q - p)"
+            if q < 0 || q >= att.queries {
+                t += " \(d) the cursor is outside this segment"
+            } else if q - p < 0 {
+                t += " \(d) masked (after the query)"
+            } else {
+                let v = Heatmap.row(att, query: q, keys: k..<(k + 1), view: view)[0]
+                t += " \(d) p=" + (v >= 1e-3 ? String(format: "%.4f", v) : String(format: "%.1e", v)) + " \(d) \(view)"
+            }
+        }
+        g.put(r.x, r.y, cutAtWord(t, r.width, ascii: glyphs.ascii), .title)
     }
 
     /// The cursor query's attention drawn over the text itself: the bytes it reads, however far back.
@@ -336,14 +455,17 @@ struct Renderer {
         let list = best.map { k in
             String(format: "d=%d %@ %.0f%%", kEnd - k, label(ofKey: a.offset - M + k, byte(k)), probs[k] * 100)
         }
-        g.put(r.x + 1, r.y + 1 + stripRows, list.joined(separator: " \(glyphs.dot) "), .plain, maxWidth: r.width - 1)
+        // As many whole entries as fit.
+        let forms = (1...Swift.max(1, list.count)).reversed().map {
+            list.prefix($0).joined(separator: " \(glyphs.dot) ")
+        }
+        g.put(r.x + 1, r.y + 1 + stripRows, fitting(forms, r.width - 1), .plain, maxWidth: r.width - 1)
     }
 
     // MARK: Distance
 
     func distance(_ g: inout Grid, _ r: Rect) {
-        if let c = s.comparison, let pa = s.windowProfiles[s.window(c.a)],
-            let pb = s.windowProfiles[s.window(s.memory)]
+        if let wa = s.windowA, let wb = s.windowB, let pa = s.windowProfiles[wa], let pb = s.windowProfiles[wb]
         {
             distanceAB(&g, r, a: pa, b: pb)
             return
@@ -514,32 +636,6 @@ struct Renderer {
         chart(&g, Rect(x: r.x, y: chartTop, width: r.width, height: r.maxY - chartTop))
     }
 
-    /// bpc against memory-state size (log x), one point per run.
-    func chart(_ g: inout Grid, _ r: Rect) {
-        guard r.height >= 4, r.width >= 20 else { return }
-        let runs = s.runs
-        let xs = runs.map { log10(Double(Swift.max(1, $0.stateFloats))) }
-        let ys = runs.map(\.bpc)
-        var (x0, x1) = (xs.min()!, xs.max()!), (y0, y1) = (ys.min()!, ys.max()!)
-        if x1 - x0 < 1e-9 { x0 -= 0.5; x1 += 0.5 }
-        if y1 - y0 < 1e-9 { y0 -= 0.01; y1 += 0.01 }
-        let plotX = r.x + 8, plotW = r.width - 9, plotH = r.height - 2
-        for y in 0..<plotH { g.set(plotX - 1, r.y + y, glyphs.vertical, .border) }
-        for x in 0..<plotW { g.set(plotX + x, r.y + plotH, glyphs.horizontal, .border) }
-        g.put(r.x, r.y, String(format: "%7.3f", y1), .dim)
-        g.put(r.x, r.y + plotH - 1, String(format: "%7.3f", y0), .dim)
-        let axis = "state " + formatCount(Int(pow(10, x0))) + " .. " + formatCount(Int(pow(10, x1))) + " floats (log)"
-        g.put(plotX, r.y + plotH + 1, axis, .dim, maxWidth: plotW)
-        let sel = s.selectedRun ?? runs.count - 1
-        for (i, run) in runs.enumerated() {
-            let px = plotX + Int(((xs[i] - x0) / (x1 - x0) * Double(plotW - 1)).rounded())
-            let py = r.y + plotH - 1 - Int(((ys[i] - y0) / (y1 - y0) * Double(plotH - 1)).rounded())
-            let isBase = run.id == s.baseline
-            let role: Role = i == sel ? .selected : (isBase ? .warning : .accent)
-            g.set(px, py, isBase ? glyphs.baselinePoint : glyphs.point, role)
-        }
-    }
-
     // MARK: Overlays
 
     func box(_ g: inout Grid, _ r: Rect, title: String) {
@@ -556,21 +652,20 @@ struct Renderer {
     }
 
     func help(_ g: inout Grid, _ size: Size) {
-        let r = Rect(x: 2, y: 1, width: size.width - 4, height: size.height - 2)
-        box(&g, r, title: "Keys: ? or Esc closes, j/k scroll")
-        var lines: [(String, Role)] = []
-        var group = ""
-        for h in KeyMap.helpLines() {
-            if h.group != group { group = h.group; lines.append((h.group, .title)) }
-            lines.append(("  " + pad(h.keys, 14) + h.help, .plain))
+        let r = KeyMap.helpBox(size)
+        let lines = KeyMap.helpText()
+        let rows = KeyMap.helpRows(size)
+        let top = Swift.min(s.helpTop, KeyMap.helpMaxTop(size))
+        let shown = Swift.min(rows, lines.count - top)
+        box(&g, r, title: rows < lines.count ? "Keys: ? or Esc closes, j/k PgUp/PgDn scroll" : "Keys: ? or Esc closes")
+        for i in 0..<shown {
+            g.put(r.x + 2, r.y + 1 + i, lines[top + i].text, lines[top + i].role, maxWidth: r.width - 4)
         }
-        lines.append(("Mouse: click selects, wheel scrolls (Shift+drag selects text); --no-mouse turns it off", .dim))
-        let rows = r.height - 2
-        let top = Swift.min(s.helpTop, Swift.max(0, lines.count - rows))
-        for i in 0..<Swift.min(rows, lines.count - top) {
-            g.put(r.x + 2, r.y + 1 + i, lines[top + i].0, lines[top + i].1, maxWidth: r.width - 4)
+        if rows < lines.count {
+            let more = top + rows < lines.count ? ", more: j" : ""
+            let pos = " lines \(top + 1)-\(top + shown) of \(lines.count)\(more) "
+            g.put(r.maxX - 2 - pos.count, r.maxY - 1, pos, .accent)
         }
-        if top + rows < lines.count { g.put(r.maxX - 12, r.maxY - 1, " more: j ", .accent) }
     }
 
     func confirmQuit(_ g: inout Grid, _ size: Size) {

@@ -5,8 +5,7 @@ import TXL
 extension Renderer {
     /// Columns before the memory setting; state and ratio only when the pane is wide enough for them.
     func runsColumns(_ width: Int) -> (wide: Bool, memoryX: Int) {
-        let wide = width >= 72
-        return (wide, wide ? 48 : 35)
+        (width >= 72, runsMemoryX(width))
     }
 
     /// One run's cells before the memory setting.
@@ -26,20 +25,7 @@ extension Renderer {
         return head + " " + lpad(formatCount(run.stateFloats), 6) + String(format: " %5.2f  ", ratio)
     }
 
-    /// The memory setting's groups (`L0-4:128`) in lines of at most `width` cells.
-    func memoryLines(_ memory: [Int], width: Int) -> [String] {
-        var lines: [String] = [], line = ""
-        for group in MemorySpec.compact(memory).split(separator: " ").map(String.init) {
-            if line.isEmpty {
-                line = group
-            } else if line.count + 1 + group.count <= width {
-                line += " " + group
-            } else {
-                lines.append(line); line = group
-            }
-        }
-        return lines + [line]
-    }
+    func memoryLines(_ memory: [Int], width: Int) -> [String] { runMemoryLines(memory, width: width) }
 
     func runsTable(_ g: inout Grid, _ r: Rect) {
         let (wide, mx) = runsColumns(r.width)
@@ -54,24 +40,14 @@ extension Renderer {
         }
         let base = s.runs.first { $0.id == s.baseline }
         let sel = s.selectedRun ?? s.runs.count - 1
-        var y = r.y + 1
-        func draw(_ i: Int) {
-            let run = s.runs[i]
+        let rows = runsTableRows(s, width: r.width, lines: r.height - 1)
+        for (k, row) in rows.enumerated() {
+            let i = row.run, run = s.runs[i]
             let role: Role = i == sel && s.focus == .evaluation ? .selected : .plain
-            let lines = memoryLines(run.memory, width: Swift.max(8, r.width - mx))
-            for (k, m) in lines.enumerated() where y < r.maxY {
-                let cells = k == 0 ? runCells(run, base: base, wide: wide, pointer: i == sel) : ""
-                g.put(r.x, y, pad(cells, mx) + m, role, maxWidth: r.width)
-                y += 1
-            }
+            let m = memoryLines(run.memory, width: Swift.max(8, r.width - mx))[row.line]
+            let cells = row.line == 0 ? runCells(run, base: base, wide: wide, pointer: i == sel) : ""
+            g.put(r.x, r.y + 1 + k, pad(cells, mx) + m, role, maxWidth: r.width)
         }
-        // The baseline stays at the top; the others scroll so that the selected run is shown.
-        if let b = base, let bi = s.runs.firstIndex(where: { $0.id == b.id }) { draw(bi) }
-        let others = s.runs.indices.filter { s.runs[$0].id != s.baseline }
-        let room = r.maxY - y
-        let selIndex = others.firstIndex(of: sel) ?? others.count - 1
-        let first = Swift.max(0, Swift.min(selIndex - room + 1, others.count - room))
-        for i in others[Swift.max(0, first)...] where y < r.maxY { draw(i) }
         if base != nil && s.runs.contains(where: { $0.bytes != base!.bytes }) && r.width > 40 {
             // Say why some Δ are missing (on the header line's free end when the pane is wide enough).
             let note = "— other bytes"
@@ -79,3 +55,45 @@ extension Renderer {
         }
     }
 }
+
+/// The memory setting's groups (`L0-4:128`) in lines of at most `width` cells.
+func runMemoryLines(_ memory: [Int], width: Int) -> [String] {
+    var lines: [String] = [], line = ""
+    for group in MemorySpec.compact(memory).split(separator: " ").map(String.init) {
+        if line.isEmpty {
+            line = group
+        } else if line.count + 1 + group.count <= width {
+            line += " " + group
+        } else {
+            lines.append(line); line = group
+        }
+    }
+    return lines + [line]
+}
+
+/// What each of the `lines` rows under the runs table's header shows: a run (its index in `s.runs`) and which
+/// line of its wrapped memory setting. The pinned baseline comes first; the others scroll so that the selected
+/// run is shown. Render draws these rows and a mouse click selects the run of the row under the pointer.
+func runsTableRows(_ s: AppState, width: Int, lines: Int) -> [(run: Int, line: Int)] {
+    guard !s.runs.isEmpty, lines > 0 else { return [] }
+    let memoryX = runsMemoryX(width)
+    func count(_ i: Int) -> Int { runMemoryLines(s.runs[i].memory, width: Swift.max(8, width - memoryX)).count }
+    var out: [(run: Int, line: Int)] = []
+    func add(_ i: Int) { for k in 0..<count(i) where out.count < lines { out.append((i, k)) } }
+    if let bi = s.runs.firstIndex(where: { $0.id == s.baseline }) { add(bi) }
+    let others = s.runs.indices.filter { s.runs[$0].id != s.baseline }
+    let room = lines - out.count
+    let sel = s.selectedRun ?? s.runs.count - 1
+    let selIndex = others.firstIndex(of: sel) ?? others.count - 1
+    // The first run shown: the earliest from which the runs up to the selected one fit.
+    var first = 0
+    if selIndex >= 0 {
+        var used = others[first...selIndex].reduce(0) { $0 + count($1) }
+        while first < selIndex && used > room { used -= count(others[first]); first += 1 }
+    }
+    for i in others.dropFirst(first) where out.count < lines { add(i) }
+    return out
+}
+
+/// Where the runs table's memory column starts: after the state and ratio columns when the pane is wide enough.
+func runsMemoryX(_ width: Int) -> Int { width >= 72 ? 48 : 35 }

@@ -6,12 +6,12 @@ public struct AdaptiveEmbedding: Sendable {
     /// [0, ..., vocabulary size]: cluster i holds ids ends[i]..<ends[i + 1].
     public let ends: [Int]
     /// Per cluster: the table [n_i, d_i].
-    public let tables: [[Float]]
+    public let tables: [FloatView]
     /// Per cluster: the projection [d_model, d_i], or nil where d_i == d_model and the table is used as it is.
-    public let projections: [[Float]?]
+    public let projections: [FloatView?]
     public var widths: [Int] { tables.indices.map { tables[$0].count / (ends[$0 + 1] - ends[$0]) } }
 
-    public init(dModel: Int, ends: [Int], tables: [[Float]], projections: [[Float]?]) {
+    public init(dModel: Int, ends: [Int], tables: [FloatView], projections: [FloatView?]) {
         precondition(
             ends.count == tables.count + 1 && projections.count == tables.count,
             "AdaptiveEmbedding: cluster counts")
@@ -42,16 +42,14 @@ public struct AdaptiveEmbedding: Sendable {
             let w = widths[i], n = rows.count
             // Gather the rows of this cluster, project them together, scatter back.
             var gathered = [Float](repeating: 0, count: n * w)  // [n, d_i]
-            tables[i].withUnsafeBufferPointer { tab in
-                for (k, r) in rows.enumerated() {
-                    let src = tab.baseAddress! + (tokens[r] - ends[i]) * w
-                    for j in 0..<w { gathered[k * w + j] = src[j] }
-                }
+            for (k, r) in rows.enumerated() {
+                let src = tables[i].base + (tokens[r] - ends[i]) * w
+                for j in 0..<w { gathered[k * w + j] = src[j] }
             }
             var projected = gathered  // [n, d_model]
             if let p = projections[i] {
                 projected = [Float](repeating: 0, count: n * C)
-                Linear.forward(&projected, gathered, p, nil, N: n, I: w, O: C)
+                Linear.forward(&projected, gathered, p.base, nil, N: n, I: w, O: C)
             }
             for (k, r) in rows.enumerated() {
                 for c in 0..<C { out[r * C + c] = projected[k * C + c] * scale }

@@ -7,11 +7,11 @@ import Foundation
 public struct AdaptiveSoftmax: Sendable {
     public struct Cluster: Sendable {
         /// [n_i, d_i]: the head's words only for cluster 0 (cluster logits are separate).
-        public let weight: [Float]
-        public let bias: [Float]
+        public let weight: FloatView
+        public let bias: FloatView
         /// [d_model, d_i], or nil: h is used as it is.
-        public let projection: [Float]?
-        public init(weight: [Float], bias: [Float], projection: [Float]?) {
+        public let projection: FloatView?
+        public init(weight: FloatView, bias: FloatView, projection: FloatView?) {
             self.weight = weight; self.bias = bias; self.projection = projection
         }
     }
@@ -21,9 +21,9 @@ public struct AdaptiveSoftmax: Sendable {
     public let ends: [Int]
     public let clusters: [Cluster]
     /// [tail clusters, d_0] and [tail clusters]: the head's logits for the tail clusters.
-    public let clusterWeight: [Float], clusterBias: [Float]
+    public let clusterWeight: FloatView, clusterBias: FloatView
 
-    public init(dModel: Int, ends: [Int], clusters: [Cluster], clusterWeight: [Float], clusterBias: [Float]) {
+    public init(dModel: Int, ends: [Int], clusters: [Cluster], clusterWeight: FloatView, clusterBias: FloatView) {
         precondition(ends.count == clusters.count + 1, "AdaptiveSoftmax: cluster counts")
         self.dModel = dModel; self.ends = ends; self.clusters = clusters
         self.clusterWeight = clusterWeight; self.clusterBias = clusterBias
@@ -55,9 +55,9 @@ public struct AdaptiveSoftmax: Sendable {
         var head = [Float](repeating: 0, count: T * H)  // [T, n_0 + tails]
         head.withUnsafeMutableBufferPointer { hb in
             let h = hb.baseAddress!
-            BLAS.gemm(h, ldc: H, hp0, lda: w0, clusters[0].weight, ldb: w0, transB: true, m: T, n: n0, k: w0)
+            BLAS.gemm(h, ldc: H, hp0, lda: w0, clusters[0].weight.base, ldb: w0, transB: true, m: T, n: n0, k: w0)
             if tails > 0 {
-                BLAS.gemm(h + n0, ldc: H, hp0, lda: w0, clusterWeight, ldb: w0, transB: true, m: T, n: tails, k: w0)
+                BLAS.gemm(h + n0, ldc: H, hp0, lda: w0, clusterWeight.base, ldb: w0, transB: true, m: T, n: tails, k: w0)
             }
             for t in 0..<T {
                 let row = h + t * H
@@ -77,7 +77,7 @@ public struct AdaptiveSoftmax: Sendable {
             var logits = [Float](repeating: 0, count: n * V)  // [n, n_i]
             logits.withUnsafeMutableBufferPointer { lb in
                 let l = lb.baseAddress!
-                Linear.forward(l, hp, clusters[i].weight, clusters[i].bias, N: n, I: w, O: V)
+                Linear.forward(l, hp, clusters[i].weight.base, clusters[i].bias.base, N: n, I: w, O: V)
                 for (k, t) in rows.enumerated() {
                     let row = l + k * V
                     out[t] += row[targets[t] - ends[i]] - AdaptiveSoftmax.logSumExp(row, V)
@@ -102,7 +102,7 @@ public struct AdaptiveSoftmax: Sendable {
         for (k, r) in rows.enumerated() { for c in 0..<C { h[k * C + c] = hidden[r * C + c] } }
         guard let p = clusters[i].projection else { return h }
         var out = [Float](repeating: 0, count: n * w)
-        BLAS.gemm(&out, ldc: w, h, lda: C, p, ldb: w, m: n, n: w, k: C)
+        BLAS.gemm(&out, ldc: w, h, lda: C, p.base, ldb: w, m: n, n: w, k: C)
         return out
     }
 

@@ -66,12 +66,12 @@ public struct HFCheckpoint: @unchecked Sendable {
         config c: HFConfig, vocabulary: WordVocabulary, weights f: SafetensorsFile, directory: String = "."
     ) throws {
         var used = Set<String>()
-        func take(_ name: String, _ shape: [Int], why: String = "") throws -> [Float] {
+        func take(_ name: String, _ shape: [Int], why: String = "") throws -> FloatView {
             guard f.tensors[name] != nil else {
                 throw ModelError.checkpoint(path: f.path, problem: "missing tensor \"\(name)\"\(why)")
             }
             used.insert(name)
-            return try f.floats(name, shape: shape)
+            return try f.view(name, shape: shape)
         }
         let C = c.dModel, H = c.nHead, D = c.dHead, A = c.dAttn, F = c.dInner
         let ends = c.clusterEnds
@@ -80,7 +80,7 @@ public struct HFCheckpoint: @unchecked Sendable {
         // Input side: one table per cluster (one table in all when div_val is 1).
         let embClusters = adaptive ? ends.count - 1 : 1
         let embEnds = adaptive ? ends : [0, c.vocabSize]
-        var tables: [[Float]] = [], embProjs: [[Float]?] = []
+        var tables: [FloatView] = [], embProjs: [FloatView?] = []
         for i in 0..<embClusters {
             let w = c.embeddingWidth(i), n = embEnds[i + 1] - embEnds[i]
             tables.append(try take("transformer.word_emb.emb_layers.\(i).weight", [n, w]))
@@ -93,7 +93,7 @@ public struct HFCheckpoint: @unchecked Sendable {
         var clusters: [AdaptiveSoftmax.Cluster] = []
         for i in 0..<(ends.count - 1) {
             let w = c.embeddingWidth(adaptive ? i : 0), n = ends[i + 1] - ends[i]
-            let projection: [Float]?
+            let projection: FloatView?
             if !adaptive && w == C {
                 projection = nil
             } else if c.tieProjs[i] {
@@ -102,7 +102,7 @@ public struct HFCheckpoint: @unchecked Sendable {
             } else {
                 projection = try take("crit.out_projs.\(i)", [C, w], why: " (config.json: tie_projs[\(i)] false)")
             }
-            let weight: [Float], bias: [Float]
+            let weight: FloatView, bias: FloatView
             if adaptive {
                 if c.tieWeight {
                     weight = tables[i]; used.insert("crit.out_layers.\(i).weight")
@@ -120,15 +120,15 @@ public struct HFCheckpoint: @unchecked Sendable {
                     }
                     _ = try take("crit.out_layers.0.bias", [c.vocabSize])
                 }
-                let all = c.tieWeight ? tables[0] : try f.floats("crit.out_layers.0.weight")
-                weight = Array(all[(ends[i] * w)..<(ends[i + 1] * w)])
-                bias = Array(try f.floats("crit.out_layers.0.bias")[ends[i]..<ends[i + 1]])
+                let all = c.tieWeight ? tables[0] : try f.view("crit.out_layers.0.weight")
+                weight = all.slice((ends[i] * w)..<(ends[i + 1] * w))
+                bias = try f.view("crit.out_layers.0.bias").slice(ends[i]..<ends[i + 1])
             }
             clusters.append(.init(weight: weight, bias: bias, projection: projection))
         }
         let tails = ends.count - 2, w0 = c.embeddingWidth(0)
-        let clusterWeight = tails > 0 ? try take("crit.cluster_weight", [tails, w0]) : []
-        let clusterBias = tails > 0 ? try take("crit.cluster_bias", [tails]) : []
+        let clusterWeight = tails > 0 ? try take("crit.cluster_weight", [tails, w0]) : FloatView([])
+        let clusterBias = tails > 0 ? try take("crit.cluster_bias", [tails]) : FloatView([])
         softmax = AdaptiveSoftmax(
             dModel: C, ends: ends, clusters: clusters, clusterWeight: clusterWeight, clusterBias: clusterBias)
 
@@ -167,9 +167,9 @@ public struct HFCheckpoint: @unchecked Sendable {
             func bias(_ kind: String) throws -> [Float] {
                 let own = "transformer.layers.\(l).dec_attn.\(kind)"
                 if c.untieR || f.tensors[own] != nil {
-                    return try take(own, [H, D], why: c.untieR ? " (config.json: untie_r true)" : "")
+                    return try take(own, [H, D], why: c.untieR ? " (config.json: untie_r true)" : "").array
                 }
-                return try take("transformer.\(kind)", [H, D], why: " (config.json: untie_r false)")
+                return try take("transformer.\(kind)", [H, D], why: " (config.json: untie_r false)").array
             }
             rw.append(try bias("r_w_bias")); rr.append(try bias("r_r_bias"))
         }

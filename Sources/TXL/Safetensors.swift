@@ -144,8 +144,8 @@ public struct SafetensorsFile: Sendable {
         return n
     }
 
-    /// The named tensor as Float, converting F16/BF16/I32/I64/U8. Throws if missing or of the wrong shape.
-    public func floats(_ name: String, shape expected: [Int]? = nil) throws -> [Float] {
+    /// Tensor `name`'s entry, checked to exist and, when `expected` is given, to have that shape.
+    public func tensor(_ name: String, shape expected: [Int]? = nil) throws -> TensorInfo {
         guard let t = tensors[name] else {
             throw ModelError.checkpoint(path: path, problem: "missing tensor \(ModelError.quote(name))")
         }
@@ -153,6 +153,12 @@ public struct SafetensorsFile: Sendable {
             throw ModelError.checkpoint(
                 path: path, problem: "tensor \(ModelError.quote(name)) has shape \(t.shape), expected \(expected)")
         }
+        return t
+    }
+
+    /// The named tensor as Float, converting F16/BF16/I32/I64/U8. Throws if missing or of the wrong shape.
+    public func floats(_ name: String, shape expected: [Int]? = nil) throws -> [Float] {
+        let t = try tensor(name, shape: expected)
         var out = [Float](repeating: 0, count: t.count)
         do {
             let p = storage.base + dataStart + t.begin

@@ -10,7 +10,7 @@ public enum ExplorerApp {
     /// the process by the same signal once the terminal is restored (exit status 143 and 129).
     public static func run(
         engine: any ExplorerEngine, text: [UInt8], textName: String, initialMemory: [Int],
-        options: TerminalOptions
+        options: TerminalOptions, runStore: RunStore? = nil, compareEngine: (any ExplorerEngine)? = nil
     ) throws {
         let signals = SignalWatch([SIGINT, SIGTERM, SIGHUP])
         defer { signals.cancel() }
@@ -21,7 +21,10 @@ public enum ExplorerApp {
             model: ModelInfo(engine), text: text, textName: textName, memory: initialMemory,
             display: screen.display)
         state.size = screen.size
-        let controller = Controller(engine: engine, text: text)
+        // Runs saved by an earlier session on this model and text; an unreadable file is left as it is.
+        let saving = runStore.map { $0.restore(into: &state) } ?? false
+        var saved = (state.runs, state.baseline)
+        let controller = Controller(engine: engine, text: text, other: compareEngine)
         var quit = false
         var endingSignal: Int32? = nil
         var dirty = true
@@ -55,9 +58,12 @@ public enum ExplorerApp {
             if e.quit { quit = true }
         }
 
+        state.open()  // on a segment whose memory is full, with the newcomer hint
         state.analysisRequest = 1
         state.analysing = true
         apply(Effect(redraw: true, recompute: true))
+        // A/B across models (--compare-model): B's window and A's start at once.
+        if let other = compareEngine { apply(compareModels(&state, other: ModelInfo(other))) }
 
         while !quit {
             if dirty {
@@ -89,6 +95,12 @@ public enum ExplorerApp {
                     if e.redraw { pendingProgress = true }
                 } else {
                     apply(e)
+                }
+            }
+            if saving, let store = runStore, saved.0 != state.runs || saved.1 != state.baseline {
+                saved = (state.runs, state.baseline)
+                if let problem = store.save(state) {
+                    state.message = problem; state.messageIsError = true; dirty = true
                 }
             }
             if pendingProgress && Date().timeIntervalSince(lastDraw) >= 0.066 { dirty = true; pendingProgress = false }

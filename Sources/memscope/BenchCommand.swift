@@ -132,6 +132,7 @@ struct BenchCommand: ParsableCommand {
             let r = try BenchCommand.trainingThroughput(config: config, memory: memory, batch: b, seconds: seconds)
             trainRows.append((b, r.steps, r.seconds, r.bytesPerSecond))
         }
+        let rates = RateTable(unit: "bytes", decimals: 0, flops: flops, sgemm: sgemm, rows: rows)
         if json {
             let obj: [String: Any] = [
                 "train": trainRows.map {
@@ -147,10 +148,7 @@ struct BenchCommand: ParsableCommand {
                 ],
                 "parameters": model.parameterCount, "threads": threads, "blas": BLAS.description,
                 "flops_per_byte": flops, "sgemm_gflops": sgemm,
-                "results": rows.map {
-                    benchRow(batch: $0.batch, perSecond: $0.bytesPerSecond, unit: "bytes", flops: flops, sgemm: sgemm,
-                        segments: $0.segments, seconds: $0.seconds)
-                },
+                "results": rates.json,
             ]
             try StandardOutput.printJSON(obj)
             return
@@ -170,13 +168,7 @@ struct BenchCommand: ParsableCommand {
                         + "output; 2 per multiply-add)",
                 flops, flops / 1e6))
         print(String(format: "sgemm    %.1f GFLOP/s (1024^3, best seen in this run)", sgemm))
-        for r in rows {
-            let g = r.bytesPerSecond * flops / 1e9
-            print(
-                String(
-                    format: "batch %-3d %8.0f bytes/s  %6.1f GFLOP/s  %5.1f%% of sgemm  (%d segments in %.1f s)",
-                    r.batch, r.bytesPerSecond, g, 100 * g / sgemm, r.segments, r.seconds))
-        }
+        rates.lines.forEach { print($0) }
         for r in trainRows {
             print(
                 String(
@@ -238,7 +230,7 @@ extension BenchCommand {
             tailShare: Array(shares.dropFirst()))
         let tokens = WordBenchmark.tokens(c, count: 1 << 16, shares: shares)
         var sgemm = Benchmark.sgemmRate()
-        var rows: [WordBenchmark.Throughput] = []
+        var rows: [Benchmark.Throughput] = []
         for b in batches {
             rows.append(
                 try WordBenchmark.throughput(
@@ -250,15 +242,13 @@ extension BenchCommand {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         let peakBytes = Double(usage.ru_maxrss) * 1024
+        let rates = RateTable(unit: "tokens", decimals: 1, flops: flops, sgemm: sgemm, rows: rows)
         if json {
             let obj: [String: Any] = [
                 "model": dir, "parameters": hf.parameterCount, "layers": c.nLayer, "memory": memory, "segment": T,
                 "load_seconds": loadSeconds, "flops_per_token": flops, "sgemm_gflops": sgemm,
                 "cluster_shares": shares, "peak_rss_bytes": peakBytes, "threads": threads,
-                "results": rows.map {
-                    benchRow(batch: $0.batch, perSecond: $0.tokensPerSecond, unit: "tokens", flops: flops, sgemm: sgemm,
-                        segments: $0.segments, seconds: $0.seconds)
-                },
+                "results": rates.json,
             ]
             try StandardOutput.printJSON(obj)
             return
@@ -270,7 +260,7 @@ extension BenchCommand {
                 + "(\(hf.parameterCount) parameters, \(dir))")
         print(
             String(
-                format: "load     %.2f s (model.safetensors mapped, float32 layers used in place)", loadSeconds))
+                format: "load     %.2f s (model.safetensors mapped, float32 weights used in place)", loadSeconds))
         print(
             "run      segment \(T), memory \(MemorySpec.compact(memory)), same-length, clamp \(c.clampLen), "
                 + "\(threads) thread\(threads == 1 ? "" : "s"), \(BLAS.description)")
@@ -283,24 +273,36 @@ extension BenchCommand {
                     "flops    %.0f per token (%.1f MFLOP: layers, attention over the visible keys, adaptive input, "
                     + "head and the target's tail cluster; 2 per multiply-add)", flops, flops / 1e6))
         print(String(format: "sgemm    %.1f GFLOP/s (1024^3, best seen in this run)", sgemm))
-        for r in rows {
-            let g = r.tokensPerSecond * flops / 1e9
-            print(
-                String(
-                    format: "batch %-3d %8.1f tokens/s  %6.1f GFLOP/s  %5.1f%% of sgemm  (%d segments in %.1f s)",
-                    r.batch, r.tokensPerSecond, g, 100 * g / sgemm, r.segments, r.seconds))
-        }
+        rates.lines.forEach { print($0) }
         print(String(format: "peak RSS %.2f GB (getrusage ru_maxrss)", peakBytes / 1e9))
     }
 }
 
-/// One row of `bench --json`'s results: the rate in `unit`s per second, its GFLOP/s and its share of sgemm's.
-private func benchRow(
-    batch: Int, perSecond: Double, unit: String, flops: Double, sgemm: Double, segments: Int, seconds: Double
-) -> [String: Any] {
-    let g = perSecond * flops / 1e9
-    return [
-        "batch": batch, "\(unit)_per_second": perSecond, "gflops": g, "ratio": g / sgemm, "segments": segments,
-        "seconds": seconds,
-    ]
+/// A bench run's inference rates, one row per batch size, against the same run's sgemm rate: the lines it prints
+/// and the rows of its `--json` results. `unit` is what a rate counts (bytes or tokens); `flops` is per unit.
+private struct RateTable {
+    typealias Row = Benchmark.Throughput
+    let unit: String, decimals: Int
+    let flops: Double, sgemm: Double
+    let rows: [Row]
+
+    func gflops(_ r: Row) -> Double { r.perSecond * flops / 1e9 }
+
+    var json: [[String: Any]] {
+        rows.map {
+            [
+                "batch": $0.batch, "\(unit)_per_second": $0.perSecond, "gflops": gflops($0),
+                "ratio": gflops($0) / sgemm, "segments": $0.segments, "seconds": $0.seconds,
+            ]
+        }
+    }
+
+    var lines: [String] {
+        rows.map {
+            String(
+                format: "batch %-3d %8.\(decimals)f \(unit)/s  %6.1f GFLOP/s  %5.1f%% of sgemm  "
+                    + "(%d segments in %.1f s)",
+                $0.batch, $0.perSecond, gflops($0), 100 * gflops($0) / sgemm, $0.segments, $0.seconds)
+        }
+    }
 }

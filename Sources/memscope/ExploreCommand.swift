@@ -52,6 +52,18 @@ struct ExploreCommand: ParsableCommand {
     @Option(help: "Directory the x key exports into (default: the current one).")
     var exportDir: String?
 
+    @Option(
+        help: """
+            A second model (.safetensors) to compare with on the same text, at its own memory: the A/B views \
+            then show where the two models differ (same vocabulary and layer count).
+            """)
+    var compareModel: String?
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Save the runs per model and text in the data folder and resume them next time (default: on).")
+    var saveRuns: Bool = true
+
     func validate() throws {
         if text != nil && split != nil { throw ValidationError("give --text or --split, not both") }
     }
@@ -73,7 +85,29 @@ struct ExploreCommand: ParsableCommand {
         let modelPath = try ModelOptions.locate(model ?? config.model)
         let (source, sourceName) = try loadText(split: split ?? config.split ?? "test")
         let engine = try makeEngine(path: modelPath, text: source, textName: sourceName)
+        var other: (any ExplorerEngine)? = nil
+        if let path = compareModel {
+            var b = try makeEngine(path: try ModelOptions.locate(path), text: source, textName: sourceName)
+            if engine.tokenText != nil || b.tokenText != nil {
+                throw Failure("--compare-model: byte models only; a Hugging Face word model cannot be compared yet")
+            }
+            if b.modelName == engine.modelName {
+                // Two checkpoints of one name (cells of two sweeps): B is named by its folder too.
+                let folder = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
+                b = TXLEngine(model: b.model, name: "\(folder)/\(b.modelName)")
+            }
+            if let problem = Comparison.crossModelProblem(a: ModelInfo(engine), b: ModelInfo(b)) {
+                throw Failure("--compare-model: \(problem)")
+            }
+            other = b
+        }
         let (bytes, name) = explorerText(engine: engine, source: source, name: sourceName)
+        // The runs of this model on this text, kept in the data folder ($MEMSCOPE_DATA, else the cache).
+        let runStore =
+            saveRuns
+            ? RunStore(
+                folder: DataFolder.resolve().path, model: RunOrigin.modelFile(modelPath),
+                text: RunOrigin(name: name, fingerprint: Digest.sha256Hex(bytes))) : nil
         var memory = engine.defaultMemory
         if let mem = mem ?? config.mem {
             do {
@@ -86,7 +120,9 @@ struct ExploreCommand: ParsableCommand {
             color: colorMode, ascii: ascii ?? config.ascii ?? false, mouse: mouse ?? config.mouse ?? true,
             exportDirectory: exportDir ?? config.exportDir ?? ".")
         do {
-            try ExplorerApp.run(engine: engine, text: bytes, textName: name, initialMemory: memory, options: options)
+            try ExplorerApp.run(
+                engine: engine, text: bytes, textName: name, initialMemory: memory, options: options,
+                runStore: runStore, compareEngine: other)
         } catch let e as TerminalError {
             throw Failure(e.description)
         }

@@ -211,11 +211,11 @@ func press(_ s: inout AppState, _ k: Key) { if let a = action(for: k, in: s) { a
 
 let goldenABText = """
  MemScope · A L0-3:64 · B L0-2:64 L3:8 · Δ +0.5505 bpc           ? help  q quit
-1 Layers mem kind  share      │ 2 Attention  3 Distance  4 Text  5 Eval
- L0       64 long 32.0% ████  │ Δ loss B-A · @31 't' A 5.50 B 9.24 Δ+3.74
- L1       64 long 32.0% ████  │The quick brown fox jumps over the lazy dog.⏎⇥Mem
- L2       64 long 32.0% ████  │ory is ¤¤verything; attention looks back.⏎The qui
-▸L3        8 short  4.0% ██   │ck brown fox jumps over the lazy dog.⏎⇥Memory is
+1 Layers mem kind  share      │ 2 Attention  3 Distance ▸4 Text  5 Eval
+ L0       64 long 32.0% █▋    │ Δ loss B-A · @31 't' A 5.50 B 9.24 Δ+3.74
+ L1       64 long 32.0% █▋    │The quick brown fox jumps over the lazy dog.⏎⇥Mem
+ L2       64 long 32.0% █▋    │ory is ¤¤verything; attention looks back.⏎The qui
+▸L3        8 short  4.0% ▏    │ck brown fox jumps over the lazy dog.⏎⇥Memory is
  state 3.2k floats            │¤¤verything; attention looks back.⏎The quick brow
  0.78× full (1.3× fewer)      │n fox jumps over the lazy dog.⏎⇥Memory is ¤¤veryt
  lrm 64 · srm 32              │hing; attention looks back.⏎The quick brown fox j
@@ -233,5 +233,5 @@ let goldenABText = """
                               │   3    335   5.50   9.24 +3.74  ory is ¤¤veryt›h
                               │   4    395   5.50   9.24 +3.74  x jumps over t›h
                               │   5    455   5.50   9.24 +3.74   looks back.⏎T›h
- fake-4L │ L0-2:64 L3:8 │ bpc - │ - │ no colour                          ? help
+ fake-4L │ L0-2:64 L3:8 │ bpc - │ no colour  w/W worst  D Δ / B  u undo  ? help
 """

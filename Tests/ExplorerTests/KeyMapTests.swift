@@ -25,7 +25,7 @@ let ncursesCodes = KeyCodes(
         #expect(lines.contains { $0.keys == "? F1" })
         for mode in KeyMode.allCases { #expect(KeyMap.table.contains { $0.mode == mode }, "\(mode) has no keys") }
         #expect(lines.contains { $0.group.hasPrefix("Quit") && $0.keys.hasPrefix("y") })
-        #expect(lines.contains { $0.group.hasPrefix("Help") && $0.keys == "PgDn Space" })
+        #expect(lines.contains { $0.group.hasPrefix("Help") && $0.keys == "PgDn Space J" })
         #expect(lines.contains { $0.group.hasPrefix("Input") && $0.keys == "Enter" })
     }
 

@@ -129,7 +129,7 @@ import Testing
 
     @Test func cursorRecomputesOnlyWhenTheSegmentChanges() {
         var s = analysed(makeState())
-        s.focus = .text
+        s.focus = .attention  // where a page is a segment (in the text pane it is the rows shown)
         let r = s.analysisRequest
         #expect(!reduce(&s, .navigate(.move(.right))).recompute)
         #expect(s.cursor == 1 && s.analysisRequest == r)
@@ -172,8 +172,10 @@ import Testing
         #expect(s.headView == .mean)
         _ = reduce(&s, .heatmap(.previousHead))
         #expect(s.headView == .head(1))
-        for _ in 0..<4 { _ = reduce(&s, .layers(.next)) }
+        for _ in 0..<3 { _ = reduce(&s, .layers(.next)) }
         #expect(s.selectedLayer == 3)
+        _ = reduce(&s, .layers(.next))  // ] wraps round, as } does
+        #expect(s.selectedLayer == 0)
     }
 
     @Test func evalBytesHalveAndDoubleAndTheSelectedRunIsPinned() {
@@ -223,7 +225,7 @@ import Testing
         #expect(s.overlay == .help)
         _ = reduce(&s, action(for: .pageDown, in: s)!)
         _ = reduce(&s, action(for: .char("k"), in: s)!)
-        #expect(s.helpTop == 9 && s.selectedLayer == 0 && s.cursor == 0)
+        #expect(s.helpTop == KeyMap.helpRows(s.size) - 1 && s.selectedLayer == 0 && s.cursor == 0)
         #expect(action(for: .mouse(MouseEvent(.wheelDown, x: 50, y: 10)), in: s) == nil)
         _ = reduce(&s, action(for: .char("q"), in: s)!)
         #expect(s.overlay == nil)

@@ -30,6 +30,21 @@ enum HFFixtures {
         return dir
     }
 
+    /// Rewrites a copied fixture's model.safetensors as float32, leaving out the tensors named in `dropping` and
+    /// adding `extra` (name, shape, values) at the end.
+    static func editTensors(
+        _ dir: String, dropping: Set<String> = [], adding extra: [(String, [Int], [Float])] = []
+    ) throws {
+        let file = dir + "/model.safetensors"
+        let f = try SafetensorsFile(path: file)
+        var w = SafetensorsWriter()
+        for (name, t) in f.tensors where !dropping.contains(name) {
+            w.add(name, shape: t.shape, floats: try f.floats(name))
+        }
+        for (name, shape, x) in extra { w.add(name, shape: shape, floats: x) }
+        try w.write(to: file)
+    }
+
     /// Rewrites a copied fixture's config.json.
     static func editConfig(_ dir: String, _ change: (inout [String: Any]) -> Void) throws {
         let url = URL(fileURLWithPath: dir + "/config.json")
@@ -144,14 +159,14 @@ enum HFFixtures {
     @Test func fixturesCatchReversedClusterColumns() throws {
         let good = try HFCheckpoint(directory: HFFixtures.path("div4-same-length"))
         let s = good.softmax, w = s.width(0), tails = s.clusters.count - 1
-        var cw = s.clusterWeight, cb = s.clusterBias
+        var cw = s.clusterWeight.array, cb = s.clusterBias.array
         for i in 0..<tails {
             cb[i] = s.clusterBias[tails - 1 - i]
             for k in 0..<w { cw[i * w + k] = s.clusterWeight[(tails - 1 - i) * w + k] }
         }
         let wrong = AdaptiveSoftmax(
             dModel: s.dModel, ends: s.ends, clusters: s.clusters,
-            clusterWeight: cw, clusterBias: cb)
+            clusterWeight: FloatView(cw), clusterBias: FloatView(cb))
         let hidden = (0..<(3 * s.dModel)).map { Float(sin(Double($0))) }
         let targets = [s.ends[1], s.ends[2], s.ends[3]]  // the first word of each tail cluster
         let a = s.logProbs(hidden, targets: targets), b = wrong.logProbs(hidden, targets: targets)
@@ -160,6 +175,18 @@ enum HFFixtures {
     }
 
     /// float16 and bfloat16 files load (converted to float32) and stay close to the float32 results.
+    /// float32 tables and output weights are read in place from the mapped file, not copied at load.
+    @Test func float32TablesAreUsedInPlace() throws {
+        let model = try HFCheckpoint(directory: HFFixtures.path("div4-same-length"))
+        #expect(model.file.isMapped)
+        for i in model.embedding.tables.indices {
+            let name = "transformer.word_emb.emb_layers.\(i).weight"
+            #expect(model.embedding.tables[i].base == model.file.mappedFloats(name))
+            #expect(model.softmax.clusters[i].weight.base == model.embedding.tables[i].base)  // tied
+        }
+        #expect(model.softmax.clusterWeight.base == model.file.mappedFloats("crit.cluster_weight"))
+    }
+
     @Test(arguments: [DType.f16, DType.bf16])
     func halfPrecisionWeights(dtype: DType) throws {
         let dir = try HFFixtures.copy("div4-same-length")
@@ -177,7 +204,7 @@ enum HFFixtures {
         }
         try w.write(to: file)
         let model = try HFCheckpoint(directory: dir)
-        let emb = model.embedding.tables[0][0...3]
+        let emb = model.embedding.tables[0].array[0...3]
         let full = try f.floats("transformer.word_emb.emb_layers.0.weight")[0...3]
         for (a, b) in zip(emb, full) {
             #expect(a == (dtype == .f16 ? Float(Float16(b)) : Float(bitPattern: b.bitPattern & 0xffff_0000)))
@@ -202,13 +229,7 @@ enum HFFixtures {
     @Test func missingTensor() throws {
         let dir = try HFFixtures.copy("div4-same-length")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let file = dir + "/model.safetensors"
-        let f = try SafetensorsFile(path: file)
-        var w = SafetensorsWriter()
-        for (name, t) in f.tensors where name != "transformer.layers.1.dec_attn.r_r_bias" {
-            w.add(name, shape: t.shape, floats: try f.floats(name))
-        }
-        try w.write(to: file)
+        try HFFixtures.editTensors(dir, dropping: ["transformer.layers.1.dec_attn.r_r_bias"])
         expectOneLine(
             message { _ = try HFCheckpoint(directory: dir) },
             "model.safetensors", "missing tensor \"transformer.layers.1.dec_attn.r_r_bias\"")
@@ -288,12 +309,7 @@ enum HFFixtures {
     @Test func unexpectedTensorIsReported() throws {
         let dir = try HFFixtures.copy("no-clusters")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let file = dir + "/model.safetensors"
-        let f = try SafetensorsFile(path: file)
-        var w = SafetensorsWriter()
-        for (name, t) in f.tensors { w.add(name, shape: t.shape, floats: try f.floats(name)) }
-        w.add("transformer.layers.9.extra", shape: [1], floats: [1])
-        try w.write(to: file)
+        try HFFixtures.editTensors(dir, adding: [("transformer.layers.9.extra", [1], [1])])
         expectOneLine(
             message { _ = try HFCheckpoint(directory: dir) },
             "model.safetensors", "transformer.layers.9.extra")
