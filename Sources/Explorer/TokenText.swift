@@ -189,9 +189,9 @@ extension ModelInfo {
     public var lossUnit: String { tokens == nil ? "bpc" : "bits/token" }
     /// A position count with its unit: "64 KiB" of bytes, or "1,234 tokens".
     public func positions(_ n: Int) -> String { tokens == nil ? formatBytes(n) : "\(n) tokens" }
-    /// The text's size for the title: "64 KiB", or "1234 tokens, pre-tokenized text expected" (WikiText-103 style).
+    /// The text's size for the title: "64 KiB", or "1234 tokens, pre-tokenized" (WikiText-103 style text expected).
     public func textSize(_ n: Int) -> String {
-        tokens == nil ? formatBytes(n) : "\(n) tokens, pre-tokenized text expected"
+        tokens == nil ? formatBytes(n) : "\(n) tokens, pre-tokenized"
     }
 }
 

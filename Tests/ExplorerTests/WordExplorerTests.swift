@@ -120,7 +120,7 @@ func textPaneLines(_ s: AppState, _ g: Grid) -> [String] {
         #expect(g.line(23).contains("div4-same-length (500 words) | L0-2:12 | bits/token - |"))
         let wide = render(s, size: Size(width: 160, height: 40))
         #expect(
-            wide.line(0).contains("div4-same-length (500 words) - fixture.txt (40 tokens, pre-tokenized text expected)")
+            wide.line(0).contains("div4-same-length (500 words) - fixture.txt (40 tokens, pre-tokenized)")
         )
     }
 
