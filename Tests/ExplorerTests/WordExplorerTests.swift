@@ -117,7 +117,7 @@ func textPaneLines(_ s: AppState, _ g: Grid) -> [String] {
             }
         }
         #expect(checked == 8)
-        #expect(g.line(23).contains("div4-same-length (500 words) | L0-2:12 | bits/token - |"))
+        #expect(g.line(23).contains(" L0-2:12 | bits/token - | no colour"))  // the name is dropped at 80 columns
         let wide = render(s, size: Size(width: 160, height: 40))
         #expect(
             wide.line(0).contains("div4-same-length (500 words) - fixture.txt (40 tokens, pre-tokenized)")
