@@ -63,6 +63,12 @@ children() {
     for p in /proc/[0-9]*; do [ "$(cut -d' ' -f4 "$p/stat" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"; done
 }
 
+# Focuses the Eval pane and checks that its runs table lists run 1: pass "$1" or fail "$2".
+expect_run1() {
+    keys 5
+    wait_for '(│|[|]).{0,3} +1 +[0-9.]+ (B|KiB|MiB) +[0-9]\.[0-9]{4}' 5 && pass "$1" || fail "$2"
+}
+
 run_once() {
     RUN=$1; shift
     start "$*" "$TEXT"
@@ -114,9 +120,7 @@ run_once() {
     if wait_for 'run 1: [0-9.]+ bpc|bpc [0-9]\.[0-9]{4} │' 120; then
         pass "evaluation finished: $(screen | grep -oE 'run 1: [0-9.]+ bpc' | head -1)"
     else fail "evaluation did not finish within 120 s"; fi
-    keys 5
-    wait_for '(│|[|]).{0,3} +1 +[0-9.]+ (B|KiB|MiB) +[0-9]\.[0-9]{4}' 5 && pass "runs table lists run 1" \
-        || fail "runs table has no run 1"
+    expect_run1 "runs table lists run 1" "runs table has no run 1"
 
     ab_once
     # Quit and check the terminal is restored.
@@ -259,9 +263,7 @@ resume_once() {
     if wait_for 'resumed [0-9]+ runs? of' 30; then
         pass "runs resumed: $(screen | grep -oE 'resumed [0-9]+ runs? of [^ ]+')"
     else fail "no runs resumed: $(screen | tail -1)"; fi
-    keys 5
-    wait_for '(│|[|]).{0,3} +1 +[0-9.]+ (B|KiB|MiB) +[0-9]\.[0-9]{4}' 5 && pass "runs table lists the saved run 1" \
-        || fail "saved run 1 not in the runs table"
+    expect_run1 "runs table lists the saved run 1" "saved run 1 not in the runs table"
     keys t
     wait_for 'long-range layers of [0-9]+' 5 && pass "t shows the paper's view" || fail "no paper's view after t"
     keys x x

@@ -77,7 +77,7 @@ public enum WordBenchmark {
         var h = [UInt8](try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]))
         while (8 + h.count) % 8 != 0 { h.append(0x20) }
         let path = dir + "/model.safetensors"
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let out = FileHandle(forWritingAtPath: path) else {
             throw ModelError.checkpoint(path: path, problem: "cannot write")
         }

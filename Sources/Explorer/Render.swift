@@ -358,8 +358,8 @@ struct Renderer {
         var legend = [" " + which, "\(s.reduction.rawValue)-pool"]
         if s.zoom > 0 { legend.append("zoom \(att.keys / Swift.max(1, visible))x") }
         let zoomForm = legend.count > 2 ? [legend[0] + " \(glyphs.dot) " + legend[2]] : []
-        lx += g.put(
-            lx, ly, fitting([legend.joined(separator: " \(glyphs.dot) ")] + zoomForm + [legend[0]], area.maxX - lx), .dim)
+        let forms = [legend.joined(separator: " \(glyphs.dot) ")] + zoomForm + [legend[0]]
+        lx += g.put(lx, ly, fitting(forms, area.maxX - lx), .dim)
         keyReadout(&g, Rect(x: r.x, y: ly + 1, width: r.width, height: 1), a, att, q, view)
         reads(&g, Rect(x: r.x, y: ly + 2, width: r.width, height: r.maxY - ly - 2), a, att, q, view)
     }

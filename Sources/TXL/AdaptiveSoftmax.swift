@@ -57,7 +57,8 @@ public struct AdaptiveSoftmax: Sendable {
             let h = hb.baseAddress!
             BLAS.gemm(h, ldc: H, hp0, lda: w0, clusters[0].weight.base, ldb: w0, transB: true, m: T, n: n0, k: w0)
             if tails > 0 {
-                BLAS.gemm(h + n0, ldc: H, hp0, lda: w0, clusterWeight.base, ldb: w0, transB: true, m: T, n: tails, k: w0)
+                BLAS.gemm(
+                    h + n0, ldc: H, hp0, lda: w0, clusterWeight.base, ldb: w0, transB: true, m: T, n: tails, k: w0)
             }
             for t in 0..<T {
                 let row = h + t * H

@@ -119,59 +119,9 @@ func placementState(display: Display = Display()) -> AppState {
     }
 }
 
-let goldenStateChartText = """
- MemScope · fake-4L · sample.txt (512 B)                         ? help  q quit
-1 Layers mem kind  share      │ 2 Attention  3 Distance  4 Text ▸5 Eval
-▸L0      128 long 30.2% █▌    │ bpc over 512 B from byte 0 · e run · < > size …
- L1        8 short  1.9% ▏    │ idle · memory L0:128 L1:8 L2:256 L3:32
- L2      256 long 60.4% ███   │    #    bytes     bpc    Δbase    memory
- L3       32 short  7.5% ▎    │▸◆  1    512 B  1.8000     base    L0-3:64
- state 6.8k floats            │    4    512 B  2.1000  +0.3000    L0:64 L1-3:32
- 1.66× full                   │    5    512 B  1.9000  +0.1000    L0:32 L1:64
- lrm 64 · srm 32              │                                   L2:32 L3:64
-                              │    6    512 B  1.8600  +0.0600    L0-1:32
-─ Eval 512 B ─────────────────│                                   L2-3:64
- idle · e evaluates           │    7    512 B  1.7500  -0.0500    L0:128 L1:8
- last 1.7500 bpc Δ-0.0500     │                                   L2:256 L3:32
- 7 runs · 5 shows them        │
-                              │  2.400│●none
-                              │       │
-                              │       │               ●4
-                              │       │               ●3
-                              │       │                  ●5
-                              │  1.750│━ baseline #1 1.800 ━━━━◆full━━━━━━━━━7●
-                              │        ────────────────────────────────────────
-                              │        0        memory state (floats)      6.8k
-                              │ ● run (# or preset)  ◆ baseline        t: layers
- fake-4L │ L0:128 L1:8 L2:256 L3:32 │ bpc 1.7500 │ 256 colours    e run  ? help
-"""
+let goldenStateChartText = golden("goldenStateChartText")
 
-let goldenLayersChartText = """
- MemScope · fake-4L · sample.txt (512 B)                         ? help  q quit
-1 Layers mem kind  share      │ 2 Attention  3 Distance  4 Text ▸5 Eval
-▸L0      128 long 30.2% █▌    │ bpc over 512 B from byte 0 · e run · < > size …
- L1        8 short  1.9% ▏    │ idle · memory L0:128 L1:8 L2:256 L3:32
- L2      256 long 60.4% ███   │    #    bytes     bpc    Δbase    memory
- L3       32 short  7.5% ▎    │▸◆  1    512 B  1.8000     base    L0-3:64
- state 6.8k floats            │    4    512 B  2.1000  +0.3000    L0:64 L1-3:32
- 1.66× full                   │    5    512 B  1.9000  +0.1000    L0:32 L1:64
- lrm 64 · srm 32              │                                   L2:32 L3:64
-                              │    6    512 B  1.8600  +0.0600    L0-1:32
-─ Eval 512 B ─────────────────│                                   L2-3:64
- idle · e evaluates           │    7    512 B  1.7500  -0.0500    L0:128 L1:8
- last 1.7500 bpc Δ-0.0500     │                                   L2:256 L3:32
- 7 runs · 5 shows them        │
-                              │  2.400│┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄ none 2.400
-                              │       │
-                              │       │         ●
-                              │       │
-                              │       │          ▲■        ▲■
-                              │  1.800│━━━━━━━━━━━━━━━━━━━━━━━━━━━━ full 1.800
-                              │        ────────────────────────────────────────
-                              │        0        long-range layers of 4        4
-                              │ ● first  ▲ last  ■ interleaved          t: state
- fake-4L │ L0:128 L1:8 L2:256 L3:32 │ bpc 1.7500 │ 256 colours    e run  ? help
-"""
+let goldenLayersChartText = golden("goldenLayersChartText")
 
 @Suite struct ChartAxisTests {
     /// A 24-layer model: the layer counts on the x axis are labelled every few layers, never run together.

@@ -4,8 +4,12 @@ import Testing
 @testable import Explorer
 
 /// Applies an effect as the UI loop would, running the fake engine's work synchronously: the analysis of the
-/// cursor segment and the A/B windows, until nothing is pending.
-func settle(_ s: inout AppState, _ e0: Effect, _ engine: FakeEngine = FakeEngine()) {
+/// cursor segment and the A/B windows (each on the engine `windowEngine` gives for its model), until nothing is
+/// pending.
+func settle(
+    _ s: inout AppState, _ e0: Effect, windowEngine: (String) -> FakeEngine = { _ in FakeEngine() }
+) {
+    let engine = FakeEngine()
     var e = e0
     for _ in 0..<8 {
         var next = Effect.none
@@ -20,7 +24,7 @@ func settle(_ s: inout AppState, _ e0: Effect, _ engine: FakeEngine = FakeEngine
         }
         if e.window == .start, let job = s.windowJob {
             let w = job.window
-            let r = try! engine.losses(
+            let r = try! windowEngine(w.model).losses(
                 text: s.text, start: w.start, bytes: w.bytes, memory: w.memory, progress: { _ in },
                 cancelled: { false })
             next = next.merged(reduce(&s, .worker(.windowFinished(request: job.request, w, r, seconds: 0.5))))
@@ -209,29 +213,4 @@ func press(_ s: inout AppState, _ k: Key) { if let a = action(for: k, in: s) { a
     }
 }
 
-let goldenABText = """
- MemScope · A L0-3:64 · B L0-2:64 L3:8 · Δ +0.5505 bpc           ? help  q quit
-1 Layers mem kind  share      │ 2 Attention  3 Distance ▸4 Text  5 Eval
- L0       64 long 32.0% █▋    │ Δ loss B-A · @31 't' A 5.50 B 9.24 Δ+3.74
- L1       64 long 32.0% █▋    │The quick brown fox jumps over the lazy dog.⏎⇥Mem
- L2       64 long 32.0% █▋    │ory is ¤¤verything; attention looks back.⏎The qui
-▸L3        8 short  4.0% ▏    │ck brown fox jumps over the lazy dog.⏎⇥Memory is
- state 3.2k floats            │¤¤verything; attention looks back.⏎The quick brow
- 0.78× full (1.3× fewer)      │n fox jumps over the lazy dog.⏎⇥Memory is ¤¤veryt
- lrm 64 · srm 32              │hing; attention looks back.⏎The quick brown fox j
-                              │umps over the lazy dog.⏎⇥Memory is ¤¤verything; a
-─ Eval 512 B ─────────────────│ttention looks back.⏎The quick brown fox jumps ov
- idle · e evaluates           │er the lazy dog.⏎⇥Memory is ¤¤verything; attentio
-                              │n looks back.⏎The quick brown fox jumps over the
-                              │lazy dog.⏎⇥Memory is ¤
-                              │
-                              │ Δ bits: B better -6 -------0+++++++ +6 B worse
-                              │ where memory matters: B loses most (w jumps)
-                              │   #   byte  A bit  B bit     Δ  context ›next
-                              │▸  1     31   5.50   9.24 +3.74  x jumps over t›h
-                              │   2     91   5.50   9.24 +3.74   looks back.⏎T›h
-                              │   3    335   5.50   9.24 +3.74  ory is ¤¤veryt›h
-                              │   4    395   5.50   9.24 +3.74  x jumps over t›h
-                              │   5    455   5.50   9.24 +3.74   looks back.⏎T›h
- fake-4L │ L0-2:64 L3:8 │ bpc - │ no colour  w/W worst  D Δ / B  u undo  ? help
-"""
+let goldenABText = golden("goldenABText")

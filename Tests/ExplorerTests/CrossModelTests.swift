@@ -9,26 +9,7 @@ let fakeB = FakeEngine(modelName: "fake-B", defaultMemory: [16, 16, 16, 16])
 
 /// Runs every pending job as the UI loop would, each window on the engine its model names.
 func settleModels(_ s: inout AppState, _ e0: Effect) {
-    var e = e0
-    for _ in 0..<8 {
-        var next = Effect.none
-        if e.recompute {
-            let m = s.analysisTarget
-            let a = try! FakeEngine().analyse(text: s.text, offset: s.cursor, memory: m, cancelled: { false })
-            let ready = WorkerResult.analysisReady(request: s.analysisRequest, a, DistanceProfile.all(a), memory: m)
-            next = next.merged(reduce(&s, .worker(ready)))
-        }
-        if e.window == .start, let job = s.windowJob {
-            let w = job.window
-            let engine = w.model == fakeB.modelName ? fakeB : FakeEngine()
-            let r = try! engine.losses(
-                text: s.text, start: w.start, bytes: w.bytes, memory: w.memory, progress: { _ in },
-                cancelled: { false })
-            next = next.merged(reduce(&s, .worker(.windowFinished(request: job.request, w, r, seconds: 0.5))))
-        }
-        if !next.recompute && next.window != .start { return }
-        e = next
-    }
+    settle(&s, e0, windowEngine: { $0 == fakeB.modelName ? fakeB : FakeEngine() })
 }
 
 func crossState() -> AppState {
@@ -123,29 +104,4 @@ func crossState() -> AppState {
     }
 }
 
-let goldenCrossModel = """
- MemScope · A fake-4L · B fake-B L0-3:16 · Δ-0.0192              ? help  q quit
-1 Layers mem kind  share      │ 2 Attention  3 Distance ▸4 Text  5 Eval
-▸L0      128 long 32.7% █▋    │ Δ loss B-A · @0 'T' A 4.92 B 5.50 Δ+0.58
- L1      128 long 32.7% █▋    │The quick brown fox jumps over the lazy dog.⏎⇥Mem
- L2      128 long 32.7% █▋    │ory is ¤¤verything; attention looks back.⏎The qui
- L3        8 short  2.0% ▏    │ck brown fox jumps over the lazy dog.⏎⇥Memory is
- state 6.3k floats            │¤¤verything; attention looks back.⏎The quick brow
- 1.53× full                   │n fox jumps over the lazy dog.⏎⇥Memory is ¤¤veryt
- lrm 64 · srm 32              │hing; attention looks back.⏎The quick brown fox j
-                              │umps over the lazy dog.⏎⇥Memory is ¤¤verything; a
-─ Eval 512 B ─────────────────│ttention looks back.⏎The quick brown fox jumps ov
- idle · e evaluates           │er the lazy dog.⏎⇥Memory is ¤¤verything; attentio
-                              │n looks back.⏎The quick brown fox jumps over the
-                              │lazy dog.⏎⇥Memory is ¤
-                              │
-                              │ Δ bits: B better -6                 +6 B worse
-                              │ where memory matters: B loses most (w jumps)
-                              │   #   byte  A bit  B bit     Δ  context ›next
-                              │   1      0   4.92   5.50 +0.58  T›h
-                              │   2     16   4.92   5.50 +0.58   quick brown f›o
-                              │   3     25   4.92   5.50 +0.58  own fox jumps ›o
-                              │   4     26   4.92   5.50 +0.58  wn fox jumps o›v
-                              │   5     40   4.92   5.50 +0.58  ver the lazy d›o
- L0-2:128 L3:8 │ bpc - │ 256 colours         w/W worst  D Δ / B  u undo  ? help
-"""
+let goldenCrossModel = golden("goldenCrossModel")

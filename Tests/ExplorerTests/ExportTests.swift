@@ -101,7 +101,9 @@ import Testing
         guard case .exportFailed(let m1) = Export.write(.layers, state: s, directory: missing) else {
             Issue.record("wrote into a missing directory"); return
         }
-        #expect(m1 == "cannot create \(missing)/memscope-fake-4L-sample.txt-layers-L0-3=64.csv: No such file or directory")
+        #expect(
+            m1 == "cannot create \(missing)/memscope-fake-4L-sample.txt-layers-L0-3=64.csv: "
+                + "No such file or directory")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("memscope-file-\(getpid())").path
         try "x".write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }

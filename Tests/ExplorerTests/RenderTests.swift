@@ -163,42 +163,6 @@ func dump(_ name: String, _ g: Grid) {
     }
 }
 
-let golden80x24Text = """
-     MemScope · fake-4L · sample.txt (512 B)                         ? help  q quit
-    1 Layers mem kind  share      │ 2 Attention  3 Distance  4 Text  5 Eval
-    ▸L0       64 long 25.0% █▎    │ L0 · mean of 2 heads · 96-127 · mem 64 of 64
-     L1       64 long 25.0% █▎    │  +0 ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓████┃█
-     L2       64 long 25.0% █▎    │    ▸▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓███┃███
-     L3       64 long 25.0% █▎    │     ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓█┃████
-     state 4.1k floats            │     ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓▓┃█████
-     1.00× full                   │ +10 ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓▓▓┃▓█████
-     lrm 64 · srm 32              │     ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▓┃▓▓█████
-                                  │     ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒┃▓▓▓█████
-    ─ Eval 512 B ─────────────────│     ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒┃▒▓▓▓██████
-     idle · e evaluates           │ +21 ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒┃▒▒▓▓▓▓█████
-     last 1.8125 bpc              │     ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒┃▒▒▒▓▓▓▓█████
-     1 run · 5 shows them         │     ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒┃▒▒▒▒▓▓▓▓█████
-                                  │     ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒┃▒▒▒▒▒▒▓▓▓█████
-                                  │     ──┴────────┴────────┴────────┃─────────┴────
-                                  │key  -60      -40      -20        0         +20
-                                  │     3e-04  ░░░▒▒▒▓▓▓██████ 0.256 log per view
-                                  │ , . key cursor · ^ oldest · | segment start …
-                                  │ q100 ' ' · loss 1.00 bits · reads:
-                                  │he lazy dog.⏎⇥Memory is ¤¤verything; attention lo
-                                  │oks back.⏎The quick
-                                  │ d=0 ' ' 25% · d=1 'k' 17% · d=2 'c' 12%
-     L0-3:64 │ bpc 1.8125 │ no colour       +/- memory  P preset  c compare  ? help
-    """
+let golden80x24Text = golden("golden80x24Text")
 
-let golden40x10Text = """
-
-
-
-               terminal too small
-          80x24 needed, this is 40x10
-            enlarge it, or q to quit
-
-
-
-
-    """
+let golden40x10Text = golden("golden40x10Text")

@@ -76,29 +76,4 @@ func runsState() -> AppState {
     }
 }
 
-let goldenRunsText = """
- MemScope · fake-4L · sample.txt (512 B)                         ? help  q quit
-1 Layers mem kind  share      │ 2 Attention  3 Distance  4 Text ▸5 Eval
-▸L0      128 long 30.2% █▌    │ bpc over 512 B from byte 0 · e run · < > size …
- L1        8 short  1.9% ▏    │ idle · memory L0:128 L1:8 L2:256 L3:32
- L2      256 long 60.4% ███   │    #    bytes     bpc    Δbase    memory
- L3       32 short  7.5% ▎    │ ◆  1    512 B  1.8125     base    L0-3:64
- state 6.8k floats            │    2    512 B  1.9000  +0.0875    L0-2:64 L3:8
- 1.66× full                   │▸   3    256 B  1.7500        —    L0:128 L1:8
- lrm 64 · srm 32              │                                   L2:256 L3:32
-                              │
-─ Eval 512 B ─────────────────│
- idle · e evaluates           │
- last 1.7500 bpc (other bytes)│
- 3 runs · 5 shows them        │
-                              │  1.900│                  ●2
-                              │       │
-                              │       │
-                              │       │━ baseline #1 1.812 ━━━━◆1━━━━━━━━━━━━━━
-                              │       │
-                              │  1.750│                                      3●
-                              │        ────────────────────────────────────────
-                              │        0        memory state (floats)      6.8k
-                              │ ● run (# or preset)  ◆ baseline        t: layers
- fake-4L │ L0:128 L1:8 L2:256 L3:32 │ bpc 1.7500 │ 256 colours    e run  ? help
-"""
+let goldenRunsText = golden("goldenRunsText")
