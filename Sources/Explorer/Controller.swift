@@ -6,6 +6,11 @@ import Foundation
 
 private struct AnalysisJob { let request: Int, offset: Int, memory: [Int] }
 
+/// A kind of job (evaluation, A/B window) that runs one request at a time on a queue of its own: starting a
+/// request cancels the running one by changing `token`; `running` counts the jobs not yet returned. Guarded by the
+/// controller's lock.
+private final class Lane: @unchecked Sendable { var token = 0, running = 0 }
+
 public final class Controller: @unchecked Sendable {
     private let engine: any ExplorerEngine
     /// B's model in an A/B comparison across models: the windows named after it run on it.
@@ -18,10 +23,7 @@ public final class Controller: @unchecked Sendable {
     private var pendingAnalysis: AnalysisJob? = nil
     private var latestAnalysis = 0
     private var analysisBusy = false
-    private var evalToken = 0
-    private var evalRunning = 0
-    private var windowToken = 0
-    private var windowRunning = 0
+    private let evalLane = Lane(), windowLane = Lane()
     private var latestWindowProgress: Action? = nil
     private var latestAnalysisProgress: Action? = nil
     private let analysisQueue = DispatchQueue(label: "memscope.analysis", qos: .userInitiated)
@@ -35,7 +37,7 @@ public final class Controller: @unchecked Sendable {
     /// Whether a worker is busy or results wait: the UI polls faster then.
     public var busy: Bool {
         lock.withLock {
-            analysisBusy || evalRunning > 0 || windowRunning > 0 || !inbox.isEmpty || latestProgress != nil
+            analysisBusy || evalLane.running > 0 || windowLane.running > 0 || !inbox.isEmpty || latestProgress != nil
                 || latestWindowProgress != nil || latestAnalysisProgress != nil
         }
     }
@@ -83,73 +85,73 @@ public final class Controller: @unchecked Sendable {
         }
     }
 
-    /// Starts evaluation `request`; any earlier one is cancelled.
-    public func startEvaluation(request: Int, start: Int, bytes: Int, memory: [Int]) {
+    /// Runs `work` as job `request` of `lane` on `queue`, cancelling the lane's running job. What `work` returns is
+    /// posted unless the job was cancelled by then; an error other than cancellation is posted as `failed`.
+    private func run(
+        _ lane: Lane, request: Int, on queue: DispatchQueue, failed: @escaping @Sendable (String) -> Action,
+        _ work: @escaping @Sendable (_ cancelled: @escaping @Sendable () -> Bool) throws -> Action
+    ) {
         lock.withLock {
-            evalToken = request; evalRunning += 1
+            lane.token = request; lane.running += 1
         }
-        evalQueue.async { [self] in
-            defer { lock.withLock { evalRunning -= 1 } }
-            let cancelled: @Sendable () -> Bool = { [self] in lock.withLock { evalToken != request } }
+        queue.async { [self] in
+            defer { lock.withLock { lane.running -= 1 } }
+            let cancelled: @Sendable () -> Bool = { [self] in lock.withLock { lane.token != request } }
             if cancelled() { return }
             do {
-                let progress: @Sendable (EvalProgress) -> Void = { [self] p in
-                    lock.withLock { latestProgress = .worker(.evalProgress(request: request, p)) }
-                }
-                let r = try engine.evaluate(
-                    text: text, start: start, bytes: bytes, memory: memory, progress: progress,
-                    cancelled: cancelled)
-                if !cancelled() { post(.worker(.evalFinished(request: request, r))) }
+                let result = try work(cancelled)
+                if !cancelled() { post(result) }
             } catch is CancellationError {
             } catch {
-                if !cancelled() { post(.worker(.evalFailed(request: request, "\(error)"))) }
+                if !cancelled() { post(failed("\(error)")) }
             }
         }
     }
 
-    public func cancelEvaluation() { lock.withLock { evalToken = -1 } }
+    /// Starts evaluation `request`; any earlier one is cancelled.
+    public func startEvaluation(request: Int, start: Int, bytes: Int, memory: [Int]) {
+        run(evalLane, request: request, on: evalQueue, failed: { .worker(.evalFailed(request: request, $0)) }) {
+            [self] cancelled in
+            let progress: @Sendable (EvalProgress) -> Void = { [self] p in
+                lock.withLock { latestProgress = .worker(.evalProgress(request: request, p)) }
+            }
+            let r = try engine.evaluate(
+                text: text, start: start, bytes: bytes, memory: memory, progress: progress, cancelled: cancelled)
+            return .worker(.evalFinished(request: request, r))
+        }
+    }
+
+    public func cancelEvaluation() { lock.withLock { evalLane.token = -1 } }
 
     /// Starts the per-byte losses of `window` (the A/B comparison); any earlier window job is cancelled.
     public func startWindow(request: Int, window: LossWindow) {
-        lock.withLock {
-            windowToken = request; windowRunning += 1
-        }
-        windowQueue.async { [self] in
-            defer { lock.withLock { windowRunning -= 1 } }
-            let cancelled: @Sendable () -> Bool = { [self] in lock.withLock { windowToken != request } }
-            if cancelled() { return }
+        run(windowLane, request: request, on: windowQueue, failed: { .worker(.windowFailed(request: request, $0)) }) {
+            [self] cancelled in
             let t0 = DispatchTime.now().uptimeNanoseconds
-            do {
-                let progress: @Sendable (WindowProgress) -> Void = { [self] p in
-                    lock.withLock { latestWindowProgress = .worker(.windowProgress(request: request, p)) }
-                }
-                let model = other.flatMap { $0.modelName == window.model ? $0 : nil } ?? engine
-                let result = try model.losses(
-                    text: text, start: window.start, bytes: window.bytes, memory: window.memory, progress: progress,
-                    cancelled: cancelled)
-                let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                if !cancelled() {
-                    post(.worker(.windowFinished(request: request, window, result, seconds: secs)))
-                }
-            } catch is CancellationError {
-            } catch {
-                if !cancelled() { post(.worker(.windowFailed(request: request, "\(error)"))) }
+            let progress: @Sendable (WindowProgress) -> Void = { [self] p in
+                lock.withLock { latestWindowProgress = .worker(.windowProgress(request: request, p)) }
             }
+            let model = other.flatMap { $0.modelName == window.model ? $0 : nil } ?? engine
+            let result = try model.losses(
+                text: text, start: window.start, bytes: window.bytes, memory: window.memory, progress: progress,
+                cancelled: cancelled)
+            let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            return .worker(.windowFinished(request: request, window, result, seconds: secs))
         }
     }
 
-    public func cancelWindow() { lock.withLock { windowToken = -1 } }
+    public func cancelWindow() { lock.withLock { windowLane.token = -1 } }
 
     /// Cancels every job (analysis, evaluation, A/B window) and waits up to `seconds` for the workers to stop, so
     /// that the process does not end with a model step still running. Returns whether they all stopped.
     @discardableResult
     public func stop(waitingAtMost seconds: Double) -> Bool {
         lock.withLock {
-            latestAnalysis = -1; pendingAnalysis = nil; evalToken = -1; windowToken = -1
+            latestAnalysis = -1; pendingAnalysis = nil; evalLane.token = -1; windowLane.token = -1
         }
         let deadline = Date().addingTimeInterval(seconds)
         while true {
-            let idle = lock.withLock { !analysisBusy && evalRunning == 0 && windowRunning == 0 }
+            let idle = lock.withLock { !analysisBusy && evalLane.running == 0 && windowLane.running == 0 }
             if idle { return true }
             if Date() >= deadline { return false }
             Thread.sleep(forTimeInterval: 0.005)
