@@ -299,9 +299,28 @@ cross_once() {
     [ -n "$first" ] && pass "worst byte listed: $first" || fail "no first row in the list"
     keys q
     wait_for '__EXIT=0' 30 && pass "quit with status 0" || fail "did not quit: $(screen | tail -3)"
-    # A model of another shape is refused in one line, before the screen opens.
     local fx
     fx=$(cd "$(dirname "$0")/.." && pwd)/../shared/fixtures/txl-uniform-mem.safetensors
+    # `:compare model PATH` loads B inside a session (issue 9): the header names both; `:compare off` ends it; a
+    # model of another shape is refused in one line and the session goes on.
+    MODEL_ARGS=(--model "$a")
+    start "TERM=xterm-256color" "$TEXT"
+    MODEL_ARGS=("${saved[@]}")
+    if ! wait_for '1 Layers|__EXIT=' 30; then fail "the explorer did not open within 30 s"; return; fi
+    keys ':' "compare model $WORK/twin.safetensors" Enter
+    wait_for 'A [^ ]+ .*B twin ' 30 && pass ":compare model: header names both: $(screen | head -1 | cut -c1-70)" \
+        || fail ":compare model: header does not name B: $(screen | head -1) / $(screen | tail -1)"
+    keys ':' 'compare off' Enter
+    wait_for 'A unpinned' 10 && pass ":compare off ends it" || fail ":compare off: $(screen | tail -1)"
+    if [ -f "$fx" ]; then
+        keys ':' "compare model $fx" Enter
+        wait_for 'cannot compare with .*(layers|vocabulary)' 30 \
+            && pass ":compare model refuses another shape: $(screen | grep -oE 'cannot compare.*' | cut -c1-90)" \
+            || fail ":compare model did not refuse another shape: $(screen | tail -1)"
+    fi
+    keys q
+    wait_for '__EXIT=0' 30 && pass "quit with status 0" || fail "did not quit: $(screen | tail -3)"
+    # A model of another shape is refused in one line, before the screen opens.
     [ -f "$fx" ] || return
     MODEL_ARGS=(--model "$a" --compare-model "$fx")
     start "TERM=xterm-256color" "$TEXT"
@@ -362,6 +381,16 @@ word_once() {
     if wait_for 'run 1: [0-9]+\.[0-9]{4} bits/token over [0-9]+ tokens' 120; then
         pass "evaluation in bits per token: $(screen | grep -oE 'run 1: [0-9.]+ bits/token' | head -1)"
     else fail "evaluation did not finish within 120 s: $(screen | tail -1)"; fi
+    # The Eval pane in tokens and bits per token, never bytes or bpc (issue 9).
+    keys 5
+    if wait_for 'bits/token over 800 tokens from token 0' 5 && screen | grep -q ' tokens bits/tok' \
+        && ! screen | grep -qE 'bpc|KiB| bytes'; then
+        pass "Eval pane in tokens: $(screen | grep -oE ' # +tokens bits/tok' | head -1)"
+    else fail "Eval pane units: $(screen | grep -E 'bpc|bytes|tokens' | head -2 | tr '\n' '/')"; fi
+    # Another word model of the same vocabulary but 2 layers: refused in one line.
+    keys ':' "compare model $root/Tests/Fixtures/hf/div1-short-memory" Enter
+    wait_for 'cannot compare with .*2 layers' 30 && pass ":compare model refuses 2 layers against 3" \
+        || fail ":compare model on 2 layers: $(screen | tail -1)"
     keys q
     wait_for '__EXIT=0' 30 && pass "quit with status 0" || fail "did not quit cleanly: $(screen | tail -3)"
     if [ -n "$saved" ]; then read -r -a MODEL_ARGS <<< "$saved"; else MODEL_ARGS=(); fi

@@ -62,10 +62,14 @@ public enum Navigation: Sendable, Equatable { case move(Direction), jump(Jump) }
 /// A is a pinned memory setting, B the current one; their per-byte losses over the evaluation window.
 public enum CompareAction: Sendable, Equatable {
     case pin, unpin, swap, undo, redo, toggleDelta, nextWorst, previousWorst, showB
+    /// `:compare model PATH`: load a second model (off the UI thread) and compare this one with it.
+    case loadModel(String)
 }
 
 public enum EvalAction: Sendable {
-    case start, cancel, halveBytes, doubleBytes, setBytes(Int), pinBaseline
+    case start, cancel, halveBytes, doubleBytes, pinBaseline
+    /// `:bytes N [FROM]`: evaluate N positions (from FROM; else from where the window starts now).
+    case setBytes(Int, from: Int?)
     /// The selected run: back to its memory setting (Enter in the Eval pane), or deleted (d / Del there).
     case restoreRun, deleteRun
     /// The chart: bpc against memory state / against the number of long-range layers (the paper's view).
@@ -90,6 +94,10 @@ public enum WorkerResult: Sendable {
     case windowFailed(request: Int, String)
     case exported([String])
     case exportFailed(String)
+    /// `:compare model PATH`: what the load is doing (a stage in words), the model loaded, or why it failed.
+    case modelLoadProgress(request: Int, String)
+    case modelLoaded(request: Int, ModelInfo)
+    case modelLoadFailed(request: Int, String)
 }
 
 public struct MouseEvent: Sendable, Hashable {
@@ -109,6 +117,8 @@ public struct Effect: Sendable, Equatable {
     public var window: Eval? = nil
     public var export: Pane? = nil
     public var quit = false
+    /// Start loading the model of state.modelLoad (`:compare model PATH`).
+    public var loadModel = false
     public init(
         redraw: Bool = false, recompute: Bool = false, eval: Eval? = nil, export: Pane? = nil,
         quit: Bool = false
@@ -124,6 +134,7 @@ public struct Effect: Sendable, Equatable {
             redraw: redraw || o.redraw, recompute: recompute || o.recompute, eval: o.eval ?? eval,
             export: o.export ?? export, quit: quit || o.quit)
         e.window = o.window ?? window
+        e.loadModel = loadModel || o.loadModel
         return e
     }
 }

@@ -67,6 +67,8 @@ public struct Run: Sendable, Equatable, Codable {
 public struct EvalStatus: Sendable {
     public var request: Int
     public var memory: [Int]
+    /// The first position evaluated (the run's offset).
+    public var start = 0
     public var bytesTotal: Int
     public var progress: EvalProgress?
 }
@@ -142,6 +144,8 @@ public struct AppState: Sendable {
     public var analysisProgress: WindowProgress? = nil  // of the running analysis, when it reported any
     public var evalRequest = 0
     public var evalBytes: Int
+    /// Where evaluations and the A/B window start (`:bytes N FROM`): a position (byte, or a word model's token).
+    public var evalStart = 0
     public var eval: EvalStatus? = nil
     public var runs: [Run] = []
     public var baseline: Int? = nil  // run id pinned as the baseline
@@ -159,6 +163,9 @@ public struct AppState: Sendable {
     public var windowSeconds: [LossWindow: Double] = [:]
     public var windowRequest = 0
     public var windowJob: WindowJob? = nil
+    /// `:compare model PATH` while its model loads; the tag of the newest load asked for.
+    public var modelLoad: ModelLoadJob? = nil
+    public var modelLoadRequest = 0
 
     public init(
         model: ModelInfo, text: [UInt8], textName: String, memory: [Int]? = nil,
@@ -182,6 +189,7 @@ public struct AppState: Sendable {
         return analysisMemory == analysisTarget && cursor >= a.offset && cursor < a.offset + a.bytes.count
     }
     public var lastBPC: Double? { runs.last?.bpc }
+
 
     /// The opening segment: the first at or after the largest memory length, so that every layer's memory is
     /// full; the last segment when the text is shorter than that.

@@ -59,6 +59,8 @@ public struct ChartData: Sendable, Equatable {
     public var note: String?
     /// Ticks at every whole x (layer counts).
     public var integerX = false
+    /// The y axis: "bpc", or "bits/token" for a word model.
+    public var yLabel = "bpc"
 }
 
 public enum Charts {
@@ -73,9 +75,9 @@ public enum Charts {
             refs.append(.init(name: "baseline #\(b.id)", y: b.bpc))
         }
         return ChartData(
-            title: "bpc against memory state (\(s.model.name), \(s.textName))", xLabel: "memory state (floats)",
-            series: [.init(name: "runs", points: pts)], references: refs, xMin: 0,
-            xMax: Double(pts.map(\.x).max() ?? 1), note: nil)
+            title: "\(s.model.lossUnit) against memory state (\(s.model.name), \(s.textName))",
+            xLabel: "memory state (floats)", series: [.init(name: "runs", points: pts)], references: refs, xMin: 0,
+            xMax: Double(pts.map(\.x).max() ?? 1), note: nil, yLabel: s.model.lossUnit)
     }
 
     /// The paper's view: bpc against the number of long-range layers, a series per placement; `full` (the
@@ -101,9 +103,10 @@ public enum Charts {
         if let f = fullRun { refs.append(.init(name: "full", y: f.run.bpc)) }
         if let n = noneRun { refs.append(.init(name: "none", y: n.bpc)) }
         return ChartData(
-            title: "bpc against long-range layers (\(s.model.name), \(s.textName))",
+            title: "\(s.model.lossUnit) against long-range layers (\(s.model.name), \(s.textName))",
             xLabel: "long-range layers of \(s.model.layers)", series: series, references: refs, xMin: 0,
-            xMax: Double(s.model.layers), note: left == 0 ? nil : "\(left) not a placement", integerX: true)
+            xMax: Double(s.model.layers), note: left == 0 ? nil : "\(left) not a placement", integerX: true,
+            yLabel: s.model.lossUnit)
     }
 
     public static func data(_ s: AppState) -> ChartData {
@@ -292,7 +295,7 @@ extension ChartData {
         out += "<text x=\"\(n(left + pw / 2))\" y=\"\(n(H - 16))\" text-anchor=\"middle\">"
         out += Export.xml(xLabel) + "</text>\n"
         out += "<text x=\"16\" y=\"\(n(top + ph / 2))\" text-anchor=\"middle\" "
-        out += "transform=\"rotate(-90 16 \(n(top + ph / 2)))\">bpc</text>\n"
+        out += "transform=\"rotate(-90 16 \(n(top + ph / 2)))\">\(Export.xml(yLabel))</text>\n"
         var ly = top + 8
         let lx = left + pw + 14
         for (i, r) in references.enumerated() {

@@ -82,12 +82,22 @@ public enum CommandParser {
             default: throw .invalid(":scale takes fixed, view, log or linear, not \(args[0])")
             }
         },
-        Command(names: ["bytes"], usage: "bytes N", help: "evaluate the first N bytes of the text") {
+        Command(
+            names: ["bytes", "tokens"], usage: "bytes N [FROM]",
+            help: "evaluate N bytes (a word model: tokens) of the text, from position FROM (default: 0)"
+        ) {
             args, c throws(MemoryError) in
-            try expect(args, 1, c)
-            let n = try int(args[0], "a byte count")
-            guard n >= 1 && n <= c.textCount else { throw .invalid("byte count \(n) is outside 1...\(c.textCount)") }
-            return [.eval(.setBytes(n))]
+            guard args.count == 1 || args.count == 2 else {
+                throw .invalid(":\(c.verb) takes N or N FROM; \(usage)")
+            }
+            let n = try int(args[0], "a count")
+            guard n >= 2 && n <= c.textCount else { throw .invalid("count \(n) is outside 2...\(c.textCount)") }
+            guard args.count == 2 else { return [.eval(.setBytes(n, from: 0))] }
+            let from = try int(args[1], "a position")
+            guard from >= 0 && from + n <= c.textCount else {
+                throw .invalid("\(n) from \(from) runs past the text's end (\(c.textCount))")
+            }
+            return [.eval(.setBytes(n, from: from))]
         },
         Command(names: ["goto", "at"], usage: "goto OFFSET", help: "move the cursor to a byte of the text") {
             args, c throws(MemoryError) in
@@ -97,16 +107,25 @@ public enum CommandParser {
             return [.text(.setCursor(n))]
         },
         Command(
-            names: ["compare", "ab"], usage: "compare [off|swap]",
-            help: "pin the current memory as A (off: unpin; swap: swap A and B)"
+            names: ["compare", "ab"], usage: "compare [off|swap|model PATH]",
+            help: "pin the current memory as A; off: unpin, or end A/B across models; swap: swap A and B; "
+                + "model PATH: A this model, B the model at PATH (.safetensors or Hugging Face folder; same "
+                + "vocabulary and layer count), each at its own memory"
         ) { args, c throws(MemoryError) in
             switch args.map({ $0.lowercased() }) {
             case []: return [.compare(.pin)]
             case ["off"]: return [.compare(.unpin)]
             case ["swap"]: return [.compare(.swap)]
-            default: throw .invalid(":compare takes nothing, off or swap, not \(args.joined(separator: " "))")
+            case ["model"]:
+                throw .invalid(":compare model takes a path: a .safetensors file or a Hugging Face folder")
+            default:
+                if args[0].lowercased() == "model" {
+                    return [.compare(.loadModel(args.dropFirst().joined(separator: " ")))]
+                }
+                throw .invalid(":compare takes nothing, off, swap or model PATH, not \(args.joined(separator: " "))")
             }
         },
+
         Command(names: ["undo"], usage: "undo", help: "undo the last memory change, as u") {
             args, c throws(MemoryError) in
             try expect(args, 0, c); return [.compare(.undo)]

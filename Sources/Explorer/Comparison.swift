@@ -24,6 +24,19 @@ public struct OtherModel: Sendable, Equatable {
     public init(name: String, memory: [Int]) { self.name = name; self.memory = memory }
 }
 
+/// `:compare model PATH` while the model loads off the UI thread: what it is doing now.
+public struct ModelLoadJob: Sendable, Equatable {
+    public var request: Int
+    public var path: String
+    public var stage: String
+    public var started: Double  // seconds (ProcessInfo.systemUptime) when asked
+}
+
+/// Loads the model at a path for `:compare model PATH`, reporting its stages in words; run off the UI thread. The
+/// executable provides it (it knows checkpoint files and Hugging Face folders); nil where nothing can be loaded.
+public typealias ModelLoader =
+    @Sendable (_ path: String, _ progress: @escaping @Sendable (String) -> Void) throws -> any ExplorerEngine
+
 /// The window being computed in the background.
 public struct WindowJob: Sendable {
     public var request: Int
@@ -59,6 +72,14 @@ public struct Comparison: Sendable {
             return "\(b.name) has a vocabulary of \(b.config.nToken), \(a.name) of \(a.config.nToken): "
                 + "A/B across models needs the same vocabulary"
         }
+        if (a.tokens == nil) != (b.tokens == nil) {
+            let kind = { (m: ModelInfo) in m.tokens == nil ? "a byte model" : "a word model" }
+            return "\(b.name) is \(kind(b)), \(a.name) \(kind(a)): A/B across models needs the same vocabulary"
+        }
+        if let ta = a.tokens, let tb = b.tokens, ta.vocabulary != tb.vocabulary || ta.ids != tb.ids {
+            return "\(b.name) has other words than \(a.name) (a vocabulary of the same size): "
+                + "A/B across models needs the same vocabulary"
+        }
         if a.layers != b.layers {
             return "\(b.name) has \(b.layers) layers, \(a.name) \(a.layers): A/B compares them layer by layer"
         }
@@ -84,7 +105,7 @@ public func compareModels(_ s: inout AppState, other: ModelInfo) -> Effect {
 extension AppState {
     /// The window the comparison runs over: this model's losses over the evaluation's bytes from the start.
     public func window(_ memory: [Int]) -> LossWindow {
-        LossWindow(model: model.name, memory: memory, start: 0, bytes: evalBytes)
+        LossWindow(model: model.name, memory: memory, start: evalStart, bytes: evalBytes)
     }
     /// A's window: the pinned setting, or across models this model at the current memory.
     public var windowA: LossWindow? {
@@ -95,7 +116,7 @@ extension AppState {
     public var windowB: LossWindow? {
         guard let c = comparison else { return nil }
         guard let o = c.other else { return window(memory) }
-        return LossWindow(model: o.name, memory: o.memory, start: 0, bytes: evalBytes)
+        return LossWindow(model: o.name, memory: o.memory, start: evalStart, bytes: evalBytes)
     }
     /// "A" or "B": the side a window is computed for (the progress shown while it runs).
     public func side(of w: LossWindow) -> String { w == windowA ? "A" : "B" }
@@ -156,7 +177,24 @@ func reduceCompare(_ s: inout AppState, _ a: CompareAction) -> Effect {
         s.comparison = Comparison(a: s.memory)
         s.say("A pinned: \(MemorySpec.compact(s.memory)); change the memory to make B (C swaps, u undoes)")
         return refreshComparison(&s)
+    case .loadModel(let path):
+        guard !path.isEmpty else {
+            s.say(":compare model takes a path: a .safetensors file or a Hugging Face folder", error: true)
+            return .redraw
+        }
+        s.modelLoadRequest += 1
+        s.modelLoad = ModelLoadJob(
+            request: s.modelLoadRequest, path: path, stage: "starting", started: ProcessInfo.processInfo.systemUptime)
+        s.say("B: loading \(path) (:compare off cancels)")
+        var e = Effect.redraw
+        e.loadModel = true
+        return e
     case .unpin:
+        if let job = s.modelLoad {
+            s.modelLoad = nil
+            s.say("B: loading \(job.path) cancelled")
+            return .redraw
+        }
         guard s.comparison != nil else { s.say("nothing pinned: c pins the memory as A"); return .redraw }
         let wasA = s.comparison?.heatmapA == true
         s.comparison = nil
@@ -233,7 +271,7 @@ func jumpToWorst(_ s: inout AppState, _ i: Int) -> Effect {
     }
     s.say(
         String(
-            format: "#%d: byte %d, A %.2f B %.2f bits %@%+.2f%@", i + 1, w.offset, w.lossA, w.lossB,
+            format: "#%d: %@ %d, A %.2f B %.2f bits %@%+.2f%@", i + 1, s.model.unit, w.offset, w.lossA, w.lossB,
             s.glyphsDelta, w.delta, cut.isEmpty ? "" : " · heatmap A's, \(s.glyphsTimes) beyond B"))
     return e
 }
@@ -269,7 +307,7 @@ func refreshComparison(_ s: inout AppState) -> Effect {
     var e = Effect.redraw
     if s.windowJob != nil { s.windowJob = nil; e = Effect(window: .cancel) }
     let a = s.windows[wanted[0]]!, b = s.windows[wanted[1]]!
-    s.comparison?.worst = wanted[0] == wanted[1] ? [] : worstBytes(a: a, b: b, start: 0)
+    s.comparison?.worst = wanted[0] == wanted[1] ? [] : worstBytes(a: a, b: b, start: wanted[0].start)
     s.comparison?.selectedWorst = -1
     // Keep the cache small: A, B and the few most recent others.
     if s.windows.count > 12 {
@@ -278,6 +316,29 @@ func refreshComparison(_ s: inout AppState) -> Effect {
         }
     }
     return e
+}
+
+/// `:compare model PATH`: the load's stages, then the comparison with the model loaded (or why it cannot be).
+func reduceModelLoad(_ s: inout AppState, _ r: WorkerResult) -> Effect {
+    switch r {
+    case .modelLoadProgress(let request, let stage):
+        guard let job = s.modelLoad, job.request == request else { return .none }
+        s.modelLoad?.stage = stage
+        let secs = ProcessInfo.processInfo.systemUptime - job.started
+        s.say(String(format: "B: %@ (%@, %.1f s; :compare off cancels)", stage, job.path, secs))
+        return .redraw
+    case .modelLoaded(let request, let info):
+        guard s.modelLoad?.request == request else { return .none }
+        s.modelLoad = nil
+        return compareModels(&s, other: info)
+    case .modelLoadFailed(let request, let m):
+        guard let job = s.modelLoad, job.request == request else { return .none }
+        s.modelLoad = nil
+        s.say("cannot compare with \((job.path as NSString).lastPathComponent): \(m)", error: true)
+        return .redraw
+    default:
+        return .none
+    }
 }
 
 func reduceWindowResult(_ s: inout AppState, _ r: WorkerResult) -> Effect {

@@ -33,7 +33,8 @@ extension Renderer {
             return full.count <= room ? full : "A \(s.model.name)" + b
         }
         if let ab = s.abLosses {
-            t += String(format: " \(d) %@ %+.4f bpc", glyphs.delta, AppState.bpc(ab.b) - AppState.bpc(ab.a))
+            t += String(
+                format: " \(d) %@ %+.4f %@", glyphs.delta, AppState.bpc(ab.b) - AppState.bpc(ab.a), s.model.lossUnit)
         }
         return t
     }
@@ -47,7 +48,7 @@ extension Renderer {
         let ab = s.abLosses
         let w = s.window(s.memory)
         var info = " \(d) loss B-A \(glyphs.dot) @\(s.cursor)"
-        if s.cursor < s.text.count { info += " '\(Glyphs.describe(s.text[s.cursor]))'" }
+        if s.cursor < s.text.count { info += " " + label(ofKey: s.cursor, s.text[s.cursor]) }
         if let ab, s.cursor - w.start < ab.a.count, s.cursor >= w.start {
             let la = ab.a[s.cursor - w.start], lb = ab.b[s.cursor - w.start]
             if la.isFinite && lb.isFinite { info += String(format: " A %.2f B %.2f %@%+.2f", la, lb, d, lb - la) }
@@ -55,7 +56,7 @@ extension Renderer {
             let which = s.side(of: job.window)
             info += String(
                 format: " \(glyphs.dot) computing %@ %.0f%% of %@", which, (job.progress?.fraction ?? 0) * 100,
-                formatBytes(job.window.bytes))
+                s.model.positions(job.window.bytes))
         }
         header(&g, r, info, focused: s.focus == .text)
         textBytes(&g, area) { i, role in
@@ -90,7 +91,8 @@ extension Renderer {
         let d = glyphs.delta
         g.put(r.x, r.y, " where memory matters: B loses most (w jumps)", .title, maxWidth: r.width)
         guard r.height >= 3 else { return }
-        let columns = "   #   byte  A bit  B bit     \(d)  context \(glyphs.ascii ? ">" : "›")next"
+        let columns =
+            "   # " + lpad(s.model.unit, 6) + "  A bit  B bit     \(d)  context \(glyphs.ascii ? ">" : "›")next"
         g.put(r.x, r.y + 1, columns, .dim, maxWidth: r.width)
         let rows = r.height - 2
         let sel = c.selectedWorst
@@ -106,6 +108,10 @@ extension Renderer {
             // Context: the bytes up to the query, then the byte it predicts after a marker.
             let room = r.maxX - x - 2
             guard room > 0 else { continue }
+            if let t = s.model.tokens {
+                wordContext(&g, x: x, y: y, room: room, t, offset: wb.offset, level: deltaLevel(wb.delta))
+                continue
+            }
             let from = Swift.max(0, wb.offset - room + 1)
             for p in from...wb.offset {
                 g.set(x, y, glyphs.byte(s.text[p]).0, .plain); x += 1
@@ -115,6 +121,24 @@ extension Renderer {
                 g.set(x + 1, y, glyphs.byte(s.text[wb.offset + 1]).0, .delta(deltaLevel(wb.delta)))
             }
         }
+    }
+
+    /// A word model's context in the list: the words up to the query (as many as fit), then the word it predicts.
+    func wordContext(_ g: inout Grid, x: Int, y: Int, room: Int, _ t: TokenText, offset: Int, level: Int8) {
+        let mark = s.display.ascii ? "$" : "\u{21B5}"
+        func word(_ i: Int) -> String { t.ids[i] == t.eos ? mark : t.label(at: i, width: 16) }
+        let next = offset + 1 < t.count ? word(offset + 1) : ""
+        let budget = room + 1 - (next.isEmpty ? 0 : next.unicodeScalars.count + 2)
+        var words: [String] = [], used = 0, i = offset
+        while i >= 0 {
+            let w = word(i), n = w.unicodeScalars.count + (words.isEmpty ? 0 : 1)
+            if used + n > budget { break }
+            words.insert(w, at: 0); used += n; i -= 1
+        }
+        var cx = x + g.put(x, y, words.joined(separator: " "), .plain, maxWidth: Swift.max(0, budget))
+        guard !next.isEmpty, cx + 2 <= x + room + 2 else { return }
+        cx += g.put(cx, y, s.display.ascii ? ">" : "›", .dim)
+        g.put(cx, y, next, .delta(level), maxWidth: x + room + 2 - cx)
     }
 
     /// After a jump the heatmap shows A's attention: the axis marks keys that are beyond B's memory.
@@ -135,7 +159,7 @@ extension Renderer {
     func distanceAB(_ g: inout Grid, _ r: Rect, a pa: [DistanceProfile], b pb: [DistanceProfile]) {
         let bins = Swift.max(pa.map(\.bins.count).max() ?? 1, pb.map(\.bins.count).max() ?? 1)
         header(
-            &g, r, " 3 A vs B over \(formatBytes(s.evalBytes)): mass by distance, mean, beyond",
+            &g, r, " 3 A vs B over \(s.model.positions(s.evalBytes)): mass by distance, mean, beyond",
             focused: s.focus == .distance)
         let cw = Swift.max(1, Swift.min(3, (r.width - 6 - 16) / Swift.max(1, bins)))
         let x0 = r.x + 6, labelY = r.y + 1

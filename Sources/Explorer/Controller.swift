@@ -13,8 +13,13 @@ private final class Lane: @unchecked Sendable { var token = 0, running = 0 }
 
 public final class Controller: @unchecked Sendable {
     private let engine: any ExplorerEngine
-    /// B's model in an A/B comparison across models: the windows named after it run on it.
-    private let other: (any ExplorerEngine)?
+    /// B's models in A/B comparisons across models (--compare-model, `:compare model PATH`), by name: the windows
+    /// named after one run on it. Guarded by lock.
+    private var others: [String: any ExplorerEngine] = [:]
+    /// Loads a model for `:compare model PATH`; nil: nothing can be loaded.
+    private let loader: ModelLoader?
+    private let loadLane = Lane()
+    private let loadQueue = DispatchQueue(label: "memscope.load", qos: .userInitiated)
     private let text: [UInt8]
     private let lock = NSLock()
     // Guarded by lock.
@@ -30,14 +35,18 @@ public final class Controller: @unchecked Sendable {
     private let evalQueue = DispatchQueue(label: "memscope.eval", qos: .utility)
     private let windowQueue = DispatchQueue(label: "memscope.window", qos: .utility)
 
-    public init(engine: any ExplorerEngine, text: [UInt8], other: (any ExplorerEngine)? = nil) {
-        self.engine = engine; self.text = text; self.other = other
+    public init(
+        engine: any ExplorerEngine, text: [UInt8], other: (any ExplorerEngine)? = nil, loader: ModelLoader? = nil
+    ) {
+        self.engine = engine; self.text = text; self.loader = loader
+        if let other { others[other.modelName] = other }
     }
 
     /// Whether a worker is busy or results wait: the UI polls faster then.
     public var busy: Bool {
         lock.withLock {
-            analysisBusy || evalLane.running > 0 || windowLane.running > 0 || !inbox.isEmpty || latestProgress != nil
+            analysisBusy || evalLane.running > 0 || windowLane.running > 0 || loadLane.running > 0 || !inbox.isEmpty
+                || latestProgress != nil
                 || latestWindowProgress != nil || latestAnalysisProgress != nil
         }
     }
@@ -131,7 +140,8 @@ public final class Controller: @unchecked Sendable {
             let progress: @Sendable (WindowProgress) -> Void = { [self] p in
                 lock.withLock { latestWindowProgress = .worker(.windowProgress(request: request, p)) }
             }
-            let model = other.flatMap { $0.modelName == window.model ? $0 : nil } ?? engine
+            guard let model = window.model == engine.modelName ? engine : lock.withLock({ others[window.model] })
+            else { throw CompareModelError.unknown(window.model) }
             let result = try model.losses(
                 text: text, start: window.start, bytes: window.bytes, memory: window.memory, progress: progress,
                 cancelled: cancelled)
@@ -142,16 +152,34 @@ public final class Controller: @unchecked Sendable {
 
     public func cancelWindow() { lock.withLock { windowLane.token = -1 } }
 
+    /// Loads the model at `path` for `:compare model PATH` (load `request`; a newer one supersedes it), then posts
+    /// `.modelLoaded` with the model's info once its windows can run here. Stages are posted as they start.
+    public func loadModel(request: Int, path: String) {
+        run(loadLane, request: request, on: loadQueue, failed: { .worker(.modelLoadFailed(request: request, $0)) }) {
+            [self] cancelled in
+            guard let loader else { throw CompareModelError.noLoader }
+            let b = try loader(path) { [self] stage in
+                if !cancelled() { post(.worker(.modelLoadProgress(request: request, stage))) }
+            }
+            if b.modelName == engine.modelName { throw CompareModelError.sameName(b.modelName) }
+            lock.withLock { others[b.modelName] = b }
+            return .worker(.modelLoaded(request: request, ModelInfo(b)))
+        }
+    }
+
     /// Cancels every job (analysis, evaluation, A/B window) and waits up to `seconds` for the workers to stop, so
     /// that the process does not end with a model step still running. Returns whether they all stopped.
     @discardableResult
     public func stop(waitingAtMost seconds: Double) -> Bool {
         lock.withLock {
             latestAnalysis = -1; pendingAnalysis = nil; evalLane.token = -1; windowLane.token = -1
+            loadLane.token = -1
         }
         let deadline = Date().addingTimeInterval(seconds)
         while true {
-            let idle = lock.withLock { !analysisBusy && evalLane.running == 0 && windowLane.running == 0 }
+            let idle = lock.withLock {
+                !analysisBusy && evalLane.running == 0 && windowLane.running == 0 && loadLane.running == 0
+            }
             if idle { return true }
             if Date() >= deadline { return false }
             Thread.sleep(forTimeInterval: 0.005)
@@ -159,6 +187,17 @@ public final class Controller: @unchecked Sendable {
     }
 
     private func post(_ a: Action) { lock.withLock { inbox.append(a) } }
+
+    enum CompareModelError: Error, CustomStringConvertible {
+        case noLoader, sameName(String), unknown(String)
+        var description: String {
+            switch self {
+            case .noLoader: return "this explorer cannot load models"
+            case .sameName(let n): return "it is named \(n), as this model: A/B needs two names"
+            case .unknown(let n): return "no model \(n) is loaded"
+            }
+        }
+    }
 
     /// Everything posted since the last drain, oldest first (only the latest progress report).
     public func drain() -> [Action] {

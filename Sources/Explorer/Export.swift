@@ -169,32 +169,47 @@ public enum Export {
 
     // MARK: Runs, layers, loss
 
-    public static func runsCSV(_ runs: [Run], baseline: Int?, defaultMemory: [Int]) -> String {
+    /// The runs as CSV: a byte model's in bytes and bpc; a word model's (`words`) in tokens, bits per token and
+    /// perplexity (eval's units). The Δ to the baseline only where the run predicted the same positions.
+    public static func runsCSV(_ runs: [Run], baseline: Int?, defaultMemory: [Int], words: Bool = false) -> String {
         let base = runs.first { $0.id == baseline }
-        var out = "run,memory,state_floats,ratio_to_full,bytes,bpc,delta_to_baseline,seconds\n"
+        let units = words ? "tokens,bits_per_token,perplexity" : "bytes,bpc"
+        var out = "run,memory,state_floats,ratio_to_full,offset,\(units),delta_to_baseline,seconds\n"
         for r in runs {
-            let delta = base.map { num(r.bpc - $0.bpc) } ?? ""
+            let delta = base.flatMap { $0.sameText(r) ? num(r.bpc - $0.bpc) : nil } ?? ""
             let ratio = num(MemoryPlan.ratio(r.memory, to: defaultMemory))
+            let loss = words ? "\(num(r.bpc)),\(num(pow(2, r.bpc)))" : num(r.bpc)
             out +=
-                "\(r.id),\"\(MemorySpec.compact(r.memory))\",\(r.stateFloats),\(ratio),\(r.bytes),"
-                + "\(num(r.bpc)),\(delta),\(num(r.seconds))\n"
+                "\(r.id),\"\(MemorySpec.compact(r.memory))\",\(r.stateFloats),\(ratio),\(r.offset),\(r.bytes),"
+                + "\(loss),\(delta),\(num(r.seconds))\n"
         }
         return out
     }
 
-    public static func runsJSON(_ runs: [Run], baseline: Int?, defaultMemory: [Int], model: String) -> String {
+    /// The runs as JSON, in the units of `runsCSV`.
+    public static func runsJSON(
+        _ runs: [Run], baseline: Int?, defaultMemory: [Int], model: String, words: Bool = false
+    ) -> String {
         let base = runs.first { $0.id == baseline }
         let items = runs.map { r -> String in
             var f = [
                 "\"run\": \(r.id)", "\"memory\": [\(r.memory.map(String.init).joined(separator: ", "))]",
                 "\"state_floats\": \(r.stateFloats)",
-                "\"ratio_to_full\": \(num(MemoryPlan.ratio(r.memory, to: defaultMemory)))",
-                "\"bytes\": \(r.bytes)", "\"bpc\": \(num(r.bpc))", "\"seconds\": \(num(r.seconds))",
+                "\"ratio_to_full\": \(num(MemoryPlan.ratio(r.memory, to: defaultMemory)))", "\"offset\": \(r.offset)",
             ]
-            if let base { f.append("\"delta_to_baseline\": \(num(r.bpc - base.bpc))") }
+            f +=
+                words
+                ? [
+                    "\"tokens\": \(r.bytes)", "\"bits_per_token\": \(num(r.bpc))",
+                    "\"perplexity\": \(num(pow(2, r.bpc)))",
+                ]
+                : ["\"bytes\": \(r.bytes)", "\"bpc\": \(num(r.bpc))"]
+            f.append("\"seconds\": \(num(r.seconds))")
+            if let base, base.sameText(r) { f.append("\"delta_to_baseline\": \(num(r.bpc - base.bpc))") }
             return "  {" + f.joined(separator: ", ") + "}"
         }
-        return "{\"model\": \(jsonString(model)), \"baseline\": \(baseline.map(String.init) ?? "null"), \"runs\": [\n"
+        return "{\"model\": \(jsonString(model)), \"unit\": \(jsonString(words ? "bits_per_token" : "bpc")), "
+            + "\"baseline\": \(baseline.map(String.init) ?? "null"), \"runs\": [\n"
             + items.joined(separator: ",\n") + "\n]}\n"
     }
 
@@ -208,7 +223,17 @@ public enum Export {
         return out
     }
 
-    public static func lossCSV(_ a: SegmentAnalysis) -> String {
+    public static func lossCSV(_ a: SegmentAnalysis, tokens: TokenText? = nil) -> String {
+        if let t = tokens {
+            // A word model: the token's index and its word (CSV-quoted), then its loss.
+            var out = "token,word,loss_bits\n"
+            for i in a.bytes.indices {
+                let p = a.offset + i
+                let w = p < t.count ? t.word(at: p).replacingOccurrences(of: "\"", with: "\"\"") : ""
+                out += "\(p),\"\(w)\",\(i < a.lossBits.count ? num(a.lossBits[i]) : "")\n"
+            }
+            return out
+        }
         var out = "offset,byte,loss_bits\n"
         for (i, b) in a.bytes.enumerated() {
             out += "\(a.offset + i),\(b),\(i < a.lossBits.count ? num(a.lossBits[i]) : "")\n"
@@ -229,7 +254,19 @@ public enum Export {
 
     /// `memscope-<model>-<text>`: every export's name starts with what it was computed from.
     static func stem(_ s: AppState) -> String {
-        "memscope-\(RunStore.slug(s.model.name))-\(RunStore.slug(s.textName))"
+        "memscope-\(nameTag(s.model.name))-\(nameTag(s.textName))"
+    }
+
+    /// A name in a file name: runs of other characters than letters, digits, `.`, `_` and `-` as one `_`, none at
+    /// the ends (`div4-same-length (500 words)` is `div4-same-length_500_words`).
+    static func nameTag(_ name: String) -> String {
+        let ok = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        var out = ""
+        for ch in name {
+            if ok.contains(ch) { out.append(ch) } else if !out.isEmpty && out.last != "_" { out.append("_") }
+        }
+        while out.last == "_" { out.removeLast() }
+        return out.isEmpty ? "_" : String(out.prefix(60))
     }
 
     /// A memory setting in a file name: `L0-3=64,L4=128`, or `mem` and a hash when that is long.
@@ -256,7 +293,8 @@ public enum Export {
             let memory = s.analysisMemory ?? s.memory
             let title =
                 "layer \(s.selectedLayer), \(s.effectiveHeadView), "
-                + "bytes \(a.offset)-\(a.offset + a.bytes.count - 1), memory \(att.memoryKeys) (\(s.model.name))"
+                + "\(s.model.units) \(a.offset)-\(a.offset + a.bytes.count - 1), memory \(att.memoryKeys) "
+                + "(\(s.model.name))"
             // Downsampled until the SVG fits in svgLimit (the CSV holds every value).
             var rows = min(att.queries, 256), cols = min(att.keys, 512)
             var svg = ""
@@ -285,18 +323,21 @@ public enum Export {
         case .text:
             guard let a = s.analysis else { return nil }
             let memory = s.analysisMemory ?? s.memory
-            return ExportSet(base: "\(stem)-loss-\(memoryTag(memory))-at\(a.offset)", parts: [(".csv", lossCSV(a))])
+            return ExportSet(
+                base: "\(stem)-loss-\(memoryTag(memory))-at\(a.offset)",
+                parts: [(".csv", lossCSV(a, tokens: s.model.tokens))])
         case .evaluation:
             guard !s.runs.isEmpty else { return nil }
-            let offset = s.runs.map(\.offset).min() ?? 0
+            let offset = s.runs.map(\.offset).min() ?? 0, words = s.model.tokens != nil
             return ExportSet(
                 base: "\(stem)-runs-at\(offset)",
                 parts: [
-                    (".csv", runsCSV(s.runs, baseline: s.baseline, defaultMemory: s.model.defaultMemory)),
+                    (".csv", runsCSV(s.runs, baseline: s.baseline, defaultMemory: s.model.defaultMemory, words: words)),
                     (
                         ".json",
                         runsJSON(
-                            s.runs, baseline: s.baseline, defaultMemory: s.model.defaultMemory, model: s.model.name)
+                            s.runs, baseline: s.baseline, defaultMemory: s.model.defaultMemory, model: s.model.name,
+                            words: words)
                     ),
                     ("-chart-\(s.chartView.rawValue).svg", Charts.data(s).svg()),
                 ])

@@ -2,24 +2,59 @@
 // bottom hint line of each pane: its few most useful keys, taken from the same table.
 
 extension KeyMap {
-    /// Group titles and entries as the help overlay lists them, then a line on the mouse.
-    public static func helpText() -> [(text: String, role: Role)] {
+    /// Group titles and entries as the help overlay lists them, then a line on the mouse; an entry longer than
+    /// `width` goes on under its help column, cut at words, so that nothing is lost at 80 columns.
+    public static func helpText(width: Int = 72) -> [(text: String, role: Role)] {
         var lines: [(String, Role)] = []
         var group = ""
+        let indent = 16
         for h in helpLines() {
             if h.group != group { group = h.group; lines.append((h.group, .title)) }
-            lines.append(("  " + pad(h.keys, 14) + h.help, .plain))
+            var head = "  " + pad(h.keys, indent - 3) + " "
+            if head.count > indent && head.count + 1 + h.help.count > width {
+                lines.append((head, .plain))  // a long usage on a line of its own, its help under it
+                head = String(repeating: " ", count: indent)
+            }
+            let column = Swift.max(indent, head.count)
+            for (i, part) in wrapWords(h.help, width: Swift.max(8, width - column)).enumerated() {
+                lines.append(((i == 0 ? head : String(repeating: " ", count: column)) + part, .plain))
+            }
         }
-        lines.append(("Mouse: click selects, wheel scrolls (Shift+drag selects text); --no-mouse turns it off", .dim))
+        for part in wrapWords(
+            "Mouse: click selects, wheel scrolls (Shift+drag selects text); --no-mouse turns it off", width: width)
+        {
+            lines.append((part, .dim))
+        }
         return lines
+    }
+
+    /// `text` in lines of at most `width` characters, broken at spaces (a longer word is cut).
+    static func wrapWords(_ text: String, width: Int) -> [String] {
+        var out: [String] = [], line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
+            if line.isEmpty {
+                line = word
+            } else if line.count + 1 + word.count <= width {
+                line += " " + word
+            } else {
+                out.append(line); line = word
+            }
+            while line.count > width { out.append(String(line.prefix(width))); line = String(line.dropFirst(width)) }
+        }
+        if !line.isEmpty || out.isEmpty { out.append(line) }
+        return out
     }
 
     /// The help overlay's box for a terminal size, and how many lines it shows at once.
     static func helpBox(_ size: Size) -> Rect { Rect(x: 2, y: 1, width: size.width - 4, height: size.height - 2) }
     static func helpRows(_ size: Size) -> Int { Swift.max(1, helpBox(size).height - 2) }
+    /// The width of a help line in the box.
+    static func helpWidth(_ size: Size) -> Int { Swift.max(20, helpBox(size).width - 4) }
 
     /// The first help line that can be shown at the top: the last page ends on the last line.
-    static func helpMaxTop(_ size: Size) -> Int { Swift.max(0, helpText().count - helpRows(size)) }
+    static func helpMaxTop(_ size: Size) -> Int {
+        Swift.max(0, helpText(width: helpWidth(size)).count - helpRows(size))
+    }
 
     /// The focused pane's main keys for the bottom line: (keys as shown, what they do). Every key is bound
     /// in normal mode (tested), so the hint never names a key that does nothing.

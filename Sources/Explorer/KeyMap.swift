@@ -212,7 +212,10 @@ public enum KeyMap {
     /// Help overlay lines, grouped: every key of every mode, then every `:` command.
     public static func helpLines() -> [(group: String, keys: String, help: String)] {
         table.map { b in (b.group, b.keys.map(\.description).joined(separator: " "), b.help) }
-            + CommandParser.commands.map { c in ("Commands (:)", c.usage, c.help) }
+            + CommandParser.commands.map { c in
+                let aliases = c.names.dropFirst().map { ":" + $0 }.joined(separator: " ")
+                return ("Commands (:)", c.usage, c.help + (aliases.isEmpty ? "" : " (also \(aliases))"))
+            }
     }
 }
 

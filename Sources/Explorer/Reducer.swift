@@ -192,7 +192,8 @@ func memoryChanged(_ s: inout AppState) -> Effect {
     var e = s.recompute().merged(refreshComparison(&s))
     if let ev = s.eval {
         s.evalRequest += 1
-        s.eval = EvalStatus(request: s.evalRequest, memory: s.memory, bytesTotal: ev.bytesTotal, progress: nil)
+        s.eval = EvalStatus(
+            request: s.evalRequest, memory: s.memory, start: ev.start, bytesTotal: ev.bytesTotal, progress: nil)
         e.eval = .start
         s.say("evaluation restarted with \(MemorySpec.compact(s.memory))")
     }
@@ -383,6 +384,10 @@ func navigate(_ s: inout AppState, _ n: Navigation) -> Effect {
         if let t = s.model.tokens, case .move(let d) = n, d == .up || d == .down {
             return moveCursor(&s, to: t.verticalMove(from: s.cursor, down: d == .down, width: w))
         }
+        // A word model's page is the pane's rows of words (the byte view's rows hold `w` bytes each).
+        if let t = s.model.tokens, case .jump(let j) = n, j == .pageUp || j == .pageDown {
+            return moveCursor(&s, to: t.pageMove(from: s.cursor, down: j == .pageDown, width: w, rows: textRows(s)))
+        }
         return navigateCursor(&s, n, row: w, page: w * textRows(s))
     }
 }
@@ -424,7 +429,8 @@ func reduceEval(_ s: inout AppState, _ a: EvalAction) -> Effect {
     case .start:
         guard !s.text.isEmpty else { s.say("no text to evaluate", error: true); break }
         s.evalRequest += 1
-        s.eval = EvalStatus(request: s.evalRequest, memory: s.memory, bytesTotal: s.evalBytes, progress: nil)
+        s.eval = EvalStatus(
+            request: s.evalRequest, memory: s.memory, start: s.evalStart, bytesTotal: s.evalBytes, progress: nil)
         e.eval = .start
     case .cancel:
         guard s.eval != nil else { s.say("no evaluation is running"); break }
@@ -434,14 +440,20 @@ func reduceEval(_ s: inout AppState, _ a: EvalAction) -> Effect {
         s.say("evaluation cancelled")
     case .halveBytes:
         s.evalBytes = Swift.max(1, s.evalBytes / 2)
-        s.say("evaluation over \(formatBytes(s.evalBytes))")
+        s.say("evaluation over \(s.model.positions(s.evalBytes))")
         e = e.merged(refreshComparison(&s))
     case .doubleBytes:
-        s.evalBytes = Swift.min(s.text.count, s.evalBytes * 2)
-        s.say("evaluation over \(formatBytes(s.evalBytes))" + (s.evalBytes == s.text.count ? " (the whole text)" : ""))
+        s.evalBytes = Swift.min(s.text.count - s.evalStart, s.evalBytes * 2)
+        let whole = s.evalStart == 0 && s.evalBytes == s.text.count
+        s.say(
+            "evaluation over \(s.model.positions(s.evalBytes))"
+                + (whole ? " (the whole text)" : s.evalStart + s.evalBytes == s.text.count ? " (to the end)" : ""))
         e = e.merged(refreshComparison(&s))
-    case .setBytes(let n):
+    case .setBytes(let n, let from):
         s.evalBytes = n
+        if let from { s.evalStart = from }
+        if s.evalStart + s.evalBytes > s.text.count { s.evalStart = s.text.count - s.evalBytes }
+        s.say("evaluation over \(s.model.positions(n)) from \(s.model.unit) \(s.evalStart)")
         e = e.merged(refreshComparison(&s))
     case .restoreRun:
         guard s.focus == .evaluation else { return reduceInput(&s, .open(.memoryValue)) }
@@ -464,7 +476,8 @@ func reduceEval(_ s: inout AppState, _ a: EvalAction) -> Effect {
         s.chartView = s.chartView == .state ? .layers : .state
         s.say(
             s.chartView == .state
-                ? "chart: bpc against memory state" : "chart: bpc against long-range layers, a series per placement")
+                ? "chart: \(s.model.lossUnit) against memory state"
+                : "chart: \(s.model.lossUnit) against long-range layers, a series per placement")
     case .pinBaseline:
         guard !s.runs.isEmpty else { s.say("no runs yet: e runs an evaluation", error: true); break }
         let run = s.runs[s.selectedRun ?? s.runs.count - 1]
@@ -584,11 +597,12 @@ func reduceWorker(_ s: inout AppState, _ r: WorkerResult) -> Effect {
         guard s.eval?.request == request else { return .none }
         s.eval?.progress = p
     case .evalFinished(let request, let r):
-        guard s.eval?.request == request else { return .none }
+        guard let ev = s.eval, ev.request == request else { return .none }
         s.eval = nil
         var run = Run(
             id: s.nextRunID, memory: r.memory, stateFloats: r.memoryFloats, bytes: r.predicted, bpc: r.bpc,
             seconds: r.seconds)
+        run.offset = ev.start
         run.model = s.model.name; run.text = s.textName
         run.time = ISO8601DateFormatter().string(from: Date())
         run.preset = r.memory == s.memory ? s.preset?.description : nil
@@ -609,6 +623,8 @@ func reduceWorker(_ s: inout AppState, _ r: WorkerResult) -> Effect {
         s.say("wrote " + paths.joined(separator: ", "))
     case .exportFailed(let m):
         s.say("export failed: \(m)", error: true)
+    case .modelLoadProgress, .modelLoaded, .modelLoadFailed:
+        return reduceModelLoad(&s, r)
     }
     return .redraw
 }

@@ -155,13 +155,19 @@ struct Renderer {
             // The focused tab is marked by a glyph too, so that it reads without colour or reverse video.
             if s.focus == p { g.set(x - 1, r.y, glyphs.pointer, .selected) }
         }
+        // The busy note goes right of the last tab, shortened where the tabs leave little room, never over a tab.
+        let tabsEnd = layout.tabLabels.map { $0.x + $0.label.count }.max() ?? r.x
+        func note(_ forms: [String], margin: Int) {
+            if let t = forms.first(where: { tabsEnd + 1 + $0.count + margin <= r.maxX }) {
+                g.put(r.maxX - t.count - margin, r.y, t, .warning)
+            }
+        }
         if s.analysing {
-            let t = s.analysisProgress.map { String(format: "computing %.0f%%", $0.fraction * 100) } ?? "computing..."
-            g.put(r.maxX - t.count, r.y, t, .warning)
+            let pct = s.analysisProgress.map { String(format: "%.0f%%", $0.fraction * 100) }
+            note(pct.map { ["computing \($0)", "busy \($0)", $0] } ?? ["computing...", "busy...", "..."], margin: 0)
         } else if let job = s.windowJob, s.comparison != nil {
             let which = s.side(of: job.window)
-            let t = String(format: "%@ %.0f%%", which, (job.progress?.fraction ?? 0) * 100)
-            g.put(r.maxX - t.count - 1, r.y, t, .warning)
+            note([String(format: "%@ %.0f%%", which, (job.progress?.fraction ?? 0) * 100)], margin: 1)
         }
     }
 
@@ -212,7 +218,9 @@ struct Renderer {
         guard r.height >= 2 else { return }
         let line = String(repeating: String(glyphs.horizontal), count: r.width)
         g.put(r.x, r.y, line, .border)
-        g.put(r.x + 1, r.y, " Eval \(formatBytes(s.evalBytes)) ", s.focus == .evaluation ? .selected : .title)
+        g.put(
+            r.x + 1, r.y, " Eval \(s.model.positions(s.evalBytes)) ", s.focus == .evaluation ? .selected : .title,
+            maxWidth: r.width - 1)
         var y = r.y + 1
         if let ev = s.eval {
             let done = ev.progress?.fraction ?? 0
@@ -220,7 +228,9 @@ struct Renderer {
             g.put(r.x + r.width - 5, y, lpad(String(format: "%.0f%%", done * 100), 4), .accent); y += 1
             if let p = ev.progress, let eta = p.eta {
                 g.put(
-                    r.x + 1, y, String(format: "bpc %.4f %@ ETA %@", p.bpc, glyphs.dot, formatDuration(eta)), .plain,
+                    r.x + 1, y,
+                    String(format: "%@ %.4f %@ ETA %@", s.model.lossColumn, p.bpc, glyphs.dot, formatDuration(eta)),
+                    .plain,
                     maxWidth: r.width - 1)
             } else {
                 g.put(r.x + 1, y, "starting...", .dim)
@@ -230,11 +240,11 @@ struct Renderer {
             g.put(r.x + 1, y, "idle \(glyphs.dot) e evaluates", .dim, maxWidth: r.width - 1); y += 1
         }
         if let last = s.runs.last, y < r.maxY {
-            var t = String(format: "last %.4f bpc", last.bpc)
+            var t = String(format: "last %.4f %@", last.bpc, s.model.lossUnit)
             if let b = s.runs.first(where: { $0.id == s.baseline }), b.id != last.id {
                 t +=
-                    b.bytes == last.bytes
-                    ? String(format: " %@%+.4f", glyphs.delta, last.bpc - b.bpc) : " (other bytes)"
+                    b.sameText(last)
+                    ? String(format: " %@%+.4f", glyphs.delta, last.bpc - b.bpc) : " (other \(s.model.units))"
             }
             g.put(r.x + 1, y, t, .plain, maxWidth: r.width - 1); y += 1
         }
@@ -413,7 +423,7 @@ struct Renderer {
         } else {
             let memBytes = s.selectedLayer < a.memoryBytes.count ? a.memoryBytes[s.selectedLayer] : []
             let byte = k < M ? (k < memBytes.count ? memBytes[k] : 0x20) : a.bytes[k - M]
-            t = " key @\(a.offset + p) '\(Glyphs.describe(byte))' \(d) d=\(q - p)"
+            t = " key @\(a.offset + p) \(label(ofKey: a.offset + p, byte)) \(d) d=\(q - p)"
             if q < 0 || q >= att.queries {
                 t += " \(d) the cursor is outside this segment"
             } else if q - p < 0 {
@@ -611,7 +621,10 @@ struct Renderer {
     func evaluation(_ g: inout Grid, _ r: Rect) {
         let d = glyphs.dot
         header(
-            &g, r, " bpc over \(formatBytes(s.evalBytes)) from byte 0 \(d) e run \(d) < > size \(d) p pin",
+            &g, r,
+            " \(s.model.lossUnit) over \(s.model.positions(s.evalBytes)) from \(s.model.unit) \(s.evalStart) "
+                + "\(d) e run "
+                + "\(d) < > size \(d) p pin",
             focused: s.focus == .evaluation)
         if let ev = s.eval {
             let p = ev.progress
@@ -620,8 +633,8 @@ struct Renderer {
             var t = String(format: " %3.0f%%", done * 100)
             if let p, let eta = p.eta {
                 t += String(
-                    format: " ETA %@ %@ bpc %.4f %@ %@/s", formatDuration(eta), glyphs.dot, p.bpc, glyphs.dot,
-                    formatBytes(Int(Double(p.done) / Swift.max(p.seconds, 1e-9))))
+                    format: " ETA %@ %@ %@ %.4f %@ %@/s", formatDuration(eta), glyphs.dot, s.model.lossColumn, p.bpc,
+                    glyphs.dot, s.model.positions(Int(Double(p.done) / Swift.max(p.seconds, 1e-9))))
             }
             g.put(r.x + 1 + Swift.min(20, r.width / 3), r.y + 1, t, .plain, maxWidth: r.width - 22)
         } else {
@@ -653,7 +666,7 @@ struct Renderer {
 
     func help(_ g: inout Grid, _ size: Size) {
         let r = KeyMap.helpBox(size)
-        let lines = KeyMap.helpText()
+        let lines = KeyMap.helpText(width: KeyMap.helpWidth(size))
         let rows = KeyMap.helpRows(size)
         let top = Swift.min(s.helpTop, KeyMap.helpMaxTop(size))
         let shown = Swift.min(rows, lines.count - top)

@@ -12,14 +12,14 @@ extension Renderer {
     func runCells(_ run: Run, base: Run?, wide: Bool, pointer: Bool) -> String {
         var delta = ""
         if let base, base.id != run.id {
-            delta = base.bytes == run.bytes ? String(format: "%+.4f", run.bpc - base.bpc) : "—"
+            delta = base.sameText(run) ? String(format: "%+.4f", run.bpc - base.bpc) : "—"
         }
         if let base, base.id == run.id { delta = "base" }
         let mark = run.id == s.baseline ? String(glyphs.baselinePoint) : " "
         let p = pointer ? String(glyphs.pointer) : " "
         let head =
-            p + mark + String(format: "%3d ", run.id) + lpad(formatBytes(run.bytes), 8)
-            + String(format: " %7.4f ", run.bpc) + lpad(delta, 8)
+            p + mark + String(format: "%3d ", run.id) + lpad(s.model.count(run.bytes), 8)
+            + " " + lpad(String(format: "%.4f", run.bpc), lossWidth) + " " + lpad(delta, 8)
         guard wide else { return head + "  " }
         let ratio = MemoryPlan.ratio(run.memory, to: s.model.defaultMemory)
         return head + " " + lpad(formatCount(run.stateFloats), 6) + String(format: " %5.2f  ", ratio)
@@ -27,10 +27,15 @@ extension Renderer {
 
     func memoryLines(_ memory: [Int], width: Int) -> [String] { runMemoryLines(memory, width: width) }
 
+    /// The loss column's width: "bpc" values, or the wider "bits/tok" title of a word model.
+    var lossWidth: Int { Swift.max(7, s.model.lossColumn.count) }
+
     func runsTable(_ g: inout Grid, _ r: Rect) {
         let (wide, mx) = runsColumns(r.width)
         let d = glyphs.delta
-        var head = "  " + lpad("#", 3) + " " + lpad("bytes", 8) + " " + lpad("bpc", 7) + " " + lpad(d + "base", 8)
+        var head =
+            "  " + lpad("#", 3) + " " + lpad(s.model.units, 8) + " " + lpad(s.model.lossColumn, lossWidth) + " "
+            + lpad(d + "base", 8)
         if wide { head += " " + lpad("state", 6) + " " + lpad("ratio", 5) }
         head = pad(head, mx) + "memory"
         g.put(r.x, r.y, head, .title, maxWidth: r.width)
@@ -48,12 +53,17 @@ extension Renderer {
             let cells = row.line == 0 ? runCells(run, base: base, wide: wide, pointer: i == sel) : ""
             g.put(r.x, r.y + 1 + k, pad(cells, mx) + m, role, maxWidth: r.width)
         }
-        if base != nil && s.runs.contains(where: { $0.bytes != base!.bytes }) && r.width > 40 {
+        if base != nil && s.runs.contains(where: { !$0.sameText(base!) }) && r.width > 40 {
             // Say why some Δ are missing (on the header line's free end when the pane is wide enough).
-            let note = "— other bytes"
+            let note = "— other \(s.model.units)"
             if head.count + note.count + 2 <= r.width { g.put(r.maxX - note.count, r.y, note, .dim) }
         }
     }
+}
+
+extension Run {
+    /// Whether two runs predicted the same positions of the text (a Δ between them means something).
+    public func sameText(_ o: Run) -> Bool { bytes == o.bytes && offset == o.offset }
 }
 
 /// The memory setting's groups (`L0-4:128`) in lines of at most `width` cells.

@@ -42,6 +42,16 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
         self.model = nil
     }
 
+    private init(network: Network, config: Config, name: String, tokenText: TokenText?, model: TransformerXL?) {
+        self.network = network; self.config = config; modelName = name; self.tokenText = tokenText
+        self.model = model
+    }
+
+    /// The same model under another name (B of an A/B comparison whose name is A's: named by its folder too).
+    public func renamed(_ name: String) -> TXLEngine {
+        TXLEngine(network: network, config: config, name: name, tokenText: tokenText, model: model)
+    }
+
     /// The explorer's view of a Hugging Face config: shape, segment, mem_len in every layer, same_length and clamp.
     public static func config(_ c: HFConfig) -> Config {
         var out = Config(

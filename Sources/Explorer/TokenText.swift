@@ -139,6 +139,18 @@ public struct TokenText: Sendable, Equatable {
         return TokenText.token(in: [row], row: 0, column: x) ?? c
     }
 
+    /// The cursor a page of `rows` rows up or down in a pane `width` wide: row by row as `verticalMove`, stopping at
+    /// the text's first or last row.
+    public func pageMove(from cursor: Int, down: Bool, width: Int, rows: Int) -> Int {
+        var c = cursor
+        for _ in 0..<Swift.max(1, rows) {
+            let next = verticalMove(from: c, down: down, width: width)
+            if next == c { break }
+            c = next
+        }
+        return c
+    }
+
     // MARK: Search
 
     /// The words of a query (whitespace split); a word matches a token when equal.
@@ -187,6 +199,12 @@ extension ModelInfo {
     public var unit: String { tokens == nil ? "byte" : "token" }
     /// The loss unit where bpc is shown: "bpc", or "bits/token" for a word model.
     public var lossUnit: String { tokens == nil ? "bpc" : "bits/token" }
+    /// Positions in the plural: "bytes", or "tokens" for a word model.
+    public var units: String { tokens == nil ? "bytes" : "tokens" }
+    /// The loss column's title in tables: "bpc", or "bits/tok" for a word model.
+    public var lossColumn: String { tokens == nil ? "bpc" : "bits/tok" }
+    /// A position count for a narrow column: "64.0 KiB" of bytes, or "1234" tokens (the column names the unit).
+    public func count(_ n: Int) -> String { tokens == nil ? formatBytes(n) : "\(n)" }
     /// A position count with its unit: "64 KiB" of bytes, or "1,234 tokens".
     public func positions(_ n: Int) -> String { tokens == nil ? formatBytes(n) : "\(n) tokens" }
     /// The text's size for the title: "64 KiB", or "1234 tokens, pre-tokenized" (WikiText-103 style text expected).

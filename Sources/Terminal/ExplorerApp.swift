@@ -10,7 +10,8 @@ public enum ExplorerApp {
     /// the process by the same signal once the terminal is restored (exit status 143 and 129).
     public static func run(
         engine: any ExplorerEngine, text: [UInt8], textName: String, initialMemory: [Int],
-        options: TerminalOptions, runStore: RunStore? = nil, compareEngine: (any ExplorerEngine)? = nil
+        options: TerminalOptions, runStore: RunStore? = nil, compareEngine: (any ExplorerEngine)? = nil,
+        modelLoader: ModelLoader? = nil
     ) throws {
         let signals = SignalWatch([SIGINT, SIGTERM, SIGHUP])
         defer { signals.cancel() }
@@ -24,7 +25,7 @@ public enum ExplorerApp {
         // Runs saved by an earlier session on this model and text; an unreadable file is left as it is.
         let saving = runStore.map { $0.restore(into: &state) } ?? false
         var saved = (state.runs, state.baseline)
-        let controller = Controller(engine: engine, text: text, other: compareEngine)
+        let controller = Controller(engine: engine, text: text, other: compareEngine, loader: modelLoader)
         var quit = false
         var endingSignal: Int32? = nil
         var dirty = true
@@ -40,7 +41,8 @@ public enum ExplorerApp {
             switch e.eval {
             case .start?:
                 if let ev = state.eval {
-                    controller.startEvaluation(request: ev.request, start: 0, bytes: ev.bytesTotal, memory: ev.memory)
+                    controller.startEvaluation(
+                        request: ev.request, start: ev.start, bytes: ev.bytesTotal, memory: ev.memory)
                 }
             case .cancel?: controller.cancelEvaluation()
             case nil: break
@@ -51,6 +53,7 @@ public enum ExplorerApp {
             case .cancel?: controller.cancelWindow()
             case nil: break
             }
+            if e.loadModel, let job = state.modelLoad { controller.loadModel(request: job.request, path: job.path) }
             if let pane = e.export {
                 let result = Export.write(pane, state: state, directory: options.exportDirectory)
                 apply(reduce(&state, .worker(result)))

@@ -87,19 +87,13 @@ struct ExploreCommand: ParsableCommand {
         let engine = try makeEngine(path: modelPath, text: source, textName: sourceName)
         var other: (any ExplorerEngine)? = nil
         if let path = compareModel {
-            var b = try makeEngine(path: try ModelOptions.locate(path), text: source, textName: sourceName)
-            if engine.tokenText != nil || b.tokenText != nil {
-                throw Failure("--compare-model: byte models only; a Hugging Face word model cannot be compared yet")
+            do { other = try compareEngine(path: path, a: engine, text: source, textName: sourceName) } catch {
+                throw Failure("--compare-model: \(error)")
             }
-            if b.modelName == engine.modelName {
-                // Two checkpoints of one name (cells of two sweeps): B is named by its folder too.
-                let folder = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
-                b = TXLEngine(model: b.model, name: "\(folder)/\(b.modelName)")
-            }
-            if let problem = Comparison.crossModelProblem(a: ModelInfo(engine), b: ModelInfo(b)) {
-                throw Failure("--compare-model: \(problem)")
-            }
-            other = b
+        }
+        // `:compare model PATH` loads B the same way, on a worker thread.
+        let loader: ModelLoader = { path, progress in
+            try compareEngine(path: path, a: engine, text: source, textName: sourceName, progress: progress)
         }
         let (bytes, name) = explorerText(engine: engine, source: source, name: sourceName)
         // The runs of this model on this text, kept in the data folder ($MEMSCOPE_DATA, else the cache).
@@ -122,7 +116,7 @@ struct ExploreCommand: ParsableCommand {
         do {
             try ExplorerApp.run(
                 engine: engine, text: bytes, textName: name, initialMemory: memory, options: options,
-                runStore: runStore, compareEngine: other)
+                runStore: runStore, compareEngine: other, modelLoader: loader)
         } catch let e as TerminalError {
             throw Failure(e.description)
         }
@@ -157,13 +151,19 @@ struct ExploreCommand: ParsableCommand {
 }
 
 /// The real engine for the checkpoint at `path` (ModelOptions.locate): a MemScope byte model (.safetensors), or a
-/// Hugging Face word model folder, whose engine tokenizes `text` with the model's vocabulary.
-func makeEngine(path: String, text: [UInt8], textName: String) throws -> TXLEngine {
+/// Hugging Face word model folder, whose engine tokenizes `text` with the model's vocabulary. `progress` hears each
+/// stage as it starts.
+func makeEngine(
+    path: String, text: [UInt8], textName: String, progress: (String) -> Void = { _ in }
+) throws -> TXLEngine {
     let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
     if HFCheckpoint.isFolder(path) {
+        progress("reading the Hugging Face checkpoint")
         let hf = try HFCheckpoint(directory: path)
+        progress("tokenizing \(textName) with its vocabulary")
         do { return try TXLEngine(model: hf, name: name, text: text) } catch { throw Failure("\(textName): \(error)") }
     }
+    progress("reading the checkpoint")
     var isDir: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
         throw Failure(
@@ -171,6 +171,23 @@ func makeEngine(path: String, text: [UInt8], textName: String) throws -> TXLEngi
                 + ".safetensors file or a Hugging Face folder with config.json, model.safetensors and vocab.json)")
     }
     return TXLEngine(model: try TransformerXL(path: path), name: name)
+}
+
+/// B of an A/B comparison across models (--compare-model, `:compare model PATH`): the model at `path` on A's text,
+/// named by its folder too when its name is A's (two checkpoints of one name, cells of two sweeps). Throws, in one
+/// line, when the two cannot be compared position by position (Comparison.crossModelProblem).
+func compareEngine(
+    path: String, a: any ExplorerEngine, text: [UInt8], textName: String, progress: (String) -> Void = { _ in }
+) throws -> TXLEngine {
+    let located = (path as NSString).expandingTildeInPath
+    guard FileManager.default.fileExists(atPath: located) else { throw Failure("\(located): no such file or folder") }
+    var b = try makeEngine(path: located, text: text, textName: textName, progress: progress)
+    if b.modelName == a.modelName {
+        let folder = ((located as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        b = b.renamed("\(folder)/\(b.modelName)")
+    }
+    if let problem = Comparison.crossModelProblem(a: ModelInfo(a), b: ModelInfo(b)) { throw Failure(problem) }
+    return b
 }
 
 /// What the explorer is given as its text: the bytes themselves for a byte model; for a word model one placeholder

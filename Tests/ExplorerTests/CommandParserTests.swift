@@ -32,7 +32,7 @@ func show(_ a: Action) -> String { "\(a)" }
         #expect(text("layer 2") == show(.layers(.select(2))))
         #expect(text("head max") == show(.heatmap(.setHead(.max))))
         #expect(text("head 1") == show(.heatmap(.setHead(.head(1)))))
-        #expect(text("bytes 500") == show(.eval(.setBytes(500))))
+        #expect(text("bytes 500") == show(.eval(.setBytes(500, from: 0))))
         #expect(text("goto 10") == show(.text(.setCursor(10))))
         #expect(text("eval") == show(.eval(.start)))
         #expect(text("export") == show(.general(.export)))

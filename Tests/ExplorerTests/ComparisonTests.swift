@@ -104,7 +104,7 @@ func press(_ s: inout AppState, _ k: Key) { if let a = action(for: k, in: s) { a
         #expect(s.comparison?.a == [0, 64, 64, 64] && s.memory == [64, 64, 64, 64])
         #expect(CommandParser.parse("compare off", in: s).map { $0.count } == .success(1))
         if case .failure(let e) = CommandParser.parse("compare maybe", in: s) {
-            #expect(e.description.contains(":compare takes nothing, off or swap"))
+            #expect(e.description.contains(":compare takes nothing, off, swap or model PATH"))
         } else {
             Issue.record("compare maybe parsed")
         }

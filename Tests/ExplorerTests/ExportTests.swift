@@ -55,9 +55,9 @@ import Testing
         let csv = Export.runsCSV(runs, baseline: 1, defaultMemory: [64, 64])
         #expect(
             csv == """
-                run,memory,state_floats,ratio_to_full,bytes,bpc,delta_to_baseline,seconds
-                1,"L0-1:64",2048,1,1000,1.25,0,2
-                2,"L0:0 L1:64",1024,0.5,1000,1.5,0.25,2
+                run,memory,state_floats,ratio_to_full,offset,bytes,bpc,delta_to_baseline,seconds
+                1,"L0-1:64",2048,1,0,1000,1.25,0,2
+                2,"L0:0 L1:64",1024,0.5,0,1000,1.5,0.25,2
 
                 """)
         let json = Export.runsJSON(runs, baseline: 1, defaultMemory: [64, 64], model: "m\"1")
@@ -65,6 +65,15 @@ import Testing
         #expect(obj["model"] as? String == "m\"1" && obj["baseline"] as? Int == 1)
         let r = obj["runs"] as! [[String: Any]]
         #expect(r.count == 2 && r[1]["memory"] as? [Int] == [0, 64] && r[1]["delta_to_baseline"] as? Double == 0.25)
+        // A run over other positions (another offset) has no Δ to the baseline.
+        var moved = runs[1]
+        moved.id = 3
+        moved.offset = 500
+        let csv3 = Export.runsCSV(runs + [moved], baseline: 1, defaultMemory: [64, 64])
+        #expect(csv3.hasSuffix("3,\"L0:0 L1:64\",1024,0.5,500,1000,1.5,,2\n"))
+        let json3 = Export.runsJSON(runs + [moved], baseline: 1, defaultMemory: [64, 64], model: "m")
+        let r3 = (try JSONSerialization.jsonObject(with: Data(json3.utf8)) as! [String: Any])["runs"] as! [[String: Any]]
+        #expect(r3[2]["offset"] as? Int == 500 && r3[2]["delta_to_baseline"] == nil && r3[2]["bpc"] as? Double == 1.5)
     }
 
     @Test func eachPaneNamesItsFilesAndWriteReportsThePaths() throws {

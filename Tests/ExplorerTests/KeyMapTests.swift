@@ -18,6 +18,67 @@ let ncursesCodes = KeyCodes(
         }
     }
 
+    /// Every key the table binds can arrive from the terminal: Ctrl-H, Ctrl-I, Ctrl-J and Ctrl-M read as Bksp, Tab
+    /// and Enter, so a binding to one of them would never fire (nor would it show in help what it does).
+    @Test func everyBoundKeyCanBeTyped() {
+        let d = KeyDecoder(codes: ncursesCodes), c = ncursesCodes
+        let named: [Key: Int] = [
+            .up: c.up, .down: c.down, .left: c.left, .right: c.right, .home: c.home, .end: c.end,
+            .backspace: c.backspace, .delete: c.delete, .shiftUp: c.shiftUp, .shiftDown: c.shiftDown,
+            .shiftLeft: c.shiftLeft, .shiftRight: c.shiftRight, .pageUp: c.pageUp, .pageDown: c.pageDown,
+            .enter: c.enter, .backTab: c.backTab,
+        ]
+        for b in KeyMap.table {
+            for k in b.keys {
+                let decoded: Key?
+                switch k {
+                case .char(let ch): decoded = d.decode(Int(ch.unicodeScalars.first!.value), isKeyCode: false)
+                case .ctrl(let ch): decoded = d.decode(Int(ch.asciiValue!) - 0x60, isKeyCode: false)
+                case .escape: decoded = d.decode(0x1B, isKeyCode: false)
+                case .tab: decoded = d.decode(0x09, isKeyCode: false)
+                case .function(let n): decoded = d.decode(c.f0 + n, isKeyCode: true)
+                default: decoded = named[k].flatMap { d.decode($0, isKeyCode: true) }
+                }
+                let got = decoded.map(\.description) ?? "nothing"
+                #expect(decoded == k, "\(k) (\(b.help)) cannot be typed: it reads as \(got)")
+            }
+        }
+    }
+
+    /// No `:` command name (or alias) belongs to two commands, and the help names each one, aliases too.
+    @Test func everyCommandNameIsUniqueAndInTheHelp() {
+        var seen: [String: String] = [:]
+        for c in CommandParser.commands {
+            for n in c.names {
+                #expect(seen[n] == nil, ":\(n) is both \(seen[n] ?? "") and \(c.usage)")
+                seen[n] = c.usage
+            }
+        }
+        let help = KeyMap.helpLines()
+        for c in CommandParser.commands {
+            guard let line = help.first(where: { $0.group == "Commands (:)" && $0.keys == c.usage }) else {
+                Issue.record("help lacks :\(c.usage)"); continue
+            }
+            for n in c.names.dropFirst() {
+                #expect(line.help.contains(":\(n)"), "help for :\(c.usage) lacks the alias :\(n)")
+            }
+        }
+    }
+
+    /// At 80 columns every help line fits the box, and no word of any entry is lost to the wrapping.
+    @Test func everyHelpLineFitsAt80Columns() {
+        let width = KeyMap.helpWidth(Size(width: 80, height: 24))
+        let lines = KeyMap.helpText(width: width)
+        for line in lines {
+            #expect(line.text.unicodeScalars.count <= width, "cut at 80 columns: \(line.text)")
+        }
+        let words = lines.map(\.text).joined(separator: " ").split(separator: " ").joined(separator: " ")
+        for h in KeyMap.helpLines() {
+            let entry = (h.keys + " " + h.help).split(separator: " ").joined(separator: " ")
+            #expect(words.contains(entry), "help lost words of: \(entry)")
+        }
+    }
+
     @Test func helpListsEveryKeyOfEveryModeAndEveryCommand() {
         let lines = KeyMap.helpLines()
         #expect(lines.count == KeyMap.table.count + CommandParser.commands.count)

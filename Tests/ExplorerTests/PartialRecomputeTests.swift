@@ -120,7 +120,7 @@ import Analysis
             .worker(.analysisProgress(request: s.analysisRequest - 1, WindowProgress(done: 3, total: 4, seconds: 0))))
         #expect(s.analysisProgress?.done == 1)
         let g = render(s, size: Size(width: 80, height: 24))
-        #expect(g.line(1).contains("computing 25%"))
+        #expect(g.line(1).hasSuffix("5 Eval busy 25%"))
     }
 }
 
