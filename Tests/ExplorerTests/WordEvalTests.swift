@@ -159,5 +159,10 @@ private func wordRunsState() throws -> (AppState, TXLEngine) {
         let g = render(s, size: s.size)
         #expect(g.line(0).contains("bits/token") || g.line(0).contains("B div2-untied"))
         #expect(g.text.contains(" token  A bit  B bit"))
+        // The list's context is words: the worst token's own word, then the word it predicts after the marker.
+        let t = a.tokenText!, wb = s.comparison!.worst[0]
+        let row = try #require(g.text.split(separator: "\n").first { $0.contains(String(format: "%+5.2f", wb.delta)) })
+        func word(_ i: Int) -> String { t.ids[i] == t.eos ? "\u{21B5}" : t.label(at: i, width: 16) }
+        #expect(row.contains(word(wb.offset) + "›" + word(wb.offset + 1)))
     }
 }
