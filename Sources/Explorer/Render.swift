@@ -206,10 +206,10 @@ struct Renderer {
             ratioText += String(format: " (%.1f%@ fewer)", 1 / ratio, glyphs.times)
         }
         g.put(r.x + 1, y, ratioText, .accent, maxWidth: r.width - 1); y += 1
-        let preset = s.preset.map { " \(glyphs.dot) \($0)" } ?? ""
-        g.put(
-            r.x + 1, y, "lrm \(s.longLength) \(glyphs.dot) srm \(s.shortLength)" + preset, .dim,
-            maxWidth: r.width - 1)
+        // Where the sidebar is too narrow for the preset's name, it is left out rather than cut mid-word.
+        let lengths = "lrm \(s.longLength) \(glyphs.dot) srm \(s.shortLength)"
+        let forms = [lengths + (s.preset.map { " \(glyphs.dot) \($0)" } ?? ""), lengths]
+        g.put(r.x + 1, y, fitting(forms, r.width - 1, ascii: glyphs.ascii), .dim, maxWidth: r.width - 1)
     }
 
     // MARK: Evaluation summary (sidebar)
