@@ -378,8 +378,7 @@ public final class Inference: @unchecked Sendable {
                     qb: qb[k].baseAddress!, q: q + b * t * A + h * D, ldq: A,
                     k: kv, v: kv + A, ldkv: 2 * A, rReversed: r + h * D, ldr: A,
                     rw: rwBias + h * D, rr: rrBias + h * D,
-                    t: t, mlen: mlen, D: D, window: window, scale: scale,
-                    probabilities: b == 0 && (captured != nil || profile))
+                    t: t, mlen: mlen, D: D, window: window, scale: scale)
                 if b == 0, let captured { (captured.baseAddress! + h * t * klen).update(from: p, count: t * klen) }
                 if b == 0 && profile {
                     let m = distanceMass[k].baseAddress!

@@ -51,16 +51,14 @@ public enum RelativeAttention {
     /// (q_i + v) Rrev^T holds the shifted BD of query i from column t - 1 - i on. Computed with a row stride of
     /// klen + 1 and read with stride klen from offset t - 1, every row's BD lies under its scores, and AC is added
     /// by a product with beta 1. The scale is folded into the queries. Returns where the probabilities [t, klen]
-    /// lie inside `scores` (capacity t * (klen + 1)); masked entries are 0. With `probabilities: false` they are
-    /// left unnormalised (softmax's numerators) and the output rows are divided by their sums instead: one pass
-    /// over the scores fewer, when nobody reads them.
+    /// lie inside `scores` (capacity t * (klen + 1)); masked entries are 0.
     @discardableResult
     public static func inferenceForward(
         _ vec: UnsafeMutablePointer<Float>, ldo: Int, scores: UnsafeMutablePointer<Float>,
         qb: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, ldq: Int,
         k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldkv: Int,
         rReversed: UnsafePointer<Float>, ldr: Int, rw: UnsafePointer<Float>, rr: UnsafePointer<Float>,
-        t: Int, mlen: Int, D: Int, window: Int, scale: Float, probabilities: Bool = true
+        t: Int, mlen: Int, D: Int, window: Int, scale: Float
     ) -> UnsafeMutablePointer<Float> {
         let klen = mlen + t, probs = scores + (t - 1)
         // BD: row i at scores[i (klen + 1) ..< i (klen + 1) + klen]; entries left of t - 1 - i are future distances.
@@ -69,25 +67,14 @@ public enum RelativeAttention {
         // probs[i, j] = scores[t - 1 + i klen + j] = BD row i, column j + t - 1 - i: distance p - j. Add AC.
         addBias(qb, q, ldq: ldq, rw, t: t, D: D, scale: scale)
         BLAS.gemm(probs, ldc: klen, qb, lda: D, k, ldb: ldkv, transB: true, m: t, n: klen, k: D, beta: 1)
-        // qb is free after the AC product: it keeps each row's 1 / sum when the rows stay unnormalised.
         for i in 0..<t {
             let s = probs + i * klen
             let range = visible(query: i, mlen: mlen, window: window), p = mlen + i, lo = range.lowerBound
-            if probabilities {
-                VectorMath.softmax(s + lo, count: p - lo + 1)
-            } else {
-                qb[i] = 1 / VectorMath.softmaxNumerators(s + lo, count: p - lo + 1)
-            }
+            VectorMath.softmax(s + lo, count: p - lo + 1)
             if lo > 0 { s.update(repeating: 0, count: lo) }
             if p + 1 < klen { (s + p + 1).update(repeating: 0, count: klen - p - 1) }
         }
         BLAS.gemm(vec, ldc: ldo, probs, lda: klen, v, ldb: ldkv, m: t, n: D, k: klen)
-        if !probabilities {
-            for i in 0..<t {
-                let o = vec + i * ldo, inv = qb[i]
-                for d in 0..<D { o[d] *= inv }
-            }
-        }
         return probs
     }
 

@@ -36,14 +36,6 @@ public enum VectorMath {
 
     /// x[0..<n] = softmax(x[0..<n]) in place, n >= 1.
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int) {
-        let inv = SIMD8<Float>(repeating: 1 / softmaxNumerators(x, count: n))
-        var j = 0
-        while j + 8 <= n { store(load(x + j) * inv, x + j); j += 8 }
-        while j < n { x[j] *= inv[0]; j += 1 }
-    }
-
-    /// x[0..<n] = exp(x - max x) in place, n >= 1: softmax's numerators; returns their sum (the denominator).
-    public static func softmaxNumerators(_ x: UnsafeMutablePointer<Float>, count n: Int) -> Float {
         var j = 0
         var vmax = SIMD8<Float>(repeating: -.infinity)
         while j + 8 <= n { let v = load(x + j); vmax.replace(with: v, where: v .> vmax); j += 8 }
@@ -61,7 +53,10 @@ public enum VectorMath {
             let e = exp(tail)
             for i in 0..<(n - j) { x[j + i] = e[i]; sum += e[i] }
         }
-        return sum
+        let inv = SIMD8<Float>(repeating: 1 / sum)
+        j = 0
+        while j + 8 <= n { store(load(x + j) * inv, x + j); j += 8 }
+        while j < n { x[j] *= inv[0]; j += 1 }
     }
 
     /// y[N, O] = max(y + bias, 0): the first linear layer's bias and the ReLU in one pass.
