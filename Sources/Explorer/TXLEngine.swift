@@ -179,8 +179,13 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
         var out = [Float](repeating: .nan, count: n)
         var pos = 0
         let L = config.nLayer
-        var acc = [DistanceProfile.Accumulator](repeating: .init(), count: L)
-        // Capturing attention costs about as much as the step: the profiles sample at most 64 segments, evenly.
+        // Per layer, over the profiled segments, each weighted by its queries as DistanceProfile.Accumulator weighs
+        // captures: attention mass by log-spaced distance bin, mean distance and share on memory keys (each a share
+        // of the segment's mass), and the longest memory seen.
+        var binMass = [[Double]](repeating: [], count: L)
+        var mean = [Double](repeating: 0, count: L), beyond = mean, weight = mean
+        var memoryKeys = [Int](repeating: 0, count: L)
+        // The profiles sample at most 64 segments, evenly; they come summed by distance from the step (no capture).
         let segments = (n - 1 + T - 1) / T, stride = max(1, segments / WindowLosses.profiledSegments)
         var index = 0
         while pos < n - 1 {
@@ -188,9 +193,22 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
             let t = min(T, n - 1 - pos)
             let step = run.step(
                 tokens: Array(ids[(lo + pos)..<(lo + pos + t)]), targets: Array(ids[(lo + pos + 1)...(lo + pos + t)]),
-                capture: index % stride == 0 ? Set(0..<L) : [])
+                profile: index % stride == 0 ? Set(0..<L) : [])
             index += 1
-            for c in step.attention { acc[c.layer].add(c) }
+            for m in step.distances {
+                let l = m.layer
+                let total = m.mass.reduce(0, +), share = total > 0 ? 1 / total : 0
+                let bins = DistanceProfile.binCount(maxDistance: m.memoryKeys + m.queries - 1)
+                if binMass[l].count < bins { binMass[l] += [Double](repeating: 0, count: bins - binMass[l].count) }
+                let w = Double(m.queries)
+                var weighted = 0.0
+                for (d, v) in m.mass.enumerated() {
+                    binMass[l][DistanceProfile.bin(of: d)] += v * share * w
+                    weighted += v * Double(d)
+                }
+                mean[l] += weighted * share * w; beyond[l] += m.memory * share * w; weight[l] += w
+                memoryKeys[l] = max(memoryKeys[l], m.memoryKeys)
+            }
             for i in 0..<t {
                 out[pos + i] = -step.logProbs[i] / Float(M_LN2)
             }
@@ -198,7 +216,15 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
             let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             progress(WindowProgress(done: pos, total: n - 1, seconds: secs))
         }
-        let bins = acc.map(\.binCount).max() ?? 1
-        return WindowLosses(bits: out, profiles: acc.enumerated().map { $1.profile(layer: $0, bins: bins) })
+        let bins = binMass.map(\.count).max() ?? 1
+        return WindowLosses(
+            bits: out,
+            profiles: (0..<L).map { l in
+                let w = max(weight[l], 1e-300)
+                return DistanceProfile(
+                    layer: l, memoryKeys: memoryKeys[l],
+                    bins: binMass[l].map { $0 / w } + [Double](repeating: 0, count: bins - binMass[l].count),
+                    meanDistance: mean[l] / w, beyondSegment: beyond[l] / w)
+            })
     }
 }

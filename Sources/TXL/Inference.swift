@@ -47,6 +47,20 @@ public struct AttentionCapture: Sendable {
     }
 }
 
+/// One layer's attention for the segment just run (stream 0), summed by distance over heads and queries: what a
+/// distance profile needs, without keeping the probabilities.
+public struct DistanceMass: Sendable {
+    public let layer: Int
+    public let heads: Int, queries: Int
+    /// Keys before the segment (memory actually present).
+    public let memoryKeys: Int
+    /// mass[d] for d in 0...memoryKeys + queries - 1: the probability on keys at distance d, summed over heads and
+    /// queries (the whole sums to heads x queries).
+    public let mass: [Double]
+    /// The part of that mass on memory keys (keys before the segment).
+    public let memory: Double
+}
+
 public struct StepOutput: Sendable {
     /// Natural-log probability of each target, batch-major [B, t].
     public let logProbs: [Float]
@@ -54,6 +68,8 @@ public struct StepOutput: Sendable {
     /// With `recordInputs`: layerInputs[l] is layer l's input x [B, t, d_model] for each layer the step ran, else
     /// empty. What `step(resumingAt:)` needs to rerun the layers above a change.
     public var layerInputs: [[Float]] = []
+    /// The layers named by `profile`, by distance, in layer order.
+    public var distances: [DistanceMass] = []
 
     public init(logProbs: [Float], attention: [AttentionCapture], layerInputs: [[Float]] = []) {
         self.logProbs = logProbs; self.attention = attention; self.layerInputs = layerInputs
@@ -75,9 +91,12 @@ public final class Inference: @unchecked Sendable {
     public var memory: Memory
     let workers: Int
 
-    let rTables: [UnsafeMutableBufferPointer<Float>]  // per layer [M_l + T, A]: r_net(position embedding) by distance
+    // Per layer [M_l + T, A]: r_net(position embedding) by reversed distance, row c is distance M_l + T - 1 - c
+    // (RelativeAttention.inferenceForward).
+    let rTables: [UnsafeMutableBufferPointer<Float>]
     let x, xn, q, vec, z, a, logits, logprob: UnsafeMutableBufferPointer<Float>
-    let probs, bd, qb: [UnsafeMutableBufferPointer<Float>]  // per worker scratch: [T, maxK], [T, maxK], [T, D]
+    let scores, qb: [UnsafeMutableBufferPointer<Float>]  // per worker scratch: [T, maxK + 1], [T, D]
+    let distanceMass: [UnsafeMutableBufferPointer<Double>]  // per worker [maxK + 1]: mass by distance, then memory
 
     /// A MemScope byte model.
     public convenience init(model: TransformerXL, batch: Int, segment: Int, options: RunOptions) throws {
@@ -121,21 +140,30 @@ public final class Inference: @unchecked Sendable {
         }
         x = alloc(B * T * C); xn = alloc(B * T * C); q = alloc(B * T * A); vec = alloc(B * T * A)
         z = alloc(B * T * C); a = alloc(B * T * F); logits = alloc(B * T * V); logprob = alloc(B * T)
-        probs = (0..<workers).map { _ in alloc(T * maxK) }
-        bd = (0..<workers).map { _ in alloc(T * maxK) }
+        scores = (0..<workers).map { _ in alloc(T * (maxK + 1)) }
         qb = (0..<workers).map { _ in alloc(T * D) }
+        distanceMass = (0..<workers).map { _ in
+            let p = UnsafeMutableBufferPointer<Double>.allocate(capacity: maxK + 1); p.initialize(repeating: 0)
+            return p
+        }
         // Position projections depend on distance and weights only: computed once, reused by every segment.
         rTables = caps.enumerated().map { l, cap in
             let pos = alloc(cap * C), r = alloc(cap * A)
             PositionalEncoding.table(pos.baseAddress!, distances: cap, C: C, clampLen: options.clampLen)
             Linear.forward(r.baseAddress!, pos.baseAddress!, n.layers[l].r, nil, N: cap, I: C, O: A)
             pos.deallocate()
+            // Reversed rows: distance cap - 1 - c in row c.
+            for c in 0..<(cap / 2) {
+                let u = r.baseAddress! + c * A, w = r.baseAddress! + (cap - 1 - c) * A
+                for i in 0..<A { let s = u[i]; u[i] = w[i]; w[i] = s }
+            }
             return r
         }
     }
 
     deinit {
-        for b in [x, xn, q, vec, z, a, logits, logprob] + probs + bd + qb + rTables { b.deallocate() }
+        for b in [x, xn, q, vec, z, a, logits, logprob] + scores + qb + rTables { b.deallocate() }
+        for b in distanceMass { b.deallocate() }
     }
 
     /// Forgets all memory, as at the start of a text.
@@ -196,8 +224,8 @@ public final class Inference: @unchecked Sendable {
     func share(_ n: Int, _ w: Int) -> Range<Int> { (n * w / workers)..<(n * (w + 1) / workers) }
 
     /// The forward pass for one segment of t <= segment bytes per stream (a byte model).
-    public func step(inputs: [UInt8], targets: [UInt8], capture: Set<Int> = []) -> StepOutput {
-        step(tokens: inputs.map { Int($0) }, targets: targets.map { Int($0) }, capture: capture)
+    public func step(inputs: [UInt8], targets: [UInt8], capture: Set<Int> = [], profile: Set<Int> = []) -> StepOutput {
+        step(tokens: inputs.map { Int($0) }, targets: targets.map { Int($0) }, capture: capture, profile: profile)
     }
 
     /// The forward pass for one segment of t <= segment tokens per stream: the embedding, then each layer's attention
@@ -205,9 +233,11 @@ public final class Inference: @unchecked Sendable {
     /// 0..<vocabularySize. `capture` names the layers whose attention (stream 0) is returned.
     /// `recordInputs` keeps each layer's input in the output (`layerInputs`).
     /// `logProbs: false` skips the output layer (a warm-up segment whose losses are not needed): the output's
-    /// logProbs are then empty.
+    /// logProbs are then empty. `profile` names the layers whose attention (stream 0) is returned summed by distance
+    /// (`distances`), at a fraction of a capture's cost.
     public func step(
-        tokens: [Int], targets: [Int], capture: Set<Int> = [], recordInputs: Bool = false, logProbs: Bool = true
+        tokens: [Int], targets: [Int], capture: Set<Int> = [], recordInputs: Bool = false, logProbs: Bool = true,
+        profile: Set<Int> = []
     ) -> StepOutput {
         let N = tokens.count, t = N / batch
         precondition(t >= 1 && t <= segment && N == batch * t && targets.count == N, "step: bad segment shape")
@@ -216,7 +246,9 @@ public final class Inference: @unchecked Sendable {
             !tokens.contains { $0 < 0 || $0 >= V } && !targets.contains { $0 < 0 || $0 >= V },
             "step: token id outside 0..<\(V)")
         embed(tokens)
-        return run(from: 0, t: t, targets: targets, capture: capture, recordInputs: recordInputs, logProbs: logProbs)
+        return run(
+            from: 0, t: t, targets: targets, capture: capture, recordInputs: recordInputs, logProbs: logProbs,
+            profile: profile)
     }
 
     /// Partial recompute: the same segment's forward from layer `first` up, given that layer's input x [B, t, C]
@@ -239,23 +271,31 @@ public final class Inference: @unchecked Sendable {
 
     /// Layers `first` and above, then the output, with x holding layer `first`'s input [B, t, C].
     func run(
-        from first: Int, t: Int, targets: [Int], capture: Set<Int>, recordInputs: Bool, logProbs: Bool = true
+        from first: Int, t: Int, targets: [Int], capture: Set<Int>, recordInputs: Bool, logProbs: Bool = true,
+        profile: Set<Int> = []
     ) -> StepOutput {
         let N = batch * t
         let savedThreads = BLAS.threads
         if workers > 1 { BLAS.threads = 1 }
         defer { if workers > 1 { BLAS.threads = savedThreads } }
         var captures: [AttentionCapture] = []
+        var distances: [DistanceMass] = []
         var inputs: [[Float]] = recordInputs ? Array(repeating: [], count: network.nLayer) : []
         layerSteps += network.nLayer - first
         for l in first..<network.nLayer {
             if recordInputs { inputs[l] = Array(x[0..<(N * network.dModel)]) }
-            if let a = attentionBlock(l, t: t, capture: capture.contains(l)) { captures.append(a) }
+            let (a, d) = attentionBlock(l, t: t, capture: capture.contains(l), profile: profile.contains(l))
+            if let a { captures.append(a) }
+            if let d { distances.append(d) }
             feedForwardBlock(l, rows: N)
         }
-        guard logProbs else { return StepOutput(logProbs: [], attention: captures, layerInputs: inputs) }
+        var out = StepOutput(logProbs: [], attention: captures, layerInputs: inputs)
+        out.distances = distances
+        guard logProbs else { return out }
         output(targets)
-        return StepOutput(logProbs: Array(logprob[0..<N]), attention: captures, layerInputs: inputs)
+        out = StepOutput(logProbs: Array(logprob[0..<N]), attention: captures, layerInputs: inputs)
+        out.distances = distances
+        return out
     }
 
     /// x = word_emb(inputs) * sqrt(d_model), as the reference's AdaptiveEmbedding.
@@ -284,13 +324,15 @@ public final class Inference: @unchecked Sendable {
         }
     }
     /// Layer l's attention block, x = block(x). The segment's keys and values join the layer's memory, which is
-    /// then trimmed to its length. Returns stream 0's attention when `capture` is set.
-    func attentionBlock(_ l: Int, t: Int, capture: Bool) -> AttentionCapture? {
+    /// then trimmed to its length. Returns stream 0's attention when `capture` is set, and summed by distance when
+    /// `profile` is.
+    func attentionBlock(_ l: Int, t: Int, capture: Bool, profile: Bool = false) -> (AttentionCapture?, DistanceMass?) {
         let c = network, lw = c.layers[l], rwBias = c.rwBias[l], rrBias = c.rrBias[l]
         let B = batch, N = B * t, C = c.dModel, H = c.nHead, D = c.dHead, A = c.dAttn
         let x = x.baseAddress!, xn = xn.baseAddress!, q = q.baseAddress!, vec = vec.baseAddress!, z = z.baseAddress!
         memory.makeUnique()
-        let mlen = memory.lengths[l], klen = mlen + t, r = rTables[l].baseAddress!
+        let mlen = memory.lengths[l], klen = mlen + t
+        let r = rTables[l].baseAddress! + (rTables[l].count / A - klen) * A  // reversed distances klen - 1 ... 0
         let pre = c.preLnorm, window = options.sameLength ? memory.limits[l] : 0, scale = 1 / Float(D).squareRoot()
         // Stream b's memory rows, then its segment's: [k | v] rows of width 2A, `stride` floats between streams.
         let kvBase = memory.row(l, stream: 0, 0), stride = memory.stride(l) * 2 * A
@@ -325,20 +367,35 @@ public final class Inference: @unchecked Sendable {
             }
         } }
         let captured = capture ? UnsafeMutableBufferPointer<Float>.allocate(capacity: H * t * klen) : nil
+        if profile { for w in 0..<workers { distanceMass[w].update(repeating: 0) } }
         // One task per (stream, head), spread over the workers, each with its own scratch.
         parallel { k in
             var task = k
             while task < B * H {
-                let b = task / H, h = task % H, p = probs[k].baseAddress!, kv = kvBase + b * stride + h * D
-                RelativeAttention.forward(
-                    vec + b * t * A + h * D, ldo: A, probs: p, bd: bd[k].baseAddress!,
+                let b = task / H, h = task % H, kv = kvBase + b * stride + h * D
+                let p = RelativeAttention.inferenceForward(
+                    vec + b * t * A + h * D, ldo: A, scores: scores[k].baseAddress!,
                     qb: qb[k].baseAddress!, q: q + b * t * A + h * D, ldq: A,
-                    k: kv, v: kv + A, ldkv: 2 * A, r: r + h * D, ldr: A,
+                    k: kv, v: kv + A, ldkv: 2 * A, rReversed: r + h * D, ldr: A,
                     rw: rwBias + h * D, rr: rrBias + h * D,
                     t: t, mlen: mlen, D: D, window: window, scale: scale)
                 if b == 0, let captured { (captured.baseAddress! + h * t * klen).update(from: p, count: t * klen) }
+                if b == 0 && profile {
+                    let m = distanceMass[k].baseAddress!
+                    m[klen] += RelativeAttention.accumulateDistances(m, probs: p, t: t, mlen: mlen)
+                }
                 task += workers
             }
+        }
+        var distances: DistanceMass?
+        if profile {
+            var mass = [Double](repeating: 0, count: klen)
+            var onMemory = 0.0
+            for w in 0..<workers {
+                for d in 0..<klen { mass[d] += distanceMass[w][d] }
+                onMemory += distanceMass[w][klen]
+            }
+            distances = DistanceMass(layer: l, heads: H, queries: t, memoryKeys: mlen, mass: mass, memory: onMemory)
         }
         memory.trim(layer: l, appended: t)
         if splitsColumns(rows: N, columns: C) {
@@ -364,11 +421,13 @@ public final class Inference: @unchecked Sendable {
                 vec + n0 * A, lw, N: rows.count, C: C, A: A, preLnorm: pre, eps: c.layerNormEps,
                 drop: nil)
         } }
-        guard let captured else { return nil }
+        guard let captured else { return (nil, distances) }
         defer { captured.deallocate() }
-        return AttentionCapture(
-            layer: l, heads: H, queries: t, keys: klen, memoryKeys: mlen,
-            probabilities: Array(captured))
+        return (
+            AttentionCapture(
+                layer: l, heads: H, queries: t, keys: klen, memoryKeys: mlen, probabilities: Array(captured)),
+            distances
+        )
     }
 
     /// Layer l's feed-forward block, x = block(x), row-parallel.

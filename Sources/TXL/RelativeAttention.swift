@@ -46,6 +46,56 @@ public enum RelativeAttention {
         }
     }
 
+    /// Inference's `forward`: the same probabilities and output without the relative shift's pass or a second
+    /// zeroed product. R is stored by reversed distance (`rReversed` row c is distance klen - 1 - c), so row i of
+    /// (q_i + v) Rrev^T holds the shifted BD of query i from column t - 1 - i on. Computed with a row stride of
+    /// klen + 1 and read with stride klen from offset t - 1, every row's BD lies under its scores, and AC is added
+    /// by a product with beta 1. The scale is folded into the queries. Returns where the probabilities [t, klen]
+    /// lie inside `scores` (capacity t * (klen + 1)); masked entries are 0.
+    @discardableResult
+    public static func inferenceForward(
+        _ vec: UnsafeMutablePointer<Float>, ldo: Int, scores: UnsafeMutablePointer<Float>,
+        qb: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, ldq: Int,
+        k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldkv: Int,
+        rReversed: UnsafePointer<Float>, ldr: Int, rw: UnsafePointer<Float>, rr: UnsafePointer<Float>,
+        t: Int, mlen: Int, D: Int, window: Int, scale: Float
+    ) -> UnsafeMutablePointer<Float> {
+        let klen = mlen + t, probs = scores + (t - 1)
+        // BD: row i at scores[i (klen + 1) ..< i (klen + 1) + klen]; entries left of t - 1 - i are future distances.
+        addBias(qb, q, ldq: ldq, rr, t: t, D: D, scale: scale)
+        BLAS.gemm(scores, ldc: klen + 1, qb, lda: D, rReversed, ldb: ldr, transB: true, m: t, n: klen, k: D)
+        // probs[i, j] = scores[t - 1 + i klen + j] = BD row i, column j + t - 1 - i: distance p - j. Add AC.
+        addBias(qb, q, ldq: ldq, rw, t: t, D: D, scale: scale)
+        BLAS.gemm(probs, ldc: klen, qb, lda: D, k, ldb: ldkv, transB: true, m: t, n: klen, k: D, beta: 1)
+        for i in 0..<t {
+            let s = probs + i * klen
+            let range = visible(query: i, mlen: mlen, window: window), p = mlen + i, lo = range.lowerBound
+            VectorMath.softmax(s + lo, count: p - lo + 1)
+            if lo > 0 { s.update(repeating: 0, count: lo) }
+            if p + 1 < klen { (s + p + 1).update(repeating: 0, count: klen - p - 1) }
+        }
+        BLAS.gemm(vec, ldc: ldo, probs, lda: klen, v, ldb: ldkv, m: t, n: D, k: klen)
+        return probs
+    }
+
+    /// mass[d] += attention on distance d, summed over the t queries of probs [t, klen] (query i at key mlen + i);
+    /// returns the part on memory keys (k < mlen).
+    public static func accumulateDistances(
+        _ mass: UnsafeMutablePointer<Double>, probs: UnsafePointer<Float>, t: Int, mlen: Int
+    ) -> Double {
+        let klen = mlen + t
+        var memory = 0.0
+        for i in 0..<t {
+            let s = probs + i * klen, p = mlen + i
+            var j = 0
+            while j <= p { mass[p &- j] += Double(s[j]); j &+= 1 }
+            var m: Float = 0
+            for j in 0..<mlen { m += s[j] }
+            memory += Double(m)
+        }
+        return memory
+    }
+
     /// Backward of `forward`, accumulating into dq, dk, dv (stride ldkv), dr (by distance), drw, drr.
     /// Scratch: dp and dbd [t, klen], qb and dqb [t, D]. dvec is read only.
     public static func backward(
@@ -103,6 +153,18 @@ public enum RelativeAttention {
         for i in 0..<t {
             let o = out + i * D, x = q + i * ldq
             for d in 0..<D { o[d] = x[d] + bias[d] }
+        }
+    }
+
+    /// out = (q + bias) * scale, [t, D].
+    @inline(__always)
+    static func addBias(
+        _ out: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, ldq: Int, _ bias: UnsafePointer<Float>, t: Int,
+        D: Int, scale: Float
+    ) {
+        for i in 0..<t {
+            let o = out + i * D, x = q + i * ldq
+            for d in 0..<D { o[d] = (x[d] + bias[d]) * scale }
         }
     }
 

@@ -136,6 +136,44 @@ import Testing
         #expect(a.distance(query: 0, key: 0) == 8)
     }
 
+    /// A profiled step's attention by distance is its captured attention summed over heads and queries by distance,
+    /// with and without a same-length window, with 2 workers (heads split between them) and 1.
+    @Test func distanceMassIsTheCaptureSummedByDistance() throws {
+        var r = Rand(21)
+        let text = r.bytes(30)
+        for (sameLength, threads) in [(false, 2), (true, 2), (false, 1)] {
+            let saved = Inference.threads
+            Inference.threads = threads
+            defer { Inference.threads = saved }
+            let m = tinyModel(layers: 2, segment: 8, sameLength: sameLength)
+            let inf = try Inference(
+                model: m, batch: 2, segment: 8, options: RunOptions(config: m.config, memory: [8, 5]))
+            #expect(inf.step(inputs: r.bytes(16), targets: r.bytes(16)).distances.isEmpty, "none unless asked")
+            for s in 0..<3 {
+                let x = Array(text[(s * 8)..<(s * 8 + 8)]) + r.bytes(8), y = r.bytes(16)
+                let out = inf.step(inputs: x, targets: y, capture: [0, 1], profile: [0, 1])
+                #expect(out.distances.map { $0.layer } == [0, 1])
+                for (a, d) in zip(out.attention, out.distances) {
+                    #expect([d.memoryKeys, d.queries, d.heads] as [Int] == [a.memoryKeys, a.queries, a.heads])
+                    var mass = [Double](repeating: 0, count: a.keys), memory = 0.0
+                    for h in 0..<a.heads {
+                        for q in 0..<a.queries {
+                            for k in 0..<a.keys where a.distance(query: q, key: k) >= 0 {
+                                let p = Double(a.probability(head: h, query: q, key: k))
+                                mass[a.distance(query: q, key: k)] += p
+                                if k < a.memoryKeys { memory += p }
+                            }
+                        }
+                    }
+                    #expect(d.mass.count == a.keys)
+                    for i in 0..<a.keys { #expect(abs(d.mass[i] - mass[i]) <= 1e-9) }
+                    #expect(abs(d.memory - memory) <= 1e-6)
+                    #expect(abs(d.mass.reduce(0, +) - Double(a.heads * a.queries)) <= 1e-4)
+                }
+            }
+        }
+    }
+
     @Test func memorySnapshotIsAValue() throws {
         var r = Rand(15)
         let m = tinyModel(layers: 2, segment: 8)

@@ -179,6 +179,56 @@ import Testing
         }
     }
 
+    /// Inference's kernel (R by reversed distance, the shift folded into the layout, AC added with beta 1) against
+    /// the naive one, with its scratch full of NaN to show that no unwritten entry reaches a visible score.
+    @Test func inferenceAttentionMatchesNaive() {
+        var rnd = Rand(7)
+        for (t, mlen, D, window) in [
+            (5, 0, 3, 0), (7, 11, 5, 0), (9, 4, 17, 0), (6, 10, 4, 4), (5, 3, 6, 8), (3, 0, 2, 2), (1, 6, 4, 0),
+        ] {
+            let klen = mlen + t, ldq = 3 * D + 1, ldkv = D + 2, ldr = D + 1, extra = 3
+            let q = rnd.floats(t * ldq), k = rnd.floats(klen * ldkv), v = rnd.floats(klen * ldkv)
+            let r = rnd.floats((klen + extra) * ldr), rw = rnd.floats(D), rr = rnd.floats(D)
+            // A table longer than klen, reversed: row c holds distance klen + extra - 1 - c.
+            var rev = [Float](repeating: 0, count: r.count)
+            for c in 0..<(klen + extra) {
+                for d in 0..<ldr { rev[c * ldr + d] = r[(klen + extra - 1 - c) * ldr + d] }
+            }
+            let scale = 1 / Float(D).squareRoot()
+            var vec = [Float](repeating: 0, count: t * D), scores = [Float](repeating: .nan, count: t * (klen + 1))
+            var qb = [Float](repeating: 0, count: t * D)
+            let offset = scores.withUnsafeMutableBufferPointer { s in
+                rev.withUnsafeBufferPointer { rv in
+                    s.baseAddress!.distance(
+                        to: RelativeAttention.inferenceForward(
+                            &vec, ldo: D, scores: s.baseAddress!, qb: &qb, q: q, ldq: ldq, k: k, v: v, ldkv: ldkv,
+                            rReversed: rv.baseAddress! + extra * ldr, ldr: ldr, rw: rw, rr: rr,
+                            t: t, mlen: mlen, D: D, window: window, scale: scale))
+                }
+            }
+            let want = naiveAttention(
+                q: q, ldq: ldq, k: k, v: v, ldkv: ldkv, r: r, ldr: ldr, rw: rw, rr: rr,
+                t: t, mlen: mlen, D: D, window: window, scale: scale)
+            let probs = Array(scores[offset..<(offset + t * klen)])
+            assertClose(probs, want.probs, tol: 1e-5, "probs t \(t) mlen \(mlen) D \(D) window \(window)")
+            assertClose(vec, want.vec, tol: 1e-5, "vec t \(t) mlen \(mlen) D \(D) window \(window)")
+            // By distance: mass[d] sums probs[i, p - d]; memory sums the keys before the segment.
+            var mass = [Double](repeating: 0, count: klen)
+            let memory = probs.withUnsafeBufferPointer { p in
+                RelativeAttention.accumulateDistances(&mass, probs: p.baseAddress!, t: t, mlen: mlen)
+            }
+            var want2 = [Double](repeating: 0, count: klen), wantMemory = 0.0
+            for i in 0..<t {
+                for j in 0...(mlen + i) {
+                    want2[mlen + i - j] += Double(probs[i * klen + j])
+                    if j < mlen { wantMemory += Double(probs[i * klen + j]) }
+                }
+            }
+            for d in 0..<klen { #expect(abs(mass[d] - want2[d]) <= 1e-9) }
+            #expect(abs(memory - wantMemory) <= 1e-6)
+        }
+    }
+
     @Test func clampedAttentionUsesClampedDistances() {
         // With clamp c, R rows beyond c repeat row c; attention through a clamped table equals the naive one on it.
         let C = 8, cap = 12
