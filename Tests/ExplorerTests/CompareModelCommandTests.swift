@@ -5,18 +5,6 @@ import Testing
 @testable import Analysis
 @testable import Explorer
 
-/// Drains `c` until `done` holds of what came back (10 s at most).
-private func drain(_ c: Controller, until done: ([Action]) -> Bool) -> [Action] {
-    var all: [Action] = []
-    let deadline = Date().addingTimeInterval(10)
-    while Date() < deadline {
-        all += c.drain()
-        if done(all) { break }
-        Thread.sleep(forTimeInterval: 0.005)
-    }
-    return all
-}
-
 /// A loader as the executable's: fake models by path, each stage reported; anything else "no such file".
 private let fakeLoader: ModelLoader = { path, progress in
     progress("reading the checkpoint")
@@ -36,7 +24,7 @@ private func runCommand(_ s: inout AppState, _ line: String, _ c: Controller) ->
     var messages: [String] = s.message.map { [$0] } ?? []
     guard e.loadModel, let job = s.modelLoad else { return messages }
     c.loadModel(request: job.request, path: job.path)
-    let got = drain(c) { all in
+    let got = drainController(c) { all in
         all.contains {
             if case .worker(.modelLoaded) = $0 { return true }
             if case .worker(.modelLoadFailed) = $0 { return true }
@@ -79,8 +67,9 @@ private func runCommand(_ s: inout AppState, _ line: String, _ c: Controller) ->
         #expect(s.message!.hasPrefix("A fake-4L, B fake-B at L0-3:16"))
         // B's window ran on fake-B through the controller too: the engine the load registered.
         c.startWindow(request: 7, window: s.windowB!)
-        let got = drain(c) { $0.contains { if case .worker(.windowFinished(7, _, _, _)) = $0 { true } else { false } } }
-        #expect(got.contains { if case .worker(.windowFinished(7, _, _, _)) = $0 { true } else { false } })
+        let finished = { (a: Action) in if case .worker(.windowFinished(7, _, _, _)) = a { true } else { false } }
+        let got = drainController(c) { $0.contains(where: finished) }
+        #expect(got.contains(where: finished))
         _ = runCommand(&s, "compare off", c)
         #expect(s.comparison == nil && s.message == "A unpinned")
         c.stop(waitingAtMost: 2)

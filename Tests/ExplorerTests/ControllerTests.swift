@@ -3,17 +3,20 @@ import Testing
 @testable import Analysis
 @testable import Explorer
 
-@Suite struct ControllerTests {
-    func wait(_ c: Controller, until done: ([Action]) -> Bool) -> [Action] {
-        var all: [Action] = []
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            all += c.drain()
-            if done(all) { break }
-            Thread.sleep(forTimeInterval: 0.005)
-        }
-        return all
+/// Drains `c` until `done` holds of what came back (10 s at most).
+func drainController(_ c: Controller, until done: ([Action]) -> Bool) -> [Action] {
+    var all: [Action] = []
+    let deadline = Date().addingTimeInterval(10)
+    while Date() < deadline {
+        all += c.drain()
+        if done(all) { break }
+        Thread.sleep(forTimeInterval: 0.005)
     }
+    return all
+}
+
+@Suite struct ControllerTests {
+    func wait(_ c: Controller, until done: ([Action]) -> Bool) -> [Action] { drainController(c, until: done) }
 
     @Test func analysisResultsComeBackTaggedAndCoalesced() {
         let e = FakeEngine()
