@@ -63,6 +63,21 @@ public struct DistanceProfile: Sendable, Equatable {
             mean += p.meanDistance * w; beyond += p.beyondSegment * w; weight += w
             memoryKeys = Swift.max(memoryKeys, a.memoryKeys)
         }
+        /// A segment's attention summed by distance in the step (`Inference.step(profile:)`), weighted by its
+        /// queries as a capture is.
+        public mutating func add(_ m: DistanceMass) {
+            let total = m.mass.reduce(0, +), share = total > 0 ? 1 / total : 0
+            let bins = DistanceProfile.binCount(maxDistance: m.memoryKeys + m.queries - 1)
+            if mass.count < bins { mass += [Double](repeating: 0, count: bins - mass.count) }
+            let w = Double(m.queries)
+            var weighted = 0.0
+            for (d, v) in m.mass.enumerated() {
+                mass[DistanceProfile.bin(of: d)] += v * share * w
+                weighted += v * Double(d)
+            }
+            mean += weighted * share * w; beyond += m.memory * share * w; weight += w
+            memoryKeys = Swift.max(memoryKeys, m.memoryKeys)
+        }
         public func profile(layer: Int, bins: Int) -> DistanceProfile {
             let w = Swift.max(weight, 1e-300)
             var b = mass.map { $0 / w }

@@ -74,6 +74,9 @@ public struct WindowLosses: Sendable {
     /// `profiledSegments` of them, evenly spaced, as the real engine samples them).
     public let profiles: [DistanceProfile]
     public static let profiledSegments = 64
+    /// The lowest layer run: above 0 when the layers below were reused from an earlier window with the same memory
+    /// there (TXLEngine's WindowCache).
+    public var firstLayer = 0
     public init(bits: [Float], profiles: [DistanceProfile]) { self.bits = bits; self.profiles = profiles }
 }
 

@@ -18,6 +18,8 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
     private var incremental: IncrementalAnalysis?
     private var incrementalText: [UInt8] = []
     private var steps = 0
+    /// Layer inputs of earlier loss windows (the A/B comparison's B starts where its memory first differs from A's).
+    let windowCache = WindowCache()
 
     /// A MemScope byte model.
     public init(model: TransformerXL, name: String) {
@@ -164,6 +166,9 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
         }
     }
 
+    /// The window's losses and profiles. A window whose memory matches an earlier window's below some layer (B after
+    /// A in the comparison) starts at that layer, from the inputs the earlier one recorded (`WindowCache`): the
+    /// layers below are not run, and their profiles are the earlier window's. `firstLayer` says where it started.
     public func losses(
         text: [UInt8], start: Int, bytes: Int, memory: [Int], progress: @Sendable (WindowProgress) -> Void,
         cancelled: @Sendable () -> Bool
@@ -171,60 +176,53 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
         let lo = min(max(0, start), text.count), hi = min(text.count, lo + max(0, bytes)), n = hi - lo
         let unit = tokenText == nil ? "bytes" : "tokens"
         guard n >= 2 else { throw AnalysisError.badRequest("a loss window needs at least 2 \(unit), not \(n)") }
-        let T = segmentLength
-        let ids = tokens(text)
+        let T = segmentLength, L = config.nLayer, C = network.dModel
+        let ids = Array(tokens(text)[lo..<hi])
         // Batch 1 and segments as Evaluator.evaluate runs them, so that the window's mean is eval's bpc.
         let run = try Evaluator.inference(network: network, batch: 1, segment: min(T, n - 1), options: options(memory))
+        let cached = windowCache.best(tokens: ids, memory: memory)
+        let first = cached?.layer ?? 0
+        let record = windowCache.layersToRecord(above: first, layers: L, bytesPerLayer: (n - 1) * C * 4)
+        var recorded = [[Float]](repeating: [], count: L)
+        for l in record { recorded[l].reserveCapacity((n - 1) * C) }
         let t0 = DispatchTime.now().uptimeNanoseconds
         var out = [Float](repeating: .nan, count: n)
-        var pos = 0
-        let L = config.nLayer
-        // Per layer, over the profiled segments, each weighted by its queries as DistanceProfile.Accumulator weighs
-        // captures: attention mass by log-spaced distance bin, mean distance and share on memory keys (each a share
-        // of the segment's mass), and the longest memory seen.
-        var binMass = [[Double]](repeating: [], count: L)
-        var mean = [Double](repeating: 0, count: L), beyond = mean, weight = mean
-        var memoryKeys = [Int](repeating: 0, count: L)
+        // Per layer, over the profiled segments: attention mass by distance, each segment weighted by its queries.
+        var profiles = (cached?.profiles ?? []) + [DistanceProfile.Accumulator](repeating: .init(), count: L - first)
         // The profiles sample at most 64 segments, evenly; they come summed by distance from the step (no capture).
         let segments = (n - 1 + T - 1) / T, stride = max(1, segments / WindowLosses.profiledSegments)
-        var index = 0
+        var index = 0, pos = 0
         while pos < n - 1 {
             if cancelled() { throw CancellationError() }
             let t = min(T, n - 1 - pos)
-            let step = run.step(
-                tokens: Array(ids[(lo + pos)..<(lo + pos + t)]), targets: Array(ids[(lo + pos + 1)...(lo + pos + t)]),
-                profile: index % stride == 0 ? Set(0..<L) : [])
-            index += 1
-            for m in step.distances {
-                let l = m.layer
-                let total = m.mass.reduce(0, +), share = total > 0 ? 1 / total : 0
-                let bins = DistanceProfile.binCount(maxDistance: m.memoryKeys + m.queries - 1)
-                if binMass[l].count < bins { binMass[l] += [Double](repeating: 0, count: bins - binMass[l].count) }
-                let w = Double(m.queries)
-                var weighted = 0.0
-                for (d, v) in m.mass.enumerated() {
-                    binMass[l][DistanceProfile.bin(of: d)] += v * share * w
-                    weighted += v * Double(d)
+            let targets = Array(ids[(pos + 1)...(pos + t)])
+            let profile = index % stride == 0 ? Set(first..<L) : []
+            let step =
+                if let cached {
+                    run.step(
+                        resumingAt: first, input: Array(cached.inputs[(pos * C)..<((pos + t) * C)]), targets: targets,
+                        recordInputs: !record.isEmpty, profile: profile)
+                } else {
+                    run.step(
+                        tokens: Array(ids[pos..<(pos + t)]), targets: targets, recordInputs: !record.isEmpty,
+                        profile: profile)
                 }
-                mean[l] += weighted * share * w; beyond[l] += m.memory * share * w; weight[l] += w
-                memoryKeys[l] = max(memoryKeys[l], m.memoryKeys)
-            }
-            for i in 0..<t {
-                out[pos + i] = -step.logProbs[i] / Float(M_LN2)
-            }
+            index += 1
+            for m in step.distances { profiles[m.layer].add(m) }
+            for l in record { recorded[l] += step.layerInputs[l] }
+            for i in 0..<t { out[pos + i] = -step.logProbs[i] / Float(M_LN2) }
             pos += t
             let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             progress(WindowProgress(done: pos, total: n - 1, seconds: secs))
         }
-        let bins = binMass.map(\.count).max() ?? 1
-        return WindowLosses(
-            bits: out,
-            profiles: (0..<L).map { l in
-                let w = max(weight[l], 1e-300)
-                return DistanceProfile(
-                    layer: l, memoryKeys: memoryKeys[l],
-                    bins: binMass[l].map { $0 / w } + [Double](repeating: 0, count: bins - binMass[l].count),
-                    meanDistance: mean[l] / w, beyondSegment: beyond[l] / w)
+        windowCache.insert(
+            record.map { l in
+                WindowCache.Entry(
+                    layer: l, memory: memory[0..<l], tokens: ids, inputs: recorded[l], profiles: Array(profiles[0..<l]))
             })
+        let bins = profiles.map(\.binCount).max() ?? 1
+        var result = WindowLosses(bits: out, profiles: profiles.enumerated().map { $1.profile(layer: $0, bins: bins) })
+        result.firstLayer = first
+        return result
     }
 }

@@ -257,7 +257,7 @@ public final class Inference: @unchecked Sendable {
     /// full step whenever the layers below `first` saw the same tokens and memory lengths.
     public func step(
         resumingAt first: Int, input: [Float], targets: [Int], capture: Set<Int> = [], recordInputs: Bool = false,
-        logProbs: Bool = true
+        logProbs: Bool = true, profile: Set<Int> = []
     ) -> StepOutput {
         let N = targets.count, t = N / batch, V = network.vocabularySize
         precondition(first >= 0 && first <= network.nLayer, "step: layer \(first) outside 0...\(network.nLayer)")
@@ -266,7 +266,8 @@ public final class Inference: @unchecked Sendable {
         precondition(!targets.contains { $0 < 0 || $0 >= V }, "step: token id outside 0..<\(V)")
         _ = x.update(fromContentsOf: input)
         return run(
-            from: first, t: t, targets: targets, capture: capture, recordInputs: recordInputs, logProbs: logProbs)
+            from: first, t: t, targets: targets, capture: capture, recordInputs: recordInputs, logProbs: logProbs,
+            profile: profile)
     }
 
     /// Layers `first` and above, then the output, with x holding layer `first`'s input [B, t, C].

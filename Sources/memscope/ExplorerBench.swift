@@ -86,14 +86,16 @@ enum ExplorerBench {
         try abWindow(engine: engine, bytes: bytes, state: &state, size: size)
     }
 
-    /// The A/B comparison over the 64 KiB evaluation window: one plain evaluation for reference, then the two
-    /// loss windows (A, then B with the last layer's memory halved) run by the Controller as in the explorer,
-    /// while this thread presses keys and draws frames to show that the UI is not blocked.
+    /// The A/B comparison over the 64 KiB evaluation window: one plain evaluation for reference, then the loss
+    /// windows run by the Controller as in the explorer, while this thread presses keys and draws frames to show
+    /// that the UI is not blocked: A, then B with the top layer's memory halved (B reruns only the top layer, from
+    /// the inputs A recorded), then B' with the bottom layer's halved instead (every layer rerun: the worst case).
     static func abWindow(engine: TXLEngine, bytes: [UInt8], state: inout AppState, size: Size) throws {
-        let n = min(bytes.count, 65_536)
+        let n = min(bytes.count, 65_536), L = engine.layerCount
         let a = engine.defaultMemory
-        var b = a
-        b[b.count - 1] /= 2
+        var b = a, bottom = a
+        b[L - 1] /= 2
+        bottom[0] /= 2
         var t = now()
         let single = try engine.evaluate(
             text: bytes, start: 0, bytes: n, memory: a, progress: { _ in }, cancelled: { false })
@@ -102,40 +104,57 @@ enum ExplorerBench {
         _ = reduce(&state, .layers(.setAll(a)))
         let controller = Controller(engine: engine, text: bytes)
         var frames: [Double] = []
-        var bpc: [Double] = []
-        t = now()
-        var e = reduce(&state, .compare(.pin))
-        while true {
-            if e.window == .start, let job = state.windowJob {
-                controller.startWindow(request: job.request, window: job.window)
-            }
-            e = .none
-            for action in controller.drain() {
-                if case .worker(.windowFinished(_, let w, let r, _)) = action {
-                    if w.memory == a || w.memory == b { bpc.append(AppState.bpc(r.bits)) }
+        var finished: [[Int]: (seconds: Double, bpc: Double, firstLayer: Int)] = [:]
+        /// Drives the controller and draws frames until the window of `memory` is done.
+        func waitFor(_ memory: [Int], _ first: Effect) throws {
+            var e = first
+            while finished[memory] == nil {
+                if e.window == .start, let job = state.windowJob {
+                    controller.startWindow(request: job.request, window: job.window)
                 }
-                if case .worker(.windowFailed(_, let m)) = action { throw ExplorerBenchError.failed(m) }
-                e = e.merged(reduce(&state, action))
+                e = .none
+                for action in controller.drain() {
+                    if case .worker(.windowFinished(_, let w, let r, let secs)) = action {
+                        finished[w.memory] = (secs, AppState.bpc(r.bits), r.firstLayer)
+                    }
+                    if case .worker(.windowFailed(_, let m)) = action { throw ExplorerBenchError.failed(m) }
+                    e = e.merged(reduce(&state, action))
+                }
+                let f = now()
+                _ = reduce(&state, .layers(frames.count % 2 == 0 ? .next : .previous))
+                _ = render(state, size: size)
+                frames.append(now() - f)
+                Thread.sleep(forTimeInterval: 0.02)
             }
-            if state.windows[state.window(a)] != nil && state.memory == a {
-                e = e.merged(reduce(&state, .layers(.setAll(b))))  // A done: make B
-            }
-            if state.abLosses != nil { break }
-            let f = now()
-            _ = reduce(&state, .layers(frames.count % 2 == 0 ? .next : .previous))
-            _ = render(state, size: size)
-            frames.append(now() - f)
-            Thread.sleep(forTimeInterval: 0.02)
         }
+        t = now()
+        try waitFor(a, reduce(&state, .compare(.pin)))
+        try waitFor(b, reduce(&state, .layers(.setAll(b))))
         let abSeconds = now() - t
+        guard state.abLosses != nil, let fa = finished[a], let fb = finished[b] else {
+            throw ExplorerBenchError.failed("the comparison did not show both windows")
+        }
+        try waitFor(bottom, reduce(&state, .layers(.setAll(bottom))))
+        let fw = finished[bottom]!
+        func rerun(_ first: Int) -> String {
+            first == 0 ? "every layer run" : "layers \(first)-\(L - 1) run, 0-\(first - 1) reused from A"
+        }
         print(
             String(
                 format:
                     "a/b       %.1f s for A and B over %@ (A %@, B %@): %.2fx one evaluation "
-                        + "(%.1f s, bpc %.4f; target 2x); "
-                    + "window bpc A %.4f B %.4f; %d frames drawn meanwhile, worst %.1f ms",
+                    + "(%.1f s, bpc %.4f; target 2x); A %.1f s, B %.1f s (%@); window bpc A %.4f B %.4f; "
+                    + "%d frames drawn meanwhile, worst %.1f ms",
                 abSeconds, formatBytes(n), MemorySpec.compact(a), MemorySpec.compact(b), abSeconds / evalSeconds,
-                evalSeconds, single.bpc, bpc.first ?? .nan, bpc.last ?? .nan, frames.count, (frames.max() ?? 0) * 1000))
+                evalSeconds, single.bpc, fa.seconds, fb.seconds, rerun(fb.firstLayer), fa.bpc, fb.bpc, frames.count,
+                (frames.max() ?? 0) * 1000))
+        print(
+            String(
+                format:
+                    "a/b low   B' %@ (bottom layer halved, %@): %.1f s, so A and B' take %.2fx one evaluation; "
+                    + "window bpc %.4f",
+                MemorySpec.compact(bottom), rerun(fw.firstLayer), fw.seconds, (fa.seconds + fw.seconds) / evalSeconds,
+                fw.bpc))
     }
 }
 
