@@ -353,6 +353,13 @@ func reduceWindowResult(_ s: inout AppState, _ r: WorkerResult) -> Effect {
         s.windows[w] = result.bits
         s.windowProfiles[w] = result.profiles
         s.windowSeconds[w] = seconds
+        if result.firstLayer > 0 {
+            let f = result.firstLayer, top = w.memory.count - 1
+            s.say(
+                String(
+                    format: "window of %@ in %.1f s: layers %d-%d run, %d-%d reused from an earlier window",
+                    MemorySpec.compact(w.memory), seconds, f, top, 0, f - 1))
+        }
         return refreshComparison(&s)
     case .windowFailed(let request, let m):
         guard s.windowJob?.request == request else { return .none }

@@ -64,6 +64,23 @@ import Analysis
         expectIdentical(w, try window(TXLEngine(model: model, name: "m"), other, memory: [16, 16, 16, 4]))
     }
 
+    @Test func theStatusLineSaysWhichLayersAWindowReused() {
+        var s = makeState()
+        _ = reduce(&s, .compare(.pin))
+        let jobA = s.windowJob!
+        var r = try! FakeEngine().losses(
+            text: s.text, start: 0, bytes: s.evalBytes, memory: jobA.window.memory, progress: { _ in },
+            cancelled: { false })
+        _ = reduce(&s, .worker(.windowFinished(request: jobA.request, jobA.window, r, seconds: 1)))
+        #expect(s.message?.contains("reused") != true)  // A ran every layer: nothing to say
+        _ = reduce(&s, .layers(.set(layer: 3, length: 0)))
+        let jobB = s.windowJob!
+        r.firstLayer = 3
+        _ = reduce(&s, .worker(.windowFinished(request: jobB.request, jobB.window, r, seconds: 0.25)))
+        #expect(s.message == "window of L0-2:64 L3:0 in 0.2 s: layers 3-3 run, 0-2 reused from an earlier window")
+        #expect(!s.messageIsError)
+    }
+
     @Test func budgetSpreadsRecordedLayersAndEvictsTheOldest() {
         let c = WindowCache(budget: 100)
         #expect(c.layersToRecord(above: 0, layers: 6, bytesPerLayer: 20) == [1, 2, 3, 4, 5])
