@@ -190,6 +190,13 @@ ab_once() {
     keys u
     if wait_for 'undo: memory' 10 && [ "$(layer0)" = "$l0" ]; then pass "u undoes: L0 back to $l0"
     else fail "undo did not restore L0 $l0 (now $(layer0))"; fi
+    # A change in the top layer only: B's window reruns that layer from the inputs A's window recorded.
+    local top
+    top=$(screen | grep -oE '^.L[0-9]+ +[0-9]+' | grep -oE 'L[0-9]+' | tr -d L | sort -n | tail -1)
+    keys ':' "mem $top 0" Enter
+    wait_for "layers $top-$top run, 0-$((top - 1)) reused from an earlier window" 120 \
+        && pass "B reruns only the top layer: $(screen | grep -oE 'window of .* reused' | cut -c1-90)" \
+        || fail "B's window did not reuse A's layers: $(screen | tail -1)"
 }
 
 # Signals (issue 8, finding 5): SIGTERM and SIGHUP end the explorer with 143 and 129, a fatal signal with
