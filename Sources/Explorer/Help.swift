@@ -16,33 +16,18 @@ extension KeyMap {
                 head = String(repeating: " ", count: indent)
             }
             let column = Swift.max(indent, head.count)
-            for (i, part) in wrapWords(h.help, width: Swift.max(8, width - column)).enumerated() {
+            let parts = wrapWords(h.help, width: Swift.max(8, width - column), cutLongWords: true)
+            for (i, part) in parts.enumerated() {
                 lines.append(((i == 0 ? head : String(repeating: " ", count: column)) + part, .plain))
             }
         }
         for part in wrapWords(
-            "Mouse: click selects, wheel scrolls (Shift+drag selects text); --no-mouse turns it off", width: width)
+            "Mouse: click selects, wheel scrolls (Shift+drag selects text); --no-mouse turns it off", width: width,
+            cutLongWords: true)
         {
             lines.append((part, .dim))
         }
         return lines
-    }
-
-    /// `text` in lines of at most `width` characters, broken at spaces (a longer word is cut).
-    static func wrapWords(_ text: String, width: Int) -> [String] {
-        var out: [String] = [], line = ""
-        for word in text.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
-            if line.isEmpty {
-                line = word
-            } else if line.count + 1 + word.count <= width {
-                line += " " + word
-            } else {
-                out.append(line); line = word
-            }
-            while line.count > width { out.append(String(line.prefix(width))); line = String(line.dropFirst(width)) }
-        }
-        if !line.isEmpty || out.isEmpty { out.append(line) }
-        return out
     }
 
     /// The help overlay's box for a terminal size, and how many lines it shows at once.

@@ -66,19 +66,9 @@ extension Run {
     public func sameText(_ o: Run) -> Bool { bytes == o.bytes && offset == o.offset }
 }
 
-/// The memory setting's groups (`L0-4:128`) in lines of at most `width` cells.
+/// The memory setting's groups (`L0-4:128`) in lines of at most `width` cells (a group is never cut).
 func runMemoryLines(_ memory: [Int], width: Int) -> [String] {
-    var lines: [String] = [], line = ""
-    for group in MemorySpec.compact(memory).split(separator: " ").map(String.init) {
-        if line.isEmpty {
-            line = group
-        } else if line.count + 1 + group.count <= width {
-            line += " " + group
-        } else {
-            lines.append(line); line = group
-        }
-    }
-    return lines + [line]
+    wrapWords(MemorySpec.compact(memory), width: width, cutLongWords: false)
 }
 
 /// What each of the `lines` rows under the runs table's header shows: a run (its index in `s.runs`) and which

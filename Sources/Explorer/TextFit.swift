@@ -27,3 +27,23 @@ public func fitting(_ forms: [String], _ width: Int, ascii: Bool = false) -> Str
     for f in forms where f.unicodeScalars.count <= width { return f }
     return cutAtWord(forms.last ?? "", width, ascii: ascii)
 }
+
+/// `text` in lines of at most `width` characters, broken at spaces. A word longer than `width` is cut when
+/// `cutLongWords` (help text), else it keeps a line of its own (memory groups such as `L0-4:128`).
+func wrapWords(_ text: String, width: Int, cutLongWords: Bool) -> [String] {
+    var out: [String] = [], line = ""
+    for word in text.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
+        if line.isEmpty {
+            line = word
+        } else if line.count + 1 + word.count <= width {
+            line += " " + word
+        } else {
+            out.append(line); line = word
+        }
+        while cutLongWords && line.count > width {
+            out.append(String(line.prefix(width))); line = String(line.dropFirst(width))
+        }
+    }
+    if !line.isEmpty || out.isEmpty { out.append(line) }
+    return out
+}
