@@ -62,6 +62,7 @@ public final class IncrementalAnalysis: @unchecked Sendable {
         let start = DispatchTime.now().uptimeNanoseconds
         let end = min((plan.target + 1) * segment, tokens.count - 1)
         var inputs: [[[Float]]] = []
+        let all = Set(0..<network.nLayer)
         for s in plan.first...plan.target {
             let (lo, hi) = plan.bounds(s)
             let memoryBefore = run.memory.lengths
@@ -71,14 +72,14 @@ public final class IncrementalAnalysis: @unchecked Sendable {
             if from == 0 {
                 // A warm-up segment's losses are not shown: its output layer (the softmax) is skipped.
                 out = run.step(
-                    tokens: Array(tokens[lo..<hi]), targets: targets, capture: capture, recordInputs: true,
+                    tokens: Array(tokens[lo..<hi]), targets: targets, capture: capture, recordInputs: all,
                     logProbs: s == plan.target)
                 layerInputs = out.layerInputs
             } else {
                 let below = old!.inputs[s - plan.first]
                 out = run.step(
                     resumingAt: from, input: below[from], targets: targets,
-                    capture: capture.filter { $0 >= from }, recordInputs: true, logProbs: s == plan.target)
+                    capture: capture.filter { $0 >= from }, recordInputs: all, logProbs: s == plan.target)
                 layerInputs = Array(below[0..<from]) + out.layerInputs[from...]
             }
             inputs.append(layerInputs)

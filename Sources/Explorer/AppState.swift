@@ -160,7 +160,6 @@ public struct AppState: Sendable {
     /// Per-byte losses in bits over a window, by memory setting (cached: swapping or undoing costs nothing).
     public var windows: [LossWindow: [Float]] = [:]
     public var windowProfiles: [LossWindow: [DistanceProfile]] = [:]
-    public var windowSeconds: [LossWindow: Double] = [:]
     public var windowRequest = 0
     public var windowJob: WindowJob? = nil
     /// `:compare model PATH` while its model loads; the tag of the newest load asked for.
@@ -189,7 +188,6 @@ public struct AppState: Sendable {
         return analysisMemory == analysisTarget && cursor >= a.offset && cursor < a.offset + a.bytes.count
     }
     public var lastBPC: Double? { runs.last?.bpc }
-
 
     /// The opening segment: the first at or after the largest memory length, so that every layer's memory is
     /// full; the last segment when the text is shorter than that.

@@ -125,7 +125,6 @@ public enum CommandParser {
                 throw .invalid(":compare takes nothing, off, swap or model PATH, not \(args.joined(separator: " "))")
             }
         },
-
         Command(names: ["undo"], usage: "undo", help: "undo the last memory change, as u") {
             args, c throws(MemoryError) in
             try expect(args, 0, c); return [.compare(.undo)]

@@ -312,7 +312,7 @@ func refreshComparison(_ s: inout AppState) -> Effect {
     // Keep the cache small: A, B and the few most recent others.
     if s.windows.count > 12 {
         for k in s.windows.keys where !wanted.contains(k) && s.windows.count > 12 {
-            s.windows[k] = nil; s.windowProfiles[k] = nil; s.windowSeconds[k] = nil
+            s.windows[k] = nil; s.windowProfiles[k] = nil
         }
     }
     return e
@@ -352,7 +352,6 @@ func reduceWindowResult(_ s: inout AppState, _ r: WorkerResult) -> Effect {
         s.windowJob = nil
         s.windows[w] = result.bits
         s.windowProfiles[w] = result.profiles
-        s.windowSeconds[w] = seconds
         if result.firstLayer > 0 {
             let f = result.firstLayer, top = w.memory.count - 1
             s.say(

@@ -254,19 +254,7 @@ public enum Export {
 
     /// `memscope-<model>-<text>`: every export's name starts with what it was computed from.
     static func stem(_ s: AppState) -> String {
-        "memscope-\(nameTag(s.model.name))-\(nameTag(s.textName))"
-    }
-
-    /// A name in a file name: runs of other characters than letters, digits, `.`, `_` and `-` as one `_`, none at
-    /// the ends (`div4-same-length (500 words)` is `div4-same-length_500_words`).
-    static func nameTag(_ name: String) -> String {
-        let ok = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-        var out = ""
-        for ch in name {
-            if ok.contains(ch) { out.append(ch) } else if !out.isEmpty && out.last != "_" { out.append("_") }
-        }
-        while out.last == "_" { out.removeLast() }
-        return out.isEmpty ? "_" : String(out.prefix(60))
+        "memscope-\(RunStore.slug(s.model.name, collapsing: true))-\(RunStore.slug(s.textName, collapsing: true))"
     }
 
     /// A memory setting in a file name: `L0-3=64,L4=128`, or `mem` and a hash when that is long.

@@ -102,11 +102,21 @@ public struct RunStore: Sendable, Equatable {
         }
     }
 
-    /// Letters, digits, `.`, `_` and `-` of a name; the rest as `_`.
-    static func slug(_ name: String) -> String {
+    /// Letters, digits, `.`, `_` and `-` of a name, at most 60; every other character as `_`. `collapsing`: a run of
+    /// other characters as one `_`, none at the ends (`div4-same-length (500 words)` is `div4-same-length_500_words`);
+    /// saved runs' file names keep one `_` per character, so that earlier sessions' files are found again.
+    static func slug(_ name: String, collapsing: Bool = false) -> String {
         let ok = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-        let s = String(name.map { ok.contains($0) ? $0 : "_" }.prefix(60))
-        return s.isEmpty ? "_" : s
+        var out = ""
+        for ch in name {
+            if ok.contains(ch) {
+                out.append(ch)
+            } else if !collapsing || (!out.isEmpty && out.last != "_") {
+                out.append("_")
+            }
+        }
+        if collapsing { while out.last == "_" { out.removeLast() } }
+        return out.isEmpty ? "_" : String(out.prefix(60))
     }
 
     /// 16 hex digits of FNV-1a over a fingerprint: short enough for a file name.

@@ -183,6 +183,7 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
         let cached = windowCache.best(tokens: ids, memory: memory)
         let first = cached?.layer ?? 0
         let record = windowCache.layersToRecord(above: first, layers: L, bytesPerLayer: (n - 1) * C * 4)
+        let keep = Set(record)
         var recorded = [[Float]](repeating: [], count: L)
         for l in record { recorded[l].reserveCapacity((n - 1) * C) }
         let t0 = DispatchTime.now().uptimeNanoseconds
@@ -201,10 +202,10 @@ public final class TXLEngine: ExplorerEngine, @unchecked Sendable {
                 if let cached {
                     run.step(
                         resumingAt: first, input: Array(cached.inputs[(pos * C)..<((pos + t) * C)]), targets: targets,
-                        recordInputs: !record.isEmpty, profile: profile)
+                        recordInputs: keep, profile: profile)
                 } else {
                     run.step(
-                        tokens: Array(ids[pos..<(pos + t)]), targets: targets, recordInputs: !record.isEmpty,
+                        tokens: Array(ids[pos..<(pos + t)]), targets: targets, recordInputs: keep,
                         profile: profile)
                 }
             index += 1

@@ -65,14 +65,17 @@ public struct StepOutput: Sendable {
     /// Natural-log probability of each target, batch-major [B, t].
     public let logProbs: [Float]
     public let attention: [AttentionCapture]
-    /// With `recordInputs`: layerInputs[l] is layer l's input x [B, t, d_model] for each layer the step ran, else
-    /// empty. What `step(resumingAt:)` needs to rerun the layers above a change.
+    /// With `recordInputs`: layerInputs[l] is layer l's input x [B, t, d_model] for each layer named there that the
+    /// step ran, else empty. What `step(resumingAt:)` needs to rerun the layers above a change.
     public var layerInputs: [[Float]] = []
     /// The layers named by `profile`, by distance, in layer order.
     public var distances: [DistanceMass] = []
 
-    public init(logProbs: [Float], attention: [AttentionCapture], layerInputs: [[Float]] = []) {
+    public init(
+        logProbs: [Float], attention: [AttentionCapture], layerInputs: [[Float]] = [], distances: [DistanceMass] = []
+    ) {
         self.logProbs = logProbs; self.attention = attention; self.layerInputs = layerInputs
+        self.distances = distances
     }
 }
 
@@ -231,12 +234,12 @@ public final class Inference: @unchecked Sendable {
     /// The forward pass for one segment of t <= segment tokens per stream: the embedding, then each layer's attention
     /// and feed-forward blocks, then the output layer. tokens and targets are batch-major [B, t], ids in
     /// 0..<vocabularySize. `capture` names the layers whose attention (stream 0) is returned.
-    /// `recordInputs` keeps each layer's input in the output (`layerInputs`).
+    /// `recordInputs` names the layers whose input is kept in the output (`layerInputs`).
     /// `logProbs: false` skips the output layer (a warm-up segment whose losses are not needed): the output's
     /// logProbs are then empty. `profile` names the layers whose attention (stream 0) is returned summed by distance
     /// (`distances`), at a fraction of a capture's cost.
     public func step(
-        tokens: [Int], targets: [Int], capture: Set<Int> = [], recordInputs: Bool = false, logProbs: Bool = true,
+        tokens: [Int], targets: [Int], capture: Set<Int> = [], recordInputs: Set<Int> = [], logProbs: Bool = true,
         profile: Set<Int> = []
     ) -> StepOutput {
         let N = tokens.count, t = N / batch
@@ -256,7 +259,7 @@ public final class Inference: @unchecked Sendable {
     /// touched; layers `first` and above attend over and update their own memory as in `step`. Identical to a
     /// full step whenever the layers below `first` saw the same tokens and memory lengths.
     public func step(
-        resumingAt first: Int, input: [Float], targets: [Int], capture: Set<Int> = [], recordInputs: Bool = false,
+        resumingAt first: Int, input: [Float], targets: [Int], capture: Set<Int> = [], recordInputs: Set<Int> = [],
         logProbs: Bool = true, profile: Set<Int> = []
     ) -> StepOutput {
         let N = targets.count, t = N / batch, V = network.vocabularySize
@@ -272,7 +275,7 @@ public final class Inference: @unchecked Sendable {
 
     /// Layers `first` and above, then the output, with x holding layer `first`'s input [B, t, C].
     func run(
-        from first: Int, t: Int, targets: [Int], capture: Set<Int>, recordInputs: Bool, logProbs: Bool = true,
+        from first: Int, t: Int, targets: [Int], capture: Set<Int>, recordInputs: Set<Int>, logProbs: Bool = true,
         profile: Set<Int> = []
     ) -> StepOutput {
         let N = batch * t
@@ -281,22 +284,19 @@ public final class Inference: @unchecked Sendable {
         defer { if workers > 1 { BLAS.threads = savedThreads } }
         var captures: [AttentionCapture] = []
         var distances: [DistanceMass] = []
-        var inputs: [[Float]] = recordInputs ? Array(repeating: [], count: network.nLayer) : []
+        var inputs: [[Float]] = recordInputs.isEmpty ? [] : Array(repeating: [], count: network.nLayer)
         layerSteps += network.nLayer - first
         for l in first..<network.nLayer {
-            if recordInputs { inputs[l] = Array(x[0..<(N * network.dModel)]) }
+            if recordInputs.contains(l) { inputs[l] = Array(x[0..<(N * network.dModel)]) }
             let (a, d) = attentionBlock(l, t: t, capture: capture.contains(l), profile: profile.contains(l))
             if let a { captures.append(a) }
             if let d { distances.append(d) }
             feedForwardBlock(l, rows: N)
         }
-        var out = StepOutput(logProbs: [], attention: captures, layerInputs: inputs)
-        out.distances = distances
-        guard logProbs else { return out }
-        output(targets)
-        out = StepOutput(logProbs: Array(logprob[0..<N]), attention: captures, layerInputs: inputs)
-        out.distances = distances
-        return out
+        if logProbs { output(targets) }
+        return StepOutput(
+            logProbs: logProbs ? Array(logprob[0..<N]) : [], attention: captures, layerInputs: inputs,
+            distances: distances)
     }
 
     /// x = word_emb(inputs) * sqrt(d_model), as the reference's AdaptiveEmbedding.
