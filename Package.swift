@@ -20,7 +20,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
-        .target(name: "TXL", dependencies: ["CBLAS"]),
+        // AVX2 products and attention for inference at small batch (C with target attributes; see kernels.c).
+        .target(name: "CKernels"),
+        .target(name: "TXL", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "Training", dependencies: ["TXL", "Analysis"]),
         // Signals that end a long run cleanly (SIGINT, SIGTERM, SIGHUP): training, preparing the corpus, the explorer.
         .target(name: "Signals"),

@@ -99,13 +99,23 @@ public final class Inference: @unchecked Sendable {
     let rTables: [UnsafeMutableBufferPointer<Float>]
     let x, xn, q, vec, z, a, logits, logprob: UnsafeMutableBufferPointer<Float>
     let scores, qb: [UnsafeMutableBufferPointer<Float>]  // per worker scratch: [T, maxK + 1], [T, D]
+    // With the kernels (Kernels.enabled when made): each layer's dense weights packed (shared by the network), and
+    // per layer [H][packed Rrev^T of one head]; per worker scratch [T, D] for (q + v) and the attention kernel's.
+    let packed: [Network.PackedLayer]?
+    /// Whether this run's products and attention use the AVX2 kernels (else OpenBLAS).
+    public var usesKernels: Bool { packed != nil }
+    let packedOutput: UnsafePointer<Float>?
+    let rPacked: [UnsafeMutableBufferPointer<Float>]
+    let qr, attentionScratch: [UnsafeMutableBufferPointer<Float>]
     let distanceMass: [UnsafeMutableBufferPointer<Double>]  // per worker [maxK + 1]: mass by distance, then memory
 
-    /// A MemScope byte model.
-    public convenience init(model: TransformerXL, batch: Int, segment: Int, options: RunOptions) throws {
+    /// A MemScope byte model. `kernels`: whether to run the AVX2 kernels (default `Kernels.enabled`) or OpenBLAS alone.
+    public convenience init(
+        model: TransformerXL, batch: Int, segment: Int, options: RunOptions, kernels: Bool = Kernels.enabled
+    ) throws {
         let workers = max(1, min(Inference.threads, 64))
         try self.init(
-            network: Network(model), batch: batch, segment: segment, options: options,
+            network: Network(model), batch: batch, segment: segment, options: options, kernels: kernels,
             estimate: {
                 MemoryBudget.inferenceBytes(
                     config: model.config, batch: batch, segment: segment, memory: options.memory, workers: workers)
@@ -113,17 +123,21 @@ public final class Inference: @unchecked Sendable {
     }
 
     /// Any model the runtime can run (a Hugging Face word model: `Network(HFCheckpoint)`).
-    public convenience init(network: Network, batch: Int, segment: Int, options: RunOptions) throws {
+    public convenience init(
+        network: Network, batch: Int, segment: Int, options: RunOptions, kernels: Bool = Kernels.enabled
+    ) throws {
         let workers = max(1, min(Inference.threads, 64))
         try self.init(
-            network: network, batch: batch, segment: segment, options: options,
+            network: network, batch: batch, segment: segment, options: options, kernels: kernels,
             estimate: {
                 MemoryBudget.inferenceBytes(
                     network: network, batch: batch, segment: segment, memory: options.memory, workers: workers)
             })
     }
 
-    init(network n: Network, batch: Int, segment: Int, options: RunOptions, estimate: () -> Double) throws {
+    init(
+        network n: Network, batch: Int, segment: Int, options: RunOptions, kernels: Bool, estimate: () -> Double
+    ) throws {
         guard batch >= 1 && batch <= 4096 else { throw ModelError.badInput("batch \(batch) is out of range 1...4096") }
         guard segment >= 1 && segment <= Config.maxLength else {
             throw ModelError.badInput("segment length \(segment) is out of range 1...\(Config.maxLength)")
@@ -150,7 +164,7 @@ public final class Inference: @unchecked Sendable {
             return p
         }
         // Position projections depend on distance and weights only: computed once, reused by every segment.
-        rTables = caps.enumerated().map { l, cap in
+        let rTables = caps.enumerated().map { l, cap in
             let pos = alloc(cap * C), r = alloc(cap * A)
             PositionalEncoding.table(pos.baseAddress!, distances: cap, C: C, clampLen: options.clampLen)
             Linear.forward(r.baseAddress!, pos.baseAddress!, n.layers[l].r, nil, N: cap, I: C, O: A)
@@ -162,10 +176,32 @@ public final class Inference: @unchecked Sendable {
             }
             return r
         }
+        self.rTables = rTables
+        let kernels = kernels && Kernels.available, workers = workers
+        if kernels {
+            let p = n.packed(workers: workers) { Inference.concurrent(workers: workers, $0) }
+            packed = p.layers; packedOutput = p.output
+            rPacked = rTables.map { r in
+                let cap = r.count / A, head = Kernels.packedFloats(rows: cap, columns: D)
+                let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: n.nHead * head)
+                for h in 0..<n.nHead {
+                    Kernels.pack(b.baseAddress! + h * head, r.baseAddress! + h * D, ldw: A, rows: cap, columns: D)
+                }
+                return b
+            }
+        } else {
+            packed = nil; packedOutput = nil; rPacked = []
+        }
+        qr = (0..<(kernels ? workers : 0)).map { _ in alloc(T * D) }
+        attentionScratch = (0..<(kernels ? workers : 0)).map { _ in
+            alloc(Kernels.attentionScratch(t: T, keys: maxK, D: D))
+        }
     }
 
     deinit {
-        for b in [x, xn, q, vec, z, a, logits, logprob] + scores + qb + rTables { b.deallocate() }
+        for b in [x, xn, q, vec, z, a, logits, logprob] + scores + qb + rTables + rPacked + qr + attentionScratch {
+            b.deallocate()
+        }
         for b in distanceMass { b.deallocate() }
     }
 
@@ -176,20 +212,20 @@ public final class Inference: @unchecked Sendable {
     public private(set) var layerSteps = 0
 
     /// Runs `body(w)` for w in 0..<workers, on as many threads, with OpenBLAS single-threaded inside.
-    func parallel(_ body: (Int) -> Void) {
+    func parallel(_ body: (Int) -> Void) { Inference.concurrent(workers: workers, body) }
+
+    static func concurrent(workers: Int, _ body: (Int) -> Void) {
         if workers == 1 { body(0); return }
         // Workers write disjoint rows and heads of buffers the step owns; the step waits for all of them.
-        withoutActuallyEscaping(body) { body in
-            let task = UncheckedSendable(value: body)
-            DispatchQueue.concurrentPerform(iterations: workers) { task.value($0) }
-        }
+        WorkerPool.shared(workers: workers).run(body)
     }
 
     /// Whether a dense product of N rows and O output columns splits the columns among the workers, each packing
-    /// only its share of the weight, rather than the rows, each packing all of it: when there are fewer rows than
-    /// columns (batch 1), where packing the weights again per worker costs as much as a sixth of the step.
+    /// only its share of the weight, rather than the rows, each packing all of it: always with the kernels (whose
+    /// weights are packed once), else when there are fewer rows than columns (batch 1), where OpenBLAS packing the
+    /// weights again per worker costs as much as a sixth of the step.
     @inline(__always)
-    func splitsColumns(rows N: Int, columns O: Int) -> Bool { workers > 1 && N < O }
+    func splitsColumns(rows N: Int, columns O: Int) -> Bool { packed != nil || (workers > 1 && N < O) }
 
     /// Worker w's share of O columns, in blocks of 16 (the sgemm kernel's width).
     @inline(__always)
@@ -198,12 +234,17 @@ public final class Inference: @unchecked Sendable {
         return min(O, blocks * w / workers * 16)..<min(O, blocks * (w + 1) / workers * 16)
     }
 
-    /// out[N, cols] = inp[N, I] W[cols, I]^T: the columns `cols` of a linear layer without bias, out's rows ldo apart.
+    /// out[N, cols] = inp[N, I] W[cols, I]^T: the columns `cols` of a linear layer without bias, out's rows ldo apart;
+    /// by the kernels from W packed when given, else OpenBLAS.
     static func columns(
         _ out: UnsafeMutablePointer<Float>, ldo: Int, _ inp: UnsafePointer<Float>, I: Int,
-        _ weight: UnsafePointer<Float>, N: Int, _ cols: Range<Int>
+        _ weight: UnsafePointer<Float>, packed: UnsafePointer<Float>?, N: Int, _ cols: Range<Int>
     ) {
         if cols.isEmpty { return }
+        if let packed {
+            Kernels.gemm(out, ldo: ldo, inp, lda: I, packed: packed, columns: cols, m: N, k: I)
+            return
+        }
         BLAS.gemm(
             out + cols.lowerBound, ldc: ldo, inp, lda: I, weight + cols.lowerBound * I, ldb: I, transB: true,
             m: N, n: cols.count, k: I)
@@ -328,7 +369,7 @@ public final class Inference: @unchecked Sendable {
     /// then trimmed to its length. Returns stream 0's attention when `capture` is set, and summed by distance when
     /// `profile` is.
     func attentionBlock(_ l: Int, t: Int, capture: Bool, profile: Bool = false) -> (AttentionCapture?, DistanceMass?) {
-        let c = network, lw = c.layers[l], rwBias = c.rwBias[l], rrBias = c.rrBias[l]
+        let c = network, lw = c.layers[l], rwBias = c.rwBias[l], rrBias = c.rrBias[l], pw = packed?[l]
         let B = batch, N = B * t, C = c.dModel, H = c.nHead, D = c.dHead, A = c.dAttn
         let x = x.baseAddress!, xn = xn.baseAddress!, q = q.baseAddress!, vec = vec.baseAddress!, z = z.baseAddress!
         memory.makeUnique()
@@ -343,11 +384,12 @@ public final class Inference: @unchecked Sendable {
             if pre { layerNorm(xn, x, lw.ln1w, lw.ln1b, rows: N) }
             let src = pre ? xn : x
             parallel { k in
-                Inference.columns(q, ldo: A, src, I: C, lw.qkv, N: N, columnShare(A, k))
+                Inference.columns(q, ldo: A, src, I: C, lw.qkv, packed: pw?.q, N: N, columnShare(A, k))
                 let kv = columnShare(2 * A, k)
                 for b in 0..<B {
                     Inference.columns(
-                        kvBase + b * stride + mlen * 2 * A, ldo: 2 * A, src + b * t * C, I: C, lw.qkv + A * C, N: t, kv)
+                        kvBase + b * stride + mlen * 2 * A, ldo: 2 * A, src + b * t * C, I: C, lw.qkv + A * C,
+                        packed: pw?.kv, N: t, kv)
                 }
             }
         } else { parallel { k in
@@ -374,12 +416,24 @@ public final class Inference: @unchecked Sendable {
             var task = k
             while task < B * H {
                 let b = task / H, h = task % H, kv = kvBase + b * stride + h * D
-                let p = RelativeAttention.inferenceForward(
+                let p: UnsafeMutablePointer<Float>
+                if let rp = rPacked.isEmpty ? nil : rPacked[l].baseAddress {
+                    let qw = qb[k].baseAddress!, qr = qr[k].baseAddress!, qh = q + b * t * A + h * D
+                    let cap = rTables[l].count / A
+                    RelativeAttention.addBias(qw, qh, ldq: A, rwBias + h * D, t: t, D: D, scale: scale)
+                    RelativeAttention.addBias(qr, qh, ldq: A, rrBias + h * D, t: t, D: D, scale: scale)
+                    p = scores[k].baseAddress!
+                    Kernels.relativeAttention(
+                        vec + b * t * A + h * D, ldo: A, probs: p, scratch: attentionScratch[k].baseAddress!,
+                        qw: qw, qr: qr, k: kv, v: kv + A, ldkv: 2 * A,
+                        rPacked: rp + h * Kernels.packedFloats(rows: cap, columns: D), distances: cap, t: t,
+                        mlen: mlen, D: D, window: window, normalize: b == 0 && (captured != nil || profile))
+                } else { p = RelativeAttention.inferenceForward(
                     vec + b * t * A + h * D, ldo: A, scores: scores[k].baseAddress!,
                     qb: qb[k].baseAddress!, q: q + b * t * A + h * D, ldq: A,
                     k: kv, v: kv + A, ldkv: 2 * A, rReversed: r + h * D, ldr: A,
                     rw: rwBias + h * D, rr: rrBias + h * D,
-                    t: t, mlen: mlen, D: D, window: window, scale: scale)
+                    t: t, mlen: mlen, D: D, window: window, scale: scale) }
                 if b == 0, let captured { (captured.baseAddress! + h * t * klen).update(from: p, count: t * klen) }
                 if b == 0 && profile {
                     let m = distanceMass[k].baseAddress!
@@ -401,7 +455,7 @@ public final class Inference: @unchecked Sendable {
         memory.trim(layer: l, appended: t)
         if splitsColumns(rows: N, columns: C) {
             // z = vec Wo^T by columns, then the residual and LN1 by rows, as AttentionBlock.output does.
-            parallel { k in Inference.columns(z, ldo: C, vec, I: A, lw.o, N: N, columnShare(C, k)) }
+            parallel { k in Inference.columns(z, ldo: C, vec, I: A, lw.o, packed: pw?.o, N: N, columnShare(C, k)) }
             parallel { k in
                 let rows = share(N, k), n0 = rows.lowerBound
                 if rows.isEmpty { return }
@@ -433,7 +487,7 @@ public final class Inference: @unchecked Sendable {
 
     /// Layer l's feed-forward block, x = block(x), row-parallel.
     func feedForwardBlock(_ l: Int, rows N: Int) {
-        let c = network, lw = c.layers[l], C = c.dModel, F = c.dInner
+        let c = network, lw = c.layers[l], C = c.dModel, F = c.dInner, pw = packed?[l]
         let x = x.baseAddress!, xn = xn.baseAddress!, z = z.baseAddress!, a = a.baseAddress!
         if splitsColumns(rows: N, columns: F) {
             // FeedForwardBlock.forward's steps, the two products split by columns, the rest by rows.
@@ -442,13 +496,13 @@ public final class Inference: @unchecked Sendable {
             let src = pre ? xn : x
             parallel { k in
                 let cols = columnShare(F, k)
-                Inference.columns(a, ldo: F, src, I: C, lw.ff1w, N: N, cols)
+                Inference.columns(a, ldo: F, src, I: C, lw.ff1w, packed: pw?.ff1, N: N, cols)
                 if cols.isEmpty { return }
                 for n in 0..<N {
                     VectorMath.addBiasReLU(a + n * F + cols.lowerBound, lw.ff1b + cols.lowerBound, N: 1, O: cols.count)
                 }
             }
-            parallel { k in Inference.columns(z, ldo: C, a, I: F, lw.ff2w, N: N, columnShare(C, k)) }
+            parallel { k in Inference.columns(z, ldo: C, a, I: F, lw.ff2w, packed: pw?.ff2, N: N, columnShare(C, k)) }
             parallel { k in
                 let rows = share(N, k), n0 = rows.lowerBound
                 if rows.isEmpty { return }
@@ -485,7 +539,14 @@ public final class Inference: @unchecked Sendable {
                 parallel { k in
                     let rows = share(tg.count, k), n0 = rows.lowerBound
                     if rows.isEmpty { return }
-                    Linear.forward(logits + n0 * V, x + n0 * C, weight, bias, N: rows.count, I: C, O: V)
+                    if let packed = packedOutput {
+                        Kernels.gemm(
+                            logits + n0 * V, ldo: V, x + n0 * C, lda: C, packed: packed, columns: 0..<V, m: rows.count,
+                            k: C)
+                        VectorMath.addBias(logits + n0 * V, bias, residual: nil, N: rows.count, O: V)
+                    } else {
+                        Linear.forward(logits + n0 * V, x + n0 * C, weight, bias, N: rows.count, I: C, O: V)
+                    }
                     Output.logSoftmax(
                         logprob + n0, logits: logits + n0 * V, targets: tg.baseAddress! + n0, N: rows.count,
                         V: V, keepProbs: false)

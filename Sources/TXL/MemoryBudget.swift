@@ -45,11 +45,12 @@ public enum MemoryBudget {
     ) -> Double {
         let C = Double(c.dModel), A = Double(c.dAttn), F = Double(c.dInner), V = Double(c.nToken), D = Double(c.dHead)
         let caps = memory.map { Double($0 + T) }, maxK = caps.max() ?? Double(T), bt = Double(B) * Double(T)
-        let total = caps.reduce(0, +)
+        let total = caps.reduce(0, +), rows = Double(memory.reduce(0, +) + memory.count * Memory.slack * T)
         let floats =
-            bt * (3 * C + 2 * A + F + V + 1) + Double(workers) * Double(T) * (2 * maxK + D)
-            + total * (A + C) + 2 * Double(B) * total * A
-        return floats * 4 + parameterBytes(c)
+            bt * (3 * C + 2 * A + F + V + 1) + Double(workers) * Double(T) * (2 * maxK + 2 * D)
+            + total * (2 * A + C) + 2 * Double(B) * rows * A
+        let packed = Kernels.enabled ? Double(c.nLayer) * (4 * A * C + 2 * C * F) + V * C : 0
+        return (floats + packed) * 4 + parameterBytes(c)
     }
 
     /// Peak bytes of an `Inference` of an already loaded `network` (the weights are not counted again): the same
@@ -60,13 +61,15 @@ public enum MemoryBudget {
         let C = Double(n.dModel), A = Double(n.dAttn), F = Double(n.dInner), V = Double(n.outputRowFloats)
         let D = Double(n.dHead)
         let caps = memory.map { Double($0 + T) }, maxK = caps.max() ?? Double(T), bt = Double(B) * Double(T)
-        let total = caps.reduce(0, +)
+        let total = caps.reduce(0, +), rows = Double(memory.reduce(0, +) + memory.count * Memory.slack * T)
         var head = 0.0
         if case .adaptive(let s) = n.output { head = Double(s.ends.count > 1 ? s.ends[1] + s.ends.count - 2 : 0) }
         let floats =
-            bt * (3 * C + 2 * A + F + V + 1 + 2 * head + 2 * C) + Double(workers) * Double(T) * (2 * maxK + D)
-            + total * (A + C) + 2 * Double(B) * total * A
-        return floats * 4
+            bt * (3 * C + 2 * A + F + V + 1 + 2 * head + 2 * C) + Double(workers) * Double(T) * (2 * maxK + 2 * D)
+            + total * (2 * A + C) + 2 * Double(B) * rows * A
+        // The packed weights, made once per network (counted here, as a first Inference makes them).
+        let packed = Kernels.enabled ? Double(n.nLayer) * (4 * A * C + 2 * C * F) + V * C : 0
+        return (floats + packed) * 4
     }
 
     /// Bytes of one copy of the parameters.

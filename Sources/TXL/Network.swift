@@ -82,6 +82,59 @@ public final class Network: @unchecked Sendable {
             owners: [biases] + model.owners)
     }
 
+    /// One layer's dense weights packed for the kernels (`Kernels.pack`): q [A, C], [k | v] [2A, C], o [C, A],
+    /// ff1 [F, C], ff2 [C, F].
+    public struct PackedLayer: @unchecked Sendable {
+        public let q, kv, o, ff1, ff2: UnsafePointer<Float>
+    }
+
+    /// Every layer packed, and the tied output weight when there is one: made on the first call (`parallel` runs its body
+    /// for each of `workers`, a layer each) and kept, for every `Inference` of this network to share.
+    public func packed(workers: Int, parallel: ((Int) -> Void) -> Void) -> (layers: [PackedLayer], output: UnsafePointer<Float>?) {
+        packLock.lock()
+        defer { packLock.unlock() }
+        if let packedLayers { return (packedLayers, packedOutput) }
+        let C = dModel, A = dAttn, F = dInner
+        func alloc(_ n: Int, _ k: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: Kernels.packedFloats(rows: n, columns: k))
+            packedBuffers.append(p)
+            return p
+        }
+        let shapes = [(A, C), (2 * A, C), (C, A), (F, C), (C, F)]
+        let buffers = layers.map { _ in shapes.map { alloc($0.0, $0.1) } }
+        let out: UnsafeMutablePointer<Float>?
+        if case .tied = output { out = alloc(vocabularySize, C) } else { out = nil }
+        let todo = UncheckedSendable(value: (buffers, out))
+        parallel { w in
+            let (buffers, out) = todo.value
+            for (l, lw) in layers.enumerated() where l % workers == w {
+                let b = buffers[l]
+                Kernels.pack(b[0], lw.qkv, ldw: C, rows: A, columns: C)
+                Kernels.pack(b[1], lw.qkv + A * C, ldw: C, rows: 2 * A, columns: C)
+                Kernels.pack(b[2], lw.o, ldw: A, rows: C, columns: A)
+                Kernels.pack(b[3], lw.ff1w, ldw: C, rows: F, columns: C)
+                Kernels.pack(b[4], lw.ff2w, ldw: F, rows: C, columns: F)
+            }
+            if w == 0, let out, case .tied(let weight, _) = output {
+                Kernels.pack(out, weight, ldw: C, rows: vocabularySize, columns: C)
+            }
+        }
+        packedLayers = buffers.map {
+            PackedLayer(
+                q: UnsafePointer($0[0]), kv: UnsafePointer($0[1]), o: UnsafePointer($0[2]), ff1: UnsafePointer($0[3]),
+                ff2: UnsafePointer($0[4]))
+        }
+        packedOutput = out.map { UnsafePointer($0) }
+        return (packedLayers!, packedOutput)
+    }
+
+    private let packLock = NSLock()
+    private var packedLayers: [PackedLayer]?
+    private var packedOutput: UnsafePointer<Float>?
+    private var packedBuffers: [UnsafeMutablePointer<Float>] = []
+
+    deinit { for p in packedBuffers { p.deallocate() } }
+
     /// Floats of scratch the output needs per row: the whole vocabulary's logits for a tied softmax, none otherwise
     /// (the adaptive softmax allocates per call only what the targets' clusters need).
     var outputRowFloats: Int { if case .tied = output { return vocabularySize } else { return 0 } }
