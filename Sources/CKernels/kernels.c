@@ -145,8 +145,9 @@ void mk_gemm(float *C, ptrdiff_t ldc, const float *A, ptrdiff_t lda, const float
 // e^x lane-wise: Cephes' expf, as VectorMath.exp (x = n ln2 + r, a degree-6 polynomial for e^r, 2^n by exponent
 // bits); inputs below -87 give ~1e-38, not 0 (softmax arguments only).
 MK_AVX2 static inline __m256 exp256(__m256 x) {
-    x = _mm256_min_ps(x, _mm256_set1_ps(88.0f));
-    x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+    // The bound first: min and max return their second operand when either is NaN, so a NaN stays a NaN.
+    x = _mm256_min_ps(_mm256_set1_ps(88.0f), x);
+    x = _mm256_max_ps(_mm256_set1_ps(-87.0f), x);
     __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     x = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
@@ -306,16 +307,18 @@ MK_AVX2 static void rel_attention_avx2(float *vec, ptrdiff_t ldo, float *probs, 
             int i = i0 + r, a = first_key(i, mlen, window), b = mlen + i;
             float *s = probs + i * klen;
             inv[r] = 1 / exp_row(s + a, bd + r * ldbd + a + t - 1 - i + off - cb, b - a + 1);
-            if (normalize) scale_row(s + a, b - a + 1, inv[r]);
             if (a > 0) memset(s, 0, sizeof(float) * (size_t)a);
             if (b + 1 < klen) memset(s + b + 1, 0, sizeof(float) * (size_t)(klen - b - 1));
         }
-        // vec = P v over the keys lo...hi, normalised here when P was not.
+        // vec = P v over the keys lo...hi, each row divided by its sum afterwards. P itself is divided only when asked
+        // for, after: vec is the same either way.
         for (int c = 0; c < D; c += 16)
             kernel6x16(hi - lo + 1, probs + i0 * klen + lo, klen, vp + (size_t)c * klen + lo * 16, 16,
                        vec + i0 * ldo + c, ldo, mr, imin(16, D - c), 0, 0);
-        if (!normalize)
-            for (int r = 0; r < mr; r++) scale_row(vec + (i0 + r) * ldo, D, inv[r]);
+        for (int r = 0; r < mr; r++) {
+            scale_row(vec + (i0 + r) * ldo, D, inv[r]);
+            if (normalize) scale_row(probs + (i0 + r) * klen, klen, inv[r]);
+        }
     }
 }
 

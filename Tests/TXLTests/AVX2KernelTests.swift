@@ -79,6 +79,7 @@ import Testing
             }
             var rp = [Float](repeating: .nan, count: Kernels.packedFloats(rows: cap, columns: D))
             rp.withUnsafeMutableBufferPointer { Kernels.pack($0.baseAddress!, rRev, ldw: D, rows: cap, columns: D) }
+            var vecs: [[Float]] = []
             for normalize in [true, false] {
                 var vec = [Float](repeating: 0, count: t * ldo)
                 var probs = [Float](repeating: .nan, count: t * klen)
@@ -108,7 +109,9 @@ import Testing
                     for j in 0..<klen { rows[i * klen + j] /= s }
                 }
                 assertClose(rows, wantProbs, tol: 2e-6, "\(what): probabilities")
+                vecs.append(vec)
             }
+            #expect(vecs[0] == vecs[1], "output bit for bit the same whether the probabilities are normalised")
         }
     }
 
@@ -187,5 +190,28 @@ import Testing
                 for b in 0..<batch { #expect(rows(m, l, b) == w[l][b], "snapshot layer \(l) stream \(b)") }
             }
         }
+    }
+}
+
+extension AVX2KernelTests {
+    /// Scores that overflow (huge queries and keys) give NaN probabilities and outputs, as OpenBLAS's path does: never a
+    /// finite number made up by the exp's clamping.
+    @Test func overflowingScoresStayNonFinite() {
+        let t = 4, mlen = 4, D = 16, klen = mlen + t
+        var r = Rand(45)
+        // Every score overflows to +inf: the softmax's max is inf, and inf - inf is NaN.
+        let kv = [Float](repeating: 1e30, count: klen * 2 * D), rRev = r.floats(klen * D)
+        let qw = [Float](repeating: 1e30, count: t * D), qr = r.floats(t * D)
+        var rp = [Float](repeating: 0, count: Kernels.packedFloats(rows: klen, columns: D))
+        rp.withUnsafeMutableBufferPointer { Kernels.pack($0.baseAddress!, rRev, ldw: D, rows: klen, columns: D) }
+        var vec = [Float](repeating: 0, count: t * D), probs = [Float](repeating: 0, count: t * klen)
+        var scratch = [Float](repeating: 0, count: Kernels.attentionScratch(t: t, keys: klen, D: D))
+        kv.withUnsafeBufferPointer { kvb in
+            Kernels.relativeAttention(
+                &vec, ldo: D, probs: &probs, scratch: &scratch, qw: qw, qr: qr, k: kvb.baseAddress!,
+                v: kvb.baseAddress! + D, ldkv: 2 * D, rPacked: rp, distances: klen, t: t, mlen: mlen, D: D, window: 0,
+                normalize: true)
+        }
+        #expect(probs.contains { $0.isNaN } && vec.contains { $0.isNaN })
     }
 }
