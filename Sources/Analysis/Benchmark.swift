@@ -57,30 +57,56 @@ public enum Benchmark {
         public let seconds: Double
         /// Positions (bytes or tokens) per second.
         public let perSecond: Double
+        /// Whether the run used the AVX2 kernels (else OpenBLAS alone).
+        public let kernels: Bool
     }
 
-    /// Bytes/s of `Inference.step` at `batch` streams of random bytes, after warm-up segments that fill every memory.
+    /// Bytes/s of `Inference.step` at `batch` streams of random bytes, after warm-up segments that fill every memory:
+    /// one rate for each of `kernels` (the AVX2 kernels, or OpenBLAS alone).
     public static func throughput(
-        model: TransformerXL, options: RunOptions, segment T: Int, batch B: Int, seconds: Double
-    ) throws -> Throughput {
+        model: TransformerXL, options: RunOptions, segment T: Int, batch B: Int, seconds: Double,
+        kernels: [Bool] = [Kernels.enabled]
+    ) throws -> [Throughput] {
         // Within the memory budget.
-        let run = try Evaluator.inference(model: model, batch: B, segment: T, options: options)
+        _ = try Evaluator.inference(model: model, batch: B, segment: T, options: options)
+        let runs = try kernels.map {
+            try Inference(model: model, batch: B, segment: T, options: options, kernels: $0)
+        }
         var rng = Random(seed: 7)
-        func segmentBytes() -> ([UInt8], [UInt8]) {
-            let x = (0..<(B * T)).map { _ in UInt8(truncatingIfNeeded: 32 + rng.next() % 95) }
+        func segmentBytes() -> ([Int], [Int]) {
+            let x = (0..<(B * T)).map { _ in Int(32 + rng.next() % 95) }
             return (x, x.map { $0 ^ 1 })
         }
         let fill = ((options.memory.max() ?? 0) + T - 1) / T + 1
-        for _ in 0..<fill { let (i, t) = segmentBytes(); _ = run.step(inputs: i, targets: t) }
-        var n = 0, busy = 0.0
+        return alternating(runs, batch: B, segment: T, warmUp: fill, seconds: seconds, next: segmentBytes)
+    }
+
+    /// Steps each run in turn, segment by segment on the same tokens (so that runs compared side by side see the
+    /// same machine: these are noisy), `warmUp` segments untimed, then until each has `seconds` of timed segments.
+    static func alternating(
+        _ runs: [Inference], batch B: Int, segment T: Int, warmUp: Int, seconds: Double,
+        next: () -> ([Int], [Int]), progress: ((String) -> Void)? = nil
+    ) -> [Throughput] {
+        for s in 0..<warmUp {
+            let (i, t) = next()
+            for run in runs { _ = run.step(tokens: i, targets: t) }
+            progress?("warm-up segment \(s + 1) of \(warmUp)")
+        }
+        var n = 0
+        var busy = [Double](repeating: 0, count: runs.count)
         repeat {
-            let (i, t) = segmentBytes()
-            let t0 = now()
-            _ = run.step(inputs: i, targets: t)
-            busy += now() - t0
+            let (i, t) = next()
+            for (k, run) in runs.enumerated() {
+                let t0 = now()
+                _ = run.step(tokens: i, targets: t)
+                busy[k] += now() - t0
+            }
             n += 1
-        } while busy < seconds || n < 2
-        return Throughput(batch: B, segments: n, seconds: busy, perSecond: Double(n * B * T) / busy)
+            progress?("timed segment \(n)")
+        } while busy.min()! < seconds || n < 2
+        return zip(runs, busy).map { run, s in
+            Throughput(batch: B, segments: n, seconds: s, perSecond: Double(n * B * T) / s, kernels: run.usesKernels)
+        }
     }
 
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }

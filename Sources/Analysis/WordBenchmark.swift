@@ -126,12 +126,15 @@ public enum WordBenchmark {
     }
 
     /// Tokens/s of `Inference.step` on `tokens` (a stream drawn to the model's cluster sizes), after warm-up
-    /// segments that fill every memory.
+    /// segments that fill every memory: one rate for each of `kernels` (the AVX2 kernels, or OpenBLAS alone), the
+    /// runs taking turns segment by segment.
     public static func throughput(
         network: Network, tokens: [Int], options: RunOptions, segment T: Int, batch B: Int, seconds: Double,
-        progress: ((String) -> Void)? = nil
-    ) throws -> Benchmark.Throughput {
-        let run = try Inference(network: network, batch: B, segment: T, options: options)
+        kernels: [Bool] = [Kernels.enabled], progress: ((String) -> Void)? = nil
+    ) throws -> [Benchmark.Throughput] {
+        let runs = try kernels.map {
+            try Inference(network: network, batch: B, segment: T, options: options, kernels: $0)
+        }
         var pos = 0
         func next() -> ([Int], [Int]) {
             var i: [Int] = [], t: [Int] = []
@@ -141,21 +144,8 @@ public enum WordBenchmark {
             return (i, t)
         }
         let fill = ((options.memory.max() ?? 0) + T - 1) / T
-        for s in 0..<fill {
-            let (i, t) = next()
-            _ = run.step(tokens: i, targets: t)
-            progress?("warm-up segment \(s + 1) of \(fill)")
-        }
-        var n = 0, busy = 0.0
-        repeat {
-            let (i, t) = next()
-            let t0 = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
-            _ = run.step(tokens: i, targets: t)
-            busy += Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - t0
-            n += 1
-            progress?("timed segment \(n)")
-        } while busy < seconds || n < 2
-        return Benchmark.Throughput(batch: B, segments: n, seconds: busy, perSecond: Double(n * B * T) / busy)
+        return Benchmark.alternating(
+            runs, batch: B, segment: T, warmUp: fill, seconds: seconds, next: next, progress: progress)
     }
 
     /// A token stream with Zipf-like cluster shares: `shares[i]` of the tokens fall in cluster i, uniform inside.

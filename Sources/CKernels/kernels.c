@@ -112,6 +112,15 @@ void mk_pack_transposed(float *P, const float *W, ptrdiff_t ldw, int n, int k) {
     }
 }
 
+void mk_pack_rows(float *P, const float *B, ptrdiff_t ldb, int k, int n) {
+    for (int p = 0; p * 16 < n; p++) {
+        float *dst = P + (size_t)p * k * 16;
+        int nr = imin(16, n - 16 * p);
+        for (int kk = 0; kk < k; kk++)
+            for (int j = 0; j < 16; j++) dst[kk * 16 + j] = j < nr ? B[kk * ldb + 16 * p + j] : 0;
+    }
+}
+
 // Rows of A per block that stays in L2 while a panel of B sweeps it (A's block: MC x KC floats, 144 KiB).
 enum { KC = 256, MC = 144 };
 
@@ -332,6 +341,7 @@ void mk_rel_attention(float *vec, ptrdiff_t ldo, float *probs, float *scratch, c
 
 int mk_available(void) { return 0; }
 void mk_pack_transposed(float *P, const float *W, ptrdiff_t ldw, int n, int k) { (void)P; (void)W; (void)ldw; (void)n; (void)k; }
+void mk_pack_rows(float *P, const float *B, ptrdiff_t ldb, int k, int n) { (void)P; (void)B; (void)ldb; (void)k; (void)n; }
 void mk_gemm(float *C, ptrdiff_t ldc, const float *A, ptrdiff_t lda, const float *P, int m, int n, int k,
              int accumulate) { (void)C; (void)ldc; (void)A; (void)lda; (void)P; (void)m; (void)n; (void)k; (void)accumulate; }
 size_t mk_attention_scratch(int t, int klen, int D) { (void)t; (void)klen; (void)D; return 1; }

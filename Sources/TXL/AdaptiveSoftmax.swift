@@ -40,23 +40,61 @@ public struct AdaptiveSoftmax: Sendable {
             "AdaptiveSoftmax: cluster logits")
     }
 
+    /// The weights packed for the kernels (`Kernels.pack`): each cluster's projection and weight, the cluster logits'.
+    public struct Packed: @unchecked Sendable {
+        public let projections: [UnsafePointer<Float>?]
+        public let weights: [UnsafePointer<Float>]
+        public let clusterWeight: UnsafePointer<Float>?
+    }
+
+    /// Packs every weight into buffers from `alloc` (floats), for `logProbs(packed:)`.
+    public func pack(_ alloc: (Int) -> UnsafeMutablePointer<Float>) -> Packed {
+        let C = dModel, tails = clusters.count - 1
+        let projections = clusters.indices.map { i -> UnsafePointer<Float>? in
+            guard let p = clusters[i].projection else { return nil }
+            let w = width(i), b = alloc(Kernels.packedFloats(rows: w, columns: C))
+            Kernels.packRows(b, p.base, ldb: w, rows: C, columns: w)
+            return UnsafePointer(b)
+        }
+        let weights = clusters.indices.map { i -> UnsafePointer<Float> in
+            let w = width(i), n = ends[i + 1] - ends[i], b = alloc(Kernels.packedFloats(rows: n, columns: w))
+            Kernels.pack(b, clusters[i].weight.base, ldw: w, rows: n, columns: w)
+            return UnsafePointer(b)
+        }
+        var cluster: UnsafePointer<Float>?
+        if tails > 0 {
+            let b = alloc(Kernels.packedFloats(rows: tails, columns: width(0)))
+            Kernels.pack(b, clusterWeight.base, ldw: width(0), rows: tails, columns: width(0))
+            cluster = UnsafePointer(b)
+        }
+        return Packed(projections: projections, weights: weights, clusterWeight: cluster)
+    }
+
     /// d_i, the width cluster i's logits are computed in.
     public func width(_ i: Int) -> Int { clusters[i].weight.count / (ends[i + 1] - ends[i]) }
 
     /// Natural-log probability of each target [T] given hidden states [T, d_model].
-    /// Only each target's cluster is scored.
-    public func logProbs(_ hidden: UnsafePointer<Float>, targets: [Int]) -> [Float] {
+    /// Only each target's cluster is scored. With `packed`, the products run on the kernels, else OpenBLAS.
+    public func logProbs(_ hidden: UnsafePointer<Float>, targets: [Int], packed: Packed? = nil) -> [Float] {
         let T = targets.count, tails = clusters.count - 1
         var out = [Float](repeating: 0, count: T)
         if T == 0 { return out }
         // Head: every position, over the shortlist and the tail clusters' logits.
         let w0 = width(0), n0 = ends[1], H = n0 + tails
-        let hp0 = project(hidden, rows: Array(0..<T), cluster: 0)  // [T, d_0]
+        let hp0 = project(hidden, rows: Array(0..<T), cluster: 0, packed: packed)  // [T, d_0]
         var head = [Float](repeating: 0, count: T * H)  // [T, n_0 + tails]
         head.withUnsafeMutableBufferPointer { hb in
             let h = hb.baseAddress!
-            BLAS.gemm(h, ldc: H, hp0, lda: w0, clusters[0].weight.base, ldb: w0, transB: true, m: T, n: n0, k: w0)
-            if tails > 0 {
+            if let packed {
+                Kernels.gemm(h, ldo: H, hp0, lda: w0, packed: packed.weights[0], columns: 0..<n0, m: T, k: w0)
+                if let cw = packed.clusterWeight {
+                    Kernels.gemm(h + n0, ldo: H, hp0, lda: w0, packed: cw, columns: 0..<tails, m: T, k: w0)
+                }
+            } else {
+                BLAS.gemm(
+                    h, ldc: H, hp0, lda: w0, clusters[0].weight.base, ldb: w0, transB: true, m: T, n: n0, k: w0)
+            }
+            if tails > 0 && packed == nil {
                 BLAS.gemm(
                     h + n0, ldc: H, hp0, lda: w0, clusterWeight.base, ldb: w0, transB: true, m: T, n: tails, k: w0)
             }
@@ -74,11 +112,16 @@ public struct AdaptiveSoftmax: Sendable {
             let rows = (0..<T).filter { clusterIndex(targets[$0]) == i }
             if rows.isEmpty { continue }
             let n = rows.count, w = width(i), V = ends[i + 1] - ends[i]
-            let hp = project(hidden, rows: rows, cluster: i)  // [n, d_i]
+            let hp = project(hidden, rows: rows, cluster: i, packed: packed)  // [n, d_i]
             var logits = [Float](repeating: 0, count: n * V)  // [n, n_i]
             logits.withUnsafeMutableBufferPointer { lb in
                 let l = lb.baseAddress!
-                Linear.forward(l, hp, clusters[i].weight.base, clusters[i].bias.base, N: n, I: w, O: V)
+                if let packed {
+                    Kernels.gemm(l, ldo: V, hp, lda: w, packed: packed.weights[i], columns: 0..<V, m: n, k: w)
+                    VectorMath.addBias(l, clusters[i].bias.base, residual: nil, N: n, O: V)
+                } else {
+                    Linear.forward(l, hp, clusters[i].weight.base, clusters[i].bias.base, N: n, I: w, O: V)
+                }
                 for (k, t) in rows.enumerated() {
                     let row = l + k * V
                     out[t] += row[targets[t] - ends[i]] - AdaptiveSoftmax.logSumExp(row, V)
@@ -97,22 +140,37 @@ public struct AdaptiveSoftmax: Sendable {
     }
 
     /// h P_i for the given rows of hidden [., d_model]: [rows, d_i]. h itself where cluster i has no projection.
-    func project(_ hidden: UnsafePointer<Float>, rows: [Int], cluster i: Int) -> [Float] {
+    func project(_ hidden: UnsafePointer<Float>, rows: [Int], cluster i: Int, packed: Packed?) -> [Float] {
         let C = dModel, w = width(i), n = rows.count
         var h = [Float](repeating: 0, count: n * C)
         for (k, r) in rows.enumerated() { for c in 0..<C { h[k * C + c] = hidden[r * C + c] } }
         guard let p = clusters[i].projection else { return h }
         var out = [Float](repeating: 0, count: n * w)
-        BLAS.gemm(&out, ldc: w, h, lda: C, p.base, ldb: w, m: n, n: w, k: C)
+        if let pp = packed?.projections[i] {
+            out.withUnsafeMutableBufferPointer {
+                Kernels.gemm($0.baseAddress!, ldo: w, h, lda: C, packed: pp, columns: 0..<w, m: n, k: C)
+            }
+        } else {
+            BLAS.gemm(&out, ldc: w, h, lda: C, p.base, ldb: w, m: n, n: w, k: C)
+        }
         return out
     }
 
-    /// log sum exp of x[0..<n], in Double.
+    /// log sum exp of x[0..<n]: exp eight lanes at a time (VectorMath.exp, within 2 ulp), summed in Float over
+    /// blocks of 1,024 and in Double across them.
     static func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         var m = -Float.infinity
         for j in 0..<n { m = max(m, x[j]) }
-        var s = 0.0
-        for j in 0..<n { s += exp(Double(x[j] - m)) }
+        if !m.isFinite { return m.isNaN || m > 0 ? m : -.infinity }
+        let m8 = SIMD8<Float>(repeating: m)
+        var s = 0.0, j = 0
+        while j + 8 <= n {
+            var block = SIMD8<Float>(repeating: 0)
+            let end = min(n, j + 1024)
+            while j + 8 <= end { block += VectorMath.exp(VectorMath.load(x + j) - m8); j += 8 }
+            s += Double(block.sum())
+        }
+        while j < n { s += exp(Double(x[j] - m)); j += 1 }
         return m + Float(log(s))
     }
 }

@@ -102,6 +102,7 @@ public final class Inference: @unchecked Sendable {
     // With the kernels (Kernels.enabled when made): each layer's dense weights packed (shared by the network), and
     // per layer [H][packed Rrev^T of one head]; per worker scratch [T, D] for (q + v) and the attention kernel's.
     let packed: [Network.PackedLayer]?
+    let packedSoftmax: AdaptiveSoftmax.Packed?
     /// Whether this run's products and attention use the AVX2 kernels (else OpenBLAS).
     public var usesKernels: Bool { packed != nil }
     let packedOutput: UnsafePointer<Float>?
@@ -180,7 +181,7 @@ public final class Inference: @unchecked Sendable {
         let kernels = kernels && Kernels.available, workers = workers
         if kernels {
             let p = n.packed(workers: workers) { Inference.concurrent(workers: workers, $0) }
-            packed = p.layers; packedOutput = p.output
+            packed = p.layers; packedOutput = p.output; packedSoftmax = p.softmax
             rPacked = rTables.map { r in
                 let cap = r.count / A, head = Kernels.packedFloats(rows: cap, columns: D)
                 let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: n.nHead * head)
@@ -190,7 +191,7 @@ public final class Inference: @unchecked Sendable {
                 return b
             }
         } else {
-            packed = nil; packedOutput = nil; rPacked = []
+            packed = nil; packedOutput = nil; packedSoftmax = nil; rPacked = []
         }
         qr = (0..<(kernels ? workers : 0)).map { _ in alloc(T * D) }
         attentionScratch = (0..<(kernels ? workers : 0)).map { _ in
@@ -557,7 +558,7 @@ public final class Inference: @unchecked Sendable {
             parallel { k in
                 let rows = share(targets.count, k), n0 = rows.lowerBound
                 if rows.isEmpty { return }
-                let lp = softmax.logProbs(x + n0 * C, targets: Array(targets[rows]))
+                let lp = softmax.logProbs(x + n0 * C, targets: Array(targets[rows]), packed: packedSoftmax)
                 for (i, v) in lp.enumerated() { logprob[n0 + i] = v }
             }
         }

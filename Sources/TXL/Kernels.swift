@@ -23,6 +23,11 @@ public enum Kernels {
         mk_pack_transposed(p, w, ldw, Int32(n), Int32(k))
     }
 
+    /// Packs B [k, n] (rows ldb apart), a projection used as out = x B, for `gemm` (as W = B^T).
+    public static func packRows(_ p: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, rows k: Int, columns n: Int) {
+        mk_pack_rows(p, b, ldb, Int32(k), Int32(n))
+    }
+
     /// out [m, cols] (+)= a [m, k] W[cols, k]^T, W packed by `pack` (n rows); cols starts at a multiple of 16.
     @inline(__always)
     public static func gemm(

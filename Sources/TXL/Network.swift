@@ -88,12 +88,20 @@ public final class Network: @unchecked Sendable {
         public let q, kv, o, ff1, ff2: UnsafePointer<Float>
     }
 
-    /// Every layer packed, and the tied output weight when there is one: made on the first call (`parallel` runs its body
-    /// for each of `workers`, a layer each) and kept, for every `Inference` of this network to share.
-    public func packed(workers: Int, parallel: ((Int) -> Void) -> Void) -> (layers: [PackedLayer], output: UnsafePointer<Float>?) {
+    /// Everything the kernels read, packed: every layer, and the output's weights (the tied weight, or the adaptive
+    /// softmax's).
+    public struct Packed: @unchecked Sendable {
+        public let layers: [PackedLayer]
+        public let output: UnsafePointer<Float>?
+        public let softmax: AdaptiveSoftmax.Packed?
+    }
+
+    /// The weights packed: made on the first call (`parallel` runs its body for each of `workers`, a layer each) and
+    /// kept, for every `Inference` of this network to share.
+    public func packed(workers: Int, parallel: ((Int) -> Void) -> Void) -> Packed {
         packLock.lock()
         defer { packLock.unlock() }
-        if let packedLayers { return (packedLayers, packedOutput) }
+        if let packedStore { return packedStore }
         let C = dModel, A = dAttn, F = dInner
         func alloc(_ n: Int, _ k: Int) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: Kernels.packedFloats(rows: n, columns: k))
@@ -104,6 +112,14 @@ public final class Network: @unchecked Sendable {
         let buffers = layers.map { _ in shapes.map { alloc($0.0, $0.1) } }
         let out: UnsafeMutablePointer<Float>?
         if case .tied = output { out = alloc(vocabularySize, C) } else { out = nil }
+        var softmax: AdaptiveSoftmax.Packed?
+        if case .adaptive(let s) = output {
+            softmax = s.pack { n in
+                let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+                packedBuffers.append(p)
+                return p
+            }
+        }
         let todo = UncheckedSendable(value: (buffers, out))
         parallel { w in
             let (buffers, out) = todo.value
@@ -119,18 +135,19 @@ public final class Network: @unchecked Sendable {
                 Kernels.pack(out, weight, ldw: C, rows: vocabularySize, columns: C)
             }
         }
-        packedLayers = buffers.map {
-            PackedLayer(
-                q: UnsafePointer($0[0]), kv: UnsafePointer($0[1]), o: UnsafePointer($0[2]), ff1: UnsafePointer($0[3]),
-                ff2: UnsafePointer($0[4]))
-        }
-        packedOutput = out.map { UnsafePointer($0) }
-        return (packedLayers!, packedOutput)
+        let p = Packed(
+            layers: buffers.map {
+                PackedLayer(
+                    q: UnsafePointer($0[0]), kv: UnsafePointer($0[1]), o: UnsafePointer($0[2]),
+                    ff1: UnsafePointer($0[3]), ff2: UnsafePointer($0[4]))
+            },
+            output: out.map { UnsafePointer($0) }, softmax: softmax)
+        packedStore = p
+        return p
     }
 
     private let packLock = NSLock()
-    private var packedLayers: [PackedLayer]?
-    private var packedOutput: UnsafePointer<Float>?
+    private var packedStore: Packed?
     private var packedBuffers: [UnsafeMutablePointer<Float>] = []
 
     deinit { for p in packedBuffers { p.deallocate() } }

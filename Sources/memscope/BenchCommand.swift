@@ -5,6 +5,21 @@ import Foundation
 import TXL
 import Training
 
+/// `bench --kernels`: which inference paths to time.
+enum KernelChoice: String, ExpressibleByArgument, CaseIterable {
+    case both, avx2, openblas
+
+    /// The `kernels:` arguments of the runs to time (only OpenBLAS where the processor lacks AVX2).
+    var runs: [Bool] {
+        guard Kernels.available else { return [false] }
+        switch self {
+        case .both: return [true, false]
+        case .avx2: return [true]
+        case .openblas: return [false]
+        }
+    }
+}
+
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -25,6 +40,11 @@ struct BenchCommand: ParsableCommand {
             "Also time training steps (forward, backward, Adam) at these batch sizes, training memory = --mem.",
             valueName: "list"))
     var trainBatch: String?
+    @Option(
+        help: ArgumentHelp(
+            "Which inference to time: the AVX2 kernels, OpenBLAS alone, or both, taking turns segment by segment.",
+            valueName: "which"))
+    var kernels: KernelChoice = .both
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Instead: the explorer's latencies (open, heatmap update, redraw) on a real model and text.")
     var explorer = false
@@ -117,8 +137,8 @@ struct BenchCommand: ParsableCommand {
         var sgemm = Benchmark.sgemmRate()
         var rows: [Benchmark.Throughput] = []
         for b in batches {
-            rows.append(
-                try Benchmark.throughput(model: model, options: options, segment: segment, batch: b, seconds: seconds))
+            rows += try Benchmark.throughput(
+                model: model, options: options, segment: segment, batch: b, seconds: seconds, kernels: kernels.runs)
             sgemm = max(sgemm, Benchmark.sgemmRate())  // the best rate seen: the ratio errs low, never high
         }
         let trainBatches = try (trainBatch ?? "").split(separator: ",").map { s -> Int in
@@ -232,10 +252,10 @@ extension BenchCommand {
         var sgemm = Benchmark.sgemmRate()
         var rows: [Benchmark.Throughput] = []
         for b in batches {
-            rows.append(
-                try WordBenchmark.throughput(
-                    network: network, tokens: tokens, options: options, segment: T, batch: b, seconds: seconds,
-                    progress: { FileHandle.standardError.write(Data("\r\u{1B}[K  batch \(b): \($0)".utf8)) }))
+            rows += try WordBenchmark.throughput(
+                network: network, tokens: tokens, options: options, segment: T, batch: b, seconds: seconds,
+                kernels: kernels.runs,
+                progress: { FileHandle.standardError.write(Data("\r\u{1B}[K  batch \(b): \($0)".utf8)) })
             FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
             sgemm = max(sgemm, Benchmark.sgemmRate())
         }
@@ -293,6 +313,7 @@ private struct RateTable {
             [
                 "batch": $0.batch, "\(unit)_per_second": $0.perSecond, "gflops": gflops($0),
                 "ratio": gflops($0) / sgemm, "segments": $0.segments, "seconds": $0.seconds,
+                "kernels": $0.kernels ? "avx2" : "openblas",
             ]
         }
     }
@@ -301,8 +322,9 @@ private struct RateTable {
         rows.map {
             String(
                 format: "batch %-3d %8.\(decimals)f \(unit)/s  %6.1f GFLOP/s  %5.1f%% of sgemm  "
-                    + "(%d segments in %.1f s)",
-                $0.batch, $0.perSecond, gflops($0), 100 * gflops($0) / sgemm, $0.segments, $0.seconds)
+                    + "(%d segments in %.1f s)  %@",
+                $0.batch, $0.perSecond, gflops($0), 100 * gflops($0) / sgemm, $0.segments, $0.seconds,
+                $0.kernels ? "AVX2 kernels" : "OpenBLAS")
         }
     }
 }

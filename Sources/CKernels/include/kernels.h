@@ -15,6 +15,9 @@ void mk_pause(void);
 void mk_pack_transposed(float *P, const float *W, ptrdiff_t ldw, int n, int k);
 size_t mk_packed_floats(int n, int k);
 
+/// Packs B [k, n] row-major (rows ldb apart; a projection used as out = x B) into the same panels as above.
+void mk_pack_rows(float *P, const float *B, ptrdiff_t ldb, int k, int n);
+
 /// C [m, n] = A [m, k] P (+ C when accumulate), P packed by mk_pack_transposed. Rows lda and ldc apart.
 void mk_gemm(float *C, ptrdiff_t ldc, const float *A, ptrdiff_t lda, const float *P, int m, int n, int k,
              int accumulate);
