@@ -12,7 +12,7 @@ public enum AttentionBlock {
         _ q: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ w: LayerWeights,
         N: Int, C: Int, A: Int
     ) {
-        Linear.forward(q, src, w.qkv, nil, N: N, I: C, O: A)
+        Linear.forward(q, src, w.qkv, nil, N: N, I: C, O: A, packed: w.packed?.q)
     }
 
     /// [k | v] [N, 2A] = src [N, C] Wkv^T.
@@ -20,7 +20,7 @@ public enum AttentionBlock {
         _ kv: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ w: LayerWeights,
         N: Int, C: Int, A: Int
     ) {
-        Linear.forward(kv, src, w.qkv + A * C, nil, N: N, I: C, O: 2 * A)
+        Linear.forward(kv, src, w.qkv + A * C, nil, N: N, I: C, O: 2 * A, packed: w.packed?.kv)
     }
 
     /// z [N, C] = drop(vec Wo^T); post-LN: z += x, h = LN1(z); pre-LN: h = x + z. h may be x.
@@ -31,7 +31,7 @@ public enum AttentionBlock {
         zMask: UnsafeMutablePointer<Float>?, _ x: UnsafePointer<Float>, _ vec: UnsafePointer<Float>,
         _ w: LayerWeights, N: Int, C: Int, A: Int, preLnorm: Bool, eps: Float, drop: Dropout?
     ) {
-        Linear.forward(z, vec, w.o, nil, N: N, I: A, O: C)
+        Linear.forward(z, vec, w.o, nil, N: N, I: A, O: C, packed: w.packed?.o)
         if let drop, let zMask { drop(z, zMask, N * C) }
         if preLnorm {
             if h != UnsafeMutablePointer(mutating: x) { h.update(from: x, count: N * C) }

@@ -42,7 +42,7 @@ public enum FeedForwardBlock {
             LayerNorm.forward(xn, mean: s.mean, rstd: s.rstd, x, w.ln2w, w.ln2b, N: N, C: C, eps: eps)
             src = UnsafePointer(xn)
         }
-        Linear.forward(s.a, src, w.ff1w, nil, N: N, I: C, O: F)
+        Linear.forward(s.a, src, w.ff1w, nil, N: N, I: C, O: F, packed: w.packed?.ff1)
         VectorMath.addBiasReLU(s.a, w.ff1b, N: N, O: F)
         var u = UnsafePointer(s.a)
         if let drop, let du = s.u, let mask = s.uMask {
@@ -55,11 +55,11 @@ public enum FeedForwardBlock {
         if preLnorm && s.out == UnsafeMutablePointer(mutating: x) {
             // In place (inference): out = x + ff2(u) + b2 in one pass over a scratch row block.
             let t = s.z!
-            Linear.forward(t, u, w.ff2w, nil, N: N, I: F, O: C)
+            Linear.forward(t, u, w.ff2w, nil, N: N, I: F, O: C, packed: w.packed?.ff2)
             VectorMath.addBias(s.out, w.ff2b, residual: t, N: N, O: C)
             return
         }
-        Linear.forward(z, u, w.ff2w, nil, N: N, I: F, O: C)
+        Linear.forward(z, u, w.ff2w, nil, N: N, I: F, O: C, packed: w.packed?.ff2)
         if let drop, let mask = s.zMask {
             VectorMath.addBias(z, w.ff2b, residual: nil, N: N, O: C)
             drop(z, mask, N * C)

@@ -221,12 +221,21 @@ public final class Inference: @unchecked Sendable {
         WorkerPool.shared(workers: workers).run(body)
     }
 
-    /// Whether a dense product of N rows and O output columns splits the columns among the workers, each packing
-    /// only its share of the weight, rather than the rows, each packing all of it: always with the kernels (whose
-    /// weights are packed once), else when there are fewer rows than columns (batch 1), where OpenBLAS packing the
-    /// weights again per worker costs as much as a sixth of the step.
+    /// Whether a dense product of N rows and O output columns splits the columns among the workers, each reading
+    /// only its share of the weight, rather than the rows, each reading all of it. With OpenBLAS, when there are
+    /// fewer rows than columns (batch 1), where packing the weights again per worker costs as much as a sixth of the
+    /// step. With the kernels (weights packed once) only for layers too large for the cache (the 18-layer word
+    /// model's): otherwise each worker runs its rows through a whole block, with fewer waits between phases.
     @inline(__always)
-    func splitsColumns(rows N: Int, columns O: Int) -> Bool { packed != nil || (workers > 1 && N < O) }
+    func splitsColumns(rows N: Int, columns O: Int) -> Bool {
+        workers > 1 && (packed == nil ? N < O : largeLayers)
+    }
+
+    /// A layer's weights exceed 8 MiB (see `splitsColumns`).
+    var largeLayers: Bool {
+        let c = network
+        return 4 * (4 * c.dAttn * c.dModel + 2 * c.dModel * c.dInner) > 8 << 20
+    }
 
     /// Worker w's share of O columns, in blocks of 16 (the sgemm kernel's width).
     @inline(__always)
@@ -370,7 +379,9 @@ public final class Inference: @unchecked Sendable {
     /// then trimmed to its length. Returns stream 0's attention when `capture` is set, and summed by distance when
     /// `profile` is.
     func attentionBlock(_ l: Int, t: Int, capture: Bool, profile: Bool = false) -> (AttentionCapture?, DistanceMass?) {
-        let c = network, lw = c.layers[l], rwBias = c.rwBias[l], rrBias = c.rrBias[l], pw = packed?[l]
+        let c = network, rwBias = c.rwBias[l], rrBias = c.rrBias[l], pw = packed?[l]
+        var lw = c.layers[l]
+        lw.packed = pw
         let B = batch, N = B * t, C = c.dModel, H = c.nHead, D = c.dHead, A = c.dAttn
         let x = x.baseAddress!, xn = xn.baseAddress!, q = q.baseAddress!, vec = vec.baseAddress!, z = z.baseAddress!
         memory.makeUnique()
@@ -488,7 +499,9 @@ public final class Inference: @unchecked Sendable {
 
     /// Layer l's feed-forward block, x = block(x), row-parallel.
     func feedForwardBlock(_ l: Int, rows N: Int) {
-        let c = network, lw = c.layers[l], C = c.dModel, F = c.dInner, pw = packed?[l]
+        let c = network, C = c.dModel, F = c.dInner, pw = packed?[l]
+        var lw = c.layers[l]
+        lw.packed = pw
         let x = x.baseAddress!, xn = xn.baseAddress!, z = z.baseAddress!, a = a.baseAddress!
         if splitsColumns(rows: N, columns: F) {
             // FeedForwardBlock.forward's steps, the two products split by columns, the rest by rows.

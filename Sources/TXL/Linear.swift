@@ -1,12 +1,17 @@
 // Linear layers, PyTorch style: y = x W^T + b with W [out, in] (llm.c matmul_forward/backward).
 
 public enum Linear {
-    /// out[N, O] = inp[N, I] W[O, I]^T (+ bias[O]).
+    /// out[N, O] = inp[N, I] W[O, I]^T (+ bias[O]); by the kernels from W packed (`Kernels.pack`) when given.
     public static func forward(
         _ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-        _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, N: Int, I: Int, O: Int
+        _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, N: Int, I: Int, O: Int,
+        packed: UnsafePointer<Float>? = nil
     ) {
-        BLAS.gemm(out, ldc: O, inp, lda: I, weight, ldb: I, transB: true, m: N, n: O, k: I)
+        if let packed {
+            Kernels.gemm(out, ldo: O, inp, lda: I, packed: packed, columns: 0..<O, m: N, k: I)
+        } else {
+            BLAS.gemm(out, ldc: O, inp, lda: I, weight, ldb: I, transB: true, m: N, n: O, k: I)
+        }
         if let bias {
             for n in 0..<N {
                 let y = out + n * O

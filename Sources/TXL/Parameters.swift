@@ -114,6 +114,8 @@ public struct LayerWeights {
     public let ln1w, ln1b: UnsafeMutablePointer<Float>  // attention block's norm [C]
     public let ff1w, ff1b, ff2w, ff2b: UnsafeMutablePointer<Float>  // [F, C], [F], [C, F], [C]
     public let ln2w, ln2b: UnsafeMutablePointer<Float>  // feed-forward block's norm [C]
+    /// At inference with the kernels: the same weights packed (`Network.packed`), which the blocks' products then use.
+    public var packed: Network.PackedLayer?
 
     init(_ s: ParameterStore, layer l: Int) {
         self.init { s.pointer(ParameterTable.name(layer: l, $0)) }
