@@ -231,10 +231,12 @@ public final class Inference: @unchecked Sendable {
         workers > 1 && (packed == nil ? N < O : largeLayers)
     }
 
-    /// A layer's weights exceed 8 MiB (see `splitsColumns`).
+    /// With the kernels, layers whose weights take more bytes than this split the columns (see `splitsColumns`).
+    public var columnSplitBytes = 8 << 20
+
     var largeLayers: Bool {
         let c = network
-        return 4 * (4 * c.dAttn * c.dModel + 2 * c.dModel * c.dInner) > 8 << 20
+        return 4 * (4 * c.dAttn * c.dModel + 2 * c.dModel * c.dInner) > columnSplitBytes
     }
 
     /// Worker w's share of O columns, in blocks of 16 (the sgemm kernel's width).

@@ -116,13 +116,15 @@ import Testing
     }
 
     /// Whole runs, with and without the kernels: log-probs, attention captures and distance profiles, over segments
-    /// that fill, slide and partly fill the memory (the last one short), batch 1 and 3, 1 and 2 threads.
+    /// that fill, slide and partly fill the memory (the last one short), batch 1 and 3, 1 and 2 threads, the dense
+    /// products split by rows and (as for large layers) by columns.
     @Test func inferenceWithKernelsMatchesOpenBLAS() throws {
         var r = Rand(43)
         let text = r.bytes(3 * 61 + 1)
-        for (sameLength, clamp, pre, memory, threads, batch) in [
-            (false, -1, false, [16, 0, 40], 2, 1), (true, 6, true, [16, 24, 40], 2, 3),
-            (false, -1, false, [5, 33, 8], 1, 3),
+        for (sameLength, clamp, pre, memory, threads, batch, columns) in [
+            (false, -1, false, [16, 0, 40], 2, 1, false), (true, 6, true, [16, 24, 40], 2, 3, false),
+            (false, -1, false, [5, 33, 8], 1, 3, false), (false, -1, false, [16, 0, 40], 2, 1, true),
+            (true, 6, true, [16, 24, 40], 2, 3, true),
         ] {
             let saved = Inference.threads
             Inference.threads = threads
@@ -134,6 +136,7 @@ import Testing
             let k = try Inference(model: m, batch: batch, segment: 16, options: o, kernels: true)
             let b = try Inference(model: m, batch: batch, segment: 16, options: o, kernels: false)
             #expect(k.usesKernels && !b.usesKernels)
+            if columns { k.columnSplitBytes = 0 }
             let L = text.count / batch
             var pos = 0
             while pos < L - 1 {
@@ -143,7 +146,7 @@ import Testing
                 let targets = rows.flatMap { Array(text[($0 + 1)...($0 + n)]) }
                 let x = k.step(inputs: inputs, targets: targets, capture: [0, 2], profile: [1])
                 let y = b.step(inputs: inputs, targets: targets, capture: [0, 2], profile: [1])
-                let what = "same-length \(sameLength) memory \(memory) batch \(batch) at \(pos)"
+                let what = "same-length \(sameLength) memory \(memory) batch \(batch) columns \(columns) at \(pos)"
                 assertClose(x.logProbs, y.logProbs, tol: 2e-5, "\(what): log-probs")
                 for (a, c) in zip(x.attention, y.attention) {
                     assertClose(a.probabilities, c.probabilities, tol: 1e-5, "\(what): layer \(a.layer) attention")
