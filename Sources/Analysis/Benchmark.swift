@@ -59,6 +59,29 @@ public enum Benchmark {
         public let perSecond: Double
         /// Whether the run used the AVX2 kernels (else OpenBLAS alone).
         public let kernels: Bool
+        /// GFLOP/s of the 1024^3 sgemms run between the timed segments, mean and count: the machine's rate at the
+        /// same moments (on a shared machine the best rate of the run is not).
+        public let sgemmAlongside: Double, sgemmRuns: Int
+    }
+
+    /// GFLOP/s of a 1024^3 sgemm: 2 ms for the runtime's workers to stop spinning, one untimed (the matrices back in
+    /// cache, OpenBLAS's threads awake), then the timed one.
+    static func oneSgemm(_ a: [Float], _ b: [Float], _ c: inout [Float]) -> Double {
+        usleep(2000)
+        let n = 1024
+        var t0 = 0.0
+        for _ in 0..<2 {
+            t0 = now()
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        BLAS.gemm(
+                            cp.baseAddress!, ldc: n, ap.baseAddress!, lda: n, bp.baseAddress!, ldb: n, m: n, n: n, k: n)
+                    }
+                }
+            }
+        }
+        return 2 * Double(n * n * n) / (now() - t0) / 1e9
     }
 
     /// Bytes/s of `Inference.step` at `batch` streams of random bytes, after warm-up segments that fill every memory:
@@ -82,7 +105,8 @@ public enum Benchmark {
     }
 
     /// Steps each run in turn, segment by segment on the same tokens (so that runs compared side by side see the
-    /// same machine: these are noisy), `warmUp` segments untimed, then until each has `seconds` of timed segments.
+    /// same machine: these are noisy), `warmUp` segments untimed, then until each has `seconds` of timed segments;
+    /// every fourth round also times a 1024^3 sgemm (`sgemmAlongside`).
     static func alternating(
         _ runs: [Inference], batch B: Int, segment T: Int, warmUp: Int, seconds: Double,
         next: () -> ([Int], [Int]), progress: ((String) -> Void)? = nil
@@ -94,7 +118,10 @@ public enum Benchmark {
         }
         var n = 0
         var busy = [Double](repeating: 0, count: runs.count)
+        let a = [Float](repeating: 0.5, count: 1 << 20), b = [Float](repeating: 0.25, count: 1 << 20)
+        var c = [Float](repeating: 0, count: 1 << 20), sgemm: [Double] = []
         repeat {
+            if n % 4 == 0 { sgemm.append(oneSgemm(a, b, &c)) }
             let (i, t) = next()
             for (k, run) in runs.enumerated() {
                 let t0 = now()
@@ -104,8 +131,11 @@ public enum Benchmark {
             n += 1
             progress?("timed segment \(n)")
         } while busy.min()! < seconds || n < 2
+        let alongside = sgemm.reduce(0, +) / Double(sgemm.count)
         return zip(runs, busy).map { run, s in
-            Throughput(batch: B, segments: n, seconds: s, perSecond: Double(n * B * T) / s, kernels: run.usesKernels)
+            Throughput(
+                batch: B, segments: n, seconds: s, perSecond: Double(n * B * T) / s, kernels: run.usesKernels,
+                sgemmAlongside: alongside, sgemmRuns: sgemm.count)
         }
     }
 

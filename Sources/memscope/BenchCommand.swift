@@ -313,6 +313,7 @@ private struct RateTable {
             [
                 "batch": $0.batch, "\(unit)_per_second": $0.perSecond, "gflops": gflops($0),
                 "ratio": gflops($0) / sgemm, "segments": $0.segments, "seconds": $0.seconds,
+                "sgemm_alongside_gflops": $0.sgemmAlongside, "ratio_alongside": gflops($0) / $0.sgemmAlongside,
                 "kernels": $0.kernels ? "avx2" : "openblas",
             ]
         }
@@ -322,9 +323,10 @@ private struct RateTable {
         rows.map {
             String(
                 format: "batch %-3d %8.\(decimals)f \(unit)/s  %6.1f GFLOP/s  %5.1f%% of sgemm  "
-                    + "(%d segments in %.1f s)  %@",
+                    + "(%d segments in %.1f s)  %@; %.1f%% of the %d sgemms between its segments (%.1f GFLOP/s)",
                 $0.batch, $0.perSecond, gflops($0), 100 * gflops($0) / sgemm, $0.segments, $0.seconds,
-                $0.kernels ? "AVX2 kernels" : "OpenBLAS")
+                $0.kernels ? "AVX2 kernels" : "OpenBLAS", 100 * gflops($0) / $0.sgemmAlongside, $0.sgemmRuns,
+                $0.sgemmAlongside)
         }
     }
 }
