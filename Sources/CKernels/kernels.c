@@ -97,21 +97,6 @@ MK_AVX2 static void kernel6x16(int K, const float *A, ptrdiff_t lda, const float
     }
 }
 
-void mk_pack_transposed(float *P, const float *W, ptrdiff_t ldw, int n, int k) {
-    for (int p = 0; p * 16 < n; p++) {
-        float *dst = P + (size_t)p * k * 16;
-        int nr = imin(16, n - 16 * p);
-        for (int j = 0; j < 16; j++) {
-            if (j < nr) {
-                const float *w = W + (16 * p + j) * ldw;
-                for (int kk = 0; kk < k; kk++) dst[kk * 16 + j] = w[kk];
-            } else {
-                for (int kk = 0; kk < k; kk++) dst[kk * 16 + j] = 0;
-            }
-        }
-    }
-}
-
 void mk_pack_rows(float *P, const float *B, ptrdiff_t ldb, int k, int n) {
     for (int p = 0; p * 16 < n; p++) {
         float *dst = P + (size_t)p * k * 16;
@@ -257,6 +242,12 @@ MK_AVX2 static void pack_keys(float *dst, const float *k, ptrdiff_t ldkv, int ke
     for (int j = 0; j < 16; j++)
         for (int d = 0; d < D; d++) dst[d * 16 + j] = j < nr ? k[(key0 + j) * ldkv + d] : 0;
 }
+
+MK_AVX2 static void pack_transposed_avx2(float *P, const float *W, ptrdiff_t ldw, int n, int k) {
+    for (int p = 0; p * 16 < n; p++) pack_keys(P + (size_t)p * k * 16, W, ldw, 16 * p, n, k);
+}
+
+void mk_pack_transposed(float *P, const float *W, ptrdiff_t ldw, int n, int k) { pack_transposed_avx2(P, W, ldw, n, k); }
 
 // Query i of the segment sees keys lo(i)...mlen + i.
 static inline int first_key(int i, int mlen, int window) { return window > 0 ? imax(0, mlen + i - window + 1) : 0; }

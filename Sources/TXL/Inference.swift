@@ -99,24 +99,33 @@ public final class Inference: @unchecked Sendable {
     let rTables: [UnsafeMutableBufferPointer<Float>]
     let x, xn, q, vec, z, a, logits, logprob: UnsafeMutableBufferPointer<Float>
     let scores, qb: [UnsafeMutableBufferPointer<Float>]  // per worker scratch: [T, maxK + 1], [T, D]
-    // With the kernels (Kernels.enabled when made): each layer's dense weights packed (shared by the network), and
-    // per layer [H][packed Rrev^T of one head]; per worker scratch [T, D] for (q + v) and the attention kernel's.
+    /// Whether this run's attention, output and (unless its layers are large) dense products use the AVX2 kernels,
+    /// else OpenBLAS.
+    public let usesKernels: Bool
+    // With the kernels: each layer's dense weights packed (shared by the network; nil for layers of more than
+    // `packLimit` bytes, whose products stay with OpenBLAS), the output's, and per layer [H][packed Rrev^T of one
+    // head]; per worker scratch [T, D] for (q + v) and the attention kernel's.
     let packed: [Network.PackedLayer]?
     let packedSoftmax: AdaptiveSoftmax.Packed?
-    /// Whether this run's products and attention use the AVX2 kernels (else OpenBLAS).
-    public var usesKernels: Bool { packed != nil }
     let packedOutput: UnsafePointer<Float>?
     let rPacked: [UnsafeMutableBufferPointer<Float>]
     let qr, attentionScratch: [UnsafeMutableBufferPointer<Float>]
     let distanceMass: [UnsafeMutableBufferPointer<Double>]  // per worker [maxK + 1]: mass by distance, then memory
 
-    /// A MemScope byte model. `kernels`: whether to run the AVX2 kernels (default `Kernels.enabled`) or OpenBLAS alone.
+    /// Layers whose dense weights take more bytes than this are not packed for the kernels: packing the 18-layer word
+    /// model's (1.1 GB) costs a second copy and a second or two at the first step, for a few percent of speed.
+    public static let packLimit = 8 << 20
+
+    /// A MemScope byte model. `kernels`: whether to run the AVX2 kernels (default `Kernels.enabled`) or OpenBLAS alone;
+    /// `packLimit`: see `Inference.packLimit`.
     public convenience init(
-        model: TransformerXL, batch: Int, segment: Int, options: RunOptions, kernels: Bool = Kernels.enabled
+        model: TransformerXL, batch: Int, segment: Int, options: RunOptions, kernels: Bool = Kernels.enabled,
+        packLimit: Int = Inference.packLimit
     ) throws {
         let workers = max(1, min(Inference.threads, 64))
         try self.init(
             network: Network(model), batch: batch, segment: segment, options: options, kernels: kernels,
+            packLimit: packLimit,
             estimate: {
                 MemoryBudget.inferenceBytes(
                     config: model.config, batch: batch, segment: segment, memory: options.memory, workers: workers)
@@ -125,11 +134,13 @@ public final class Inference: @unchecked Sendable {
 
     /// Any model the runtime can run (a Hugging Face word model: `Network(HFCheckpoint)`).
     public convenience init(
-        network: Network, batch: Int, segment: Int, options: RunOptions, kernels: Bool = Kernels.enabled
+        network: Network, batch: Int, segment: Int, options: RunOptions, kernels: Bool = Kernels.enabled,
+        packLimit: Int = Inference.packLimit
     ) throws {
         let workers = max(1, min(Inference.threads, 64))
         try self.init(
             network: network, batch: batch, segment: segment, options: options, kernels: kernels,
+            packLimit: packLimit,
             estimate: {
                 MemoryBudget.inferenceBytes(
                     network: network, batch: batch, segment: segment, memory: options.memory, workers: workers)
@@ -137,7 +148,8 @@ public final class Inference: @unchecked Sendable {
     }
 
     init(
-        network n: Network, batch: Int, segment: Int, options: RunOptions, kernels: Bool, estimate: () -> Double
+        network n: Network, batch: Int, segment: Int, options: RunOptions, kernels: Bool, packLimit: Int,
+        estimate: () -> Double
     ) throws {
         guard batch >= 1 && batch <= 4096 else { throw ModelError.badInput("batch \(batch) is out of range 1...4096") }
         guard segment >= 1 && segment <= Config.maxLength else {
@@ -179,9 +191,13 @@ public final class Inference: @unchecked Sendable {
         }
         self.rTables = rTables
         let kernels = kernels && Kernels.available, workers = workers
+        usesKernels = kernels
         if kernels {
-            let p = n.packed(workers: workers) { Inference.concurrent(workers: workers, $0) }
-            packed = p.layers; packedOutput = p.output; packedSoftmax = p.softmax
+            packed =
+                n.layerBytes > packLimit
+                ? nil : n.packedLayers(workers: workers) { Inference.concurrent(workers: workers, $0) }
+            let p = n.packedOutput()
+            packedOutput = p.tied; packedSoftmax = p.softmax
             rPacked = rTables.map { r in
                 let cap = r.count / A, head = Kernels.packedFloats(rows: cap, columns: D)
                 let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: n.nHead * head)
@@ -224,20 +240,10 @@ public final class Inference: @unchecked Sendable {
     /// Whether a dense product of N rows and O output columns splits the columns among the workers, each reading
     /// only its share of the weight, rather than the rows, each reading all of it. With OpenBLAS, when there are
     /// fewer rows than columns (batch 1), where packing the weights again per worker costs as much as a sixth of the
-    /// step. With the kernels (weights packed once) only for layers too large for the cache (the 18-layer word
-    /// model's): otherwise each worker runs its rows through a whole block, with fewer waits between phases.
+    /// step. Never with weights packed once for the kernels: each worker runs its rows through a whole block, with
+    /// fewer waits between phases.
     @inline(__always)
-    func splitsColumns(rows N: Int, columns O: Int) -> Bool {
-        workers > 1 && (packed == nil ? N < O : largeLayers)
-    }
-
-    /// With the kernels, layers whose weights take more bytes than this split the columns (see `splitsColumns`).
-    public var columnSplitBytes = 8 << 20
-
-    var largeLayers: Bool {
-        let c = network
-        return 4 * (4 * c.dAttn * c.dModel + 2 * c.dModel * c.dInner) > columnSplitBytes
-    }
+    func splitsColumns(rows N: Int, columns O: Int) -> Bool { packed == nil && workers > 1 && N < O }
 
     /// Worker w's share of O columns, in blocks of 16 (the sgemm kernel's width).
     @inline(__always)
@@ -431,7 +437,7 @@ public final class Inference: @unchecked Sendable {
             while task < B * H {
                 let b = task / H, h = task % H, kv = kvBase + b * stride + h * D
                 let p: UnsafeMutablePointer<Float>
-                if let rp = rPacked.isEmpty ? nil : rPacked[l].baseAddress {
+                if usesKernels, let rp = rPacked[l].baseAddress {
                     let qw = qb[k].baseAddress!, qr = qr[k].baseAddress!, qh = q + b * t * A + h * D
                     let cap = rTables[l].count / A
                     RelativeAttention.addBias(qw, qh, ldq: A, rwBias + h * D, t: t, D: D, scale: scale)

@@ -49,7 +49,8 @@ public enum MemoryBudget {
         let floats =
             bt * (3 * C + 2 * A + F + V + 1) + Double(workers) * Double(T) * (2 * maxK + 2 * D)
             + total * (2 * A + C) + 2 * Double(B) * rows * A
-        let packed = Kernels.enabled ? Double(c.nLayer) * (4 * A * C + 2 * C * F) + V * C : 0
+        let layer = 4 * A * C + 2 * C * F
+        let packed = Kernels.enabled ? (4 * layer <= Double(Inference.packLimit) ? Double(c.nLayer) * layer : 0) + V * C : 0
         return (floats + packed) * 4 + parameterBytes(c)
     }
 
@@ -67,8 +68,10 @@ public enum MemoryBudget {
         let floats =
             bt * (3 * C + 2 * A + F + V + 1 + 2 * head + 2 * C) + Double(workers) * Double(T) * (2 * maxK + 2 * D)
             + total * (2 * A + C) + 2 * Double(B) * rows * A
-        // The packed weights, made once per network (counted here, as a first Inference makes them).
-        let packed = Kernels.enabled ? Double(n.nLayer) * (4 * A * C + 2 * C * F) + V * C : 0
+        // The packed weights, made once per network (counted here, as a first Inference makes them); the adaptive
+        // softmax's are not counted (about an eighth of the WikiText-103 model).
+        let layers = n.layerBytes <= Inference.packLimit ? Double(n.nLayer * n.layerBytes) / 4 : 0
+        let packed = Kernels.enabled ? layers + V * C : 0
         return (floats + packed) * 4
     }
 

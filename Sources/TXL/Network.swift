@@ -88,66 +88,72 @@ public final class Network: @unchecked Sendable {
         public let q, kv, o, ff1, ff2: UnsafePointer<Float>
     }
 
-    /// Everything the kernels read, packed: every layer, and the output's weights (the tied weight, or the adaptive
-    /// softmax's).
-    public struct Packed: @unchecked Sendable {
-        public let layers: [PackedLayer]
-        public let output: UnsafePointer<Float>?
+    /// The output's weights packed: the tied weight, or the adaptive softmax's.
+    public struct PackedOutput: @unchecked Sendable {
+        public let tied: UnsafePointer<Float>?
         public let softmax: AdaptiveSoftmax.Packed?
     }
 
-    /// The weights packed: made on the first call (`parallel` runs its body for each of `workers`, a layer each) and
-    /// kept, for every `Inference` of this network to share.
-    public func packed(workers: Int, parallel: ((Int) -> Void) -> Void) -> Packed {
+    /// Bytes of one layer's dense weights (float32).
+    public var layerBytes: Int { 4 * (4 * dAttn * dModel + 2 * dModel * dInner) }
+
+    /// Every layer's dense weights packed, made on the first call (`parallel` runs its body for each of `workers`, a
+    /// layer each) and kept, for every `Inference` of this network to share.
+    public func packedLayers(workers: Int, parallel: ((Int) -> Void) -> Void) -> [PackedLayer] {
         packLock.lock()
         defer { packLock.unlock() }
-        if let packedStore { return packedStore }
+        if let packedLayerStore { return packedLayerStore }
         let C = dModel, A = dAttn, F = dInner
-        func alloc(_ n: Int, _ k: Int) -> UnsafeMutablePointer<Float> {
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: Kernels.packedFloats(rows: n, columns: k))
-            packedBuffers.append(p)
-            return p
-        }
         let shapes = [(A, C), (2 * A, C), (C, A), (F, C), (C, F)]
-        let buffers = layers.map { _ in shapes.map { alloc($0.0, $0.1) } }
-        let out: UnsafeMutablePointer<Float>?
-        if case .tied = output { out = alloc(vocabularySize, C) } else { out = nil }
-        var softmax: AdaptiveSoftmax.Packed?
-        if case .adaptive(let s) = output {
-            softmax = s.pack { n in
-                let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
-                packedBuffers.append(p)
-                return p
-            }
-        }
-        let todo = UncheckedSendable(value: (buffers, out))
+        let buffers = layers.map { _ in shapes.map { alloc(Kernels.packedFloats(rows: $0.0, columns: $0.1)) } }
+        let todo = UncheckedSendable(value: buffers)
         parallel { w in
-            let (buffers, out) = todo.value
             for (l, lw) in layers.enumerated() where l % workers == w {
-                let b = buffers[l]
+                let b = todo.value[l]
                 Kernels.pack(b[0], lw.qkv, ldw: C, rows: A, columns: C)
                 Kernels.pack(b[1], lw.qkv + A * C, ldw: C, rows: 2 * A, columns: C)
                 Kernels.pack(b[2], lw.o, ldw: A, rows: C, columns: A)
                 Kernels.pack(b[3], lw.ff1w, ldw: C, rows: F, columns: C)
                 Kernels.pack(b[4], lw.ff2w, ldw: F, rows: C, columns: F)
             }
-            if w == 0, let out, case .tied(let weight, _) = output {
-                Kernels.pack(out, weight, ldw: C, rows: vocabularySize, columns: C)
-            }
         }
-        let p = Packed(
-            layers: buffers.map {
-                PackedLayer(
-                    q: UnsafePointer($0[0]), kv: UnsafePointer($0[1]), o: UnsafePointer($0[2]),
-                    ff1: UnsafePointer($0[3]), ff2: UnsafePointer($0[4]))
-            },
-            output: out.map { UnsafePointer($0) }, softmax: softmax)
-        packedStore = p
+        let p = buffers.map {
+            PackedLayer(
+                q: UnsafePointer($0[0]), kv: UnsafePointer($0[1]), o: UnsafePointer($0[2]), ff1: UnsafePointer($0[3]),
+                ff2: UnsafePointer($0[4]))
+        }
+        packedLayerStore = p
+        return p
+    }
+
+    /// The output's weights packed, made on the first call and kept.
+    public func packedOutput() -> PackedOutput {
+        packLock.lock()
+        defer { packLock.unlock() }
+        if let packedOutputStore { return packedOutputStore }
+        var p = PackedOutput(tied: nil, softmax: nil)
+        switch output {
+        case .tied(let weight, _):
+            let b = alloc(Kernels.packedFloats(rows: vocabularySize, columns: dModel))
+            Kernels.pack(b, weight, ldw: dModel, rows: vocabularySize, columns: dModel)
+            p = PackedOutput(tied: UnsafePointer(b), softmax: nil)
+        case .adaptive(let s):
+            p = PackedOutput(tied: nil, softmax: s.pack { alloc($0) })
+        }
+        packedOutputStore = p
+        return p
+    }
+
+    /// A buffer freed with the network.
+    private func alloc(_ n: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        packedBuffers.append(p)
         return p
     }
 
     private let packLock = NSLock()
-    private var packedStore: Packed?
+    private var packedLayerStore: [PackedLayer]?
+    private var packedOutputStore: PackedOutput?
     private var packedBuffers: [UnsafeMutablePointer<Float>] = []
 
     deinit { for p in packedBuffers { p.deallocate() } }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 /// 1 when this processor runs the kernels (x86-64 with AVX2 and FMA); 0 elsewhere, where callers use OpenBLAS.
+/// Every function below but mk_pause and mk_packed_floats may run AVX2 instructions: call them only after a 1 here.
 int mk_available(void);
 
 /// A spin-wait hint to the processor (x86 pause, arm64 yield), for WorkerPool's helpers between phases.
