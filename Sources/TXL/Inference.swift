@@ -252,17 +252,13 @@ public final class Inference: @unchecked Sendable {
         return min(O, blocks * w / workers * 16)..<min(O, blocks * (w + 1) / workers * 16)
     }
 
-    /// out[N, cols] = inp[N, I] W[cols, I]^T: the columns `cols` of a linear layer without bias, out's rows ldo apart;
-    /// by the kernels from W packed when given, else OpenBLAS.
+    /// out[N, cols] = inp[N, I] W[cols, I]^T: the columns `cols` of a linear layer without bias, out's rows ldo apart
+    /// (OpenBLAS: a column split never runs on packed weights).
     static func columns(
         _ out: UnsafeMutablePointer<Float>, ldo: Int, _ inp: UnsafePointer<Float>, I: Int,
-        _ weight: UnsafePointer<Float>, packed: UnsafePointer<Float>?, N: Int, _ cols: Range<Int>
+        _ weight: UnsafePointer<Float>, N: Int, _ cols: Range<Int>
     ) {
         if cols.isEmpty { return }
-        if let packed {
-            Kernels.gemm(out, ldo: ldo, inp, lda: I, packed: packed, columns: cols, m: N, k: I)
-            return
-        }
         BLAS.gemm(
             out + cols.lowerBound, ldc: ldo, inp, lda: I, weight + cols.lowerBound * I, ldb: I, transB: true,
             m: N, n: cols.count, k: I)
@@ -387,9 +383,9 @@ public final class Inference: @unchecked Sendable {
     /// then trimmed to its length. Returns stream 0's attention when `capture` is set, and summed by distance when
     /// `profile` is.
     func attentionBlock(_ l: Int, t: Int, capture: Bool, profile: Bool = false) -> (AttentionCapture?, DistanceMass?) {
-        let c = network, rwBias = c.rwBias[l], rrBias = c.rrBias[l], pw = packed?[l]
+        let c = network, rwBias = c.rwBias[l], rrBias = c.rrBias[l]
         var lw = c.layers[l]
-        lw.packed = pw
+        lw.packed = packed?[l]
         let B = batch, N = B * t, C = c.dModel, H = c.nHead, D = c.dHead, A = c.dAttn
         let x = x.baseAddress!, xn = xn.baseAddress!, q = q.baseAddress!, vec = vec.baseAddress!, z = z.baseAddress!
         memory.makeUnique()
@@ -404,12 +400,12 @@ public final class Inference: @unchecked Sendable {
             if pre { layerNorm(xn, x, lw.ln1w, lw.ln1b, rows: N) }
             let src = pre ? xn : x
             parallel { k in
-                Inference.columns(q, ldo: A, src, I: C, lw.qkv, packed: pw?.q, N: N, columnShare(A, k))
+                Inference.columns(q, ldo: A, src, I: C, lw.qkv, N: N, columnShare(A, k))
                 let kv = columnShare(2 * A, k)
                 for b in 0..<B {
                     Inference.columns(
                         kvBase + b * stride + mlen * 2 * A, ldo: 2 * A, src + b * t * C, I: C, lw.qkv + A * C,
-                        packed: pw?.kv, N: t, kv)
+                        N: t, kv)
                 }
             }
         } else { parallel { k in
@@ -475,7 +471,7 @@ public final class Inference: @unchecked Sendable {
         memory.trim(layer: l, appended: t)
         if splitsColumns(rows: N, columns: C) {
             // z = vec Wo^T by columns, then the residual and LN1 by rows, as AttentionBlock.output does.
-            parallel { k in Inference.columns(z, ldo: C, vec, I: A, lw.o, packed: pw?.o, N: N, columnShare(C, k)) }
+            parallel { k in Inference.columns(z, ldo: C, vec, I: A, lw.o, N: N, columnShare(C, k)) }
             parallel { k in
                 let rows = share(N, k), n0 = rows.lowerBound
                 if rows.isEmpty { return }
@@ -507,9 +503,9 @@ public final class Inference: @unchecked Sendable {
 
     /// Layer l's feed-forward block, x = block(x), row-parallel.
     func feedForwardBlock(_ l: Int, rows N: Int) {
-        let c = network, C = c.dModel, F = c.dInner, pw = packed?[l]
+        let c = network, C = c.dModel, F = c.dInner
         var lw = c.layers[l]
-        lw.packed = pw
+        lw.packed = packed?[l]
         let x = x.baseAddress!, xn = xn.baseAddress!, z = z.baseAddress!, a = a.baseAddress!
         if splitsColumns(rows: N, columns: F) {
             // FeedForwardBlock.forward's steps, the two products split by columns, the rest by rows.
@@ -518,13 +514,13 @@ public final class Inference: @unchecked Sendable {
             let src = pre ? xn : x
             parallel { k in
                 let cols = columnShare(F, k)
-                Inference.columns(a, ldo: F, src, I: C, lw.ff1w, packed: pw?.ff1, N: N, cols)
+                Inference.columns(a, ldo: F, src, I: C, lw.ff1w, N: N, cols)
                 if cols.isEmpty { return }
                 for n in 0..<N {
                     VectorMath.addBiasReLU(a + n * F + cols.lowerBound, lw.ff1b + cols.lowerBound, N: 1, O: cols.count)
                 }
             }
-            parallel { k in Inference.columns(z, ldo: C, a, I: F, lw.ff2w, packed: pw?.ff2, N: N, columnShare(C, k)) }
+            parallel { k in Inference.columns(z, ldo: C, a, I: F, lw.ff2w, N: N, columnShare(C, k)) }
             parallel { k in
                 let rows = share(N, k), n0 = rows.lowerBound
                 if rows.isEmpty { return }
