@@ -1,6 +1,7 @@
 // The forward pass at inference: segment after segment, each layer with its own memory length (Rae & Razavi 2020),
 // memory kept as keys and values so that no memory position is projected twice (reference: MemTransformerLM._forward).
 import Foundation
+import Synchronization
 
 /// How to run a model: memory length per layer and the masking mode. Defaults come from the checkpoint.
 public struct RunOptions: Sendable, Equatable {
@@ -277,6 +278,37 @@ public final class Inference: @unchecked Sendable {
         }
     }
 
+    /// body(rows) over 0..<N split among the workers. With weights packed for the kernels, in chunks of 18 rows
+    /// (three of the kernel's 6-row blocks), each claimed by whichever worker is free, so that a core slowed by a
+    /// neighbour takes fewer; otherwise one share per worker (OpenBLAS would pack the weights again for each chunk).
+    func parallelRows(_ N: Int, _ body: (Range<Int>) -> Void) {
+        if packed == nil {
+            parallel { k in
+                let rows = share(N, k)
+                if !rows.isEmpty { body(rows) }
+            }
+        } else {
+            parallelChunks(N, grain: 18) { _, rows in body(rows) }
+        }
+    }
+
+    /// body(worker, chunk) for the chunks of `grain` items of 0..<n, each claimed by whichever worker is free.
+    func parallelChunks(_ n: Int, grain: Int, _ body: (Int, Range<Int>) -> Void) {
+        let chunks = (n + grain - 1) / grain
+        if workers == 1 || chunks <= 1 {
+            if n > 0 { body(0, 0..<n) }
+            return
+        }
+        let next = ChunkCounter()
+        parallel { k in
+            while true {
+                let c = next.claim()
+                if c >= chunks { return }
+                body(k, (c * grain)..<min(n, (c + 1) * grain))
+            }
+        }
+    }
+
     /// Worker w's share of n rows.
     @inline(__always)
     func share(_ n: Int, _ w: Int) -> Range<Int> { (n * w / workers)..<(n * (w + 1) / workers) }
@@ -408,9 +440,8 @@ public final class Inference: @unchecked Sendable {
                         N: t, kv)
                 }
             }
-        } else { parallel { k in
-            let rows = share(N, k), n0 = rows.lowerBound
-            if rows.isEmpty { return }
+        } else { parallelRows(N) { rows in
+            let n0 = rows.lowerBound
             if pre {
                 LayerNorm.forward(
                     xn + n0 * C, mean: nil, rstd: nil, x + n0 * C, lw.ln1w, lw.ln1b, N: rows.count, C: C,
@@ -427,10 +458,9 @@ public final class Inference: @unchecked Sendable {
         } }
         let captured = capture ? UnsafeMutableBufferPointer<Float>.allocate(capacity: H * t * klen) : nil
         if profile { for w in 0..<workers { distanceMass[w].update(repeating: 0) } }
-        // One task per (stream, head), spread over the workers, each with its own scratch.
-        parallel { k in
-            var task = k
-            while task < B * H {
+        // One task per (stream, head), each claimed by whichever worker is free, with that worker's scratch.
+        parallelChunks(B * H, grain: 1) { k, tasks in
+            for task in tasks {
                 let b = task / H, h = task % H, kv = kvBase + b * stride + h * D
                 let p: UnsafeMutablePointer<Float>
                 if usesKernels, let rp = rPacked[l].baseAddress {
@@ -455,7 +485,6 @@ public final class Inference: @unchecked Sendable {
                     let m = distanceMass[k].baseAddress!
                     m[klen] += RelativeAttention.accumulateDistances(m, probs: p, t: t, mlen: mlen)
                 }
-                task += workers
             }
         }
         var distances: DistanceMass?
@@ -484,9 +513,8 @@ public final class Inference: @unchecked Sendable {
                         eps: c.layerNormEps)
                 }
             }
-        } else { parallel { k in
-            let rows = share(N, k), n0 = rows.lowerBound
-            if rows.isEmpty { return }
+        } else { parallelRows(N) { rows in
+            let n0 = rows.lowerBound
             AttentionBlock.output(
                 x + n0 * C, z: z + n0 * C, mean: nil, rstd: nil, zMask: nil, x + n0 * C,
                 vec + n0 * A, lw, N: rows.count, C: C, A: A, preLnorm: pre, eps: c.layerNormEps,
@@ -535,9 +563,8 @@ public final class Inference: @unchecked Sendable {
             }
             return
         }
-        parallel { k in
-            let rows = share(N, k), n0 = rows.lowerBound
-            if rows.isEmpty { return }
+        parallelRows(N) { rows in
+            let n0 = rows.lowerBound
             let s = FeedForwardBlock.Saved(
                 xn: xn + n0 * C, mean: nil, rstd: nil, a: a + n0 * F, u: nil, uMask: nil,
                 z: z + n0 * C, zMask: nil, out: x + n0 * C)
@@ -583,3 +610,9 @@ public final class Inference: @unchecked Sendable {
 }
 
 struct UncheckedSendable<T>: @unchecked Sendable { let value: T }
+
+/// The next chunk of a `parallelChunks`, shared by its workers.
+final class ChunkCounter: Sendable {
+    private let next = Atomic<Int>(0)
+    func claim() -> Int { next.add(1, ordering: .relaxed).oldValue }
+}
