@@ -64,24 +64,35 @@ public enum Benchmark {
         public let sgemmAlongside: Double, sgemmRuns: Int
     }
 
-    /// GFLOP/s of a 1024^3 sgemm: 2 ms for the runtime's workers to stop spinning, one untimed (the matrices back in
-    /// cache, OpenBLAS's threads awake), then the timed one.
+    /// GFLOP/s of a 1024^3 sgemm run as the runtime runs its products: OpenBLAS single-threaded in each of the
+    /// runtime's workers, a share of the columns each. (OpenBLAS's own threads spin for about 0.1 s after a product,
+    /// which would slow the segments timed next.) One untimed, to bring the matrices back into cache, then the timed one.
     static func oneSgemm(_ a: [Float], _ b: [Float], _ c: inout [Float]) -> Double {
-        usleep(2000)
-        let n = 1024
+        let n = 1024, workers = max(1, min(Inference.threads, 64))
+        let saved = BLAS.threads
+        BLAS.threads = 1
+        defer { BLAS.threads = saved }
         var t0 = 0.0
         for _ in 0..<2 {
             t0 = now()
             a.withUnsafeBufferPointer { ap in
                 b.withUnsafeBufferPointer { bp in
                     c.withUnsafeMutableBufferPointer { cp in
-                        BLAS.gemm(
-                            cp.baseAddress!, ldc: n, ap.baseAddress!, lda: n, bp.baseAddress!, ldb: n, m: n, n: n, k: n)
+                        let m = UncheckedPointers(a: ap.baseAddress!, b: bp.baseAddress!, c: cp.baseAddress!)
+                        Inference.concurrent(workers: workers) { w in
+                            let lo = n * w / workers, hi = n * (w + 1) / workers
+                            BLAS.gemm(m.c + lo, ldc: n, m.a, lda: n, m.b + lo, ldb: n, m: n, n: hi - lo, k: n)
+                        }
                     }
                 }
             }
         }
         return 2 * Double(n * n * n) / (now() - t0) / 1e9
+    }
+
+    struct UncheckedPointers: @unchecked Sendable {
+        let a, b: UnsafePointer<Float>
+        let c: UnsafeMutablePointer<Float>
     }
 
     /// Bytes/s of `Inference.step` at `batch` streams of random bytes, after warm-up segments that fill every memory:

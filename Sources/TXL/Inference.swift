@@ -232,7 +232,8 @@ public final class Inference: @unchecked Sendable {
     /// Runs `body(w)` for w in 0..<workers, on as many threads, with OpenBLAS single-threaded inside.
     func parallel(_ body: (Int) -> Void) { Inference.concurrent(workers: workers, body) }
 
-    static func concurrent(workers: Int, _ body: (Int) -> Void) {
+    /// Runs body(w) for w in 0..<workers on the runtime's worker threads (the caller is worker 0).
+    public static func concurrent(workers: Int, _ body: (Int) -> Void) {
         if workers == 1 { body(0); return }
         // Workers write disjoint rows and heads of buffers the step owns; the step waits for all of them.
         WorkerPool.shared(workers: workers).run(body)

@@ -323,7 +323,8 @@ private struct RateTable {
         rows.map {
             String(
                 format: "batch %-3d %8.\(decimals)f \(unit)/s  %6.1f GFLOP/s  %5.1f%% of sgemm  "
-                    + "(%d segments in %.1f s)  %@; %.1f%% of the %d sgemms between its segments (%.1f GFLOP/s)",
+                    + "(%d segments in %.1f s)  %@; %.1f%% of the %d sgemms between its segments (%.1f GFLOP/s, "
+                    + "a column share in each worker)",
                 $0.batch, $0.perSecond, gflops($0), 100 * gflops($0) / sgemm, $0.segments, $0.seconds,
                 $0.kernels ? "AVX2 kernels" : "OpenBLAS", 100 * gflops($0) / $0.sgemmAlongside, $0.sgemmRuns,
                 $0.sgemmAlongside)
