@@ -428,8 +428,11 @@ public final class Inference: @unchecked Sendable {
         // Stream b's memory rows, then its segment's: [k | v] rows of width 2A, `stride` floats between streams.
         let kvBase = memory.row(l, stream: 0, 0), stride = memory.stride(l) * 2 * A
         // q for the segment; [k | v] straight into the memory, after its mlen rows. Pre-LN normalises first (memory
-        // rows were normalised when they were current).
-        if splitsColumns(rows: N, columns: 3 * A) {
+        // rows were normalised when they were current). With packed weights whose heads fill whole panels (post-LN),
+        // each (stream, head) task below projects its own head instead: one wait fewer.
+        let perHead = packed != nil && D % 16 == 0 && !pre
+        if perHead {
+        } else if splitsColumns(rows: N, columns: 3 * A) {
             if pre { layerNorm(xn, x, lw.ln1w, lw.ln1b, rows: N) }
             let src = pre ? xn : x
             parallel { k in
@@ -463,6 +466,14 @@ public final class Inference: @unchecked Sendable {
         parallelChunks(B * H, grain: 1) { k, tasks in
             for task in tasks {
                 let b = task / H, h = task % H, kv = kvBase + b * stride + h * D
+                if perHead, let pw = packed?[l] {
+                    let src = x + b * t * C, kvRows = kvBase + b * stride + mlen * 2 * A
+                    Kernels.gemm(q + b * t * A, ldo: A, src, lda: C, packed: pw.q, columns: (h * D)..<((h + 1) * D), m: t, k: C)
+                    Kernels.gemm(kvRows, ldo: 2 * A, src, lda: C, packed: pw.kv, columns: (h * D)..<((h + 1) * D), m: t, k: C)
+                    Kernels.gemm(
+                        kvRows, ldo: 2 * A, src, lda: C, packed: pw.kv, columns: (A + h * D)..<(A + (h + 1) * D), m: t,
+                        k: C)
+                }
                 let p: UnsafeMutablePointer<Float>
                 if usesKernels, let rp = rPacked[l].baseAddress {
                     let qw = qb[k].baseAddress!, qr = qr[k].baseAddress!, qh = q + b * t * A + h * D
