@@ -30,7 +30,7 @@ final class WorkerPool: @unchecked Sendable {
 
     private init(helpers: Int) {
         self.helpers = helpers
-        for w in 1...max(1, helpers) where helpers > 0 {
+        for w in stride(from: 1, through: helpers, by: 1) {
             let t = Thread { [unowned self] in self.loop(worker: w) }
             t.name = "memscope-worker-\(w)"
             t.start()
