@@ -66,7 +66,8 @@ public enum Benchmark {
 
     /// GFLOP/s of a 1024^3 sgemm run as the runtime runs its products: OpenBLAS single-threaded in each of the
     /// runtime's workers, a share of the columns each. (OpenBLAS's own threads spin for about 0.1 s after a product,
-    /// which would slow the segments timed next.) One untimed, to bring the matrices back into cache, then the timed one.
+    /// which would slow the segments timed next.) One untimed, to bring the matrices back into cache, then the timed
+    /// one.
     static func oneSgemm(_ a: [Float], _ b: [Float], _ c: inout [Float]) -> Double {
         let n = 1024, workers = max(1, min(Inference.threads, 64))
         let saved = BLAS.threads

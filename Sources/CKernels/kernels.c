@@ -247,7 +247,9 @@ MK_AVX2 static void pack_transposed_avx2(float *P, const float *W, ptrdiff_t ldw
     for (int p = 0; p * 16 < n; p++) pack_keys(P + (size_t)p * k * 16, W, ldw, 16 * p, n, k);
 }
 
-void mk_pack_transposed(float *P, const float *W, ptrdiff_t ldw, int n, int k) { pack_transposed_avx2(P, W, ldw, n, k); }
+void mk_pack_transposed(float *P, const float *W, ptrdiff_t ldw, int n, int k) {
+    pack_transposed_avx2(P, W, ldw, n, k);
+}
 
 // Query i of the segment sees keys lo(i)...mlen + i.
 static inline int first_key(int i, int mlen, int window) { return window > 0 ? imax(0, mlen + i - window + 1) : 0; }
@@ -330,11 +332,18 @@ void mk_rel_attention(float *vec, ptrdiff_t ldo, float *probs, float *scratch, c
 
 #else
 
+// Elsewhere the kernels never run (mk_available() is 0); these only let the package link.
 int mk_available(void) { return 0; }
-void mk_pack_transposed(float *P, const float *W, ptrdiff_t ldw, int n, int k) { (void)P; (void)W; (void)ldw; (void)n; (void)k; }
-void mk_pack_rows(float *P, const float *B, ptrdiff_t ldb, int k, int n) { (void)P; (void)B; (void)ldb; (void)k; (void)n; }
+void mk_pack_transposed(float *P, const float *W, ptrdiff_t ldw, int n, int k) {
+    (void)P; (void)W; (void)ldw; (void)n; (void)k;
+}
+void mk_pack_rows(float *P, const float *B, ptrdiff_t ldb, int k, int n) {
+    (void)P; (void)B; (void)ldb; (void)k; (void)n;
+}
 void mk_gemm(float *C, ptrdiff_t ldc, const float *A, ptrdiff_t lda, const float *P, int m, int n, int k,
-             int accumulate) { (void)C; (void)ldc; (void)A; (void)lda; (void)P; (void)m; (void)n; (void)k; (void)accumulate; }
+             int accumulate) {
+    (void)C; (void)ldc; (void)A; (void)lda; (void)P; (void)m; (void)n; (void)k; (void)accumulate;
+}
 size_t mk_attention_scratch(int t, int klen, int D) { (void)t; (void)klen; (void)D; return 1; }
 void mk_rel_attention(float *vec, ptrdiff_t ldo, float *probs, float *scratch, const float *qw, const float *qr,
                       const float *k, const float *v, ptrdiff_t ldkv, const float *rPacked, int cap, int t, int mlen,

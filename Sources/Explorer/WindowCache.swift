@@ -66,7 +66,9 @@ final class WindowCache: @unchecked Sendable {
     func insert(_ new: [Entry]) {
         lock.withLock {
             for e in new where e.bytes <= budget {
-                entries.removeAll { $0.entry.layer == e.layer && $0.entry.memory == e.memory && $0.entry.tokens == e.tokens }
+                entries.removeAll {
+                    $0.entry.layer == e.layer && $0.entry.memory == e.memory && $0.entry.tokens == e.tokens
+                }
                 clock += 1
                 entries.append((e, clock))
             }

@@ -87,14 +87,13 @@ public struct AdaptiveSoftmax: Sendable {
             let h = hb.baseAddress!
             if let packed {
                 Kernels.gemm(h, ldo: H, hp0, lda: w0, packed: packed.weights[0], columns: 0..<n0, m: T, k: w0)
-                if let cw = packed.clusterWeight {
-                    Kernels.gemm(h + n0, ldo: H, hp0, lda: w0, packed: cw, columns: 0..<tails, m: T, k: w0)
-                }
             } else {
                 BLAS.gemm(
                     h, ldc: H, hp0, lda: w0, clusters[0].weight.base, ldb: w0, transB: true, m: T, n: n0, k: w0)
             }
-            if tails > 0 && packed == nil {
+            if let cw = packed?.clusterWeight {
+                Kernels.gemm(h + n0, ldo: H, hp0, lda: w0, packed: cw, columns: 0..<tails, m: T, k: w0)
+            } else if tails > 0 {
                 BLAS.gemm(
                     h + n0, ldc: H, hp0, lda: w0, clusterWeight.base, ldb: w0, transB: true, m: T, n: tails, k: w0)
             }

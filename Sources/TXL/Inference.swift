@@ -432,6 +432,7 @@ public final class Inference: @unchecked Sendable {
         // each (stream, head) task below projects its own head instead: one wait fewer.
         let perHead = packed != nil && D % 16 == 0 && !pre
         if perHead {
+            // Nothing here: each (stream, head) task below projects its own head.
         } else if splitsColumns(rows: N, columns: 3 * A) {
             if pre { layerNorm(xn, x, lw.ln1w, lw.ln1b, rows: N) }
             let src = pre ? xn : x
@@ -467,12 +468,12 @@ public final class Inference: @unchecked Sendable {
             for task in tasks {
                 let b = task / H, h = task % H, kv = kvBase + b * stride + h * D
                 if perHead, let pw = packed?[l] {
-                    let src = x + b * t * C, kvRows = kvBase + b * stride + mlen * 2 * A
-                    Kernels.gemm(q + b * t * A, ldo: A, src, lda: C, packed: pw.q, columns: (h * D)..<((h + 1) * D), m: t, k: C)
-                    Kernels.gemm(kvRows, ldo: 2 * A, src, lda: C, packed: pw.kv, columns: (h * D)..<((h + 1) * D), m: t, k: C)
-                    Kernels.gemm(
-                        kvRows, ldo: 2 * A, src, lda: C, packed: pw.kv, columns: (A + h * D)..<(A + (h + 1) * D), m: t,
-                        k: C)
+                    // This head's q, k and v columns: q into q, [k | v] into the memory after its mlen rows.
+                    let src = x + b * t * C, kvRows = kvBase + b * stride + mlen * 2 * A, cols = (h * D)..<((h + 1) * D)
+                    Kernels.gemm(q + b * t * A, ldo: A, src, lda: C, packed: pw.q, columns: cols, m: t, k: C)
+                    Kernels.gemm(kvRows, ldo: 2 * A, src, lda: C, packed: pw.kv, columns: cols, m: t, k: C)
+                    let vCols = (A + cols.lowerBound)..<(A + cols.upperBound)
+                    Kernels.gemm(kvRows, ldo: 2 * A, src, lda: C, packed: pw.kv, columns: vCols, m: t, k: C)
                 }
                 let p: UnsafeMutablePointer<Float>
                 if usesKernels, let rp = rPacked[l].baseAddress {
@@ -596,14 +597,8 @@ public final class Inference: @unchecked Sendable {
                 parallel { k in
                     let rows = share(tg.count, k), n0 = rows.lowerBound
                     if rows.isEmpty { return }
-                    if let packed = packedOutput {
-                        Kernels.gemm(
-                            logits + n0 * V, ldo: V, x + n0 * C, lda: C, packed: packed, columns: 0..<V, m: rows.count,
-                            k: C)
-                        VectorMath.addBias(logits + n0 * V, bias, residual: nil, N: rows.count, O: V)
-                    } else {
-                        Linear.forward(logits + n0 * V, x + n0 * C, weight, bias, N: rows.count, I: C, O: V)
-                    }
+                    Linear.forward(
+                        logits + n0 * V, x + n0 * C, weight, bias, N: rows.count, I: C, O: V, packed: packedOutput)
                     Output.logSoftmax(
                         logprob + n0, logits: logits + n0 * V, targets: tg.baseAddress! + n0, N: rows.count,
                         V: V, keepProbs: false)

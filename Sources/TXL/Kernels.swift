@@ -19,12 +19,16 @@ public enum Kernels {
     public static func packedFloats(rows n: Int, columns k: Int) -> Int { mk_packed_floats(Int32(n), Int32(k)) }
 
     /// Packs W [n, k] (rows ldw apart), a linear layer's weight used as out = x W^T, for `gemm`.
-    public static func pack(_ p: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, ldw: Int, rows n: Int, columns k: Int) {
+    public static func pack(
+        _ p: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, ldw: Int, rows n: Int, columns k: Int
+    ) {
         mk_pack_transposed(p, w, ldw, Int32(n), Int32(k))
     }
 
     /// Packs B [k, n] (rows ldb apart), a projection used as out = x B, for `gemm` (as W = B^T).
-    public static func packRows(_ p: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, rows k: Int, columns n: Int) {
+    public static func packRows(
+        _ p: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, rows k: Int, columns n: Int
+    ) {
         mk_pack_rows(p, b, ldb, Int32(k), Int32(n))
     }
 

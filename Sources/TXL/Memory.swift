@@ -21,7 +21,8 @@ public struct Memory: @unchecked Sendable {
     public internal(set) var lengths: [Int]
     /// Where each layer's memory starts in its stream's rows (0 ..< stride - M_l - segment).
     var starts: [Int]
-    /// Per layer [B, M_l + slack x segment, width]. A value: copying a `Memory` snapshots it (copied on the next write).
+    /// Per layer [B, M_l + slack x segment, width]. A value: copying a `Memory` snapshots it (copied on the next
+    /// write).
     var storage: Storage
 
     /// Segments of spare rows per stream.

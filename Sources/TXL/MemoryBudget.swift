@@ -49,8 +49,10 @@ public enum MemoryBudget {
         let floats =
             bt * (3 * C + 2 * A + F + V + 1) + Double(workers) * Double(T) * (2 * maxK + 2 * D)
             + total * (2 * A + C) + 2 * Double(B) * rows * A
+        // The packed weights (Network.packedLayers, packedOutput).
         let layer = 4 * A * C + 2 * C * F
-        let packed = Kernels.enabled ? (4 * layer <= Double(Inference.packLimit) ? Double(c.nLayer) * layer : 0) + V * C : 0
+        let layers = 4 * layer <= Double(Inference.packLimit) ? Double(c.nLayer) * layer : 0
+        let packed = Kernels.enabled ? layers + V * C : 0
         return (floats + packed) * 4 + parameterBytes(c)
     }
 

@@ -27,7 +27,8 @@ import Testing
                             w.withUnsafeBufferPointer { wb in
                                 BLAS.naiveGemm(
                                     c.baseAddress! + cols.lowerBound, ldc: ldo, a, lda: lda,
-                                    wb.baseAddress! + cols.lowerBound * k, ldb: k, transB: true, m: m, n: cols.count, k: k,
+                                    wb.baseAddress! + cols.lowerBound * k, ldb: k, transB: true, m: m, n: cols.count,
+                                    k: k,
                                     beta: accumulate ? 1 : 0)
                             }
                         }
@@ -60,7 +61,8 @@ import Testing
                         kv.withUnsafeBufferPointer { kvb in
                             rRev.withUnsafeBufferPointer { rb in
                                 let p = RelativeAttention.inferenceForward(
-                                    v.baseAddress!, ldo: ldo, scores: s.baseAddress!, qb: b.baseAddress!, q: q, ldq: ldq,
+                                    v.baseAddress!, ldo: ldo, scores: s.baseAddress!, qb: b.baseAddress!, q: q,
+                                    ldq: ldq,
                                     k: kvb.baseAddress!, v: kvb.baseAddress! + D, ldkv: ldkv,
                                     rReversed: rb.baseAddress! + (cap - klen) * D, ldr: D, rw: rw, rr: rr, t: t,
                                     mlen: mlen, D: D, window: window, scale: scale)
@@ -197,8 +199,8 @@ import Testing
 }
 
 extension AVX2KernelTests {
-    /// Scores that overflow (huge queries and keys) give NaN probabilities and outputs, as OpenBLAS's path does: never a
-    /// finite number made up by the exp's clamping.
+    /// Scores that overflow (huge queries and keys) give NaN probabilities and outputs, as OpenBLAS's path does:
+    /// never a finite number made up by the exp's clamping.
     @Test func overflowingScoresStayNonFinite() {
         let t = 4, mlen = 4, D = 16, klen = mlen + t
         var r = Rand(45)
