@@ -102,8 +102,7 @@ public enum Benchmark {
         model: TransformerXL, options: RunOptions, segment T: Int, batch B: Int, seconds: Double,
         kernels: [Bool] = [Kernels.enabled]
     ) throws -> [Throughput] {
-        // Within the memory budget.
-        _ = try Evaluator.inference(model: model, batch: B, segment: T, options: options)
+        // Each Inference checks its memory budget as it is made.
         let runs = try kernels.map {
             try Inference(model: model, batch: B, segment: T, options: options, kernels: $0)
         }
