@@ -171,17 +171,13 @@ MK_AVX2 static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-// s[0..<n] = exp(s + b - max) in place, n >= 1, the tail through the same exp as the rest; returns their sum.
-MK_AVX2 static float exp_row(float *s, const float *b, int n) {
+// s[0..<n] = exp(s - max) in place, n >= 1, the tail through the same exp as the rest; returns their sum.
+MK_AVX2 static float exp_row(float *s, int n) {
     __m256 vmax = _mm256_set1_ps(-__builtin_inff());
     int j = 0;
-    for (; j + 8 <= n; j += 8) {
-        __m256 x = _mm256_add_ps(_mm256_loadu_ps(s + j), _mm256_loadu_ps(b + j));
-        _mm256_storeu_ps(s + j, x);
-        vmax = _mm256_max_ps(vmax, x);
-    }
+    for (; j + 8 <= n; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(s + j));
     float mx = hmax256(vmax);
-    for (int i = j; i < n; i++) { s[i] += b[i]; if (s[i] > mx) mx = s[i]; }
+    for (int i = j; i < n; i++) if (s[i] > mx) mx = s[i];
     __m256 m8 = _mm256_set1_ps(mx), vsum = _mm256_setzero_ps();
     for (j = 0; j + 8 <= n; j += 8) {
         __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(s + j), m8));
@@ -272,62 +268,85 @@ MK_AVX2 static void pack_values(float *P, const float *v, ptrdiff_t ldkv, int fr
     }
 }
 
+// Queries per block: two of the micro-kernel's 6-row tiles share each panel of positions, keys and values.
+enum { QB = 12 };
+
+// A block's scores: QB rows of 32 floats of margin (the shifted position term may land up to 20 keys before 0), then
+// keys 0..<klen.
+static inline ptrdiff_t score_stride(int klen) { return klen + 32; }
+
 size_t mk_attention_scratch(int t, int klen, int D) {
     (void)t;
-    return mk_packed_floats(klen, D) + mk_packed_floats(D, klen) + 6 * (size_t)(klen + 16);
+    return mk_packed_floats(klen, D) + mk_packed_floats(D, klen) + QB * (size_t)score_stride(klen);
 }
 
-// Row block by row block (6 queries), so that a block's scores stay in L1 from their products to P v: BD, AC, the
-// softmax, then P v, each over only the keys the block's queries see.
+// Block by block of QB queries, so that a block's scores stay in cache from their products to P v; in each block, 6-row
+// tile by tile as the micro-kernel goes:
+// - BD = (q + v) Rrev^T straight into the scores: Rrev column c is key c - (t - 1 - i + off) of query i, so tile rows
+//   stored one float more than a score row apart each land on their own keys (the relative shift as a stride);
+// - AC = (q + u) k^T added to it over the keys lo...hi that the tile's queries see;
+// - the softmax of each query's keys, zeros for the tile's others; then P v, each row divided by its sum afterwards.
 MK_AVX2 static void rel_attention_avx2(float *vec, ptrdiff_t ldo, float *probs, float *scratch, const float *qw,
                                        const float *qr, const float *k, const float *v, ptrdiff_t ldkv,
-                                       const float *rPacked, int cap, int t, int mlen, int D, int window,
-                                       int normalize) {
-    const int klen = mlen + t, off = cap - klen;
-    float *kp = scratch, *vp = kp + mk_packed_floats(klen, D), *bd = vp + mk_packed_floats(D, klen);
-    // bd row r column c holds Rrev column cb + c; query i's score for key j needs Rrev column j + t - 1 - i + off.
-    const int cb = off / 16 * 16, rPanels = (cap + 15) / 16, kPanels = (klen + 15) / 16;
-    const ptrdiff_t ldbd = klen + 16;
+                                       const float *rPacked, int cap, int t, int mlen, int D, int window) {
+    const int klen = mlen + t, off = cap - klen, rPanels = (cap + 15) / 16, kPanels = (klen + 15) / 16;
+    const ptrdiff_t lds = score_stride(klen);
+    float *kp = scratch, *vp = kp + mk_packed_floats(klen, D), *sc = vp + mk_packed_floats(D, klen) + 32;
     const int lo0 = first_key(0, mlen, window);
     for (int p = lo0 / 16; p < kPanels; p++) pack_keys(kp + (size_t)p * D * 16, k, ldkv, 16 * p, klen, D);
     pack_values(vp, v, ldkv, lo0, klen, D);
-    for (int i0 = 0; i0 < t; i0 += 6) {
-        const int mr = imin(6, t - i0), lo = first_key(i0, mlen, window), hi = mlen + i0 + mr - 1;
-        // BD = (q + v) Rrev^T from the block's smallest needed column on.
-        int need = 1 << 30;
-        for (int i = i0; i < i0 + mr; i++) need = imin(need, first_key(i, mlen, window) + t - 1 - i + off);
-        for (int p = need / 16; p < rPanels; p++)
-            kernel6x16(D, qr + i0 * D, D, rPacked + (size_t)p * D * 16, 16, bd + 16 * p - cb, ldbd, mr,
-                       imin(16, cap - 16 * p), 0, 0);
-        // AC = (q + u) k^T over the keys lo...hi.
-        for (int p = lo / 16; p <= hi / 16; p++)
-            kernel6x16(D, qw + i0 * D, D, kp + (size_t)p * D * 16, 16, probs + i0 * klen + 16 * p, klen, mr,
-                       imin(16, klen - 16 * p), 0, 0);
-        // exp(AC + BD - max) over each query's keys, 0 elsewhere.
-        float inv[6];
-        for (int r = 0; r < mr; r++) {
-            int i = i0 + r, a = first_key(i, mlen, window), b = mlen + i;
-            float *s = probs + i * klen;
-            inv[r] = 1 / exp_row(s + a, bd + r * ldbd + a + t - 1 - i + off - cb, b - a + 1);
-            if (a > 0) memset(s, 0, sizeof(float) * (size_t)a);
-            if (b + 1 < klen) memset(s + b + 1, 0, sizeof(float) * (size_t)(klen - b - 1));
+    for (int i0 = 0; i0 < t; i0 += QB) {
+        const int qb = imin(QB, t - i0), tiles = (qb + 5) / 6;
+        // Tile s: queries i0 + 6s ..< +mr[s], keys lo[s]...hi[s], Rrev columns from need[s] on.
+        int mr[QB / 6], lo[QB / 6], hi[QB / 6], need[QB / 6];
+        for (int s = 0; s < tiles; s++) {
+            int i1 = i0 + 6 * s;
+            mr[s] = imin(6, t - i1); lo[s] = first_key(i1, mlen, window); hi[s] = mlen + i1 + mr[s] - 1;
+            need[s] = 1 << 30;
+            for (int i = i1; i < i1 + mr[s]; i++) need[s] = imin(need[s], first_key(i, mlen, window) + t - 1 - i + off);
         }
-        // vec = P v over the keys lo...hi, each row divided by its sum afterwards. P itself is divided only when asked
-        // for, after: vec is the same either way.
+        for (int p = need[tiles - 1] / 16; p < rPanels; p++)
+            for (int s = 0; s < tiles; s++) {
+                int i1 = i0 + 6 * s;
+                if (p < need[s] / 16) continue;
+                kernel6x16(D, qr + i1 * D, D, rPacked + (size_t)p * D * 16, 16,
+                           sc + (6 * s * lds + 16 * p - (t - 1 - i1 + off)), lds + 1, mr[s], imin(16, cap - 16 * p), 0,
+                           0);
+            }
+        for (int p = lo[0] / 16; p <= hi[tiles - 1] / 16; p++)
+            for (int s = 0; s < tiles; s++) {
+                if (p < lo[s] / 16 || p > hi[s] / 16) continue;
+                kernel6x16(D, qw + (i0 + 6 * s) * D, D, kp + (size_t)p * D * 16, 16, sc + 6 * s * lds + 16 * p, lds,
+                           mr[s], imin(16, klen - 16 * p), 1, 0);
+            }
+        float inv[QB];
+        for (int r = 0; r < qb; r++) {
+            int i = i0 + r, a = first_key(i, mlen, window), b = mlen + i, s = r / 6;
+            float *row = sc + r * lds;
+            inv[r] = 1 / exp_row(row + a, b - a + 1);
+            if (a > lo[s]) memset(row + lo[s], 0, sizeof(float) * (size_t)(a - lo[s]));
+            if (b < hi[s]) memset(row + b + 1, 0, sizeof(float) * (size_t)(hi[s] - b));
+        }
         for (int c = 0; c < D; c += 16)
-            kernel6x16(hi - lo + 1, probs + i0 * klen + lo, klen, vp + (size_t)c * klen + lo * 16, 16,
-                       vec + i0 * ldo + c, ldo, mr, imin(16, D - c), 0, 0);
-        for (int r = 0; r < mr; r++) {
+            for (int s = 0; s < tiles; s++)
+                kernel6x16(hi[s] - lo[s] + 1, sc + 6 * s * lds + lo[s], lds, vp + (size_t)c * klen + lo[s] * 16, 16,
+                           vec + (i0 + 6 * s) * ldo + c, ldo, mr[s], imin(16, D - c), 0, 0);
+        for (int r = 0; r < qb; r++) {
             scale_row(vec + (i0 + r) * ldo, D, inv[r]);
-            if (normalize) scale_row(probs + (i0 + r) * klen, klen, inv[r]);
+            if (!probs) continue;
+            int i = i0 + r, a = first_key(i, mlen, window), b = mlen + i;
+            float *dst = probs + (size_t)i * klen;
+            const float *src = sc + r * lds;
+            memset(dst, 0, sizeof(float) * (size_t)klen);
+            for (int j = a; j <= b; j++) dst[j] = src[j] * inv[r];
         }
     }
 }
 
 void mk_rel_attention(float *vec, ptrdiff_t ldo, float *probs, float *scratch, const float *qw, const float *qr,
                       const float *k, const float *v, ptrdiff_t ldkv, const float *rPacked, int cap, int t, int mlen,
-                      int D, int window, int normalize) {
-    rel_attention_avx2(vec, ldo, probs, scratch, qw, qr, k, v, ldkv, rPacked, cap, t, mlen, D, window, normalize);
+                      int D, int window) {
+    rel_attention_avx2(vec, ldo, probs, scratch, qw, qr, k, v, ldkv, rPacked, cap, t, mlen, D, window);
 }
 
 #else
@@ -347,9 +366,9 @@ void mk_gemm(float *C, ptrdiff_t ldc, const float *A, ptrdiff_t lda, const float
 size_t mk_attention_scratch(int t, int klen, int D) { (void)t; (void)klen; (void)D; return 1; }
 void mk_rel_attention(float *vec, ptrdiff_t ldo, float *probs, float *scratch, const float *qw, const float *qr,
                       const float *k, const float *v, ptrdiff_t ldkv, const float *rPacked, int cap, int t, int mlen,
-                      int D, int window, int normalize) {
+                      int D, int window) {
     (void)vec; (void)ldo; (void)probs; (void)scratch; (void)qw; (void)qr; (void)k; (void)v; (void)ldkv;
-    (void)rPacked; (void)cap; (void)t; (void)mlen; (void)D; (void)window; (void)normalize;
+    (void)rPacked; (void)cap; (void)t; (void)mlen; (void)D; (void)window;
 }
 
 #endif

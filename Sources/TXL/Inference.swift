@@ -483,10 +483,10 @@ public final class Inference: @unchecked Sendable {
                     RelativeAttention.addBias(qr, qh, ldq: A, rrBias + h * D, t: t, D: D, scale: scale)
                     p = scores[k].baseAddress!
                     Kernels.relativeAttention(
-                        vec + b * t * A + h * D, ldo: A, probs: p, scratch: attentionScratch[k].baseAddress!,
-                        qw: qw, qr: qr, k: kv, v: kv + A, ldkv: 2 * A,
+                        vec + b * t * A + h * D, ldo: A, probs: b == 0 && (captured != nil || profile) ? p : nil,
+                        scratch: attentionScratch[k].baseAddress!, qw: qw, qr: qr, k: kv, v: kv + A, ldkv: 2 * A,
                         rPacked: rp + h * Kernels.packedFloats(rows: cap, columns: D), distances: cap, t: t,
-                        mlen: mlen, D: D, window: window, normalize: b == 0 && (captured != nil || profile))
+                        mlen: mlen, D: D, window: window)
                 } else { p = RelativeAttention.inferenceForward(
                     vec + b * t * A + h * D, ldo: A, scores: scores[k].baseAddress!,
                     qb: qb[k].baseAddress!, q: q + b * t * A + h * D, ldq: A,

@@ -50,17 +50,17 @@ public enum Kernels {
         mk_attention_scratch(Int32(t), Int32(klen), Int32(D))
     }
 
-    /// One head of relative attention (see mk_rel_attention in kernels.h). probs [t, klen] holds the probabilities
-    /// afterwards when `normalize`, else each row times its softmax denominator.
+    /// One head of relative attention (see mk_rel_attention in kernels.h). probs [t, klen], when given, holds the
+    /// probabilities afterwards; the output is bit for bit the same either way.
     @inline(__always)
     public static func relativeAttention(
-        _ vec: UnsafeMutablePointer<Float>, ldo: Int, probs: UnsafeMutablePointer<Float>,
+        _ vec: UnsafeMutablePointer<Float>, ldo: Int, probs: UnsafeMutablePointer<Float>?,
         scratch: UnsafeMutablePointer<Float>, qw: UnsafePointer<Float>, qr: UnsafePointer<Float>,
         k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldkv: Int, rPacked: UnsafePointer<Float>,
-        distances cap: Int, t: Int, mlen: Int, D: Int, window: Int, normalize: Bool
+        distances cap: Int, t: Int, mlen: Int, D: Int, window: Int
     ) {
         mk_rel_attention(
             vec, ldo, probs, scratch, qw, qr, k, v, ldkv, rPacked, Int32(cap), Int32(t), Int32(mlen), Int32(D),
-            Int32(window), normalize ? 1 : 0)
+            Int32(window))
     }
 }

@@ -29,11 +29,11 @@ void mk_gemm(float *C, ptrdiff_t ldc, const float *A, ptrdiff_t lda, const float
 /// qw = (q + u) scale and qr = (q + v) scale, [t, D] each; k and v rows ldkv apart.
 /// rPacked: this head's Rrev^T packed by mk_pack_transposed over `cap` reversed distances (column c is distance
 /// cap - 1 - c); this segment uses columns cap - klen ... cap - 1.
-/// probs [t, klen] holds P afterwards when `normalize`, else P times each row's softmax denominator (masked entries 0
-/// either way); vec is bit for bit the same either way. scratch: mk_attention_scratch(t, klen, D) floats.
+/// probs: NULL, or [t, klen] to hold P (masked entries 0); vec is bit for bit the same either way.
+/// scratch: mk_attention_scratch(t, klen, D) floats.
 void mk_rel_attention(float *vec, ptrdiff_t ldo, float *probs, float *scratch, const float *qw, const float *qr,
                       const float *k, const float *v, ptrdiff_t ldkv, const float *rPacked, int cap, int t, int mlen,
-                      int D, int window, int normalize);
+                      int D, int window);
 size_t mk_attention_scratch(int t, int klen, int D);
 
 #endif
