@@ -242,10 +242,21 @@ public final class Inference: @unchecked Sendable {
     /// Whether a dense product of N rows and O output columns splits the columns among the workers, each reading
     /// only its share of the weight, rather than the rows, each reading all of it. With OpenBLAS, when there are
     /// fewer rows than columns (batch 1), where packing the weights again per worker costs as much as a sixth of the
-    /// step. Never with weights packed once for the kernels: each worker runs its rows through a whole block, with
-    /// fewer waits between phases.
+    /// step. With weights packed for the kernels, only for the feed-forward block (`feedForwardSplitsColumns`): the
+    /// other products run each worker's rows through a whole block, with fewer waits between phases.
     @inline(__always)
     func splitsColumns(rows N: Int, columns O: Int) -> Bool { packed == nil && workers > 1 && N < O }
+
+    /// Whether the feed-forward block's two products split their columns. With packed weights, up to
+    /// `Inference.columnRows` rows: a row split streams both weights (2 MB a layer for the byte model) to each chunk
+    /// of rows, a column split once in all, the rows staying in L2.
+    @inline(__always)
+    func feedForwardSplitsColumns(rows N: Int) -> Bool {
+        packed == nil ? splitsColumns(rows: N, columns: network.dInner) : workers > 1 && N <= Inference.columnRows
+    }
+
+    /// See `feedForwardSplitsColumns`.
+    public static let columnRows = 256
 
     /// Worker w's share of O columns, in blocks of 16 (the sgemm kernel's width).
     @inline(__always)
@@ -254,13 +265,30 @@ public final class Inference: @unchecked Sendable {
         return min(O, blocks * w / workers * 16)..<min(O, blocks * (w + 1) / workers * 16)
     }
 
-    /// out[N, cols] = inp[N, I] W[cols, I]^T: the columns `cols` of a linear layer without bias, out's rows ldo apart
-    /// (OpenBLAS: a column split never runs on packed weights).
+    /// body(cols) over 0..<O split among the workers: with packed weights in chunks of `grain` columns (a multiple of
+    /// 16), each claimed by whichever worker is free; with OpenBLAS one share per worker.
+    func parallelColumns(_ O: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+        if packed == nil {
+            parallel { k in
+                let cols = columnShare(O, k)
+                if !cols.isEmpty { body(cols) }
+            }
+        } else {
+            parallelChunks(O, grain: grain) { _, cols in body(cols) }
+        }
+    }
+
+    /// out[N, cols] = inp[N, I] W[cols, I]^T: the columns `cols` of a linear layer without bias, out's rows ldo apart,
+    /// from W packed when given (the kernels), else with OpenBLAS.
     static func columns(
         _ out: UnsafeMutablePointer<Float>, ldo: Int, _ inp: UnsafePointer<Float>, I: Int,
-        _ weight: UnsafePointer<Float>, N: Int, _ cols: Range<Int>
+        _ weight: UnsafePointer<Float>, packed: UnsafePointer<Float>? = nil, N: Int, _ cols: Range<Int>
     ) {
         if cols.isEmpty { return }
+        if let packed {
+            Kernels.gemm(out, ldo: ldo, inp, lda: I, packed: packed, columns: cols, m: N, k: I)
+            return
+        }
         BLAS.gemm(
             out + cols.lowerBound, ldc: ldo, inp, lda: I, weight + cols.lowerBound * I, ldb: I, transB: true,
             m: N, n: cols.count, k: I)
@@ -548,23 +576,22 @@ public final class Inference: @unchecked Sendable {
         var lw = c.layers[l]
         lw.packed = packed?[l]
         let x = x.baseAddress!, xn = xn.baseAddress!, z = z.baseAddress!, a = a.baseAddress!
-        if splitsColumns(rows: N, columns: F) {
+        if feedForwardSplitsColumns(rows: N) {
             // FeedForwardBlock.forward's steps, the two products split by columns, the rest by rows.
             let pre = c.preLnorm
             if pre { layerNorm(xn, x, lw.ln2w, lw.ln2b, rows: N) }
             let src = pre ? xn : x
-            parallel { k in
-                let cols = columnShare(F, k)
-                Inference.columns(a, ldo: F, src, I: C, lw.ff1w, N: N, cols)
-                if cols.isEmpty { return }
+            parallelColumns(F, grain: 64) { cols in
+                Inference.columns(a, ldo: F, src, I: C, lw.ff1w, packed: lw.packed?.ff1, N: N, cols)
                 for n in 0..<N {
                     VectorMath.addBiasReLU(a + n * F + cols.lowerBound, lw.ff1b + cols.lowerBound, N: 1, O: cols.count)
                 }
             }
-            parallel { k in Inference.columns(z, ldo: C, a, I: F, lw.ff2w, N: N, columnShare(C, k)) }
-            parallel { k in
-                let rows = share(N, k), n0 = rows.lowerBound
-                if rows.isEmpty { return }
+            parallelColumns(C, grain: 32) { cols in
+                Inference.columns(z, ldo: C, a, I: F, lw.ff2w, packed: lw.packed?.ff2, N: N, cols)
+            }
+            parallelRows(N) { rows in
+                let n0 = rows.lowerBound
                 if pre {
                     VectorMath.addBias(x + n0 * C, lw.ff2b, residual: z + n0 * C, N: rows.count, O: C)
                 } else {
