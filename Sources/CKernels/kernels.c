@@ -41,8 +41,9 @@ MK_AVX2 static inline void lane_masks(int n, __m256i *m0, __m256i *m1) {
 // The micro-kernel: C [mr, nr] = A [mr, K] B [K, 16] (+ C when acc), mr <= 6, nr <= 16. A's rows are lda apart and
 // B's rows ldb apart. B's 16 floats per row are all read (packed panels are zero-padded) unless maskB, which reads only
 // nr of them (B straight from a matrix whose row may end there). Rows past mr repeat the last row and are not stored.
+// relu: NULL, or the tile's 16 biases: C = max(C + bias, 0) as stored (a NaN stays NaN, as in VectorMath.addBiasReLU).
 MK_AVX2 static void kernel6x16(int K, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float *C,
-                               ptrdiff_t ldc, int mr, int nr, int acc, int maskB) {
+                               ptrdiff_t ldc, int mr, int nr, int acc, int maskB, const float *relu) {
     const float *a0 = A, *a1 = A + imin(1, mr - 1) * lda, *a2 = A + imin(2, mr - 1) * lda,
                 *a3 = A + imin(3, mr - 1) * lda, *a4 = A + imin(4, mr - 1) * lda, *a5 = A + imin(5, mr - 1) * lda;
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
@@ -72,10 +73,15 @@ MK_AVX2 static void kernel6x16(int K, const float *A, ptrdiff_t lda, const float
     }
 #undef MK_STEP
     if (mr == 6 && nr == 16) {
+        const __m256 zero = _mm256_setzero_ps(), b0 = relu ? _mm256_loadu_ps(relu) : zero,
+                     b1 = relu ? _mm256_loadu_ps(relu + 8) : zero;
 #define MK_ROW(r, x0, x1)                                                                                             \
     {                                                                                                                 \
         float *c = C + (r) * ldc;                                                                                     \
         if (acc) { x0 = _mm256_add_ps(x0, _mm256_loadu_ps(c)); x1 = _mm256_add_ps(x1, _mm256_loadu_ps(c + 8)); }      \
+        if (relu) {                                                                                                   \
+            x0 = _mm256_max_ps(zero, _mm256_add_ps(x0, b0)); x1 = _mm256_max_ps(zero, _mm256_add_ps(x1, b1));         \
+        }                                                                                                             \
         _mm256_storeu_ps(c, x0); _mm256_storeu_ps(c + 8, x1);                                                         \
     }
         MK_ROW(0, c00, c01) MK_ROW(1, c10, c11) MK_ROW(2, c20, c21)
@@ -94,6 +100,7 @@ MK_AVX2 static void kernel6x16(int K, const float *A, ptrdiff_t lda, const float
         float *c = C + r * ldc;
         if (acc) for (int j = 0; j < nr; j++) c[j] += tile[r][j];
         else for (int j = 0; j < nr; j++) c[j] = tile[r][j];
+        if (relu) for (int j = 0; j < nr; j++) { float v = c[j] + relu[j]; c[j] = v < 0 ? 0 : v; }
     }
 }
 
@@ -110,30 +117,35 @@ void mk_pack_rows(float *P, const float *B, ptrdiff_t ldb, int k, int n) {
 enum { KC = 256, MC = 144 };
 
 MK_AVX2 static void gemm_avx2(float *C, ptrdiff_t ldc, const float *A, ptrdiff_t lda, const float *P, int m, int n,
-                              int k, int acc) {
+                              int k, int acc, const float *relu) {
     int panels = (n + 15) / 16;
     for (int k0 = 0; k0 < k; k0 += KC) {
-        int kk = imin(KC, k - k0), a = acc || k0 > 0;
+        int kk = imin(KC, k - k0), a = acc || k0 > 0, last = k0 + KC >= k;
         for (int i0 = 0; i0 < m; i0 += MC) {
             int i1 = imin(m, i0 + MC);
             for (int p = 0; p < panels; p++) {
-                const float *B = P + (size_t)p * k * 16 + (size_t)k0 * 16;
+                const float *B = P + (size_t)p * k * 16 + (size_t)k0 * 16, *b = relu && last ? relu + 16 * p : 0;
                 int nr = imin(16, n - 16 * p);
                 for (int i = i0; i < i1; i += 6)
-                    kernel6x16(kk, A + i * lda + k0, lda, B, 16, C + i * ldc + 16 * p, ldc, imin(6, i1 - i), nr, a, 0);
+                    kernel6x16(kk, A + i * lda + k0, lda, B, 16, C + i * ldc + 16 * p, ldc, imin(6, i1 - i), nr, a, 0,
+                               b);
             }
         }
     }
 }
 
 void mk_gemm(float *C, ptrdiff_t ldc, const float *A, ptrdiff_t lda, const float *P, int m, int n, int k,
-             int accumulate) {
+             int accumulate, const float *relu) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
-        if (!accumulate) for (int i = 0; i < m; i++) memset(C + i * ldc, 0, sizeof(float) * (size_t)n);
+        for (int i = 0; i < m; i++) {
+            float *c = C + i * ldc;
+            if (!accumulate) memset(c, 0, sizeof(float) * (size_t)n);
+            if (relu) for (int j = 0; j < n; j++) { float v = c[j] + relu[j]; c[j] = v < 0 ? 0 : v; }
+        }
         return;
     }
-    gemm_avx2(C, ldc, A, lda, P, m, n, k, accumulate);
+    gemm_avx2(C, ldc, A, lda, P, m, n, k, accumulate, relu);
 }
 
 // e^x lane-wise: Cephes' expf, as VectorMath.exp (x = n ln2 + r, a degree-6 polynomial for e^r, 2^n by exponent
@@ -311,13 +323,13 @@ MK_AVX2 static void rel_attention_avx2(float *vec, ptrdiff_t ldo, float *probs, 
                 if (p < need[s] / 16) continue;
                 kernel6x16(D, qr + i1 * D, D, rPacked + (size_t)p * D * 16, 16,
                            sc + (6 * s * lds + 16 * p - (t - 1 - i1 + off)), lds + 1, mr[s], imin(16, cap - 16 * p), 0,
-                           0);
+                           0, 0);
             }
         for (int p = lo[0] / 16; p <= hi[tiles - 1] / 16; p++)
             for (int s = 0; s < tiles; s++) {
                 if (p < lo[s] / 16 || p > hi[s] / 16) continue;
                 kernel6x16(D, qw + (i0 + 6 * s) * D, D, kp + (size_t)p * D * 16, 16, sc + 6 * s * lds + 16 * p, lds,
-                           mr[s], imin(16, klen - 16 * p), 1, 0);
+                           mr[s], imin(16, klen - 16 * p), 1, 0, 0);
             }
         float inv[QB];
         for (int r = 0; r < qb; r++) {
@@ -330,7 +342,7 @@ MK_AVX2 static void rel_attention_avx2(float *vec, ptrdiff_t ldo, float *probs, 
         for (int c = 0; c < D; c += 16)
             for (int s = 0; s < tiles; s++)
                 kernel6x16(hi[s] - lo[s] + 1, sc + 6 * s * lds + lo[s], lds, vp + (size_t)c * klen + lo[s] * 16, 16,
-                           vec + (i0 + 6 * s) * ldo + c, ldo, mr[s], imin(16, D - c), 0, 0);
+                           vec + (i0 + 6 * s) * ldo + c, ldo, mr[s], imin(16, D - c), 0, 0, 0);
         for (int r = 0; r < qb; r++) {
             scale_row(vec + (i0 + r) * ldo, D, inv[r]);
             if (!probs) continue;
@@ -360,8 +372,8 @@ void mk_pack_rows(float *P, const float *B, ptrdiff_t ldb, int k, int n) {
     (void)P; (void)B; (void)ldb; (void)k; (void)n;
 }
 void mk_gemm(float *C, ptrdiff_t ldc, const float *A, ptrdiff_t lda, const float *P, int m, int n, int k,
-             int accumulate) {
-    (void)C; (void)ldc; (void)A; (void)lda; (void)P; (void)m; (void)n; (void)k; (void)accumulate;
+             int accumulate, const float *relu) {
+    (void)C; (void)ldc; (void)A; (void)lda; (void)P; (void)m; (void)n; (void)k; (void)accumulate; (void)relu;
 }
 size_t mk_attention_scratch(int t, int klen, int D) { (void)t; (void)klen; (void)D; return 1; }
 void mk_rel_attention(float *vec, ptrdiff_t ldo, float *probs, float *scratch, const float *qw, const float *qr,

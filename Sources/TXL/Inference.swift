@@ -582,7 +582,11 @@ public final class Inference: @unchecked Sendable {
             if pre { layerNorm(xn, x, lw.ln2w, lw.ln2b, rows: N) }
             let src = pre ? xn : x
             parallelColumns(F, grain: 64) { cols in
-                Inference.columns(a, ldo: F, src, I: C, lw.ff1w, packed: lw.packed?.ff1, N: N, cols)
+                if let ff1 = lw.packed?.ff1 {
+                    Kernels.gemm(a, ldo: F, src, lda: C, packed: ff1, columns: cols, m: N, k: C, reluBias: lw.ff1b)
+                    return
+                }
+                Inference.columns(a, ldo: F, src, I: C, lw.ff1w, N: N, cols)
                 for n in 0..<N {
                     VectorMath.addBiasReLU(a + n * F + cols.lowerBound, lw.ff1b + cols.lowerBound, N: 1, O: cols.count)
                 }

@@ -33,16 +33,18 @@ public enum Kernels {
     }
 
     /// out [m, cols] (+)= a [m, k] W[cols, k]^T, W packed by `pack` (n rows); cols starts at a multiple of 16.
+    /// With `reluBias` (n biases), out = max(out + bias, 0) as it is stored (VectorMath.addBiasReLU, fused).
     @inline(__always)
     public static func gemm(
         _ out: UnsafeMutablePointer<Float>, ldo: Int, _ a: UnsafePointer<Float>, lda: Int,
-        packed: UnsafePointer<Float>, columns cols: Range<Int>, m: Int, k: Int, accumulate: Bool = false
+        packed: UnsafePointer<Float>, columns cols: Range<Int>, m: Int, k: Int, accumulate: Bool = false,
+        reluBias: UnsafePointer<Float>? = nil
     ) {
         precondition(cols.lowerBound % 16 == 0, "Kernels.gemm: columns start at a multiple of 16")
         if cols.isEmpty { return }
         mk_gemm(
             out + cols.lowerBound, ldo, a, lda, packed + cols.lowerBound * k, Int32(m), Int32(cols.count), Int32(k),
-            accumulate ? 1 : 0)
+            accumulate ? 1 : 0, reluBias.map { $0 + cols.lowerBound })
     }
 
     /// Floats of scratch `relativeAttention` needs for klen keys.

@@ -39,6 +39,40 @@ import Testing
         }
     }
 
+    /// The feed-forward's first product with its bias and ReLU fused into the stores: bit for bit the product, then
+    /// VectorMath.addBiasReLU, on odd shapes, column ranges, a depth split in two blocks (k > 256), and a NaN input.
+    @Test func fusedBiasReLUMatchesTwoPasses() {
+        var r = Rand(44)
+        for (m, n, k) in [(1, 1, 1), (7, 17, 65), (13, 40, 257), (128, 64, 256), (20, 33, 0)] {
+            let lda = max(k, 1), n16 = (n + 15) / 16 * 16
+            var a = r.floats(m * lda)
+            if m * k > 5 { a[5] = .nan }
+            let w = r.floats(n * k), bias = r.floats(n16)
+            var p = [Float](repeating: .nan, count: Kernels.packedFloats(rows: n, columns: k))
+            p.withUnsafeMutableBufferPointer { Kernels.pack($0.baseAddress!, w, ldw: k, rows: n, columns: k) }
+            for cols in [0..<n, min(n, 16)..<n] where cols.lowerBound % 16 == 0 {
+                var got = r.floats(m * n), want = got
+                got.withUnsafeMutableBufferPointer {
+                    Kernels.gemm(
+                        $0.baseAddress!, ldo: n, a, lda: lda, packed: p, columns: cols, m: m, k: k, reluBias: bias)
+                }
+                want.withUnsafeMutableBufferPointer { c in
+                    Kernels.gemm(c.baseAddress!, ldo: n, a, lda: lda, packed: p, columns: cols, m: m, k: k)
+                    bias.withUnsafeBufferPointer { b in
+                        for i in 0..<m where !cols.isEmpty {
+                            VectorMath.addBiasReLU(
+                                c.baseAddress! + i * n + cols.lowerBound, b.baseAddress! + cols.lowerBound, N: 1,
+                                O: cols.count)
+                        }
+                    }
+                }
+                #expect(
+                    got.map(\.bitPattern) == want.map(\.bitPattern), "\(m)x\(n)x\(k) columns \(cols): not bit for bit")
+                if m * k > 5 && !cols.isEmpty { #expect(got[cols.lowerBound].isNaN, "\(m)x\(n)x\(k): NaN lost") }
+            }
+        }
+    }
+
     /// One head against RelativeAttention.inferenceForward (OpenBLAS): with and without memory, a window, a
     /// position table longer than the keys (memory not yet full), a window wider than the memory (the first queries
     /// see from key 0, the others less), widths that are and are not multiples of 16.

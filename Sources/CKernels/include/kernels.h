@@ -20,8 +20,9 @@ size_t mk_packed_floats(int n, int k);
 void mk_pack_rows(float *P, const float *B, ptrdiff_t ldb, int k, int n);
 
 /// C [m, n] = A [m, k] P (+ C when accumulate), P packed by mk_pack_transposed. Rows lda and ldc apart.
+/// relu: NULL, or n biases: C = max(C + relu, 0) afterwards, as each tile is stored (a NaN stays NaN).
 void mk_gemm(float *C, ptrdiff_t ldc, const float *A, ptrdiff_t lda, const float *P, int m, int n, int k,
-             int accumulate);
+             int accumulate, const float *relu);
 
 /// One head of Transformer-XL relative attention at inference (RelativeAttention.inferenceForward's contract):
 /// t queries, the last t of klen = mlen + t keys; query i sees keys lo_i...mlen+i (lo_i from `window`).
