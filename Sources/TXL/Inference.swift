@@ -279,19 +279,25 @@ public final class Inference: @unchecked Sendable {
     }
 
     /// out[N, cols] = inp[N, I] W[cols, I]^T: the columns `cols` of a linear layer without bias, out's rows ldo apart,
-    /// from W packed when given (the kernels), else with OpenBLAS.
+    /// from W packed when given (the kernels, bias and ReLU fused into their stores), else with OpenBLAS. With
+    /// `reluBias`, out = max(out + bias, 0) (the feed-forward's first product).
     static func columns(
         _ out: UnsafeMutablePointer<Float>, ldo: Int, _ inp: UnsafePointer<Float>, I: Int,
-        _ weight: UnsafePointer<Float>, packed: UnsafePointer<Float>? = nil, N: Int, _ cols: Range<Int>
+        _ weight: UnsafePointer<Float>, packed: UnsafePointer<Float>? = nil, reluBias: UnsafePointer<Float>? = nil,
+        N: Int, _ cols: Range<Int>
     ) {
         if cols.isEmpty { return }
         if let packed {
-            Kernels.gemm(out, ldo: ldo, inp, lda: I, packed: packed, columns: cols, m: N, k: I)
+            Kernels.gemm(out, ldo: ldo, inp, lda: I, packed: packed, columns: cols, m: N, k: I, reluBias: reluBias)
             return
         }
         BLAS.gemm(
             out + cols.lowerBound, ldc: ldo, inp, lda: I, weight + cols.lowerBound * I, ldb: I, transB: true,
             m: N, n: cols.count, k: I)
+        guard let reluBias else { return }
+        for n in 0..<N {
+            VectorMath.addBiasReLU(out + n * ldo + cols.lowerBound, reluBias + cols.lowerBound, N: 1, O: cols.count)
+        }
     }
 
     /// out = LN(x) over N rows, row-parallel (no statistics kept).
@@ -582,14 +588,8 @@ public final class Inference: @unchecked Sendable {
             if pre { layerNorm(xn, x, lw.ln2w, lw.ln2b, rows: N) }
             let src = pre ? xn : x
             parallelColumns(F, grain: 64) { cols in
-                if let ff1 = lw.packed?.ff1 {
-                    Kernels.gemm(a, ldo: F, src, lda: C, packed: ff1, columns: cols, m: N, k: C, reluBias: lw.ff1b)
-                    return
-                }
-                Inference.columns(a, ldo: F, src, I: C, lw.ff1w, N: N, cols)
-                for n in 0..<N {
-                    VectorMath.addBiasReLU(a + n * F + cols.lowerBound, lw.ff1b + cols.lowerBound, N: 1, O: cols.count)
-                }
+                Inference.columns(
+                    a, ldo: F, src, I: C, lw.ff1w, packed: lw.packed?.ff1, reluBias: lw.ff1b, N: N, cols)
             }
             parallelColumns(C, grain: 32) { cols in
                 Inference.columns(z, ldo: C, a, I: F, lw.ff2w, packed: lw.packed?.ff2, N: N, cols)

@@ -9,7 +9,7 @@ public enum LayerNorm {
     ) {
         for n in 0..<N {
             let x = inp + n * C, y = out + n * C
-            // The sums eight lanes wide: a single running sum is a chain of dependent adds, 2% of a step at batch 1.
+            // The sums eight lanes wide: a single running sum is a chain of dependent adds.
             var s8 = SIMD8<Float>(repeating: 0), i = 0
             while i + 8 <= C { s8 += VectorMath.load(x + i); i += 8 }
             var s = s8.sum()
